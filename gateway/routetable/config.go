@@ -1,0 +1,216 @@
+package routetable
+
+import "time"
+
+// Config is everything the data plane serves, as plain data: the translator
+// produces it from Kubernetes objects, Compile turns it into a Table. It holds
+// no Kubernetes types so the proxy never sees them, and it marshals to YAML for
+// the translator's golden files.
+type Config struct {
+	// Listeners sorted by Address, Port, then Name. Listeners that share an
+	// (Address, Port) share one socket and are told apart by hostname.
+	Listeners []Listener `json:"listeners,omitempty"`
+}
+
+// Protocol is a listener's application protocol.
+type Protocol string
+
+const (
+	ProtocolHTTP  Protocol = "HTTP"
+	ProtocolHTTPS Protocol = "HTTPS"
+)
+
+// Listener is one Gateway listener that the translator accepted and programmed.
+type Listener struct {
+	// Name identifies the listener: "namespace/gateway/listener".
+	Name string `json:"name"`
+	// Address is the IP the Gateway was given; Port the listener's port.
+	Address  string   `json:"address"`
+	Port     int32    `json:"port"`
+	Protocol Protocol `json:"protocol"`
+	// Hostname is the listener's hostname ("" matches every host; "*.a.com" a
+	// wildcard). A request goes to the listener on its socket with the most
+	// specific matching hostname (HTTPListenerIsolation).
+	Hostname string `json:"hostname,omitempty"`
+	// Certificates served on an HTTPS listener, chosen by SNI.
+	Certificates []Certificate `json:"certificates,omitempty"`
+	// Routes attached to this listener and accepted.
+	Routes []Route `json:"routes,omitempty"`
+}
+
+// Certificate is a TLS certificate chain and key in PEM, from a Secret.
+type Certificate struct {
+	// Secret names the source: "namespace/name".
+	Secret  string `json:"secret"`
+	CertPEM []byte `json:"-"`
+	KeyPEM  []byte `json:"-"`
+}
+
+// Route is one accepted HTTPRoute as attached to one listener.
+type Route struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Created is the route's creation time, the first tie-breaker of precedence.
+	Created time.Time `json:"created"`
+	// Hostnames are the intersection of the route's and the listener's
+	// hostnames; empty means every host the listener accepts.
+	Hostnames []string `json:"hostnames,omitempty"`
+	Rules     []Rule   `json:"rules,omitempty"`
+}
+
+// Rule is one HTTPRoute rule.
+type Rule struct {
+	// Index of the rule in the route's spec, a tie-breaker of precedence.
+	Index int `json:"index"`
+	// Matches are ORed; a rule with none in the spec gets one PathPrefix "/".
+	Matches  []Match   `json:"matches"`
+	Filters  []Filter  `json:"filters,omitempty"`
+	Backends []Backend `json:"backends,omitempty"`
+	Timeouts Timeouts  `json:"timeouts,omitzero"`
+}
+
+// PathMatchType is how a path is compared.
+type PathMatchType string
+
+const (
+	PathExact  PathMatchType = "Exact"
+	PathPrefix PathMatchType = "PathPrefix"
+	PathRegex  PathMatchType = "RegularExpression"
+)
+
+// StringMatchType is how a header or query value is compared.
+type StringMatchType string
+
+const (
+	MatchExact StringMatchType = "Exact"
+	MatchRegex StringMatchType = "RegularExpression"
+)
+
+// Match is one HTTPRouteMatch; every condition in it must hold.
+type Match struct {
+	Path        PathMatch    `json:"path"`
+	Headers     []ValueMatch `json:"headers,omitempty"`
+	QueryParams []ValueMatch `json:"queryParams,omitempty"`
+	Method      string       `json:"method,omitempty"`
+}
+
+// PathMatch compares the request path.
+type PathMatch struct {
+	Type  PathMatchType `json:"type"`
+	Value string        `json:"value"`
+}
+
+// ValueMatch compares one header (name case-insensitive) or query parameter
+// (name case-sensitive).
+type ValueMatch struct {
+	Type  StringMatchType `json:"type"`
+	Name  string          `json:"name"`
+	Value string          `json:"value"`
+}
+
+// FilterType names a filter, as in HTTPRouteFilterType.
+type FilterType string
+
+const (
+	FilterRequestHeaderModifier  FilterType = "RequestHeaderModifier"
+	FilterResponseHeaderModifier FilterType = "ResponseHeaderModifier"
+	FilterRequestRedirect        FilterType = "RequestRedirect"
+	FilterURLRewrite             FilterType = "URLRewrite"
+	FilterRequestMirror          FilterType = "RequestMirror"
+)
+
+// Filter is one HTTPRouteFilter; exactly the field named by Type is set.
+type Filter struct {
+	Type           FilterType      `json:"type"`
+	RequestHeader  *HeaderModifier `json:"requestHeader,omitempty"`
+	ResponseHeader *HeaderModifier `json:"responseHeader,omitempty"`
+	Redirect       *Redirect       `json:"redirect,omitempty"`
+	Rewrite        *Rewrite        `json:"rewrite,omitempty"`
+	Mirror         *Mirror         `json:"mirror,omitempty"`
+}
+
+// Header is one header name and value.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// HeaderModifier sets, adds and removes headers, in that order.
+type HeaderModifier struct {
+	Set    []Header `json:"set,omitempty"`
+	Add    []Header `json:"add,omitempty"`
+	Remove []string `json:"remove,omitempty"`
+}
+
+// PathModifierType is how a redirect or rewrite changes the path.
+type PathModifierType string
+
+const (
+	ReplaceFullPath    PathModifierType = "ReplaceFullPath"
+	ReplacePrefixMatch PathModifierType = "ReplacePrefixMatch"
+)
+
+// PathModifier replaces the full path, or the part the PathPrefix matched.
+type PathModifier struct {
+	Type  PathModifierType `json:"type"`
+	Value string           `json:"value"`
+}
+
+// Redirect answers with a redirect instead of proxying. Nil fields keep the
+// request's own value.
+type Redirect struct {
+	Scheme     *string       `json:"scheme,omitempty"`
+	Hostname   *string       `json:"hostname,omitempty"`
+	Port       *int32        `json:"port,omitempty"`
+	Path       *PathModifier `json:"path,omitempty"`
+	StatusCode int           `json:"statusCode"`
+}
+
+// Rewrite changes the request before it goes to the backend.
+type Rewrite struct {
+	Hostname *string       `json:"hostname,omitempty"`
+	Path     *PathModifier `json:"path,omitempty"`
+}
+
+// Mirror sends a copy of the request to Backend and ignores the answer.
+type Mirror struct {
+	Backend Backend `json:"backend"`
+	// Percent of requests mirrored, 0 to 100.
+	Percent float64 `json:"percent"`
+}
+
+// AppProtocol is how the proxy speaks to a backend.
+type AppProtocol string
+
+const (
+	AppProtocolHTTP1     AppProtocol = ""
+	AppProtocolH2C       AppProtocol = "kubernetes.io/h2c"
+	AppProtocolWebSocket AppProtocol = "kubernetes.io/ws"
+)
+
+// Backend is one backendRef resolved to endpoints.
+type Backend struct {
+	// Name identifies the backend: "namespace/service:port".
+	Name   string `json:"name"`
+	Weight int32  `json:"weight"`
+	// Unresolved is why the backendRef did not resolve (not found, not
+	// permitted, wrong kind); its share of requests gets 500.
+	Unresolved  string      `json:"unresolved,omitempty"`
+	AppProtocol AppProtocol `json:"appProtocol,omitempty"`
+	// Endpoints are the ready endpoints; none means 503.
+	Endpoints []Endpoint `json:"endpoints,omitempty"`
+	// Filters applied only for requests sent to this backend.
+	Filters []Filter `json:"filters,omitempty"`
+}
+
+// Endpoint is one ready address of a backend.
+type Endpoint struct {
+	Address string `json:"address"`
+	Port    int32  `json:"port"`
+}
+
+// Timeouts of a rule; zero means none.
+type Timeouts struct {
+	Request        time.Duration `json:"request,omitempty"`
+	BackendRequest time.Duration `json:"backendRequest,omitempty"`
+}
