@@ -1,0 +1,280 @@
+package cluster_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"github.com/tenantgate/tenantgate/tests/cluster"
+)
+
+// TestLocalCluster runs echo-basic as a real Deployment behind a Service,
+// reaches every Pod through its own network namespace, and then checks that
+// Stop leaves no process, namespace or bridge behind.
+func TestLocalCluster(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Options{})
+	if err != nil {
+		t.Fatalf("starting the local cluster: %v", err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			c.Stop()
+		}
+	}()
+	subnet := c.Node.Subnet()
+	client := kubernetes.NewForConfigOrDie(c.Admin)
+
+	t.Run("node is Ready", func(t *testing.T) {
+		n, err := client.CoreV1().Nodes().Get(ctx, "tenantgate-node", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !nodeReady(n) {
+			t.Fatalf("node conditions: %+v", n.Status.Conditions)
+		}
+	})
+
+	t.Run("echo Deployment serves from each Pod", func(t *testing.T) {
+		ns := createNamespace(t, ctx, client, "echo")
+		labels := map[string]string{"app": "echo"}
+		_, err := client.AppsV1().Deployments(ns).Create(ctx, echoDeployment("echo", labels, 2), metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = client.CoreV1().Services(ns).Create(ctx, &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: "echo"},
+			Spec: corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{
+				{Name: "http", Port: 8080, TargetPort: intstr.FromInt32(3000)},
+			}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs := waitReadyEndpoints(t, ctx, client, ns, "echo", 2)
+		pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byIP := map[string]string{}
+		for _, p := range pods.Items {
+			byIP[p.Status.PodIP] = p.Name
+		}
+		for _, ip := range addrs {
+			var echo struct{ Pod, Namespace string }
+			body := get(t, fmt.Sprintf("http://%s:3000/", ip))
+			if err := json.Unmarshal([]byte(body), &echo); err != nil {
+				t.Fatalf("endpoint %s answered %q: %v", ip, body, err)
+			}
+			if byIP[ip] == "" || echo.Pod != byIP[ip] || echo.Namespace != ns {
+				t.Errorf("endpoint %s answered pod %s/%s; want %s/%s", ip, echo.Namespace, echo.Pod, ns, byIP[ip])
+			}
+		}
+	})
+
+	t.Run("unknown image stays Pending with an event", func(t *testing.T) {
+		ns := createNamespace(t, ctx, client, "unknown")
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "mystery"},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "example.invalid/mystery:1"}}},
+		}
+		if _, err := client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			evs, err := client.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return false, err
+			}
+			for _, e := range evs.Items {
+				if e.Reason == "UnknownImage" && strings.Contains(e.Message, "example.invalid/mystery:1") {
+					return true, nil
+				}
+			}
+			return false, nil
+		})
+		if err != nil {
+			t.Fatalf("no UnknownImage event: %v", err)
+		}
+		got, err := client.CoreV1().Pods(ns).Get(ctx, "mystery", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status.Phase != corev1.PodPending {
+			t.Errorf("phase %s, want Pending", got.Status.Phase)
+		}
+	})
+
+	t.Run("deleting a Pod stops its process and namespace", func(t *testing.T) {
+		ns := createNamespace(t, ctx, client, "gone")
+		_, err := client.AppsV1().Deployments(ns).Create(ctx, echoDeployment("gone", map[string]string{"app": "gone"}, 1), metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitReadyEndpoints(t, ctx, client, ns, "", 0)
+		before := countNetns(t, subnet)
+		if err := client.AppsV1().Deployments(ns).Delete(ctx, "gone", metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationForeground)}); err != nil {
+			t.Fatal(err)
+		}
+		err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			return err == nil && len(pods.Items) == 0 && countNetns(t, subnet) < before, err
+		})
+		if err != nil {
+			t.Fatalf("pod or namespace not removed: %v", err)
+		}
+	})
+
+	if err := c.Stop(); err != nil {
+		t.Fatalf("stopping: %v", err)
+	}
+	stopped = true
+	if n := countNetns(t, subnet); n != 0 {
+		t.Errorf("%d pod network namespaces of %s remain after Stop", n, subnet)
+	}
+	bridge := "tgbr" + strings.Split(subnet, ".")[2]
+	if err := exec.Command("ip", "link", "show", bridge).Run(); err == nil {
+		t.Errorf("bridge %s remains after Stop", bridge)
+	}
+	if out, _ := exec.Command("pgrep", "-f", "echo-basic|kube-apiserver --|kube-controller-manager --kubeconfig="+c.Dir).Output(); len(out) > 0 {
+		// Other test packages may run their own clusters; only ours must be gone.
+		for _, pid := range strings.Fields(string(out)) {
+			cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			if strings.Contains(string(cmdline), c.Dir) {
+				t.Errorf("process %s (%s) survived Stop", pid, cmdline)
+			}
+		}
+	}
+}
+
+func echoDeployment(name string, labels map[string]string, replicas int32) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "echo", Image: "gateway-api/echo-basic:v1.6.3",
+					Ports: []corev1.ContainerPort{{ContainerPort: 3000}},
+					Env: []corev1.EnvVar{
+						{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+						{Name: "NAMESPACE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}},
+					},
+				}}},
+			},
+		},
+	}
+}
+
+func createNamespace(t *testing.T, ctx context.Context, client kubernetes.Interface, prefix string) string {
+	t.Helper()
+	ns, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+// waitReadyEndpoints waits until the Service's EndpointSlices list want ready
+// addresses (or, with service "", until every Pod in ns is Ready).
+func waitReadyEndpoints(t *testing.T, ctx context.Context, client kubernetes.Interface, ns, service string, want int) []string {
+	t.Helper()
+	var addrs []string
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if service == "" {
+			pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err != nil || len(pods.Items) == 0 {
+				return false, err
+			}
+			for _, p := range pods.Items {
+				if p.Status.PodIP == "" || !podReady(&p) {
+					return false, nil
+				}
+			}
+			return true, nil
+		}
+		slices, err := client.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + service})
+		if err != nil {
+			return false, err
+		}
+		addrs = nil
+		for _, s := range slices.Items {
+			for _, e := range s.Endpoints {
+				if e.Conditions.Ready != nil && *e.Conditions.Ready {
+					addrs = append(addrs, e.Addresses...)
+				}
+			}
+		}
+		return len(addrs) == want, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for %d ready endpoints of %s/%s: %v (have %v)", want, ns, service, err, addrs)
+	}
+	return addrs
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d", url, resp.StatusCode)
+	}
+	return string(body)
+}
+
+func countNetns(t *testing.T, subnet string) int {
+	t.Helper()
+	index := strings.Split(subnet, ".")[2]
+	entries, _ := os.ReadDir("/run/netns")
+	n := 0
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "tgp"+index+"-") {
+			n++
+		}
+	}
+	return n
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}

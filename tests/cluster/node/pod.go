@@ -1,0 +1,423 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/tenantgate/tenantgate/tests/cluster/proc"
+)
+
+// podRuntime is one running Pod: its sandbox and container processes.
+type podRuntime struct {
+	agent   *Agent
+	key     types.NamespacedName
+	uid     types.UID
+	slot    int
+	sandbox sandbox
+	started metav1.Time
+	cancel  context.CancelFunc
+	done    chan struct{}
+
+	mu         sync.Mutex
+	containers []*containerRuntime
+}
+
+type containerRuntime struct {
+	spec     corev1.Container
+	binary   string
+	env      []string
+	logPath  string
+	process  *proc.Process
+	started  metav1.Time
+	restarts int32
+	ready    bool
+}
+
+func (a *Agent) sync(ctx context.Context, key types.NamespacedName) error {
+	obj, exists, err := a.pods.GetByKey(key.String())
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	rt := a.running[key]
+	a.mu.Unlock()
+	if !exists {
+		if rt != nil {
+			a.release(rt, 2*time.Second)
+		}
+		return nil
+	}
+	pod := obj.(*corev1.Pod)
+	if rt != nil && rt.uid != pod.UID { // same name, new Pod
+		a.release(rt, 2*time.Second)
+		rt = nil
+	}
+	if pod.DeletionTimestamp != nil {
+		grace := 2 * time.Second
+		if g := pod.DeletionGracePeriodSeconds; g != nil && *g < 2 {
+			grace = time.Duration(*g) * time.Second
+		}
+		if rt != nil {
+			a.release(rt, grace)
+		}
+		// As kubelet does: once the containers are gone, remove the object.
+		err := a.cfg.Client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
+			GracePeriodSeconds: ptr.To[int64](0), Preconditions: metav1.NewUIDPreconditions(string(pod.UID)),
+		})
+		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+			return nil
+		}
+		return err
+	}
+	if rt != nil || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return nil
+	}
+	return a.startPod(ctx, pod)
+}
+
+func (a *Agent) startPod(ctx context.Context, pod *corev1.Pod) error {
+	if len(pod.Spec.InitContainers) > 0 {
+		return a.reportUnrunnable(ctx, pod, "InitContainersUnsupported", "the local node agent does not run init containers")
+	}
+	binaries := make([]string, len(pod.Spec.Containers))
+	for i, c := range pod.Spec.Containers {
+		bin, ok := a.cfg.Images.Resolve(c.Image)
+		if !ok {
+			return a.reportUnrunnable(ctx, pod, "UnknownImage", fmt.Sprintf(
+				"the local node agent cannot run image %q (container %s); it runs only %v", c.Image, c.Name, a.cfg.Images.Names()))
+		}
+		binaries[i] = bin
+	}
+
+	rt := &podRuntime{agent: a, key: types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}, uid: pod.UID, started: metav1.Now()}
+	a.mu.Lock()
+	for rt.slot = 1; a.slots[rt.slot]; rt.slot++ {
+	}
+	if rt.slot > 253 {
+		a.mu.Unlock()
+		return fmt.Errorf("pod network %s is full", a.net.prefix)
+	}
+	a.slots[rt.slot] = true
+	a.mu.Unlock()
+	rt.sandbox = a.net.sandboxFor(rt.slot)
+	if err := a.net.create(rt.sandbox); err != nil {
+		a.freeSlot(rt.slot)
+		return err
+	}
+	dir := filepath.Join(a.cfg.StateDir, pod.Namespace+"_"+pod.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		a.net.destroy(rt.sandbox)
+		a.freeSlot(rt.slot)
+		return err
+	}
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		env, err := containerEnv(ctx, a.cfg.Client, pod, c, rt.sandbox.ip.String(), a.net.gateway.String())
+		if err != nil {
+			rt.teardown(0)
+			a.freeSlot(rt.slot)
+			return a.reportUnrunnable(ctx, pod, "CreateContainerConfigError", err.Error())
+		}
+		rt.containers = append(rt.containers, &containerRuntime{
+			spec: *c, binary: binaries[i], env: env, logPath: filepath.Join(dir, c.Name+".log"),
+		})
+	}
+	for _, c := range rt.containers {
+		if err := rt.launch(c); err != nil {
+			rt.teardown(0)
+			a.freeSlot(rt.slot)
+			return err
+		}
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	rt.cancel, rt.done = cancel, make(chan struct{})
+	a.mu.Lock()
+	a.running[rt.key] = rt
+	a.mu.Unlock()
+	a.cfg.Log.V(1).Info("pod started", "pod", rt.key.String(), "ip", rt.sandbox.ip.String())
+	go rt.supervise(runCtx)
+	return nil
+}
+
+func (a *Agent) freeSlot(slot int) {
+	a.mu.Lock()
+	delete(a.slots, slot)
+	a.mu.Unlock()
+}
+
+// release stops a Pod's processes and removes its sandbox.
+func (a *Agent) release(rt *podRuntime, grace time.Duration) {
+	rt.stop(grace)
+	a.mu.Lock()
+	if a.running[rt.key] == rt {
+		delete(a.running, rt.key)
+	}
+	delete(a.slots, rt.slot)
+	a.mu.Unlock()
+}
+
+// reportUnrunnable leaves the Pod Pending and says why, in status and in an Event.
+func (a *Agent) reportUnrunnable(ctx context.Context, pod *corev1.Pod, reason, message string) error {
+	if c := podCondition(pod, corev1.ContainersReady); c != nil && c.Reason == reason {
+		return nil // already reported
+	}
+	status := pod.Status.DeepCopy()
+	status.Phase = corev1.PodPending
+	status.HostIP = a.net.gateway.String()
+	setCondition(status, corev1.PodScheduled, corev1.ConditionTrue, "", "")
+	setCondition(status, corev1.ContainersReady, corev1.ConditionFalse, reason, message)
+	setCondition(status, corev1.PodReady, corev1.ConditionFalse, reason, message)
+	status.ContainerStatuses = nil
+	for _, c := range pod.Spec.Containers {
+		status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Image: c.Image,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: message}},
+		})
+	}
+	updated := pod.DeepCopy()
+	updated.Status = *status
+	if _, err := a.cfg.Client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	now := metav1.Now()
+	_, err := a.cfg.Client.CoreV1().Events(pod.Namespace).Create(ctx, &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{GenerateName: pod.Name + ".", Namespace: pod.Namespace},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID},
+		Reason:         reason, Message: message, Type: corev1.EventTypeWarning,
+		Source:         corev1.EventSource{Component: "kubelet", Host: a.cfg.Name},
+		FirstTimestamp: now, LastTimestamp: now, Count: 1,
+	}, metav1.CreateOptions{})
+	return err
+}
+
+// launch runs a container's binary inside the Pod's network namespace.
+func (rt *podRuntime) launch(c *containerRuntime) error {
+	logFile, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", rt.sandbox.netns, c.binary}, append(c.spec.Command, c.spec.Args...)...)...)
+	cmd.Env = c.env
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	p, err := proc.Start(cmd)
+	if err != nil {
+		return err
+	}
+	c.process, c.started, c.ready = p, metav1.Now(), false
+	return nil
+}
+
+// supervise restarts exited containers, probes readiness and reports status
+// whenever it changes.
+func (rt *podRuntime) supervise(ctx context.Context) {
+	defer close(rt.done)
+	var last string
+	for {
+		changed := false
+		rt.mu.Lock()
+		for _, c := range rt.containers {
+			select {
+			case <-c.process.Done():
+				rt.agent.cfg.Log.Info("container exited; restarting", "pod", rt.key.String(), "container", c.spec.Name, "error", fmt.Sprint(c.process.Err()))
+				c.restarts++
+				if err := rt.launch(c); err != nil {
+					rt.agent.cfg.Log.Error(err, "restarting container", "pod", rt.key.String())
+				}
+				changed = true
+			default:
+			}
+			if ready := rt.probe(ctx, c); ready != c.ready {
+				c.ready, changed = ready, true
+			}
+		}
+		rt.mu.Unlock()
+		if changed || last == "" {
+			if err := rt.report(ctx); err == nil {
+				last = "reported"
+			} else if ctx.Err() == nil {
+				rt.agent.cfg.Log.V(1).Info("pod status update failed", "pod", rt.key.String(), "error", err.Error())
+				last = ""
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(probePeriod(rt.containers)):
+		}
+	}
+}
+
+func probePeriod(cs []*containerRuntime) time.Duration {
+	period := 2 * time.Second
+	for _, c := range cs {
+		if p := c.spec.ReadinessProbe; p != nil && p.PeriodSeconds > 0 && time.Duration(p.PeriodSeconds)*time.Second < period {
+			period = time.Duration(p.PeriodSeconds) * time.Second
+		}
+	}
+	// Unready containers are probed often so endpoints appear quickly.
+	for _, c := range cs {
+		if !c.ready {
+			return 200 * time.Millisecond
+		}
+	}
+	return period
+}
+
+// probe runs the readiness probe. Without one, a container that declares a
+// TCP port is ready once that port accepts connections (kubelet would say
+// ready at once; waiting avoids publishing endpoints that refuse traffic).
+func (rt *podRuntime) probe(ctx context.Context, c *containerRuntime) bool {
+	ip := rt.sandbox.ip.String()
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if p := c.spec.ReadinessProbe; p != nil {
+		switch {
+		case p.HTTPGet != nil:
+			port := resolvePort(c.spec, p.HTTPGet.Port)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(ip, strconv.Itoa(port))+p.HTTPGet.Path, nil)
+			if err != nil {
+				return false
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode >= 200 && resp.StatusCode < 400
+		case p.TCPSocket != nil:
+			return dialable(ctx, ip, resolvePort(c.spec, p.TCPSocket.Port))
+		default:
+			return true // exec and gRPC probes are not run by the local node
+		}
+	}
+	for _, port := range c.spec.Ports {
+		if port.Protocol == "" || port.Protocol == corev1.ProtocolTCP {
+			return dialable(ctx, ip, int(port.ContainerPort))
+		}
+	}
+	return true
+}
+
+func resolvePort(c corev1.Container, port intstr.IntOrString) int {
+	if port.Type == intstr.Int {
+		return port.IntValue()
+	}
+	for _, p := range c.Ports {
+		if p.Name == port.StrVal {
+			return int(p.ContainerPort)
+		}
+	}
+	return 0
+}
+
+func dialable(ctx context.Context, ip string, port int) bool {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// report writes the Pod's status as kubelet would.
+func (rt *podRuntime) report(ctx context.Context) error {
+	pods := rt.agent.cfg.Client.CoreV1().Pods(rt.key.Namespace)
+	pod, err := pods.Get(ctx, rt.key.Name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if pod.UID != rt.uid {
+		return nil
+	}
+	rt.mu.Lock()
+	allReady := true
+	var statuses []corev1.ContainerStatus
+	for _, c := range rt.containers {
+		allReady = allReady && c.ready
+		statuses = append(statuses, corev1.ContainerStatus{
+			Name: c.spec.Name, Image: c.spec.Image, ImageID: "local://" + c.binary, Ready: c.ready,
+			Started: ptr.To(true), RestartCount: c.restarts,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: c.started}},
+		})
+	}
+	rt.mu.Unlock()
+	ready := corev1.ConditionFalse
+	if allReady {
+		ready = corev1.ConditionTrue
+	}
+	s := &pod.Status
+	s.Phase = corev1.PodRunning
+	s.HostIP = rt.agent.net.gateway.String()
+	s.HostIPs = []corev1.HostIP{{IP: s.HostIP}}
+	s.PodIP = rt.sandbox.ip.String()
+	s.PodIPs = []corev1.PodIP{{IP: s.PodIP}}
+	s.StartTime = &rt.started
+	s.ContainerStatuses = statuses
+	setCondition(s, corev1.PodScheduled, corev1.ConditionTrue, "", "")
+	setCondition(s, corev1.PodInitialized, corev1.ConditionTrue, "", "")
+	setCondition(s, corev1.PodReadyToStartContainers, corev1.ConditionTrue, "", "")
+	setCondition(s, corev1.ContainersReady, ready, "", "")
+	setCondition(s, corev1.PodReady, ready, "", "")
+	_, err = pods.UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+	return err
+}
+
+// stop ends supervision, stops the processes and removes the sandbox.
+func (rt *podRuntime) stop(grace time.Duration) {
+	if rt.cancel != nil {
+		rt.cancel()
+		<-rt.done
+	}
+	rt.teardown(grace)
+}
+
+func (rt *podRuntime) teardown(grace time.Duration) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	for _, c := range rt.containers {
+		if c.process != nil {
+			_ = c.process.Stop(grace)
+		}
+	}
+	rt.agent.net.destroy(rt.sandbox)
+}
+
+func podCondition(pod *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
+	for i := range pod.Status.Conditions {
+		if pod.Status.Conditions[i].Type == t {
+			return &pod.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func setCondition(s *corev1.PodStatus, t corev1.PodConditionType, status corev1.ConditionStatus, reason, message string) {
+	for i := range s.Conditions {
+		c := &s.Conditions[i]
+		if c.Type == t {
+			if c.Status != status {
+				c.LastTransitionTime = metav1.Now()
+			}
+			c.Status, c.Reason, c.Message = status, reason, message
+			return
+		}
+	}
+	s.Conditions = append(s.Conditions, corev1.PodCondition{Type: t, Status: status, Reason: reason, Message: message, LastTransitionTime: metav1.Now()})
+}
