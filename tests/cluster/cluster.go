@@ -100,10 +100,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	c.Env = &envtest.Environment{
-		BinaryAssetsDirectory: bin,
-		CRDDirectoryPaths:     crds,
-		ErrorIfCRDPathMissing: true,
-		WebhookInstallOptions: opts.Webhooks,
+		BinaryAssetsDirectory:    bin,
+		CRDDirectoryPaths:        crds,
+		ErrorIfCRDPathMissing:    true,
+		WebhookInstallOptions:    opts.Webhooks,
 		ControlPlaneStartTimeout: time.Minute,
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}
