@@ -1,6 +1,28 @@
 // Package routetable owns the data plane's configuration: Config, the plain
 // value the translator produces, and Table, its compiled, immutable form that
-// the proxy matches requests against (hostnames, then precedence-sorted
-// rules, then weighted backends). It imports no Kubernetes packages and does
-// no I/O.
+// the proxy matches requests against. It imports no Kubernetes packages, does
+// no I/O and must not learn about sockets or HTTP serving; that is the
+// proxy's job.
+//
+// Compile groups listeners into sockets by (Address, Port). On a socket a
+// request belongs to the listener with the most specific matching hostname
+// (exact, then the longest wildcard suffix, then the listener without one);
+// hostnames compare without port or trailing dot, case-insensitively, and
+// "*.a.com" matches any number of labels before ".a.com" but not "a.com".
+//
+// Inside a listener, routes are grouped by hostname. A request is tried
+// against the group of its most specific matching route hostname first and
+// falls through to less specific ones (a route without hostnames takes the
+// listener's), as HTTPRouteSpec.Hostnames orders them. Within a group the
+// matches are sorted as HTTPRouteRule.Matches requires: Exact path, then
+// RegularExpression (implementation-specific: ahead of prefixes so the
+// default "/" never shadows one), then the longest PathPrefix, then method,
+// most headers, most query parameters, the oldest route, "namespace/name",
+// rule index and match index. Paths compare in escaped form; PathPrefix is
+// segment-aware and ignores a trailing slash. Regular expressions are RE2,
+// anchored to match the whole value, and compiled once.
+//
+// A lookup does not allocate unless the Host has upper-case letters or a
+// matched query value is escaped. Backends are chosen by weight (weight 0
+// never), endpoints round robin.
 package routetable

@@ -1,0 +1,207 @@
+package routetable
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// CompiledRule is one HTTPRoute rule: its filters, its weighted backends and
+// the route facts precedence breaks ties with.
+type CompiledRule struct {
+	// Route is "namespace/name", as metrics and the tie-breaker use it.
+	Route     string
+	Namespace string
+	Name      string
+	Created   time.Time
+	Index     int
+	Filters   CompiledFilters
+	Backends  []*CompiledBackend
+	Timeouts  Timeouts
+	// cumulative[i] is the sum of the weights of Backends[0..i].
+	cumulative []int64
+}
+
+// PickBackend chooses a backend in proportion to the weights; nil when no
+// backend has weight, which the spec answers with 500.
+func (r *CompiledRule) PickBackend() *CompiledBackend {
+	if len(r.cumulative) == 0 || r.cumulative[len(r.cumulative)-1] == 0 {
+		return nil
+	}
+	return r.backendAt(rand.Int64N(r.cumulative[len(r.cumulative)-1]))
+}
+
+// backendAt returns the backend whose share of [0, total weight) holds n.
+func (r *CompiledRule) backendAt(n int64) *CompiledBackend {
+	for i, upTo := range r.cumulative {
+		if n < upTo {
+			return r.Backends[i]
+		}
+	}
+	return nil
+}
+
+// CompiledBackend is one backendRef with its endpoints and filters. It is
+// shared by every request of a table, so it is never copied.
+type CompiledBackend struct {
+	Name   string
+	Weight int32
+	// Unresolved is why the backendRef did not resolve; requests sent here get 500.
+	Unresolved  string
+	AppProtocol AppProtocol
+	// Endpoints are the ready endpoints; none means 503.
+	Endpoints []CompiledEndpoint
+	Filters   CompiledFilters
+	next      atomic.Uint64
+}
+
+// CompiledEndpoint is one ready address with its URL pre-built for proxying.
+type CompiledEndpoint struct {
+	Address string
+	Port    int32
+	URL     *url.URL
+}
+
+// PickEndpoint balances round robin across the ready endpoints; nil when
+// there are none.
+func (b *CompiledBackend) PickEndpoint() *CompiledEndpoint {
+	if len(b.Endpoints) == 0 {
+		return nil
+	}
+	return &b.Endpoints[(b.next.Add(1)-1)%uint64(len(b.Endpoints))]
+}
+
+// CompiledFilters are a rule's or a backend's filters with header names
+// canonicalized and mirror backends compiled.
+type CompiledFilters struct {
+	RequestHeader  *HeaderModifier
+	ResponseHeader *HeaderModifier
+	Redirect       *Redirect
+	Rewrite        *Rewrite
+	Mirrors        []CompiledMirror
+}
+
+// CompiledMirror sends Percent of requests to one endpoint of Backend.
+type CompiledMirror struct {
+	Backend *CompiledBackend
+	Percent float64
+}
+
+// Empty reports whether no filter is set.
+func (f *CompiledFilters) Empty() bool {
+	return f.RequestHeader == nil && f.ResponseHeader == nil && f.Redirect == nil && f.Rewrite == nil && len(f.Mirrors) == 0
+}
+
+func compileRule(route *Route, in Rule, where string) (*CompiledRule, error) {
+	r := &CompiledRule{
+		Route:     route.Namespace + "/" + route.Name,
+		Namespace: route.Namespace,
+		Name:      route.Name,
+		Created:   route.Created,
+		Index:     in.Index,
+		Timeouts:  in.Timeouts,
+	}
+	var err error
+	if r.Filters, err = compileFilters(in.Filters, where); err != nil {
+		return nil, err
+	}
+	var total int64
+	for _, b := range in.Backends {
+		cb, err := compileBackend(b, where, true)
+		if err != nil {
+			return nil, err
+		}
+		total += int64(max(b.Weight, 0))
+		r.Backends = append(r.Backends, cb)
+		r.cumulative = append(r.cumulative, total)
+	}
+	return r, nil
+}
+
+// compileBackend builds a backend; a mirror target takes no filters of its own.
+func compileBackend(in Backend, where string, withFilters bool) (*CompiledBackend, error) {
+	b := &CompiledBackend{Name: in.Name, Weight: in.Weight, Unresolved: in.Unresolved, AppProtocol: in.AppProtocol}
+	for _, e := range in.Endpoints {
+		hostPort := net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port)))
+		b.Endpoints = append(b.Endpoints, CompiledEndpoint{Address: e.Address, Port: e.Port, URL: &url.URL{Scheme: "http", Host: hostPort}})
+	}
+	if withFilters {
+		var err error
+		if b.Filters, err = compileFilters(in.Filters, where+" backend "+in.Name); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func compileFilters(in []Filter, where string) (CompiledFilters, error) {
+	var f CompiledFilters
+	for _, filter := range in {
+		if !filter.hasPayload() {
+			return f, fmt.Errorf("%s has a %q filter without its settings; set the field its type names", where, filter.Type)
+		}
+		var dup bool
+		switch filter.Type {
+		case FilterRequestHeaderModifier:
+			dup, f.RequestHeader = f.RequestHeader != nil, canonicalHeaders(filter.RequestHeader)
+		case FilterResponseHeaderModifier:
+			dup, f.ResponseHeader = f.ResponseHeader != nil, canonicalHeaders(filter.ResponseHeader)
+		case FilterRequestRedirect:
+			dup, f.Redirect = f.Redirect != nil, filter.Redirect
+		case FilterURLRewrite:
+			dup, f.Rewrite = f.Rewrite != nil, filter.Rewrite
+		case FilterRequestMirror:
+			mb, err := compileBackend(filter.Mirror.Backend, where, false)
+			if err != nil {
+				return f, err
+			}
+			f.Mirrors = append(f.Mirrors, CompiledMirror{Backend: mb, Percent: filter.Mirror.Percent})
+		default:
+			return f, fmt.Errorf("%s has filter type %q the proxy does not implement; report it as unsupported and leave it out", where, filter.Type)
+		}
+		if dup {
+			return f, fmt.Errorf("%s has more than one %s filter; keep one", where, filter.Type)
+		}
+	}
+	if f.Redirect != nil && f.Rewrite != nil {
+		return f, fmt.Errorf("%s combines RequestRedirect and URLRewrite filters; keep one", where)
+	}
+	return f, nil
+}
+
+func (f *Filter) hasPayload() bool {
+	switch f.Type {
+	case FilterRequestHeaderModifier:
+		return f.RequestHeader != nil
+	case FilterResponseHeaderModifier:
+		return f.ResponseHeader != nil
+	case FilterRequestRedirect:
+		return f.Redirect != nil
+	case FilterURLRewrite:
+		return f.Rewrite != nil
+	case FilterRequestMirror:
+		return f.Mirror != nil
+	}
+	return true
+}
+
+// canonicalHeaders copies m with header names in canonical form, so the
+// proxy can index http.Header directly.
+func canonicalHeaders(m *HeaderModifier) *HeaderModifier {
+	out := &HeaderModifier{}
+	for _, h := range m.Set {
+		out.Set = append(out.Set, Header{Name: textproto.CanonicalMIMEHeaderKey(h.Name), Value: h.Value})
+	}
+	for _, h := range m.Add {
+		out.Add = append(out.Add, Header{Name: textproto.CanonicalMIMEHeaderKey(h.Name), Value: h.Value})
+	}
+	for _, name := range m.Remove {
+		out.Remove = append(out.Remove, textproto.CanonicalMIMEHeaderKey(name))
+	}
+	return out
+}

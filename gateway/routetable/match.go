@@ -1,0 +1,222 @@
+package routetable
+
+import (
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// CompiledMatch is one HTTPRouteMatch of one rule, ready to test a request.
+type CompiledMatch struct {
+	Rule *CompiledRule
+	// Index of the match in the rule, the last tie-breaker of precedence.
+	Index int
+	Path  PathMatch
+	// prefix is a PathPrefix value without its trailing slash; "" for "/".
+	prefix  string
+	pathRE  *regexp.Regexp
+	method  string
+	headers []valueMatch
+	query   []valueMatch
+}
+
+// PathPrefix returns the part of a PathPrefix match a ReplacePrefixMatch
+// replaces: the value without its trailing slash ("" for "/").
+func (m *CompiledMatch) PathPrefix() string { return m.prefix }
+
+// valueMatch compares one header or query parameter value.
+type valueMatch struct {
+	name  string // canonical header key, or the query parameter name
+	value string
+	re    *regexp.Regexp
+}
+
+func (v *valueMatch) matches(s string) bool {
+	if v.re != nil {
+		return v.re.MatchString(s)
+	}
+	return s == v.value
+}
+
+// compileMatch checks and compiles one match; where names the route for errors.
+func compileMatch(rule *CompiledRule, index int, in Match, where string) (*CompiledMatch, error) {
+	m := &CompiledMatch{Rule: rule, Index: index, Path: in.Path, method: in.Method}
+	switch in.Path.Type {
+	case PathExact:
+	case PathPrefix:
+		m.prefix = strings.TrimSuffix(in.Path.Value, "/")
+	case PathRegex:
+		re, err := compileRegexp(in.Path.Value)
+		if err != nil {
+			return nil, fmt.Errorf("%s has path regular expression %q that does not compile (%v); fix it to RE2 syntax", where, in.Path.Value, err)
+		}
+		m.pathRE = re
+	default:
+		return nil, fmt.Errorf("%s has path match type %q; use Exact, PathPrefix or RegularExpression", where, in.Path.Type)
+	}
+	var err error
+	if m.headers, err = compileValueMatches(in.Headers, textproto.CanonicalMIMEHeaderKey, "header", where); err != nil {
+		return nil, err
+	}
+	if m.query, err = compileValueMatches(in.QueryParams, func(s string) string { return s }, "query parameter", where); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// compileValueMatches keeps only the first entry of each name, as the spec
+// requires, and compiles regular expressions.
+func compileValueMatches(in []ValueMatch, key func(string) string, kind, where string) ([]valueMatch, error) {
+	var out []valueMatch
+	seen := map[string]bool{}
+	for _, v := range in {
+		name := key(v.Name)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		vm := valueMatch{name: name, value: v.Value}
+		switch v.Type {
+		case MatchExact, "":
+		case MatchRegex:
+			re, err := compileRegexp(v.Value)
+			if err != nil {
+				return nil, fmt.Errorf("%s has %s %q regular expression %q that does not compile (%v); fix it to RE2 syntax", where, kind, v.Name, v.Value, err)
+			}
+			vm.re = re
+		default:
+			return nil, fmt.Errorf("%s has %s %q match type %q; use Exact or RegularExpression", where, kind, v.Name, v.Type)
+		}
+		out = append(out, vm)
+	}
+	return out, nil
+}
+
+// compileRegexp anchors expr: a regular expression must match the whole value.
+func compileRegexp(expr string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(expr); err != nil {
+		return nil, err
+	}
+	return regexp.Compile("^(?:" + expr + ")$")
+}
+
+// matchesRequest tests everything but the path, which the caller has checked.
+func (m *CompiledMatch) matchesRequest(r *http.Request) bool {
+	if m.method != "" && r.Method != m.method {
+		return false
+	}
+	for i := range m.headers {
+		h := &m.headers[i]
+		values := r.Header[h.name]
+		if len(values) == 0 {
+			return false
+		}
+		value := values[0]
+		if len(values) > 1 {
+			value = strings.Join(values, ",") // RFC 9110 5.3: repeated fields are one list
+		}
+		if !h.matches(value) {
+			return false
+		}
+	}
+	for i := range m.query {
+		q := &m.query[i]
+		value, ok := queryValue(r.URL.RawQuery, q.name)
+		if !ok || !q.matches(value) {
+			return false
+		}
+	}
+	return true
+}
+
+// queryValue returns the first value of name in a raw query without
+// allocating unless something in it is escaped.
+func queryValue(raw, name string) (string, bool) {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		key, value, _ := strings.Cut(pair, "=")
+		if key != name {
+			if !strings.ContainsAny(key, "%+") {
+				continue
+			}
+			if unescaped, err := url.QueryUnescape(key); err != nil || unescaped != name {
+				continue
+			}
+		}
+		if strings.ContainsAny(value, "%+") {
+			unescaped, err := url.QueryUnescape(value)
+			if err != nil {
+				return "", false
+			}
+			value = unescaped
+		}
+		return value, true
+	}
+	return "", false
+}
+
+// routeGroup holds the matches of every route under one hostname, indexed
+// by path so a lookup tests only matches whose path can apply. Each slice
+// keeps precedence order.
+type routeGroup struct {
+	exact  map[string][]*CompiledMatch
+	regex  []*CompiledMatch
+	prefix map[string][]*CompiledMatch // keyed by prefix without trailing slash
+}
+
+// newRouteGroup indexes matches already sorted by precedence.
+func newRouteGroup(sorted []*CompiledMatch) *routeGroup {
+	g := &routeGroup{}
+	for _, m := range sorted {
+		switch m.Path.Type {
+		case PathExact:
+			if g.exact == nil {
+				g.exact = map[string][]*CompiledMatch{}
+			}
+			g.exact[m.Path.Value] = append(g.exact[m.Path.Value], m)
+		case PathRegex:
+			g.regex = append(g.regex, m)
+		case PathPrefix:
+			if g.prefix == nil {
+				g.prefix = map[string][]*CompiledMatch{}
+			}
+			g.prefix[m.prefix] = append(g.prefix[m.prefix], m)
+		}
+	}
+	return g
+}
+
+// match returns the highest-precedence match for path and r, or nil: exact
+// paths, then regular expressions, then prefixes from longest to shortest.
+func (g *routeGroup) match(path string, r *http.Request) *CompiledMatch {
+	for _, m := range g.exact[path] {
+		if m.matchesRequest(r) {
+			return m
+		}
+	}
+	for _, m := range g.regex {
+		if m.pathRE.MatchString(path) && m.matchesRequest(r) {
+			return m
+		}
+	}
+	if len(g.prefix) == 0 || !strings.HasPrefix(path, "/") {
+		return nil
+	}
+	// Each candidate is a whole-segment prefix of path, so "/foo" never matches "/foobar".
+	candidate := strings.TrimSuffix(path, "/")
+	for {
+		for _, m := range g.prefix[candidate] {
+			if m.matchesRequest(r) {
+				return m
+			}
+		}
+		if candidate == "" {
+			return nil
+		}
+		candidate = candidate[:strings.LastIndexByte(candidate, '/')]
+	}
+}
