@@ -1,0 +1,31 @@
+# tenantgate — `make help` lists the targets.
+SHELL := /usr/bin/env bash
+GO ?= go
+GOTEST_FLAGS ?= -count=1 -timeout 45m
+
+.PHONY: help tools build test run manifests bench conformance lint
+
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+tools: ## Build etcd, kube-apiserver, kube-controller-manager, kubectl and echo-basic into bin/ (once)
+	@hack/tools.sh
+
+build: ## Build bin/tenantgate and bin/tenantgate-local
+	$(GO) build -o bin/ ./cmd/...
+
+test: tools lint ## Unit and integration tests against a real kube-apiserver (needs root)
+	$(GO) test $(GOTEST_FLAGS) ./...
+
+run: tools build ## Start the local cluster and tenantgate; Ctrl-C stops and cleans up (needs root)
+	bin/tenantgate-local -state-dir .local
+
+manifests: ## Regenerate the Tenant CRD and deepcopy code with controller-gen
+	@hack/generate.sh
+
+bench: tools ## Benchmarks (figures only here, never in tests)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint: ## go vet and a gofmt check
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -1,0 +1,77 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Options are tenantgate's settings, one per flag.
+type Options struct {
+	Kubeconfig         string
+	MetricsAddr        string
+	HealthAddr         string
+	LeaderElect        bool
+	LeaderElectionNS   string
+	EnableWebhook      bool
+	EnableGateway      bool
+	WebhookHost        string
+	WebhookPort        int
+	WebhookCertDir     string
+	GatewayAddressPool string
+	PlatformNamespaces []string
+	ControllerName     string
+	ShutdownGrace      time.Duration
+	LogLevel           string
+	LogFormat          string
+}
+
+// ParseFlags reads Options from command-line arguments.
+func ParseFlags(args []string) (Options, error) {
+	var o Options
+	var platform string
+	fs := flag.NewFlagSet("tenantgate", flag.ContinueOnError)
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file; in-cluster configuration when empty")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
+	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one replica to write status; every replica still serves traffic and admission")
+	fs.StringVar(&o.LeaderElectionNS, "leader-election-namespace", "", "namespace of the leader-election Lease; the Pod's own namespace when empty")
+	fs.BoolVar(&o.EnableWebhook, "enable-webhook", true, "serve the tenant-policy admission webhook")
+	fs.BoolVar(&o.EnableGateway, "enable-gateway", true, "run the Gateway API controller and proxy")
+	fs.StringVar(&o.WebhookHost, "webhook-host", "", "address the webhook server listens on; all addresses when empty")
+	fs.IntVar(&o.WebhookPort, "webhook-port", 9443, "port of the webhook server")
+	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", "/tmp/k8s-webhook-server/serving-certs", "folder with tls.crt and tls.key for the webhook, reloaded when they change")
+	fs.StringVar(&o.GatewayAddressPool, "gateway-address-pool", "", "CIDR from which each Gateway gets its own address, e.g. 127.10.0.0/16 locally")
+	fs.StringVar(&platform, "platform-namespaces", "", "comma-separated namespaces trusted by tenant policy (e.g. infra)")
+	fs.StringVar(&o.ControllerName, "controller-name", "tenantgate.dev/gateway-controller", "GatewayClass controllerName this gateway implements")
+	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info or error")
+	fs.StringVar(&o.LogFormat, "log-format", "json", "json or console")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q; tenantgate takes only flags (see -help)", fs.Arg(0))
+	}
+	for _, ns := range strings.Split(platform, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			o.PlatformNamespaces = append(o.PlatformNamespaces, ns)
+		}
+	}
+	return o, o.Validate()
+}
+
+// Validate reports settings that cannot work together.
+func (o Options) Validate() error {
+	if !o.EnableWebhook && !o.EnableGateway {
+		return errors.New("both -enable-webhook and -enable-gateway are false; enable at least one")
+	}
+	switch o.LogFormat {
+	case "json", "console":
+	default:
+		return fmt.Errorf("-log-format %q is not json or console", o.LogFormat)
+	}
+	return nil
+}
