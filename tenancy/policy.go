@@ -1,0 +1,143 @@
+package tenancy
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
+)
+
+// Inputs is a snapshot of everything the policy depends on, as read from
+// the cache. NewPolicy keeps pointers into these slices: do not modify them
+// afterwards.
+type Inputs struct {
+	Tenants    []v1alpha1.Tenant
+	Namespaces []corev1.Namespace
+	// PlatformNamespaces are trusted and never belong to a tenant
+	// (admin-configured, e.g. --platform-namespaces=infra).
+	PlatformNamespaces []string
+	Gateways           []gatewayv1.Gateway
+	// HTTPRoutes and ReferenceGrants are the existing objects, audited by
+	// TenantStatus; ReferenceGrants also decide the cross-namespace warnings.
+	HTTPRoutes      []gatewayv1.HTTPRoute
+	ReferenceGrants []gatewayv1.ReferenceGrant
+}
+
+// Policy answers policy questions about one snapshot. It is immutable and
+// safe for concurrent use.
+type Policy struct {
+	tenants  []*tenantInfo // sorted by name
+	byName   map[string]*tenantInfo
+	hosts    *hostIndex
+	members  *membership
+	gateways map[objectKey]*gatewayInfo
+	grants   map[grantKey][]gatewayv1.ReferenceGrantTo
+
+	routes    []*gatewayv1.HTTPRoute
+	refGrants []*gatewayv1.ReferenceGrant
+
+	auditOnce sync.Once
+	audit     map[string][]v1alpha1.TenantViolation
+}
+
+// NewPolicy indexes a snapshot. Cost is linear in the inputs (plus, per
+// namespace, the tenants whose selector shares one of its labels).
+func NewPolicy(in Inputs) *Policy {
+	p := &Policy{
+		byName:   make(map[string]*tenantInfo, len(in.Tenants)),
+		gateways: make(map[objectKey]*gatewayInfo, len(in.Gateways)),
+		grants:   map[grantKey][]gatewayv1.ReferenceGrantTo{},
+	}
+	tenants := make([]*v1alpha1.Tenant, 0, len(in.Tenants))
+	for i := range in.Tenants {
+		tenants = append(tenants, &in.Tenants[i])
+	}
+	sort.SliceStable(tenants, func(i, j int) bool { return tenants[i].Name < tenants[j].Name })
+	for _, t := range tenants {
+		if p.byName[t.Name] != nil {
+			continue // a snapshot holds one object per name; keep the first
+		}
+		info := newTenantInfo(t)
+		p.byName[t.Name] = info
+		p.tenants = append(p.tenants, info)
+	}
+	p.hosts = newHostIndex(p.tenants)
+	p.members = newMembership(p.tenants, in.Namespaces, in.PlatformNamespaces)
+	for i := range in.Gateways {
+		gw := newGatewayInfo(&in.Gateways[i])
+		p.gateways[gw.key] = gw
+	}
+	for i := range in.ReferenceGrants {
+		g := &in.ReferenceGrants[i]
+		p.refGrants = append(p.refGrants, g)
+		p.indexGrant(g)
+	}
+	for i := range in.HTTPRoutes {
+		p.routes = append(p.routes, &in.HTTPRoutes[i])
+	}
+	return p
+}
+
+// Verdict is the policy's answer about one object.
+type Verdict struct {
+	// Tenant is the tenant whose policy applies; empty for objects in
+	// platform namespaces and namespaces of no tenant.
+	Tenant string
+	// Enforcement says what Violations mean: Deny rejects, Warn admits.
+	Enforcement v1alpha1.Enforcement
+	// Violations are the rules the object breaks; see Message for the text.
+	Violations field.ErrorList
+	// Warnings are for objects that are allowed but will not work yet.
+	Warnings []string
+}
+
+// Denied reports whether the object must be rejected.
+func (v Verdict) Denied() bool {
+	return len(v.Violations) > 0 && v.Enforcement != v1alpha1.EnforcementWarn
+}
+
+// Messages returns one line per violation.
+func (v Verdict) Messages() []string {
+	if len(v.Violations) == 0 {
+		return nil
+	}
+	out := make([]string, len(v.Violations))
+	for i, e := range v.Violations {
+		out[i] = Message(e)
+	}
+	return out
+}
+
+// Message renders a violation as the line a person sees, e.g.
+// `spec.hostnames[1]: "bananas.example.com" is not owned by tenant "apples"; ...`.
+// (field.Error.Error would add the error type and repeat the value.)
+func Message(e *field.Error) string {
+	return e.Field + ": " + e.Detail
+}
+
+// RouteViolations returns the enforced violations of a route, one line
+// each; empty means the gateway may program it. Violations of a tenant in
+// Warn mode are not enforced.
+func (p *Policy) RouteViolations(route *gatewayv1.HTTPRoute) []string {
+	v, _ := p.checkHTTPRoute(route, false)
+	if !v.Denied() {
+		return nil
+	}
+	return v.Messages()
+}
+
+// violation builds a Forbidden field error whose Detail starts with the
+// offending value, so Message reads as one sentence.
+func violation(path *field.Path, value any, format string, args ...any) *field.Error {
+	return &field.Error{
+		Type:     field.ErrorTypeForbidden,
+		Field:    path.String(),
+		BadValue: value,
+		Detail:   fmt.Sprintf(format, args...),
+	}
+}

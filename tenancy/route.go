@@ -1,0 +1,447 @@
+package tenancy
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
+)
+
+// CheckHTTPRoute checks a route against the policy of its namespace's
+// tenant: parents, hostnames (claimed or inherited from listeners), paths on
+// shared hosts, and where it sends traffic. A route in a namespace of no
+// tenant may not claim, inherit or shadow a tenant's hostname; a route in a
+// platform namespace is trusted. Warnings say why an allowed route will not
+// work yet (no listener admits it, a backend lacks a ReferenceGrant).
+func (p *Policy) CheckHTTPRoute(route *gatewayv1.HTTPRoute) Verdict {
+	v, _ := p.checkHTTPRoute(route, true)
+	return v
+}
+
+// routeCheck is the state of one HTTPRoute check.
+type routeCheck struct {
+	p        *Policy
+	route    *gatewayv1.HTTPRoute
+	ns       string
+	tenant   *tenantInfo // nil outside tenant namespaces
+	warnings bool        // whether to compute warnings
+	v        Verdict
+	victims  []*tenantInfo // tenants whose hostnames a route of no tenant takes
+}
+
+var (
+	specPath      = field.NewPath("spec")
+	hostnamesPath = specPath.Child("hostnames")
+	parentsPath   = specPath.Child("parentRefs")
+	rulesPath     = specPath.Child("rules")
+)
+
+// checkHTTPRoute also returns, for a route of no tenant, the tenants whose
+// hostnames it takes, so the audit can list it on their status.
+func (p *Policy) checkHTTPRoute(route *gatewayv1.HTTPRoute, warnings bool) (Verdict, []*tenantInfo) {
+	c := &routeCheck{p: p, route: route, ns: route.Namespace, warnings: warnings}
+	c.v.Enforcement = v1alpha1.EnforcementDeny
+	switch {
+	case p.members.platform[c.ns]:
+		// Trusted: only warnings.
+	case p.members.owner[c.ns] != nil:
+		c.tenant = p.members.owner[c.ns]
+		c.v.Tenant, c.v.Enforcement = c.tenant.name, c.tenant.enforcement
+		c.checkParents()
+		c.checkTenantHostnames()
+	default:
+		c.checkUnmanagedHostnames()
+	}
+	c.checkTargets()
+	if warnings {
+		c.warnListeners()
+	}
+	return c.v, c.victims
+}
+
+func (c *routeCheck) deny(e *field.Error) { c.v.Violations = append(c.v.Violations, e) }
+
+func (c *routeCheck) warn(path *field.Path, format string, args ...any) {
+	c.v.Warnings = append(c.v.Warnings, path.String()+": "+fmt.Sprintf(format, args...))
+}
+
+// checkParents enforces spec.gateways: each parent must be a listed
+// Gateway, on a listener the tenant may use.
+func (c *routeCheck) checkParents() {
+	t := c.tenant
+	if t.gateways == nil {
+		return
+	}
+	for i := range c.route.Spec.ParentRefs {
+		ref := &c.route.Spec.ParentRefs[i]
+		key := parentKey(ref, c.ns)
+		if !isGatewayParent(ref) {
+			c.deny(violation(parentsPath.Index(i), key.String(),
+				"parent %s %s is not a Gateway; tenant %q may attach routes only to its gateways (%s)",
+				parentKind(ref), key, t.name, t.gatewayList()))
+			continue
+		}
+		allowed := t.gateways[key]
+		if allowed == nil {
+			c.deny(violation(parentsPath.Index(i), key.String(),
+				"Gateway %s is not one of the gateways tenant %q may use (%s); attach to one of them or add it to Tenant %s spec.gateways",
+				key, t.name, t.gatewayList(), t.name))
+			continue
+		}
+		if allowed.anyListener {
+			continue
+		}
+		if ref.SectionName != nil {
+			if s := string(*ref.SectionName); !allowed.allows(s) {
+				c.deny(violation(parentsPath.Index(i).Child("sectionName"), s,
+					"listener %q of Gateway %s is not one tenant %q may use (%s); use one of them or add it to Tenant %s spec.gateways",
+					s, key, t.name, strings.Join(allowed.sections, ", "), t.name))
+			}
+			continue
+		}
+		if !c.allListenersAllowed(key, ref, allowed) {
+			c.deny(violation(parentsPath.Index(i).Child("sectionName"), "",
+				"unset, so the route attaches to every listener of Gateway %s, but tenant %q may use only listeners %s; set sectionName to one of them",
+				key, t.name, strings.Join(allowed.sections, ", ")))
+		}
+	}
+}
+
+// allListenersAllowed reports whether every listener a parentRef without
+// sectionName selects is one the tenant may use; an unknown Gateway cannot
+// be proven safe.
+func (c *routeCheck) allListenersAllowed(key objectKey, ref *gatewayv1.ParentReference, allowed *gatewayAllowance) bool {
+	gw := c.p.gateways[key]
+	if gw == nil {
+		return false
+	}
+	for _, l := range gw.selected(ref) {
+		if !allowed.allows(l.name) {
+			return false
+		}
+	}
+	return true
+}
+
+// sharedHost is a hostname the tenant owns only some paths on.
+type sharedHost struct {
+	name     string // with where it came from, for messages
+	prefixes []string
+}
+
+// checkTenantHostnames enforces ownership of the claimed (or, with no
+// hostnames, inherited) hostnames, then the paths on shared hosts.
+func (c *routeCheck) checkTenantHostnames() {
+	var shared []sharedHost
+	if len(c.route.Spec.Hostnames) == 0 {
+		shared = c.checkInheritedHostnames()
+	}
+	for i, h := range c.route.Spec.Hostnames {
+		pat := parseHost(string(h))
+		whole, prefixes := c.p.ownership(c.tenant, pat)
+		switch {
+		case whole:
+		case prefixes != nil:
+			shared = append(shared, sharedHost{name: fmt.Sprintf("%q", pat), prefixes: prefixes})
+		default:
+			c.deny(violation(hostnamesPath.Index(i), string(h), "%s", c.notOwned(pat)))
+		}
+	}
+	c.checkSharedPaths(shared)
+}
+
+// ownership returns whether tenant t owns the whole of hostname h or, if
+// not, the path prefixes it owns there (nil when none).
+func (p *Policy) ownership(t *tenantInfo, h hostPattern) (whole bool, prefixes []string) {
+	p.hosts.covering(h, func(o *ownedHost) bool {
+		if o.tenant != t {
+			return true
+		}
+		if !o.shared() {
+			whole = true
+			return false
+		}
+		prefixes = append(prefixes, o.prefixes...)
+		return true
+	})
+	return whole, prefixes
+}
+
+// notOwned explains why the route's tenant may not claim h.
+func (c *routeCheck) notOwned(h hostPattern) string {
+	t := c.tenant
+	var other *tenantInfo
+	c.p.hosts.covering(h, func(o *ownedHost) bool {
+		if o.tenant != t {
+			other = o.tenant
+			return false
+		}
+		return true
+	})
+	switch {
+	case other != nil:
+		return fmt.Sprintf("%q belongs to tenant %q, not tenant %q; use a hostname listed in Tenant %s spec.hostnames",
+			h, other.name, t.name, t.name)
+	case h.wildcard:
+		return fmt.Sprintf("wildcard %q is not inside a wildcard hostname tenant %q owns (%s); use exact hostnames or a wildcard inside an owned one",
+			h, t.name, orNone(t.wildcards()))
+	case t.ownsWildcard(h.domain):
+		return fmt.Sprintf("%q is not owned by tenant %q (\"*.%s\" covers only names below it); add it to Tenant %s spec.hostnames or use an owned hostname",
+			h, t.name, h.domain, t.name)
+	default:
+		return fmt.Sprintf("%q is not owned by tenant %q; add it to Tenant %s spec.hostnames or use an owned hostname",
+			h, t.name, t.name)
+	}
+}
+
+// wildcards lists the wildcard hostnames the tenant owns.
+func (t *tenantInfo) wildcards() []string {
+	var out []string
+	for _, o := range t.hosts {
+		if o.pattern.wildcard {
+			out = append(out, o.pattern.String())
+		}
+	}
+	return out
+}
+
+func (t *tenantInfo) ownsWildcard(domain string) bool {
+	for _, o := range t.hosts {
+		if o.pattern.wildcard && o.pattern.domain == domain {
+			return true
+		}
+	}
+	return false
+}
+
+// inherited is a hostname a route without hostnames takes from a listener.
+type inherited struct {
+	listener string       // "namespace/gateway/listener"
+	hostname *hostPattern // nil: any hostname
+}
+
+// inheritedHostnames lists, once per hostname, what a route without
+// hostnames takes from the listeners of its parents that admit it.
+func (c *routeCheck) inheritedHostnames() []inherited {
+	var out []inherited
+	nsLabels := c.p.members.labels[c.ns]
+	for i := range c.route.Spec.ParentRefs {
+		ref := &c.route.Spec.ParentRefs[i]
+		if !isGatewayParent(ref) {
+			continue
+		}
+		gw := c.p.gateways[parentKey(ref, c.ns)]
+		if gw == nil {
+			continue
+		}
+		for _, l := range gw.selected(ref) {
+			if !l.admits(gw.key.namespace, c.ns, nsLabels) || seenHostname(out, l.hostname) {
+				continue
+			}
+			out = append(out, inherited{listener: gw.key.String() + "/" + l.name, hostname: l.hostname})
+		}
+	}
+	return out
+}
+
+func seenHostname(list []inherited, h *hostPattern) bool {
+	for _, in := range list {
+		if (in.hostname == nil) == (h == nil) && (h == nil || *in.hostname == *h) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkInheritedHostnames denies inheriting a hostname the tenant does not
+// own and returns the inherited shared hosts.
+func (c *routeCheck) checkInheritedHostnames() []sharedHost {
+	t := c.tenant
+	var shared []sharedHost
+	for _, in := range c.inheritedHostnames() {
+		if in.hostname == nil {
+			c.deny(violation(hostnamesPath, "",
+				"empty, so the route takes every hostname, because listener %s accepts any hostname, and tenant %q does not own them all; list hostnames the tenant owns in spec.hostnames",
+				in.listener, t.name))
+			continue
+		}
+		whole, prefixes := c.p.ownership(t, *in.hostname)
+		switch {
+		case whole:
+		case prefixes != nil:
+			shared = append(shared, sharedHost{name: fmt.Sprintf("%q (inherited from listener %s)", in.hostname, in.listener), prefixes: prefixes})
+		default:
+			c.deny(violation(hostnamesPath, "",
+				"empty, so the route inherits %q from listener %s, which tenant %q does not own; list hostnames the tenant owns in spec.hostnames",
+				in.hostname, in.listener, t.name))
+		}
+	}
+	return shared
+}
+
+// checkSharedPaths denies rules whose paths leave the prefixes the tenant
+// owns on a shared host. No matches, or a match without a path, means
+// PathPrefix "/"; a regular expression cannot be proven to stay inside.
+func (c *routeCheck) checkSharedPaths(shared []sharedHost) {
+	if len(shared) == 0 {
+		return
+	}
+	t := c.tenant
+	root := pathMatch{kind: gatewayv1.PathMatchPathPrefix, value: "/"}
+	if len(c.route.Spec.Rules) == 0 {
+		for _, sh := range shared {
+			c.deny(violation(rulesPath, "",
+				"empty, so the route matches every path, which is outside the paths tenant %q owns on shared host %s (%s); add a rule matching a path under one of them",
+				t.name, sh.name, strings.Join(sh.prefixes, ", ")))
+		}
+	}
+	for i := range c.route.Spec.Rules {
+		rule := &c.route.Spec.Rules[i]
+		if len(rule.Matches) == 0 {
+			for _, sh := range shared {
+				if !root.within(sh.prefixes) {
+					c.deny(violation(rulesPath.Index(i).Child("matches"), "",
+						"empty, so the rule matches every path (PathPrefix \"/\"), which is outside the paths tenant %q owns on shared host %s (%s); add a path match under one of them",
+						t.name, sh.name, strings.Join(sh.prefixes, ", ")))
+				}
+			}
+		}
+		for j := range rule.Matches {
+			m := rule.Matches[j].Path
+			pm := effectivePath(m)
+			for _, sh := range shared {
+				if pm.within(sh.prefixes) {
+					continue
+				}
+				at := rulesPath.Index(i).Child("matches").Index(j).Child("path")
+				c.deny(violation(at, pm.value, "%s", c.pathOutside(m, pm, sh)))
+			}
+		}
+	}
+}
+
+func (c *routeCheck) pathOutside(m *gatewayv1.HTTPPathMatch, pm pathMatch, sh sharedHost) string {
+	owned := strings.Join(sh.prefixes, ", ")
+	switch {
+	case m == nil:
+		return fmt.Sprintf("unset, so the match covers every path (PathPrefix \"/\"), which is outside the paths tenant %q owns on shared host %s (%s); match a path under one of them",
+			c.tenant.name, sh.name, owned)
+	case pm.kind == gatewayv1.PathMatchRegularExpression:
+		return fmt.Sprintf("RegularExpression %q cannot be proven to stay inside the paths tenant %q owns on shared host %s (%s); use PathPrefix or Exact under one of them",
+			pm.value, c.tenant.name, sh.name, owned)
+	default:
+		return fmt.Sprintf("%s %q is outside the paths tenant %q owns on shared host %s (%s); match a path under one of them",
+			pm.kind, pm.value, c.tenant.name, sh.name, owned)
+	}
+}
+
+// checkUnmanagedHostnames keeps a route in a namespace of no tenant off
+// every hostname a tenant owns, whether it claims, shadows (with a
+// wildcard) or inherits it.
+func (c *routeCheck) checkUnmanagedHostnames() {
+	for i, h := range c.route.Spec.Hostnames {
+		pat := parseHost(string(h))
+		first, covered := c.takenBy(pat)
+		if first == nil {
+			continue
+		}
+		if covered {
+			c.deny(violation(hostnamesPath.Index(i), string(h),
+				"%q is owned by tenant %q (%q), and namespace %q belongs to no tenant; use a hostname no tenant owns or create the route in a namespace of tenant %s",
+				pat, first.tenant.name, first.pattern, c.ns, first.tenant.name))
+		} else {
+			c.deny(violation(hostnamesPath.Index(i), string(h),
+				"wildcard %q covers %q, owned by tenant %q, and namespace %q belongs to no tenant; use a narrower hostname that no tenant owns",
+				pat, first.pattern, first.tenant.name, c.ns))
+		}
+	}
+	if len(c.route.Spec.Hostnames) > 0 {
+		return
+	}
+	for _, in := range c.inheritedHostnames() {
+		h := hostPattern{wildcard: true} // a listener without hostname accepts any
+		if in.hostname != nil {
+			h = *in.hostname
+		}
+		first, _ := c.takenBy(h)
+		if first == nil {
+			continue
+		}
+		c.deny(violation(hostnamesPath, "",
+			"empty, so the route takes %q from listener %s, which covers %q of tenant %q, and namespace %q belongs to no tenant; list hostnames no tenant owns in spec.hostnames",
+			h, in.listener, first.pattern, first.tenant.name, c.ns))
+	}
+}
+
+// takenBy finds the tenant hostnames h overlaps, records their tenants as
+// victims, and returns the first (a covering one if any, with covered set).
+func (c *routeCheck) takenBy(h hostPattern) (first *ownedHost, covered bool) {
+	c.p.hosts.covering(h, func(o *ownedHost) bool {
+		if first == nil {
+			first, covered = o, true
+		}
+		c.addVictim(o.tenant)
+		return true
+	})
+	c.p.hosts.below(h, func(o *ownedHost) bool {
+		if first == nil {
+			first = o
+		}
+		c.addVictim(o.tenant)
+		return true
+	})
+	return first, covered
+}
+
+// addVictim records a tenant whose hostname a route of no tenant takes; the
+// violation is enforced unless every such tenant is in Warn mode.
+func (c *routeCheck) addVictim(t *tenantInfo) {
+	for _, v := range c.victims {
+		if v == t {
+			return
+		}
+	}
+	c.victims = append(c.victims, t)
+	if len(c.victims) == 1 {
+		c.v.Enforcement = t.enforcement
+	} else if t.enforcement == v1alpha1.EnforcementDeny {
+		c.v.Enforcement = v1alpha1.EnforcementDeny
+	}
+}
+
+// warnListeners warns about parents the route will not attach to.
+func (c *routeCheck) warnListeners() {
+	nsLabels := c.p.members.labels[c.ns]
+	for i := range c.route.Spec.ParentRefs {
+		ref := &c.route.Spec.ParentRefs[i]
+		if !isGatewayParent(ref) {
+			continue
+		}
+		key := parentKey(ref, c.ns)
+		gw := c.p.gateways[key]
+		if gw == nil {
+			c.warn(parentsPath.Index(i), "Gateway %s does not exist; the route will not attach until it does", key)
+			continue
+		}
+		listeners := gw.selected(ref)
+		if len(listeners) == 0 {
+			c.warn(parentsPath.Index(i), "Gateway %s has no listener matching this parentRef's sectionName and port; the route will not attach (Accepted=False/NoMatchingParent)", key)
+			continue
+		}
+		var why []string
+		for _, l := range listeners {
+			if l.admits(key.namespace, c.ns, nsLabels) {
+				why = nil
+				break
+			}
+			why = append(why, l.admission(key.namespace))
+		}
+		if why != nil {
+			c.warn(parentsPath.Index(i), "no listener of Gateway %s admits HTTPRoutes from namespace %q (%s); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it",
+				key, c.ns, listUpTo(why))
+		}
+	}
+}
