@@ -40,7 +40,7 @@ func run() error {
 	if err := os.RemoveAll(filepath.Join(dir, "cluster")); err != nil {
 		return err
 	}
-	log, err := app.NewLogger("info", "console")
+	log, err := app.NewLogger("info", "console", nil)
 	if err != nil {
 		return err
 	}

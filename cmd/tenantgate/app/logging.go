@@ -2,6 +2,8 @@ package app
 
 import (
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/zapr"
@@ -9,21 +11,20 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// NewLogger builds the zap logger behind every logr.Logger in the process.
-func NewLogger(level, format string) (logr.Logger, error) {
+// NewLogger builds the zap logger behind every logr.Logger in the process,
+// writing to out (standard error when nil).
+func NewLogger(level, format string, out io.Writer) (logr.Logger, error) {
 	var lvl zapcore.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return logr.Discard(), fmt.Errorf("-log-level %q: use debug, info or error", level)
 	}
-	cfg := zap.NewProductionConfig()
+	if out == nil {
+		out = os.Stderr
+	}
+	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 	if format == "console" {
-		cfg = zap.NewDevelopmentConfig()
+		enc = zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
 	}
-	cfg.Level = zap.NewAtomicLevelAt(lvl)
-	cfg.Sampling = nil
-	z, err := cfg.Build()
-	if err != nil {
-		return logr.Discard(), err
-	}
-	return zapr.NewLogger(z), nil
+	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(out)), lvl)
+	return zapr.NewLogger(zap.New(core, zap.AddCaller())), nil
 }

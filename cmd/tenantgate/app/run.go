@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -34,7 +35,12 @@ func Scheme() (*runtime.Scheme, error) {
 // Run starts tenantgate and blocks until ctx ends. cfg, when not nil,
 // overrides -kubeconfig (the local runner passes its own identity).
 func Run(ctx context.Context, opts Options, cfg *rest.Config) error {
-	log, err := NewLogger(opts.LogLevel, opts.LogFormat)
+	return RunWithLogOutput(ctx, opts, cfg, nil)
+}
+
+// RunWithLogOutput is Run with the log written to out.
+func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out io.Writer) error {
+	log, err := NewLogger(opts.LogLevel, opts.LogFormat, out)
 	if err != nil {
 		return err
 	}
@@ -67,6 +73,15 @@ func Run(ctx context.Context, opts Options, cfg *rest.Config) error {
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
+	}
+	policy, err := newPolicyCache(ctx, mgr.GetCache(), opts.PlatformNamespaces)
+	if err != nil {
+		return err
+	}
+	if opts.EnableGateway {
+		if err := setupGateway(mgr, opts, policy, log); err != nil {
+			return err
+		}
 	}
 	log.Info("starting tenantgate", "webhook", opts.EnableWebhook, "gateway", opts.EnableGateway)
 	return mgr.Start(ctx)

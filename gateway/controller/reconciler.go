@@ -1,0 +1,157 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+	"github.com/tenantgate/tenantgate/gateway/translate"
+)
+
+// DataPlane serves a compiled route table; the proxy implements it. Apply
+// returns, by listener name, the listeners it could not bind.
+type DataPlane interface {
+	Apply(t *routetable.Table) map[string]error
+}
+
+// PolicyFunc returns the tenant policy the translator re-checks routes
+// against; a nil policy allows every route.
+type PolicyFunc func(ctx context.Context) (translate.RoutePolicy, error)
+
+// Reconciler runs one reconcile of everything on any change.
+type Reconciler struct {
+	// Reader is the manager's cache.
+	Reader client.Reader
+	// Writer writes status (only once this replica is the elected leader).
+	Writer         client.Client
+	DataPlane      DataPlane
+	Pool           AddressPool
+	ControllerName gatewayv1.GatewayController
+	Policy         PolicyFunc
+	// Elected is closed once this replica may write status.
+	Elected <-chan struct{}
+	Log     logr.Logger
+	// Now stamps condition transitions; time.Now when nil.
+	Now func() time.Time
+
+	mu         sync.Mutex
+	bindErrors map[string]string
+	listening  map[string]bool
+}
+
+// everything is the single work item: every event asks for a full rebuild,
+// and the queue coalesces bursts into one.
+var everything = reconcile.Request{NamespacedName: types.NamespacedName{Name: "everything"}}
+
+// SetupWithManager registers the watches. The controller runs on every
+// replica (each serves traffic); status writes wait for leadership.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	all := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{everything}
+	})
+	b := ctrl.NewControllerManagedBy(mgr).Named("gateway").
+		WithOptions(crcontroller.Options{NeedLeaderElection: ptr.To(false), MaxConcurrentReconciles: 1})
+	for _, obj := range watched() {
+		b = b.Watches(obj, all)
+	}
+	elected := make(chan event.GenericEvent, 1)
+	go func() {
+		<-r.Elected
+		elected <- event.GenericEvent{Object: &gatewayv1.GatewayClass{}}
+	}()
+	b = b.WatchesRawSource(source.Channel(elected, all))
+	return b.Complete(r)
+}
+
+func watched() []client.Object {
+	return []client.Object{
+		&gatewayv1.GatewayClass{}, &gatewayv1.Gateway{}, &gatewayv1.HTTPRoute{}, &gatewayv1.ReferenceGrant{},
+		&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Secret{}, &corev1.Namespace{},
+	}
+}
+
+// Reconcile translates the whole snapshot, swaps the data plane's table, and
+// writes the status that changed.
+func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	s, err := r.snapshot(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	res, err := r.program(s)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	select {
+	case <-r.Elected:
+	default:
+		return reconcile.Result{}, nil
+	}
+	return reconcile.Result{}, r.writeStatus(ctx, s, res)
+}
+
+// program builds and applies the table; when the data plane's bind results
+// differ from what the build assumed, it builds once more so that
+// Programmed and PortUnavailable tell the truth.
+func (r *Reconciler) program(s *translate.Snapshot) (translate.Result, error) {
+	for attempt := 0; ; attempt++ {
+		res := translate.Build(s)
+		table, err := routetable.Compile(res.Config)
+		if err != nil {
+			// The last good table keeps serving.
+			return res, fmt.Errorf("compiling the route table: %w", err)
+		}
+		failed := r.DataPlane.Apply(table)
+		bind, listening := bindResults(res.Config, failed)
+		r.mu.Lock()
+		same := maps.Equal(bind, r.bindErrors) && maps.Equal(listening, r.listening)
+		r.bindErrors, r.listening = bind, listening
+		r.mu.Unlock()
+		if same || attempt == 1 {
+			return res, nil
+		}
+		s.BindErrors, s.Listening = bind, listening
+	}
+}
+
+func bindResults(cfg routetable.Config, failed map[string]error) (map[string]string, map[string]bool) {
+	bind := map[string]string{}
+	listening := map[string]bool{}
+	for _, l := range cfg.Listeners {
+		if err, ok := failed[l.Name]; ok && err != nil {
+			bind[l.Name] = err.Error()
+			continue
+		}
+		listening[l.Name] = true
+	}
+	for name, err := range failed {
+		if err != nil {
+			bind[name] = err.Error()
+		}
+	}
+	return bind, listening
+}
+
+func (r *Reconciler) now() metav1.Time {
+	if r.Now != nil {
+		return metav1.NewTime(r.Now().Truncate(time.Second))
+	}
+	return metav1.NewTime(time.Now().Truncate(time.Second))
+}

@@ -1,0 +1,82 @@
+package controller
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/translate"
+)
+
+// snapshot copies everything the translator reads out of the cache and adds
+// what only the controller knows: addresses, bind results, the policy.
+func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) {
+	var (
+		classes   gatewayv1.GatewayClassList
+		gateways  gatewayv1.GatewayList
+		routes    gatewayv1.HTTPRouteList
+		grants    gatewayv1.ReferenceGrantList
+		services  corev1.ServiceList
+		slices    discoveryv1.EndpointSliceList
+		secrets   corev1.SecretList
+		namespace corev1.NamespaceList
+	)
+	lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &secrets, &namespace}
+	for _, l := range lists {
+		if err := r.Reader.List(ctx, l); err != nil {
+			return nil, err
+		}
+	}
+	s := &translate.Snapshot{
+		ControllerName:  r.ControllerName,
+		Now:             r.now(),
+		GatewayClasses:  classes.Items,
+		Gateways:        gateways.Items,
+		HTTPRoutes:      routes.Items,
+		ReferenceGrants: grants.Items,
+		Services:        services.Items,
+		EndpointSlices:  slices.Items,
+		Secrets:         secrets.Items,
+		Namespaces:      namespace.Items,
+	}
+	s.Addresses, s.AddressErrors = r.Pool.Assign(r.ours(classes.Items, gateways.Items))
+	r.mu.Lock()
+	s.BindErrors, s.Listening = r.bindErrors, r.listening
+	r.mu.Unlock()
+	if r.Policy != nil {
+		p, err := r.Policy(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.Policy = p
+	}
+	return s, nil
+}
+
+// ours keeps the Gateways whose class names our controller, so other
+// implementations' Gateways never take addresses from our pool.
+func (r *Reconciler) ours(classes []gatewayv1.GatewayClass, gateways []gatewayv1.Gateway) []gatewayv1.Gateway {
+	mine := map[string]bool{}
+	for _, c := range classes {
+		if c.Spec.ControllerName == r.controllerName() {
+			mine[c.Name] = true
+		}
+	}
+	var out []gatewayv1.Gateway
+	for _, g := range gateways {
+		if mine[string(g.Spec.GatewayClassName)] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func (r *Reconciler) controllerName() gatewayv1.GatewayController {
+	if r.ControllerName == "" {
+		return translate.ControllerName
+	}
+	return r.ControllerName
+}

@@ -1,0 +1,179 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/tenantgate/tenantgate/cmd/tenantgate/app"
+	"github.com/tenantgate/tenantgate/tests/cluster"
+)
+
+// Options tune a Stack.
+type Options struct {
+	// AddressPool for Gateways; each test package uses its own loopback range
+	// so packages can run in parallel.
+	AddressPool string
+	// PlatformNamespaces trusted by tenant policy.
+	PlatformNamespaces []string
+	// ExperimentalCRDs installs the Gateway API experimental channel.
+	ExperimentalCRDs bool
+}
+
+// Stack is a running cluster with tenantgate.
+type Stack struct {
+	Cluster *cluster.Cluster
+	// Client is a cluster-admin client that knows tenantgate's types.
+	Client  client.Client
+	Options app.Options
+	// MetricsURL serves tenantgate's Prometheus metrics.
+	MetricsURL string
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Start brings everything up and registers its teardown with t.Cleanup.
+func Start(t testing.TB, opts Options) *Stack {
+	t.Helper()
+	s, err := start(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("starting the cluster and tenantgate: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("stopping: %v", err)
+		}
+	})
+	return s
+}
+
+func start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	root, err := cluster.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	hooks := envtest.WebhookInstallOptions{Paths: []string{filepath.Join(root, "manifests", "webhook")}, LocalServingHost: "127.0.0.1"}
+	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(startCtx, cluster.Options{ExperimentalCRDs: opts.ExperimentalCRDs, Webhooks: hooks})
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Cluster: c}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	scheme, err := app.Scheme()
+	if err != nil {
+		return nil, err
+	}
+	if s.Client, err = client.New(c.Admin, client.Options{Scheme: scheme}); err != nil {
+		return nil, err
+	}
+	metrics, health, err := freeAddrs()
+	if err != nil {
+		return nil, err
+	}
+	s.Options = app.Options{
+		MetricsAddr: metrics, HealthAddr: health,
+		EnableWebhook: true, EnableGateway: true,
+		WebhookHost:        c.Env.WebhookInstallOptions.LocalServingHost,
+		WebhookPort:        c.Env.WebhookInstallOptions.LocalServingPort,
+		WebhookCertDir:     c.Env.WebhookInstallOptions.LocalServingCertDir,
+		GatewayAddressPool: opts.AddressPool, PlatformNamespaces: opts.PlatformNamespaces,
+		ControllerName: "tenantgate.dev/gateway-controller", ShutdownGrace: 2 * time.Second,
+		LogLevel: "info", LogFormat: "json",
+	}
+	s.MetricsURL = "http://" + metrics + "/metrics"
+	logFile, err := os.Create(filepath.Join(c.Dir, "tenantgate.log"))
+	if err != nil {
+		return nil, err
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel, s.done = stop, make(chan error, 1)
+	go func() {
+		defer logFile.Close()
+		s.done <- app.RunWithLogOutput(runCtx, s.Options, c.Admin, logFile)
+	}()
+	if err := s.waitReady(startCtx); err != nil {
+		return nil, fmt.Errorf("%w (tenantgate log: %s)", err, logFile.Name())
+	}
+	return s, nil
+}
+
+func (s *Stack) waitReady(ctx context.Context) error {
+	hc := &http.Client{Timeout: time.Second}
+	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		select {
+		case err := <-s.done:
+			s.done <- err
+			return false, fmt.Errorf("tenantgate stopped while starting: %v", err)
+		default:
+		}
+		resp, err := hc.Get("http://" + s.Options.HealthAddr + "/readyz")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+}
+
+// Stop stops tenantgate, then the cluster.
+func (s *Stack) Stop() error {
+	var errs []error
+	if s.cancel != nil {
+		s.cancel()
+		if err := <-s.done; err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, fmt.Errorf("tenantgate: %w", err))
+		}
+		s.cancel = nil
+	}
+	if s.Cluster != nil {
+		errs = append(errs, s.Cluster.Stop())
+		s.Cluster = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Kubectl runs bin/kubectl as cluster admin and returns its combined output,
+// which is what a person sees (denials and warnings included).
+func (s *Stack) Kubectl(stdin string, args ...string) (string, error) {
+	root, err := cluster.RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command(filepath.Join(root, "bin", "kubectl"), append([]string{"--kubeconfig", s.Cluster.AdminKubeconfig}, args...)...)
+	if stdin != "" {
+		cmd.Stdin = stringReader(stdin)
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func freeAddrs() (metrics, health string, err error) {
+	var addrs [2]string
+	for i := range addrs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", "", err
+		}
+		defer l.Close()
+		addrs[i] = l.Addr().String()
+	}
+	return addrs[0], addrs[1], nil
+}
