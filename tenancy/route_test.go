@@ -3,6 +3,7 @@ package tenancy
 import (
 	"testing"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
@@ -511,15 +512,15 @@ spec:
 }
 
 func TestVerdictDenied(t *testing.T) {
-	violations := worldPolicy(t).CheckTenant(&v1alpha1.Tenant{}).Violations
+	broken := violation(hostnamesPath, "", "broken")
 	for _, tc := range []struct {
 		name string
 		v    Verdict
 		want bool
 	}{
 		{"no violations", Verdict{Enforcement: v1alpha1.EnforcementDeny}, false},
-		{"violations under Deny", Verdict{Enforcement: v1alpha1.EnforcementDeny, Violations: append(violations, violation(specPath, "", "x"))}, true},
-		{"violations under Warn", Verdict{Enforcement: v1alpha1.EnforcementWarn, Violations: append(violations, violation(specPath, "", "x"))}, false},
+		{"violations under Deny", Verdict{Enforcement: v1alpha1.EnforcementDeny, Violations: field.ErrorList{broken}}, true},
+		{"violations under Warn", Verdict{Enforcement: v1alpha1.EnforcementWarn, Violations: field.ErrorList{broken}}, false},
 	} {
 		if got := tc.v.Denied(); got != tc.want {
 			t.Errorf("%s: Denied() = %v, want %v", tc.name, got, tc.want)
