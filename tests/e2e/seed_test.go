@@ -1,0 +1,174 @@
+package e2e
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tenantgate/tenantgate/tests/cluster"
+	"github.com/tenantgate/tenantgate/tests/stack"
+)
+
+// TestSeedWalkthrough is the seed scenario of the README, step by step.
+func TestSeedWalkthrough(t *testing.T) {
+	s := stack.Start(t, stack.Options{AddressPool: "127.20.0.0/16", PlatformNamespaces: []string{"infra"}})
+	root, err := cluster.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := filepath.Join(root, "manifests", "examples", "seed")
+	apply := func(t *testing.T, files ...string) string {
+		t.Helper()
+		args := []string{"apply"}
+		for _, f := range files {
+			args = append(args, "-f", filepath.Join(seed, f))
+		}
+		out, err := s.Kubectl("", args...)
+		if err != nil {
+			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	apply(t, "00-namespaces.yaml", "01-workloads.yaml", "02-gateway.yaml", "03-tenants.yaml")
+	addr := gatewayAddress(t, s, "infra", "shared")
+	for _, d := range []types.NamespacedName{{Namespace: "apples", Name: "apple-echo"}, {Namespace: "bananas", Name: "banana-echo"}} {
+		stack.Eventually(t, 2*time.Minute, "Deployment "+d.String()+" ready", func(ctx context.Context) (bool, string) {
+			var dep appsv1.Deployment
+			if err := s.Client.Get(ctx, d, &dep); err != nil {
+				return false, err.Error()
+			}
+			return dep.Status.ReadyReplicas == 2, dep.Status.String()
+		})
+	}
+
+	t.Run("1 no grants: RefNotPermitted and 500", func(t *testing.T) {
+		apply(t, "scenario-a/httproute.yaml")
+		c := routeCondition(t, s, "infra", "fruits", "ResolvedRefs", "False", "RefNotPermitted")
+		if !strings.Contains(c.Message, "bananas") || !strings.Contains(c.Message, "ReferenceGrant") {
+			t.Errorf("ResolvedRefs message %q does not name the namespace and the missing ReferenceGrant", c.Message)
+		}
+		routeCondition(t, s, "infra", "fruits", "Accepted", "True", "Accepted")
+		if got := send(t, addr, "fruits.example.com", "/fruits", 50); got.byStatus[500] != 50 {
+			t.Fatalf("want every request 500, got %s", got)
+		}
+	})
+
+	t.Run("2 bananas grant: 70% bananas, 30% 500", func(t *testing.T) {
+		apply(t, "scenario-a/referencegrant-bananas.yaml")
+		stack.Eventually(t, 10*time.Second, "bananas serving", func(context.Context) (bool, string) {
+			got := send(t, addr, "fruits.example.com", "/fruits", 20)
+			return got.byNS["bananas"] > 0, got.String()
+		})
+		got := send(t, addr, "fruits.example.com", "/fruits", 500)
+		if !within(got.share("bananas"), 0.70, 0.06) || got.byNS["apples"] != 0 || !within(float64(got.byStatus[500])/500, 0.30, 0.06) {
+			t.Fatalf("want about 70%% bananas and 30%% 500, got %s", got)
+		}
+		routeCondition(t, s, "infra", "fruits", "ResolvedRefs", "False", "RefNotPermitted")
+	})
+
+	t.Run("3 both grants: 70/30 split from real pods", func(t *testing.T) {
+		apply(t, "scenario-a/referencegrant-apples.yaml")
+		routeCondition(t, s, "infra", "fruits", "ResolvedRefs", "True", "ResolvedRefs")
+		stack.Eventually(t, 10*time.Second, "no more 500s", func(context.Context) (bool, string) {
+			got := send(t, addr, "fruits.example.com", "/fruits", 20)
+			return got.byStatus[200] == 20, got.String()
+		})
+		got := send(t, addr, "fruits.example.com", "/fruits", 1000)
+		if got.byStatus[200] != 1000 || !within(got.share("bananas"), 0.70, 0.05) || !within(got.share("apples"), 0.30, 0.05) {
+			t.Fatalf("want 1000 200s split 70/30 within 5%%, got %s", got)
+		}
+		real := map[string]map[string]bool{"apples": podsOf(t, s, "apples"), "bananas": podsOf(t, s, "bananas")}
+		for pod, ns := range got.pods {
+			if !real[ns][pod] {
+				t.Errorf("response named pod %s/%s, which does not exist", ns, pod)
+			}
+		}
+	})
+
+	t.Run("4 deleting the apples grant revokes within 2s", func(t *testing.T) {
+		if out, err := s.Kubectl("", "delete", "-f", filepath.Join(seed, "scenario-a/referencegrant-apples.yaml")); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		time.Sleep(2 * time.Second)
+		got := send(t, addr, "fruits.example.com", "/fruits", 300)
+		if got.byNS["apples"] != 0 || !within(float64(got.byStatus[500])/300, 0.30, 0.07) {
+			t.Fatalf("2s after deleting the grant: want no apples and about 30%% 500, got %s", got)
+		}
+	})
+
+	t.Run("5 team route: NotAllowedByListeners until allowedRoutes admits it", func(t *testing.T) {
+		out := apply(t, "scenario-b/httproute-apples.yaml")
+		if !strings.Contains(out, "Warning:") || !strings.Contains(out, "allowedRoutes") {
+			t.Errorf("kubectl apply printed no warning about the listener's allowedRoutes:\n%s", out)
+		}
+		routeCondition(t, s, "apples", "apples", "Accepted", "False", "NotAllowedByListeners")
+		if got := send(t, addr, "apples.example.com", "/", 10); got.byStatus[404] != 10 {
+			t.Fatalf("a route that is not accepted must serve nothing, got %s", got)
+		}
+		apply(t, "scenario-b/gateway-allow-teams.yaml")
+		routeCondition(t, s, "apples", "apples", "Accepted", "True", "Accepted")
+		stack.Eventually(t, 10*time.Second, "apples.example.com serving", func(context.Context) (bool, string) {
+			got := send(t, addr, "apples.example.com", "/", 10)
+			return got.byNS["apples"] == 10, got.String()
+		})
+	})
+
+	t.Run("6 hijack: denied at apply, refused by the gateway when forced in", func(t *testing.T) {
+		out, err := s.Kubectl("", "apply", "-f", filepath.Join(seed, "scenario-b/hijack-apples-hostname.yaml"))
+		if err == nil {
+			t.Fatalf("kubectl apply of a route claiming apples' hostname succeeded:\n%s", out)
+		}
+		for _, want := range []string{"denied the request", "spec.hostnames[0]", `"apples.example.com"`, "apples"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("denial %q does not contain %q", out, want)
+			}
+		}
+		// Force it in as if the webhook had been down.
+		var hooks admissionregistrationv1.ValidatingWebhookConfigurationList
+		if err := s.Client.List(context.Background(), &hooks); err != nil {
+			t.Fatal(err)
+		}
+		for i := range hooks.Items {
+			if err := s.Client.Delete(context.Background(), &hooks.Items[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		route := readRoute(t, filepath.Join(seed, "scenario-b/hijack-apples-hostname.yaml"))
+		stack.Eventually(t, 10*time.Second, "hijack route created without the webhook", func(ctx context.Context) (bool, string) {
+			if err := client.IgnoreAlreadyExists(s.Client.Create(ctx, route.DeepCopy())); err != nil {
+				return false, err.Error()
+			}
+			return true, ""
+		})
+		c := routeCondition(t, s, "bananas", "hijack", "Accepted", "False", "NotAllowedByTenant")
+		if !strings.Contains(c.Message, "apples.example.com") {
+			t.Errorf("NotAllowedByTenant message %q does not name the hostname", c.Message)
+		}
+		got := send(t, addr, "apples.example.com", "/", 100)
+		if got.byNS["apples"] != 100 {
+			t.Fatalf("the refused route must carry no traffic; got %s", got)
+		}
+	})
+}
+
+func readRoute(t *testing.T, path string) *gatewayv1.HTTPRoute {
+	t.Helper()
+	data, err := readFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r gatewayv1.HTTPRoute
+	if err := yaml.UnmarshalStrict(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
