@@ -104,7 +104,7 @@ func (p *Policy) namespaceConflicts(cand *tenantInfo, v *Verdict) field.ErrorLis
 		}
 		if others := p.members.claimants(ns, cand.name); len(others) > 0 {
 			errs = append(errs, violation(nsPath.Child("names").Index(i), ns,
-				"namespace %q already belongs to tenant %q; a namespace belongs to at most one tenant, so remove it here or there",
+				"namespace %q is also claimed by tenant %q; a namespace belongs to at most one tenant, so remove it here or there",
 				ns, others[0]))
 		}
 	}

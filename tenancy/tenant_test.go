@@ -81,7 +81,7 @@ metadata: {name: grapes}
 spec:
   namespaces: {names: [grapes, bananas, infra]}`,
 		violations: []string{
-			`spec.namespaces.names[1]: namespace "bananas" already belongs to tenant "bananas"; a namespace belongs to at most one tenant, so remove it here or there`,
+			`spec.namespaces.names[1]: namespace "bananas" is also claimed by tenant "bananas"; a namespace belongs to at most one tenant, so remove it here or there`,
 			`spec.namespaces.names[2]: "infra" is a platform namespace, which belongs to no tenant; remove it`,
 		},
 	}, {
