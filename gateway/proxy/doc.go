@@ -1,0 +1,21 @@
+// Package proxy is the data plane: it binds the sockets a routetable.Table
+// names and proxies each request to the endpoint its matched rule chooses.
+// It owns sockets, TLS (certificate by SNI, 421 for a Host that belongs to
+// another listener than the connection's), HTTP/1.1, HTTP/2 over TLS and h2c
+// with prior knowledge on plain sockets, the filters, mirrors, timeouts,
+// backend connection pools, metrics and the access log. It must not import
+// Kubernetes packages or decide routing: matching and precedence belong to
+// routetable, and anything the controller cannot program is its to report.
+//
+// Apply swaps the whole table with an atomic pointer; a request reads the
+// pointer once and keeps that table to its end. Sockets present in both
+// tables are not touched; removed ones stop accepting at once and drain.
+//
+// Answers the proxy gives itself: 404 when no listener or rule matches, 421
+// for a misdirected TLS request, 500 for a rule without a usable backendRef
+// (unresolved, or no weight), 503 for a backend without ready endpoints or
+// whose endpoint refuses connections, 504 when a rule timeout expires, 502
+// for other backend failures, 431 and 400 (from net/http) for oversized or
+// malformed requests. Client-sent X-Forwarded-* headers are replaced, not
+// extended: the proxy is the edge and does not trust them.
+package proxy

@@ -1,0 +1,118 @@
+package proxy
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+)
+
+// socketHandler routes the requests of one socket through the current table.
+type socketHandler struct {
+	server *Server
+	key    routetable.SocketKey
+	// active counts requests in the handler, upgraded ones included, for draining.
+	active atomic.Int64
+}
+
+// exchange is one request's routing decision; the forwarder finds it in the
+// request context.
+type exchange struct {
+	recorder
+	start    time.Time
+	listener *routetable.CompiledListener
+	match    *routetable.CompiledMatch
+	backend  *routetable.CompiledBackend
+	endpoint *routetable.CompiledEndpoint
+}
+
+type exchangeKey struct{}
+
+func exchangeOf(r *http.Request) *exchange {
+	ex, _ := r.Context().Value(exchangeKey{}).(*exchange)
+	return ex
+}
+
+func (h *socketHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.active.Add(1)
+	defer h.active.Add(-1)
+	ex := &exchange{recorder: recorder{ResponseWriter: w}, start: time.Now()}
+	defer h.server.finish(ex, r)
+	h.route(ex, r)
+}
+
+// route answers r from the table loaded once at its start.
+func (h *socketHandler) route(ex *exchange, r *http.Request) {
+	w := &ex.recorder
+	sock := h.server.table.Load().Socket(h.key.Address, h.key.Port)
+	if sock == nil {
+		reply(w, http.StatusNotFound)
+		return
+	}
+	ex.listener = sock.Listener(r.Host)
+	if r.TLS != nil && ex.listener != nil && ex.listener != sock.Listener(r.TLS.ServerName) {
+		// The connection was made for another listener's certificate (RFC 9110 15.5.20).
+		reply(w, http.StatusMisdirectedRequest)
+		return
+	}
+	if ex.listener == nil {
+		reply(w, http.StatusNotFound)
+		return
+	}
+	if ex.match = ex.listener.Match(r.Host, r); ex.match == nil {
+		reply(w, http.StatusNotFound)
+		return
+	}
+	rule := ex.match.Rule
+	if rule.Filters.Redirect != nil {
+		redirect(w, r, ex, rule.Filters.Redirect)
+		return
+	}
+	ex.backend = rule.PickBackend()
+	switch {
+	case ex.backend == nil, ex.backend.Unresolved != "":
+		reply(w, http.StatusInternalServerError) // the spec's answer for an invalid backendRef
+		return
+	case ex.backend.Filters.Redirect != nil:
+		redirect(w, r, ex, ex.backend.Filters.Redirect)
+		return
+	}
+	if ex.endpoint = ex.backend.PickEndpoint(); ex.endpoint == nil {
+		reply(w, http.StatusServiceUnavailable)
+		return
+	}
+	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
+	if timeout := requestTimeout(rule.Timeouts); timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	r = r.WithContext(ctx)
+	h.server.mirror(ex, r)
+	h.server.forward.proxy.ServeHTTP(w, r)
+}
+
+// requestTimeout is the shorter of the rule's timeouts, 0 for none. Without
+// retries one backend request spans the whole request, so both bound it.
+func requestTimeout(t routetable.Timeouts) time.Duration {
+	switch {
+	case t.Request <= 0:
+		return max(t.BackendRequest, 0)
+	case t.BackendRequest <= 0:
+		return t.Request
+	}
+	return min(t.Request, t.BackendRequest)
+}
+
+func redirect(w http.ResponseWriter, r *http.Request, ex *exchange, rd *routetable.Redirect) {
+	w.Header().Set("Location", redirectLocation(rd, r, ex.listener, ex.match))
+	w.WriteHeader(cmp.Or(rd.StatusCode, http.StatusFound))
+}
+
+// reply answers with a status and its text, and nothing a client sent.
+func reply(w http.ResponseWriter, status int) {
+	http.Error(w, http.StatusText(status), status)
+}

@@ -1,0 +1,296 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+)
+
+// Options configure a Server. The zero value works: every limit has a default.
+type Options struct {
+	// Registerer receives the proxy's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
+	// Logger reports bind, drain and backend errors; the zero Logger discards.
+	Logger logr.Logger
+	// AccessLog, when it has a sink, gets one line per request.
+	AccessLog logr.Logger
+	// ReadHeaderTimeout bounds reading a request's headers; default 10s.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes keep-alive connections idle this long; default 120s.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes caps request headers (larger gets 431); default 64 KiB.
+	MaxHeaderBytes int
+	// DrainTimeout is how long a socket removed by Apply may finish its
+	// in-flight requests before they are cut; default 30s.
+	DrainTimeout time.Duration
+	// DialTimeout bounds connecting to an endpoint; default 5s.
+	DialTimeout time.Duration
+	// MaxIdleConnsPerHost is the backend connection pool per endpoint; default 256.
+	MaxIdleConnsPerHost int
+	// MirrorBodyLimit is the largest request body copied to mirrors; a larger
+	// request is not mirrored. Default 1 MiB.
+	MirrorBodyLimit int64
+	// MirrorTimeout bounds one mirrored request; default 10s.
+	MirrorTimeout time.Duration
+	// MaxMirrorsInFlight drops mirror copies beyond this many; default 256.
+	MaxMirrorsInFlight int
+}
+
+func (o Options) withDefaults() Options {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	set(&o.ReadHeaderTimeout, 10*time.Second)
+	set(&o.IdleTimeout, 120*time.Second)
+	set(&o.DrainTimeout, 30*time.Second)
+	set(&o.DialTimeout, 5*time.Second)
+	set(&o.MirrorTimeout, 10*time.Second)
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = 64 << 10
+	}
+	if o.MaxIdleConnsPerHost <= 0 {
+		o.MaxIdleConnsPerHost = 256
+	}
+	if o.MirrorBodyLimit <= 0 {
+		o.MirrorBodyLimit = 1 << 20
+	}
+	if o.MaxMirrorsInFlight <= 0 {
+		o.MaxMirrorsInFlight = 256
+	}
+	return o
+}
+
+// Server serves a routetable.Table on the sockets it names. Apply swaps in
+// a new table; a request uses the table it started with to the end.
+type Server struct {
+	opts    Options
+	table   atomic.Pointer[routetable.Table]
+	forward *forwarder
+	metrics *metrics
+	mirrors chan struct{} // slots for mirror copies in flight
+	// hardStop cuts every draining request and mirror when Shutdown runs out of time.
+	hardCtx  context.Context
+	hardStop context.CancelFunc
+	drains   sync.WaitGroup
+
+	mu      sync.Mutex // guards sockets and closed
+	sockets map[socketID]*socket
+	closed  bool
+}
+
+// socketID is a bound socket; TLS is part of it so a port that changes
+// protocol is re-opened.
+type socketID struct {
+	routetable.SocketKey
+	tls bool
+}
+
+func (id socketID) String() string {
+	return net.JoinHostPort(id.Address, strconv.Itoa(int(id.Port)))
+}
+
+// socket is one bound listener and the http.Server on it.
+type socket struct {
+	id      socketID
+	ln      net.Listener
+	srv     *http.Server
+	handler *socketHandler
+	abort   context.CancelFunc // ends in-flight requests, upgrades included
+}
+
+// NewServer returns a Server serving an empty table; call Apply to open sockets.
+func NewServer(opts Options) *Server {
+	opts = opts.withDefaults()
+	s := &Server{
+		opts:    opts,
+		metrics: newMetrics(opts.Registerer),
+		mirrors: make(chan struct{}, opts.MaxMirrorsInFlight),
+		sockets: map[socketID]*socket{},
+	}
+	s.hardCtx, s.hardStop = context.WithCancel(context.Background())
+	s.forward = newForwarder(opts, s.metrics)
+	s.table.Store(&routetable.Table{})
+	return s
+}
+
+// Apply serves t from now on: it opens the sockets t adds, closes (and
+// drains) those it drops and leaves the others untouched. It returns, keyed
+// by listener name ("namespace/gateway/listener"), why a listener's socket
+// could not be opened; those listeners are not Programmed (PortUnavailable).
+// A failed socket is retried by the next Apply.
+func (s *Server) Apply(t *routetable.Table) map[string]error {
+	if t == nil {
+		t = &routetable.Table{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errs := map[string]error{}
+	if s.closed {
+		for _, sock := range t.Sockets() {
+			for _, l := range sock.Listeners {
+				errs[l.Name] = fmt.Errorf("listener %s is not served because the proxy is shutting down", l.Name)
+			}
+		}
+		return errs
+	}
+	s.table.Store(t)
+	want := map[socketID]*routetable.Socket{}
+	for _, sock := range t.Sockets() {
+		want[socketID{SocketKey: sock.SocketKey, tls: sock.Protocol == routetable.ProtocolHTTPS}] = sock
+	}
+	for id, so := range s.sockets {
+		if want[id] == nil {
+			delete(s.sockets, id)
+			ctx, cancel := context.WithTimeout(s.hardCtx, s.opts.DrainTimeout)
+			s.retire(so, ctx, cancel)
+		}
+	}
+	for _, sock := range t.Sockets() {
+		id := socketID{SocketKey: sock.SocketKey, tls: sock.Protocol == routetable.ProtocolHTTPS}
+		if s.sockets[id] != nil {
+			continue
+		}
+		so, err := s.open(id)
+		if err != nil {
+			for _, l := range sock.Listeners {
+				errs[l.Name] = fmt.Errorf("listener %s cannot listen on %s (%w); free the port or give the listener another", l.Name, id, err)
+			}
+			s.opts.Logger.Error(err, "socket not opened", "socket", id.String())
+			continue
+		}
+		s.sockets[id] = so
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// Shutdown stops accepting connections, lets in-flight requests finish and
+// returns when they have or ctx ends; then it cuts whatever is left (long
+// upgrades, mirrors) and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	for id, so := range s.sockets {
+		delete(s.sockets, id)
+		s.retire(so, s.hardCtx, func() {})
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.drains.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.hardStop()
+		<-done
+	}
+	s.hardStop()
+	s.forward.closeIdle()
+	return err
+}
+
+// open binds id and serves it until it is retired.
+func (s *Server) open(id socketID) (*socket, error) {
+	ln, err := net.Listen("tcp", id.String())
+	if err != nil {
+		return nil, err
+	}
+	ctx, abort := context.WithCancel(s.hardCtx)
+	h := &socketHandler{server: s, key: id.SocketKey}
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
+		Protocols:         protocols,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          log.New(logWriter{s.opts.Logger}, "", 0),
+	}
+	so := &socket{id: id, ln: ln, srv: srv, handler: h, abort: abort}
+	if id.tls {
+		protocols.SetHTTP2(true)
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certificate(id.SocketKey)}
+		go so.serve(func() error { return srv.ServeTLS(ln, "", "") }, s.opts.Logger)
+	} else {
+		protocols.SetUnencryptedHTTP2(true) // h2c with prior knowledge
+		go so.serve(func() error { return srv.Serve(ln) }, s.opts.Logger)
+	}
+	return so, nil
+}
+
+func (so *socket) serve(serve func() error, logger logr.Logger) {
+	if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		logger.Error(err, "socket stopped serving", "socket", so.id.String())
+	}
+}
+
+// retire frees the port at once and drains the socket in the background
+// until ctx ends, when it cuts what is left. Callers hold s.mu.
+func (s *Server) retire(so *socket, ctx context.Context, cancel context.CancelFunc) {
+	_ = so.ln.Close() // the port is free before Apply returns, so it can be re-bound
+	s.drains.Add(1)
+	go func() {
+		defer s.drains.Done()
+		defer cancel()
+		err := so.srv.Shutdown(ctx)
+		// Shutdown does not wait for hijacked (upgraded) connections; the handler count does.
+		for err == nil && so.handler.active.Load() > 0 {
+			select {
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		if err != nil {
+			so.abort()
+			_ = so.srv.Close()
+		}
+	}()
+}
+
+// certificate chooses the certificate of the listener SNI selects on a socket.
+func (s *Server) certificate(key routetable.SocketKey) func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		sock := s.table.Load().Socket(key.Address, key.Port)
+		if sock == nil {
+			return nil, fmt.Errorf("no listener is configured on %s:%d", key.Address, key.Port)
+		}
+		l := sock.Listener(hello.ServerName)
+		if l == nil || len(l.Certificates) == 0 {
+			return nil, fmt.Errorf("no HTTPS listener on %s:%d accepts server name %q", key.Address, key.Port, hello.ServerName)
+		}
+		return l.Certificate(hello), nil
+	}
+}
+
+// logWriter sends http.Server's own messages (TLS handshake errors and the
+// like) to the logger at debug level.
+type logWriter struct{ logger logr.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.logger.V(1).Info(string(p))
+	return len(p), nil
+}
