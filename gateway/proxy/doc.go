@@ -7,6 +7,10 @@
 // Kubernetes packages or decide routing: matching and precedence belong to
 // routetable, and anything the controller cannot program is its to report.
 //
+// On an HTTPS socket the SNI name picks the listener and its certificate
+// the way a Host picks a listener; a client without SNI gets the listener
+// without hostname, and the handshake fails when there is none.
+//
 // Apply swaps the whole table with an atomic pointer; a request reads the
 // pointer once and keeps that table to its end. Sockets present in both
 // tables are not touched; removed ones stop accepting at once and drain.

@@ -326,3 +326,28 @@ func TestProxyRefusesBadRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyStreamsResponses checks that a flushed chunk reaches the client
+// while the backend is still writing, as server-sent events need.
+func TestProxyStreamsResponses(t *testing.T) {
+	release := make(chan struct{})
+	stream := startBackend(t, "stream")
+	stream.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "data: first\n")
+		_ = http.NewResponseController(w).Flush()
+		<-release
+		_, _ = io.WriteString(w, "data: last\n")
+	})
+	g := startGateway(t, Options{}, simpleRoute("r", "/", routetable.Rule{Backends: []routetable.Backend{stream.ref(t, 1)}}))
+	resp, err := g.client.Get(g.url("/events"))
+	if err != nil {
+		close(release)
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first, err := bufio.NewReader(resp.Body).ReadString('\n')
+	close(release) // only now may the response end
+	if err != nil || first != "data: first\n" {
+		t.Errorf("first chunk %q (%v), want it before the response ends", first, err)
+	}
+}

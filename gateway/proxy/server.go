@@ -157,7 +157,7 @@ func (s *Server) Apply(t *routetable.Table) map[string]error {
 		if want[id] == nil {
 			delete(s.sockets, id)
 			ctx, cancel := context.WithTimeout(s.hardCtx, s.opts.DrainTimeout)
-			s.retire(so, ctx, cancel)
+			s.retire(ctx, cancel, so)
 		}
 	}
 	for _, sock := range t.Sockets() {
@@ -189,7 +189,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closed = true
 	for id, so := range s.sockets {
 		delete(s.sockets, id)
-		s.retire(so, s.hardCtx, func() {})
+		s.retire(s.hardCtx, func() {}, so)
 	}
 	s.mu.Unlock()
 	done := make(chan struct{})
@@ -249,7 +249,7 @@ func (so *socket) serve(serve func() error, logger logr.Logger) {
 
 // retire frees the port at once and drains the socket in the background
 // until ctx ends, when it cuts what is left. Callers hold s.mu.
-func (s *Server) retire(so *socket, ctx context.Context, cancel context.CancelFunc) {
+func (s *Server) retire(ctx context.Context, cancel context.CancelFunc, so *socket) {
 	_ = so.ln.Close() // the port is free before Apply returns, so it can be re-bound
 	s.drains.Add(1)
 	go func() {

@@ -22,7 +22,7 @@
 // segment-aware and ignores a trailing slash. Regular expressions are RE2,
 // anchored to match the whole value, and compiled once.
 //
-// A lookup does not allocate unless the Host has upper-case letters or a
-// matched query value is escaped. Backends are chosen by weight (weight 0
+// A lookup does not allocate unless the Host has upper-case letters, a
+// matched header is repeated or a matched query parameter is escaped. Backends are chosen by weight (weight 0
 // never), endpoints round robin.
 package routetable
