@@ -1,0 +1,144 @@
+package translate
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+)
+
+// servicePort names one port of one Service, the unit endpoints are
+// computed for.
+type servicePort struct {
+	service types.NamespacedName
+	name    string
+}
+
+// endpointSet is the endpoints of one Service port, computed once per Build.
+type endpointSet []routetable.Endpoint
+
+// backend resolves one backendRef of a route to a Service port and its ready
+// endpoints. A problem means the reference is unusable: the caller keeps its
+// weight share, which the data plane answers with 500.
+func (b *builder) backend(route *gatewayv1.HTTPRoute, ref gatewayv1.BackendObjectReference, where fieldPath) (routetable.Backend, problem) {
+	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(route.Namespace))), Name: string(ref.Name)}
+	port := deref(ref.Port, 0)
+	out := routetable.Backend{Name: key.Namespace + "/" + key.Name + ":" + strconv.Itoa(int(port)), Weight: 1}
+	group, kind := deref(ref.Group, ""), deref(ref.Kind, "Service")
+	if group != "" || kind != "Service" {
+		return out, newProblem(gatewayv1.RouteReasonInvalidKind,
+			"%s refers to %s %s in group %q; tenantgate forwards only to core Services.", where, kind, key, group)
+	}
+	allowed := b.referenceAllowed(reference{
+		fromGroup: gatewayv1.GroupName, fromKind: string(kindHTTPRoute), fromNamespace: route.Namespace,
+		toGroup: "", toKind: "Service", toNamespace: key.Namespace, toName: key.Name,
+	})
+	if !allowed {
+		return out, newProblem(gatewayv1.RouteReasonRefNotPermitted,
+			"%s refers to Service %s in another namespace, and no ReferenceGrant there allows HTTPRoutes from %s; create one in %s.",
+			where, key, route.Namespace, key.Namespace)
+	}
+	svc := b.services[key]
+	if svc == nil {
+		return out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to Service %s, which does not exist; create it or fix the backendRef.", where, key)
+	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		return out, newProblem(gatewayv1.RouteReasonInvalidKind,
+			"%s refers to Service %s of type ExternalName, which tenantgate does not forward to; use a Service with endpoints.", where, key)
+	}
+	sp := servicePortOf(svc, port)
+	if sp == nil {
+		return out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to port %d of Service %s, which has no such TCP port; use one of its ports.", where, port, key)
+	}
+	app, ok := appProtocol(sp.AppProtocol)
+	if !ok {
+		return out, newProblem(gatewayv1.RouteReasonUnsupportedProtocol,
+			"%s refers to Service %s port %d with appProtocol %q; tenantgate speaks HTTP/1.1, kubernetes.io/h2c and kubernetes.io/ws.", where, key, port, *sp.AppProtocol)
+	}
+	out.AppProtocol = app
+	out.Endpoints = b.endpointsOf(servicePort{service: key, name: sp.Name})
+	return out, problem{}
+}
+
+func servicePortOf(svc *corev1.Service, port int32) *corev1.ServicePort {
+	for i := range svc.Spec.Ports {
+		p := &svc.Spec.Ports[i]
+		if p.Port == port && (p.Protocol == "" || p.Protocol == corev1.ProtocolTCP) {
+			return p
+		}
+	}
+	return nil
+}
+
+// appProtocol maps a Service port's appProtocol (KEP-3726) to how the proxy
+// speaks to the backend.
+func appProtocol(p *string) (routetable.AppProtocol, bool) {
+	switch v := deref(p, ""); {
+	case v == "" || strings.EqualFold(v, "http"):
+		return routetable.AppProtocolHTTP1, true
+	case v == "kubernetes.io/h2c":
+		return routetable.AppProtocolH2C, true
+	case v == "kubernetes.io/ws":
+		return routetable.AppProtocolWebSocket, true
+	}
+	return "", false
+}
+
+// endpointsOf returns a Service port's endpoints from its EndpointSlices,
+// matching slice ports by the Service port's name: ready endpoints, or, when
+// none is ready, serving endpoints that are terminating (as kube-proxy does).
+func (b *builder) endpointsOf(sp servicePort) endpointSet {
+	if eps, ok := b.endpoints[sp]; ok {
+		return eps
+	}
+	var ready, terminating endpointSet
+	for _, es := range b.slices[sp.service] {
+		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
+			continue
+		}
+		port, ok := slicePort(es, sp.name)
+		if !ok {
+			continue
+		}
+		for _, ep := range es.Endpoints {
+			if len(ep.Addresses) == 0 {
+				continue
+			}
+			// Only the first address has defined semantics.
+			e := routetable.Endpoint{Address: ep.Addresses[0], Port: port}
+			c := ep.Conditions
+			switch {
+			case deref(c.Ready, true):
+				ready = append(ready, e)
+			case deref(c.Serving, false) && deref(c.Terminating, false):
+				terminating = append(terminating, e)
+			}
+		}
+	}
+	eps := ready
+	if len(eps) == 0 {
+		eps = terminating
+	}
+	slices.SortFunc(eps, func(x, y routetable.Endpoint) int {
+		return cmp.Or(cmp.Compare(x.Address, y.Address), cmp.Compare(x.Port, y.Port))
+	})
+	eps = slices.Compact(eps)
+	b.endpoints[sp] = eps
+	return eps
+}
+
+func slicePort(es *discoveryv1.EndpointSlice, name string) (int32, bool) {
+	for _, p := range es.Ports {
+		if deref(p.Name, "") == name && deref(p.Protocol, corev1.ProtocolTCP) == corev1.ProtocolTCP && p.Port != nil {
+			return *p.Port, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,148 @@
+package translate
+
+import (
+	"cmp"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+)
+
+// Build translates a snapshot into the data plane's Config and the status of
+// every GatewayClass, Gateway and HTTPRoute our controller owns. It is pure
+// and deterministic.
+func Build(s *Snapshot) Result {
+	b := newBuilder(s)
+	b.gatewayClasses()
+	b.gateways()
+	b.routes()
+	return b.finish()
+}
+
+// builder holds one Build's indexes and intermediate state; it lives only for
+// the duration of Build.
+type builder struct {
+	s          *Snapshot
+	controller gatewayv1.GatewayController
+	now        metav1.Time
+
+	namespaces map[string]*corev1.Namespace
+	services   map[types.NamespacedName]*corev1.Service
+	slices     map[types.NamespacedName][]*discoveryv1.EndpointSlice // by Service
+	secrets    map[types.NamespacedName]*corev1.Secret
+	grants     map[string][]*gatewayv1.ReferenceGrant // by namespace
+	endpoints  map[servicePort]endpointSet            // memoized per Service port
+
+	classes      map[string]*classState // our GatewayClasses by name
+	gatewayByKey map[types.NamespacedName]*gatewayState
+	ordered      []*gatewayState // sorted by namespace/name
+
+	result Result
+}
+
+func newBuilder(s *Snapshot) *builder {
+	b := &builder{
+		s:            s,
+		controller:   cmp.Or(s.ControllerName, ControllerName),
+		now:          s.Now,
+		namespaces:   make(map[string]*corev1.Namespace, len(s.Namespaces)),
+		services:     make(map[types.NamespacedName]*corev1.Service, len(s.Services)),
+		slices:       make(map[types.NamespacedName][]*discoveryv1.EndpointSlice, len(s.EndpointSlices)),
+		secrets:      make(map[types.NamespacedName]*corev1.Secret, len(s.Secrets)),
+		grants:       make(map[string][]*gatewayv1.ReferenceGrant),
+		endpoints:    make(map[servicePort]endpointSet),
+		classes:      make(map[string]*classState),
+		gatewayByKey: make(map[types.NamespacedName]*gatewayState),
+		result: Result{
+			GatewayClasses: make(map[types.NamespacedName]gatewayv1.GatewayClassStatus),
+			Gateways:       make(map[types.NamespacedName]gatewayv1.GatewayStatus),
+			HTTPRoutes:     make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus),
+		},
+	}
+	for i := range s.Namespaces {
+		b.namespaces[s.Namespaces[i].Name] = &s.Namespaces[i]
+	}
+	for i := range s.Services {
+		b.services[keyOf(&s.Services[i].ObjectMeta)] = &s.Services[i]
+	}
+	for i := range s.EndpointSlices {
+		es := &s.EndpointSlices[i]
+		svc, ok := es.Labels[discoveryv1.LabelServiceName]
+		if !ok {
+			continue
+		}
+		key := types.NamespacedName{Namespace: es.Namespace, Name: svc}
+		b.slices[key] = append(b.slices[key], es)
+	}
+	for key := range b.slices {
+		slices.SortFunc(b.slices[key], func(x, y *discoveryv1.EndpointSlice) int { return cmp.Compare(x.Name, y.Name) })
+	}
+	for i := range s.Secrets {
+		b.secrets[keyOf(&s.Secrets[i].ObjectMeta)] = &s.Secrets[i]
+	}
+	for i := range s.ReferenceGrants {
+		g := &s.ReferenceGrants[i]
+		b.grants[g.Namespace] = append(b.grants[g.Namespace], g)
+	}
+	return b
+}
+
+// finish assembles the Config from the programmed listeners and records the
+// Gateway statuses, now that routes have been counted.
+func (b *builder) finish() Result {
+	var listeners []routetable.Listener
+	for _, g := range b.ordered {
+		b.result.Gateways[g.key] = b.gatewayStatus(g)
+		for _, l := range g.listeners {
+			if l.inConfig {
+				listeners = append(listeners, l.config())
+			}
+		}
+	}
+	slices.SortFunc(listeners, func(x, y routetable.Listener) int {
+		return cmp.Or(cmp.Compare(x.Address, y.Address), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Name, y.Name))
+	})
+	b.result.Config = routetable.Config{Listeners: listeners}
+	return b.result
+}
+
+// condition builds one status condition stamped with the snapshot's time.
+func (b *builder) condition(typ string, ok bool, reason, message string, generation int64) metav1.Condition {
+	status := metav1.ConditionFalse
+	if ok {
+		status = metav1.ConditionTrue
+	}
+	return metav1.Condition{
+		Type:               typ,
+		Status:             status,
+		ObservedGeneration: generation,
+		LastTransitionTime: b.now,
+		Reason:             reason,
+		Message:            message,
+	}
+}
+
+func keyOf(m *metav1.ObjectMeta) types.NamespacedName {
+	return types.NamespacedName{Namespace: m.Namespace, Name: m.Name}
+}
+
+// sortedPointers returns pointers to items ordered by namespace/name, leaving
+// the caller's slice untouched.
+func sortedPointers[T any, P interface {
+	*T
+	metav1.Object
+}](items []T) []P {
+	out := make([]P, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	slices.SortFunc(out, func(x, y P) int {
+		return cmp.Or(cmp.Compare(x.GetNamespace(), y.GetNamespace()), cmp.Compare(x.GetName(), y.GetName()))
+	})
+	return out
+}

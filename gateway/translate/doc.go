@@ -1,0 +1,23 @@
+// Package translate turns a snapshot of Gateway API objects into the data
+// plane's routetable.Config and the exact status every GatewayClass, Gateway
+// and HTTPRoute of our controller should carry.
+//
+// Build is a pure function: it reads only its Snapshot (no API calls, no
+// clock, no globals), sorts what it reads, and returns the same Result for the
+// same input. The gateway controller fills the Snapshot from its cache, swaps
+// Result.Config into the proxy and writes Result's statuses with the merge
+// helpers in merge.go, which keep other controllers' entries and unchanged
+// transition times.
+//
+// Build runs in stages, one file each: gatewayclass.go (classes we own),
+// gateways.go (addresses, Gateway conditions), listeners.go (protocol, TLS,
+// allowedRoutes, conflicts), routes.go (parent attachment and route status),
+// rules.go and filters.go (HTTPRoute rules into routetable rules), backends.go
+// (Services and EndpointSlices), referencegrant.go (cross-namespace checks),
+// hostnames.go (listener/route hostname intersection).
+//
+// This package must not touch the API server, the proxy or the route table's
+// compiled form; it owns only the translation and its golden tests in
+// testdata (NAME.in.yaml objects -> NAME.out.yaml config and status; run
+// `go test ./gateway/translate -update` to regenerate).
+package translate

@@ -1,0 +1,288 @@
+package translate
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pmezard/go-difflib/difflib"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the current output")
+
+// Environment is a test-only object in NAME.in.yaml holding the Snapshot
+// inputs that are not Kubernetes objects.
+type Environment struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	// Addresses the controller assigned, by Gateway "namespace/name".
+	Addresses     map[string]string `json:"addresses,omitempty"`
+	AddressErrors map[string]string `json:"addressErrors,omitempty"`
+	BindErrors    map[string]string `json:"bindErrors,omitempty"`
+	// Listening, when present (even empty), lists the bound listeners.
+	Listening *[]string `json:"listening,omitempty"`
+	// Violations feed a fake RoutePolicy, by HTTPRoute "namespace/name".
+	Violations map[string][]string `json:"violations,omitempty"`
+	// SupportedFeatures replaces DefaultSupportedFeatures when set.
+	SupportedFeatures []gatewayv1.FeatureName `json:"supportedFeatures,omitempty"`
+}
+
+func (e *Environment) DeepCopyObject() runtime.Object {
+	c := *e
+	e.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
+	c.Addresses, c.AddressErrors, c.BindErrors = maps.Clone(e.Addresses), maps.Clone(e.AddressErrors), maps.Clone(e.BindErrors)
+	if e.Listening != nil {
+		l := slices.Clone(*e.Listening)
+		c.Listening = &l
+	}
+	c.Violations = maps.Clone(e.Violations)
+	c.SupportedFeatures = slices.Clone(e.SupportedFeatures)
+	return &c
+}
+
+// fakePolicy refuses the routes listed in an Environment.
+type fakePolicy map[string][]string
+
+func (p fakePolicy) RouteViolations(r *gatewayv1.HTTPRoute) []string {
+	return p[r.Namespace+"/"+r.Name]
+}
+
+// goldenNow is the snapshot time of every golden test.
+var goldenNow = metav1.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func testScheme(t testing.TB) *runtime.Scheme {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, discoveryv1.AddToScheme, gatewayv1.Install} {
+		if err := add(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.AddKnownTypes(schema.GroupVersion{Group: "test.tenantgate.dev", Version: "v1"}, &Environment{})
+	return s
+}
+
+// loadSnapshot decodes a multi-document YAML file strictly: an unknown or
+// duplicated field fails the test.
+func loadSnapshot(t testing.TB, path string) *Snapshot {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	decoder := serializer.NewCodecFactory(testScheme(t), serializer.EnableStrict).UniversalDeserializer()
+	s := &Snapshot{ControllerName: ControllerName, Now: goldenNow}
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(f))
+	for {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		obj, _, err := decoder.Decode(doc, nil, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		addObject(t, s, obj)
+	}
+	return s
+}
+
+func addObject(t testing.TB, s *Snapshot, obj runtime.Object) {
+	switch o := obj.(type) {
+	case *gatewayv1.GatewayClass:
+		s.GatewayClasses = append(s.GatewayClasses, *o)
+	case *gatewayv1.Gateway:
+		s.Gateways = append(s.Gateways, *o)
+	case *gatewayv1.HTTPRoute:
+		s.HTTPRoutes = append(s.HTTPRoutes, *o)
+	case *gatewayv1.ReferenceGrant:
+		s.ReferenceGrants = append(s.ReferenceGrants, *o)
+	case *corev1.Service:
+		s.Services = append(s.Services, *o)
+	case *discoveryv1.EndpointSlice:
+		s.EndpointSlices = append(s.EndpointSlices, *o)
+	case *corev1.Secret:
+		s.Secrets = append(s.Secrets, *o)
+	case *corev1.Namespace:
+		s.Namespaces = append(s.Namespaces, *o)
+	case *Environment:
+		s.Addresses = make(map[types.NamespacedName]string)
+		for k, v := range o.Addresses {
+			s.Addresses[splitKey(k)] = v
+		}
+		s.AddressErrors = make(map[types.NamespacedName]string)
+		for k, v := range o.AddressErrors {
+			s.AddressErrors[splitKey(k)] = v
+		}
+		s.BindErrors = o.BindErrors
+		if o.Listening != nil {
+			s.Listening = make(map[string]bool)
+			for _, name := range *o.Listening {
+				s.Listening[name] = true
+			}
+		}
+		if o.Violations != nil {
+			s.Policy = fakePolicy(o.Violations)
+		}
+		for _, f := range o.SupportedFeatures {
+			s.SupportedFeatures = append(s.SupportedFeatures, gatewayv1.SupportedFeature{Name: f})
+		}
+	default:
+		t.Fatalf("unexpected object %T", obj)
+	}
+}
+
+func splitKey(k string) types.NamespacedName {
+	ns, name, _ := strings.Cut(k, "/")
+	return types.NamespacedName{Namespace: ns, Name: name}
+}
+
+// defaultFeaturesMarker stands in golden files for a supportedFeatures list
+// equal to DefaultSupportedFeatures(), which would otherwise repeat in each.
+const defaultFeaturesMarker = "(DefaultSupportedFeatures)"
+
+// golden is the shape of NAME.out.yaml: maps keyed "namespace/name" so the
+// file is sorted and readable.
+type golden struct {
+	Config         routetable.Config                       `json:"config"`
+	GatewayClasses map[string]gatewayv1.GatewayClassStatus `json:"gatewayClasses,omitempty"`
+	Gateways       map[string]gatewayv1.GatewayStatus      `json:"gateways,omitempty"`
+	HTTPRoutes     map[string]gatewayv1.HTTPRouteStatus    `json:"httpRoutes,omitempty"`
+}
+
+func goldenOf(r Result) golden {
+	g := golden{
+		Config:         r.Config,
+		GatewayClasses: make(map[string]gatewayv1.GatewayClassStatus),
+		Gateways:       make(map[string]gatewayv1.GatewayStatus),
+		HTTPRoutes:     make(map[string]gatewayv1.HTTPRouteStatus),
+	}
+	for k, v := range r.GatewayClasses {
+		if slices.Equal(v.SupportedFeatures, DefaultSupportedFeatures()) {
+			v.SupportedFeatures = []gatewayv1.SupportedFeature{{Name: defaultFeaturesMarker}}
+		}
+		g.GatewayClasses[k.Name] = v
+	}
+	for k, v := range r.Gateways {
+		g.Gateways[k.String()] = v
+	}
+	for k, v := range r.HTTPRoutes {
+		g.HTTPRoutes[k.String()] = v
+	}
+	return g
+}
+
+// TestGolden runs Build on every testdata/NAME.in.yaml and compares the
+// result with NAME.out.yaml.
+func TestGolden(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/*.in.yaml")
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no golden inputs: %v", err)
+	}
+	for _, in := range inputs {
+		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
+		t.Run(name, func(t *testing.T) {
+			s := loadSnapshot(t, in)
+			before := loadSnapshot(t, in)
+			result := Build(s)
+			if !equality.Semantic.DeepEqual(s, before) {
+				t.Fatal("Build modified its snapshot")
+			}
+			checkConditions(t, result)
+			got, err := yaml.Marshal(goldenOf(result))
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _ := yaml.Marshal(goldenOf(Build(s)))
+			if !bytes.Equal(got, again) {
+				t.Fatal("Build is not deterministic: two runs on one snapshot differ")
+			}
+			out := strings.TrimSuffix(in, ".in.yaml") + ".out.yaml"
+			if *update {
+				if err := os.WriteFile(out, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatalf("%v (run go test ./gateway/translate -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from Build's output (rerun with -update if the change is intended):\n%s", out, lineDiff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// checkConditions asserts what the API server would: conditions are valid
+// metav1 conditions, stamped with the snapshot time.
+func checkConditions(t *testing.T, r Result) {
+	t.Helper()
+	check := func(where string, conds []metav1.Condition) {
+		if errs := metav1validation.ValidateConditions(conds, field.NewPath(where)); len(errs) > 0 {
+			t.Errorf("%s: invalid conditions: %v", where, errs.ToAggregate())
+		}
+		for _, c := range conds {
+			if !c.LastTransitionTime.Equal(&goldenNow) {
+				t.Errorf("%s: condition %s has LastTransitionTime %v, want the snapshot's %v", where, c.Type, c.LastTransitionTime, goldenNow)
+			}
+		}
+	}
+	for k, s := range r.GatewayClasses {
+		check(k.String(), s.Conditions)
+	}
+	for k, s := range r.Gateways {
+		check(k.String(), s.Conditions)
+		for _, l := range s.Listeners {
+			check(k.String()+"/"+string(l.Name), l.Conditions)
+		}
+	}
+	for k, s := range r.HTTPRoutes {
+		for _, p := range s.Parents {
+			check(k.String(), p.Conditions)
+		}
+	}
+}
+
+// lineDiff is a unified diff of a golden file against Build's output.
+func lineDiff(want, got string) string {
+	diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(want), B: difflib.SplitLines(got),
+		FromFile: "want", ToFile: "got", Context: 3,
+	})
+	if err != nil {
+		return err.Error()
+	}
+	return diff
+}

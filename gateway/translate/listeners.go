@@ -1,0 +1,354 @@
+package translate
+
+import (
+	"crypto/tls"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+)
+
+const kindHTTPRoute gatewayv1.Kind = "HTTPRoute"
+
+// listenerState is one listener of one of our Gateways as Build judges it.
+type listenerState struct {
+	gateway *gatewayState
+	spec    *gatewayv1.Listener
+	name    string // "namespace/gateway/listener"
+
+	supported  bool // HTTP or HTTPS
+	kinds      []gatewayv1.RouteGroupKind
+	httpRoutes bool // HTTPRoute is among kinds
+	namespaces namespaceFilter
+
+	accept   problem // Accepted
+	refs     problem // ResolvedRefs
+	conflict problem // Conflicted (true when set)
+	overlap  string  // OverlappingTLSConfig message, when hostnames overlap
+
+	certificates []routetable.Certificate
+	inConfig     bool    // handed to the data plane
+	programmed   problem // why Programmed is not True
+
+	attached        int32
+	attachedMessage string // route Accepted message for this listener alone
+	routes          []routetable.Route
+}
+
+func (l *listenerState) hostname() string { return string(deref(l.spec.Hostname, "")) }
+
+// namespaceFilter is a listener's allowedRoutes.namespaces.
+type namespaceFilter struct {
+	from     gatewayv1.FromNamespaces
+	selector labels.Selector
+	own      string // the Gateway's namespace
+}
+
+func (f namespaceFilter) admits(ns *corev1.Namespace, name string) bool {
+	switch f.from {
+	case gatewayv1.NamespacesFromAll:
+		return true
+	case gatewayv1.NamespacesFromSame:
+		return name == f.own
+	case gatewayv1.NamespacesFromSelector:
+		return ns != nil && f.selector.Matches(labels.Set(ns.Labels))
+	}
+	return false
+}
+
+// admits reports whether the listener's allowedRoutes admit an HTTPRoute
+// from the namespace.
+func (l *listenerState) admits(ns *corev1.Namespace, name string) bool {
+	return l.httpRoutes && l.namespaces.admits(ns, name)
+}
+
+// listener validates one listener: protocol, route kinds, namespaces, TLS.
+func (b *builder) listener(g *gatewayState, spec *gatewayv1.Listener) *listenerState {
+	l := &listenerState{
+		gateway: g,
+		spec:    spec,
+		name:    g.key.Namespace + "/" + g.key.Name + "/" + string(spec.Name),
+		kinds:   []gatewayv1.RouteGroupKind{},
+	}
+	if spec.Protocol != gatewayv1.HTTPProtocolType && spec.Protocol != gatewayv1.HTTPSProtocolType {
+		l.accept = newProblem(gatewayv1.ListenerReasonUnsupportedProtocol,
+			"Listener %s uses protocol %s, which tenantgate does not support; use HTTP or HTTPS.", spec.Name, spec.Protocol)
+		return l
+	}
+	l.supported = true
+	kindsProblem := b.routeKinds(l)
+	var namespacesProblem problem
+	l.namespaces, namespacesProblem = namespacesOf(g.gateway.Namespace, spec)
+	var tlsProblem, certProblem problem
+	if spec.Protocol == gatewayv1.HTTPSProtocolType {
+		tlsProblem, certProblem = b.certificates(l)
+	}
+	l.accept = firstProblem(namespacesProblem, tlsProblem)
+	l.refs = firstProblem(certProblem, kindsProblem)
+	return l
+}
+
+// routeKinds keeps the allowedRoutes kinds tenantgate serves (HTTPRoute),
+// defaulting to HTTPRoute when none are listed.
+func (b *builder) routeKinds(l *listenerState) problem {
+	group := gatewayv1.Group(gatewayv1.GroupName)
+	httpRoute := gatewayv1.RouteGroupKind{Group: &group, Kind: kindHTTPRoute}
+	var requested []gatewayv1.RouteGroupKind
+	if l.spec.AllowedRoutes != nil {
+		requested = l.spec.AllowedRoutes.Kinds
+	}
+	if len(requested) == 0 {
+		l.kinds, l.httpRoutes = []gatewayv1.RouteGroupKind{httpRoute}, true
+		return problem{}
+	}
+	var invalid []string
+	for _, k := range requested {
+		if deref(k.Group, group) == group && k.Kind == kindHTTPRoute {
+			if !l.httpRoutes {
+				l.kinds, l.httpRoutes = append(l.kinds, httpRoute), true
+			}
+			continue
+		}
+		invalid = append(invalid, fmt.Sprintf("%s/%s", deref(k.Group, group), k.Kind))
+	}
+	if len(invalid) == 0 {
+		return problem{}
+	}
+	return newProblem(gatewayv1.ListenerReasonInvalidRouteKinds,
+		"Listener %s allows route kinds %s, which tenantgate does not support on %s listeners; list only HTTPRoute.",
+		l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol)
+}
+
+// namespacesOf reads allowedRoutes.namespaces; the default is Same.
+func namespacesOf(gatewayNamespace string, spec *gatewayv1.Listener) (namespaceFilter, problem) {
+	f := namespaceFilter{from: gatewayv1.NamespacesFromSame, own: gatewayNamespace}
+	if spec.AllowedRoutes == nil || spec.AllowedRoutes.Namespaces == nil {
+		return f, problem{}
+	}
+	rn := spec.AllowedRoutes.Namespaces
+	f.from = deref(rn.From, gatewayv1.NamespacesFromSame)
+	switch f.from {
+	case gatewayv1.NamespacesFromAll, gatewayv1.NamespacesFromSame:
+		return f, problem{}
+	case gatewayv1.NamespacesFromSelector:
+		if rn.Selector == nil {
+			return f, newProblem(gatewayv1.ListenerReasonUnsupportedValue,
+				"Listener %s sets allowedRoutes.namespaces.from to Selector without a selector; add allowedRoutes.namespaces.selector.", spec.Name)
+		}
+		sel, err := metav1.LabelSelectorAsSelector(rn.Selector)
+		if err != nil {
+			return f, newProblem(gatewayv1.ListenerReasonUnsupportedValue,
+				"Listener %s has an invalid allowedRoutes.namespaces.selector: %v; fix the selector.", spec.Name, err)
+		}
+		f.selector = sel
+		return f, problem{}
+	}
+	return f, newProblem(gatewayv1.ListenerReasonUnsupportedValue,
+		"Listener %s sets allowedRoutes.namespaces.from to %q; use Same, All or Selector.", spec.Name, f.from)
+}
+
+// certificates resolves an HTTPS listener's certificateRefs. It returns a
+// problem for Accepted (unsupported TLS settings) and one for ResolvedRefs
+// (unusable references).
+func (b *builder) certificates(l *listenerState) (accept, refs problem) {
+	spec, gw := l.spec, l.gateway.gateway
+	t := spec.TLS
+	if t == nil || len(t.CertificateRefs) == 0 {
+		return problem{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
+			"HTTPS listener %s has no tls.certificateRefs; reference a kubernetes.io/tls Secret.", spec.Name)
+	}
+	if mode := deref(t.Mode, gatewayv1.TLSModeTerminate); mode != gatewayv1.TLSModeTerminate {
+		accept = newProblem(gatewayv1.ListenerReasonUnsupportedValue,
+			"HTTPS listener %s sets tls.mode %s; HTTPS listeners terminate TLS, so use Terminate.", spec.Name, mode)
+	} else if len(t.Options) > 0 {
+		keys := make([]string, 0, len(t.Options))
+		for k := range t.Options {
+			keys = append(keys, string(k))
+		}
+		slices.Sort(keys)
+		accept = newProblem(gatewayv1.ListenerReasonUnsupportedValue,
+			"HTTPS listener %s sets tls.options %s, which tenantgate does not support; remove them.", spec.Name, strings.Join(keys, ", "))
+	}
+	var problems []problem
+	for i, ref := range t.CertificateRefs {
+		cert, p := b.certificate(gw.Namespace, spec.Name, i, ref)
+		if !p.ok() {
+			problems = append(problems, p)
+			continue
+		}
+		l.certificates = append(l.certificates, cert)
+	}
+	return accept, joinProblems(problems)
+}
+
+// certificate resolves one certificateRef to a PEM chain and key.
+func (b *builder) certificate(gatewayNamespace string, listener gatewayv1.SectionName, i int, ref gatewayv1.SecretObjectReference) (routetable.Certificate, problem) {
+	group, kind := deref(ref.Group, ""), deref(ref.Kind, "Secret")
+	if group != "" || kind != "Secret" {
+		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
+			"Listener %s tls.certificateRefs[%d] refers to %s %q in group %q; only core Secrets are supported.", listener, i, kind, ref.Name, group)
+	}
+	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(gatewayNamespace))), Name: string(ref.Name)}
+	allowed := b.referenceAllowed(reference{
+		fromGroup: gatewayv1.GroupName, fromKind: "Gateway", fromNamespace: gatewayNamespace,
+		toGroup: "", toKind: "Secret", toNamespace: key.Namespace, toName: key.Name,
+	})
+	if !allowed {
+		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonRefNotPermitted,
+			"Listener %s tls.certificateRefs[%d] refers to Secret %s in another namespace, and no ReferenceGrant there allows Gateways from %s; create one in %s.",
+			listener, i, key, gatewayNamespace, key.Namespace)
+	}
+	secret := b.secrets[key]
+	switch {
+	case secret == nil:
+		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
+			"Listener %s tls.certificateRefs[%d] refers to Secret %s, which does not exist; create it.", listener, i, key)
+	case secret.Type != corev1.SecretTypeTLS:
+		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
+			"Listener %s tls.certificateRefs[%d] refers to Secret %s of type %q; use a Secret of type kubernetes.io/tls.", listener, i, key, secret.Type)
+	}
+	crt, keyPEM := secret.Data[corev1.TLSCertKey], secret.Data[corev1.TLSPrivateKeyKey]
+	if _, err := tls.X509KeyPair(crt, keyPEM); err != nil {
+		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
+			"Listener %s tls.certificateRefs[%d] refers to Secret %s, which does not hold a matching PEM certificate and key (%v); fix tls.crt and tls.key.", listener, i, key, err)
+	}
+	return routetable.Certificate{Secret: key.String(), CertPEM: crt, KeyPEM: keyPEM}, problem{}
+}
+
+// portKey groups listeners that would share one socket: the same address and
+// port, or the same Gateway and port while it has no address.
+type portKey struct {
+	address string
+	port    gatewayv1.PortNumber
+}
+
+// conflicts marks listeners that cannot be told apart on a shared port:
+// different protocols (ProtocolConflict) or the same hostname
+// (HostnameConflict), across Gateways that share an address too. It also
+// flags HTTPS listeners whose hostnames overlap (OverlappingTLSConfig).
+func (b *builder) conflicts() {
+	groups := make(map[portKey][]*listenerState)
+	var keys []portKey
+	for _, g := range b.ordered {
+		if !g.reject.ok() {
+			continue
+		}
+		for _, l := range g.listeners {
+			if !l.supported {
+				continue
+			}
+			k := portKey{address: g.address, port: l.spec.Port}
+			if g.address == "" {
+				k.address = "gateway " + g.key.String()
+			}
+			if groups[k] == nil {
+				keys = append(keys, k)
+			}
+			groups[k] = append(groups[k], l)
+		}
+	}
+	for _, k := range keys {
+		markConflicts(groups[k])
+	}
+}
+
+func markConflicts(group []*listenerState) {
+	for _, l := range group {
+		var protocols, hostnames, overlaps []string
+		for _, o := range group {
+			if o == l {
+				continue
+			}
+			switch {
+			case o.spec.Protocol != l.spec.Protocol:
+				protocols = append(protocols, o.name)
+			case o.hostname() == l.hostname():
+				hostnames = append(hostnames, o.name)
+			case l.spec.Protocol == gatewayv1.HTTPSProtocolType && hostnamesOverlap(o.hostname(), l.hostname()):
+				overlaps = append(overlaps, o.name)
+			}
+		}
+		switch {
+		case len(protocols) > 0:
+			l.conflict = newProblem(gatewayv1.ListenerReasonProtocolConflict,
+				"Listener %s uses %s on port %d, which %s also uses with another protocol; give them different ports.",
+				l.name, l.spec.Protocol, l.spec.Port, strings.Join(protocols, ", "))
+		case len(hostnames) > 0:
+			l.conflict = newProblem(gatewayv1.ListenerReasonHostnameConflict,
+				"Listener %s uses %s on port %d, as does %s; give each listener on a port its own hostname.",
+				l.name, describeHostname(l.hostname()), l.spec.Port, strings.Join(hostnames, ", "))
+		}
+		if len(overlaps) > 0 {
+			l.overlap = fmt.Sprintf("Listener %s (%s) serves hosts that %s also serve on port %d, so a client reusing a TLS connection may reach the wrong listener.",
+				l.name, describeHostname(l.hostname()), strings.Join(overlaps, ", "), l.spec.Port)
+		}
+	}
+}
+
+// config is the data plane's view of a programmed listener.
+func (l *listenerState) config() routetable.Listener {
+	return routetable.Listener{
+		Name:         l.name,
+		Address:      l.gateway.address,
+		Port:         l.spec.Port,
+		Protocol:     routetable.Protocol(l.spec.Protocol),
+		Hostname:     l.hostname(),
+		Certificates: l.certificates,
+		Routes:       l.routes,
+	}
+}
+
+// status is the listener's entry in its Gateway's status.
+func (b *builder) listenerStatus(l *listenerState) gatewayv1.ListenerStatus {
+	gen := l.gateway.gateway.Generation
+	// A conflicted listener must not be accepted either.
+	accept := firstProblem(l.accept, l.conflict)
+	conds := []metav1.Condition{
+		b.condition(string(gatewayv1.ListenerConditionAccepted), accept.ok(),
+			orReason(accept, gatewayv1.ListenerReasonAccepted), orMessage(accept, "The listener is valid."), gen),
+		b.condition(string(gatewayv1.ListenerConditionProgrammed), l.programmed.ok(),
+			orReason(l.programmed, gatewayv1.ListenerReasonProgrammed), orMessage(l.programmed, "The data plane serves this listener."), gen),
+		b.condition(string(gatewayv1.ListenerConditionResolvedRefs), l.refs.ok(),
+			orReason(l.refs, gatewayv1.ListenerReasonResolvedRefs), orMessage(l.refs, "All references resolved."), gen),
+		b.condition(string(gatewayv1.ListenerConditionConflicted), !l.conflict.ok(),
+			orReason(l.conflict, gatewayv1.ListenerReasonNoConflicts), orMessage(l.conflict, "No other listener shares this port and hostname."), gen),
+	}
+	if l.overlap != "" {
+		conds = append(conds, b.condition(string(gatewayv1.ListenerConditionOverlappingTLSConfig), true,
+			string(gatewayv1.ListenerReasonOverlappingHostnames), l.overlap, gen))
+	}
+	return gatewayv1.ListenerStatus{
+		Name:           l.spec.Name,
+		SupportedKinds: l.kinds,
+		AttachedRoutes: l.attached,
+		Conditions:     conds,
+	}
+}
+
+func describeHostname(h string) string {
+	if h == "" {
+		return "no hostname"
+	}
+	return fmt.Sprintf("hostname %q", h)
+}
+
+func orReason[R ~string](p problem, fallback R) string {
+	if p.ok() {
+		return string(fallback)
+	}
+	return p.reason
+}
+
+func orMessage(p problem, fallback string) string {
+	if p.ok() {
+		return fallback
+	}
+	return p.message
+}

@@ -1,0 +1,109 @@
+package translate
+
+import (
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// The status writer reads each object afresh and merges Build's desired
+// status into it with these helpers, so that it keeps what is not ours and
+// transition times of conditions whose status did not change.
+
+// ownedCondition reports whether Build writes conditions of this type; other
+// types belong to someone else and are never removed or changed.
+func ownedCondition(typ string) bool {
+	switch typ {
+	case "Accepted", "Programmed", "ResolvedRefs", "Conflicted", "OverlappingTLSConfig", "PartiallyInvalid":
+		return true
+	}
+	return false
+}
+
+// MergeConditions merges desired conditions into current ones with
+// meta.SetStatusCondition's semantics, without its clock: a condition whose
+// status is unchanged keeps its LastTransitionTime and takes the new reason,
+// message and observedGeneration. A current condition observed at a newer
+// generation than the desired one is kept as is. Conditions of types Build
+// owns but no longer sets are removed; other types are kept in place.
+func MergeConditions(current, desired []metav1.Condition) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(current)+len(desired))
+	for _, c := range current {
+		if !ownedCondition(c.Type) || slices.ContainsFunc(desired, func(d metav1.Condition) bool { return d.Type == c.Type }) {
+			out = append(out, c)
+		}
+	}
+	for _, d := range desired {
+		i := slices.IndexFunc(out, func(c metav1.Condition) bool { return c.Type == d.Type })
+		switch {
+		case i < 0:
+			out = append(out, d)
+		case out[i].ObservedGeneration > d.ObservedGeneration:
+		case out[i].Status != d.Status:
+			out[i] = d
+		default:
+			out[i].Reason, out[i].Message, out[i].ObservedGeneration = d.Reason, d.Message, d.ObservedGeneration
+		}
+	}
+	return out
+}
+
+// MergeGatewayClassStatus merges a desired GatewayClass status into the
+// current one.
+func MergeGatewayClassStatus(current, desired gatewayv1.GatewayClassStatus) gatewayv1.GatewayClassStatus {
+	return gatewayv1.GatewayClassStatus{
+		Conditions:        MergeConditions(current.Conditions, desired.Conditions),
+		SupportedFeatures: desired.SupportedFeatures,
+	}
+}
+
+// MergeGatewayStatus merges a desired Gateway status into the current one:
+// addresses and listeners are Build's, conditions are merged, per listener
+// too.
+func MergeGatewayStatus(current, desired gatewayv1.GatewayStatus) gatewayv1.GatewayStatus {
+	out := desired
+	out.Conditions = MergeConditions(current.Conditions, desired.Conditions)
+	out.Listeners = make([]gatewayv1.ListenerStatus, len(desired.Listeners))
+	for i, l := range desired.Listeners {
+		if j := slices.IndexFunc(current.Listeners, func(c gatewayv1.ListenerStatus) bool { return c.Name == l.Name }); j >= 0 {
+			l.Conditions = MergeConditions(current.Listeners[j].Conditions, l.Conditions)
+		}
+		out.Listeners[i] = l
+	}
+	return out
+}
+
+// MergeRouteStatus merges our desired parent entries into a route's current
+// status: entries of other controllers stay untouched and in place, ours are
+// replaced (keeping transition times per parentRef) and ours that Build no
+// longer produces are dropped.
+func MergeRouteStatus(current, desired gatewayv1.HTTPRouteStatus, controller gatewayv1.GatewayController) gatewayv1.HTTPRouteStatus {
+	parents := make([]gatewayv1.RouteParentStatus, 0, len(current.Parents)+len(desired.Parents))
+	for _, p := range current.Parents {
+		if p.ControllerName != controller {
+			parents = append(parents, p)
+		}
+	}
+	for _, d := range desired.Parents {
+		i := slices.IndexFunc(current.Parents, func(c gatewayv1.RouteParentStatus) bool {
+			return c.ControllerName == controller && sameParent(c.ParentRef, d.ParentRef)
+		})
+		if i >= 0 {
+			d.Conditions = MergeConditions(current.Parents[i].Conditions, d.Conditions)
+		}
+		parents = append(parents, d)
+	}
+	return gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: parents}}
+}
+
+// sameParent compares parentRefs with the API's defaults for group and kind
+// applied.
+func sameParent(a, b gatewayv1.ParentReference) bool {
+	return deref(a.Group, gatewayv1.GroupName) == deref(b.Group, gatewayv1.GroupName) &&
+		deref(a.Kind, "Gateway") == deref(b.Kind, "Gateway") &&
+		deref(a.Namespace, "") == deref(b.Namespace, "") &&
+		a.Name == b.Name &&
+		deref(a.SectionName, "") == deref(b.SectionName, "") &&
+		deref(a.Port, 0) == deref(b.Port, 0)
+}

@@ -1,0 +1,120 @@
+package translate
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+)
+
+// ControllerName is the GatewayClass controllerName tenantgate owns.
+const ControllerName gatewayv1.GatewayController = "tenantgate.dev/gateway-controller"
+
+// RoutePolicy is the tenancy engine as the translator sees it: the reasons a
+// route breaks its tenant's rules, none when it may be programmed.
+type RoutePolicy interface {
+	RouteViolations(route *gatewayv1.HTTPRoute) []string
+}
+
+// Snapshot is everything Build reads: objects from the cache plus what the
+// controller and the data plane know about addresses and sockets. Build never
+// modifies it.
+type Snapshot struct {
+	// ControllerName selects the GatewayClasses we own; empty means ControllerName.
+	ControllerName gatewayv1.GatewayController
+	// Now stamps LastTransitionTime on every condition Build writes; the
+	// status writer keeps older times where a condition's status is unchanged.
+	Now metav1.Time
+	// SupportedFeatures published on accepted GatewayClasses; nil means
+	// DefaultSupportedFeatures(). Build sorts them.
+	SupportedFeatures []gatewayv1.SupportedFeature
+
+	GatewayClasses []gatewayv1.GatewayClass
+	Gateways       []gatewayv1.Gateway
+	// HTTPRoutes with their current status: Build needs it to clear our stale
+	// parent entries.
+	HTTPRoutes []gatewayv1.HTTPRoute
+	// ReferenceGrants as served at gateway.networking.k8s.io/v1 (the CRD also
+	// serves v1beta1 with the same schema).
+	ReferenceGrants []gatewayv1.ReferenceGrant
+	Services        []corev1.Service
+	EndpointSlices  []discoveryv1.EndpointSlice
+	// Secrets referenced by listeners' certificateRefs (others are ignored).
+	Secrets    []corev1.Secret
+	Namespaces []corev1.Namespace
+
+	// Addresses is the IP the controller gave each Gateway, from
+	// spec.addresses or the pool. A Gateway without one is not programmed.
+	Addresses map[types.NamespacedName]string
+	// AddressErrors says why the controller could not give a Gateway an
+	// address (pool exhausted, requested IP outside the pool or taken).
+	AddressErrors map[types.NamespacedName]string
+	// BindErrors is the data plane's last failure to listen, by listener
+	// name "namespace/gateway/listener".
+	BindErrors map[string]string
+	// Listening holds the listeners the data plane has bound, by listener
+	// name. Nil means unknown: a listener is then Programmed as soon as it is
+	// in the Config; otherwise only once it is listening.
+	Listening map[string]bool
+
+	// Policy refuses routes that break tenant rules; nil allows every route.
+	Policy RoutePolicy
+}
+
+// Result is what Build returns: the data plane's Config and the desired status
+// of every object our controller owns.
+type Result struct {
+	Config routetable.Config
+	// GatewayClasses is keyed by name (empty namespace).
+	GatewayClasses map[types.NamespacedName]gatewayv1.GatewayClassStatus
+	Gateways       map[types.NamespacedName]gatewayv1.GatewayStatus
+	// HTTPRoutes holds only our controller's parent entries, one per
+	// parentRef to a Gateway of ours; a route whose old status has entries of
+	// ours but no such parentRef any more maps to an empty list. Apply with
+	// MergeRouteStatus.
+	HTTPRoutes map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+}
+
+// DefaultSupportedFeatures lists the Gateway API features tenantgate's
+// translator and proxy implement; the conformance suite runs the tests of
+// exactly these.
+func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
+	names := []gatewayv1.FeatureName{
+		"Gateway",
+		"GatewayAddressEmpty",
+		"GatewayHTTPListenerIsolation",
+		"GatewayPort8080",
+		"GatewayStaticAddresses",
+		"HTTPRoute",
+		"HTTPRoute303RedirectStatusCode",
+		"HTTPRoute307RedirectStatusCode",
+		"HTTPRoute308RedirectStatusCode",
+		"HTTPRouteBackendProtocolH2C",
+		"HTTPRouteBackendProtocolWebSocket",
+		"HTTPRouteBackendRequestHeaderModification",
+		"HTTPRouteBackendTimeout",
+		"HTTPRouteHostRewrite",
+		"HTTPRouteMethodMatching",
+		"HTTPRouteNamedRouteRule",
+		"HTTPRouteParentRefPort",
+		"HTTPRoutePathRedirect",
+		"HTTPRoutePathRewrite",
+		"HTTPRoutePortRedirect",
+		"HTTPRouteQueryParamMatching",
+		"HTTPRouteRequestMirror",
+		"HTTPRouteRequestMultipleMirrors",
+		"HTTPRouteRequestPercentageMirror",
+		"HTTPRouteRequestTimeout",
+		"HTTPRouteResponseHeaderModification",
+		"HTTPRouteSchemeRedirect",
+		"ReferenceGrant",
+	}
+	features := make([]gatewayv1.SupportedFeature, len(names))
+	for i, n := range names {
+		features[i] = gatewayv1.SupportedFeature{Name: n}
+	}
+	return features
+}
