@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/yaml"
 )
 
 // The golden files cannot show PEM (the Config hides it from YAML), so this
@@ -61,5 +62,56 @@ func TestPolicyAskedOnlyAboutOurRoutes(t *testing.T) {
 	Build(s)
 	if len(p.asked) != 1 || p.asked[0] != "infra/both" {
 		t.Errorf("policy asked about %v, want only infra/both (the one route with a parent of ours)", p.asked)
+	}
+}
+
+func TestDecodingIsStrict(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+	}{
+		{name: "unknown field", doc: "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {portz: []}\n"},
+		{name: "duplicated field", doc: "apiVersion: v1\nkind: Service\nmetadata: {name: web, name: other}\n"},
+		{name: "unknown kind", doc: "apiVersion: v1\nkind: Servic\nmetadata: {name: web}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := decodeObjects(testScheme(t), []byte(tt.doc)); err == nil {
+				t.Errorf("decoding %q succeeded, want an error", tt.doc)
+			}
+		})
+	}
+}
+
+// The data plane keeps the Config after the cache moves on, so nothing in the
+// Result may point into the snapshot's objects.
+func TestResultDoesNotAliasSnapshot(t *testing.T) {
+	s := loadSnapshot(t, "testdata/filter-request-redirect.in.yaml")
+	before, err := yaml.Marshal(goldenOf(Build(s)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	result := Build(s)
+	for i := range s.HTTPRoutes {
+		r := &s.HTTPRoutes[i]
+		for _, rule := range r.Spec.Rules {
+			for _, f := range rule.Filters {
+				if rd := f.RequestRedirect; rd != nil {
+					scribble(rd.Hostname, "scribbled.example.com")
+					scribble(rd.Scheme, "gopher")
+					scribble(rd.Port, 1)
+				}
+			}
+		}
+	}
+	after, _ := yaml.Marshal(goldenOf(result))
+	if !bytes.Equal(before, after) {
+		t.Errorf("changing the snapshot changed an earlier Result:\n%s", lineDiff(string(before), string(after)))
+	}
+}
+
+func scribble[T any](p *T, v T) {
+	if p != nil {
+		*p = v
 	}
 }

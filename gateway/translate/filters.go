@@ -74,7 +74,7 @@ func (b *builder) translateFilter(r *gatewayv1.HTTPRoute, where fieldPath, spec 
 		if spec.URLRewrite == nil {
 			return f, false, missing()
 		}
-		f.Rewrite = &routetable.Rewrite{Hostname: (*string)(spec.URLRewrite.Hostname)}
+		f.Rewrite = &routetable.Rewrite{Hostname: clonePtr((*string)(spec.URLRewrite.Hostname))}
 		f.Rewrite.Path, p = pathModifier(where.field("urlRewrite").field("path"), spec.URLRewrite.Path, matches)
 	case gatewayv1.HTTPRouteFilterRequestMirror:
 		if spec.RequestMirror == nil {
@@ -120,12 +120,12 @@ func headerModifier(where fieldPath, spec *gatewayv1.HTTPHeaderFilter) (*routeta
 }
 
 func redirect(where fieldPath, spec *gatewayv1.HTTPRequestRedirectFilter, matches []routetable.Match) (*routetable.Redirect, problem) {
-	rd := &routetable.Redirect{Hostname: (*string)(spec.Hostname), Port: spec.Port, StatusCode: deref(spec.StatusCode, 302)}
+	rd := &routetable.Redirect{Hostname: clonePtr((*string)(spec.Hostname)), Port: clonePtr(spec.Port), StatusCode: deref(spec.StatusCode, 302)}
 	if spec.Scheme != nil {
 		if *spec.Scheme != "http" && *spec.Scheme != "https" {
 			return nil, unsupportedValue(where.field("scheme"), *spec.Scheme, "http or https")
 		}
-		rd.Scheme = spec.Scheme
+		rd.Scheme = clonePtr(spec.Scheme)
 	}
 	switch rd.StatusCode {
 	case 301, 302, 303, 307, 308:

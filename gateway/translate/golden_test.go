@@ -85,36 +85,47 @@ func testScheme(t testing.TB) *runtime.Scheme {
 	return s
 }
 
-// loadSnapshot decodes a multi-document YAML file strictly: an unknown or
-// duplicated field fails the test.
+// loadSnapshot decodes a multi-document YAML file into a Snapshot.
 func loadSnapshot(t testing.TB, path string) *Snapshot {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	decoder := serializer.NewCodecFactory(testScheme(t), serializer.EnableStrict).UniversalDeserializer()
+	objects, err := decodeObjects(testScheme(t), data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 	s := &Snapshot{ControllerName: ControllerName, Now: goldenNow}
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(f))
+	for _, obj := range objects {
+		addObject(t, s, obj)
+	}
+	return s
+}
+
+// decodeObjects decodes YAML documents strictly: an unknown or duplicated
+// field is an error.
+func decodeObjects(scheme *runtime.Scheme, data []byte) ([]runtime.Object, error) {
+	decoder := serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDeserializer()
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var objects []runtime.Object
 	for {
 		doc, err := reader.Read()
 		if errors.Is(err, io.EOF) {
-			break
+			return objects, nil
 		}
 		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			return nil, err
 		}
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
 		}
 		obj, _, err := decoder.Decode(doc, nil, nil)
 		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			return nil, err
 		}
-		addObject(t, s, obj)
+		objects = append(objects, obj)
 	}
-	return s
 }
 
 func addObject(t testing.TB, s *Snapshot, obj runtime.Object) {

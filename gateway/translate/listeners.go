@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"bytes"
 	"crypto/tls"
 	"fmt"
 	"slices"
@@ -219,7 +220,7 @@ func (b *builder) certificate(gatewayNamespace string, listener gatewayv1.Sectio
 		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
 			"Listener %s tls.certificateRefs[%d] refers to Secret %s, which does not hold a matching PEM certificate and key (%v); fix tls.crt and tls.key.", listener, i, key, err)
 	}
-	return routetable.Certificate{Secret: key.String(), CertPEM: crt, KeyPEM: keyPEM}, problem{}
+	return routetable.Certificate{Secret: key.String(), CertPEM: bytes.Clone(crt), KeyPEM: bytes.Clone(keyPEM)}, problem{}
 }
 
 // portKey groups listeners that would share one socket: the same address and

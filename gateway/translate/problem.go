@@ -49,6 +49,16 @@ func joinProblems(ps []problem) problem {
 	return problem{reason: ps[0].reason, message: strings.Join(msgs, " ")}
 }
 
+// clonePtr copies a pointed-to value, so the Config and statuses Build
+// returns never alias the snapshot's objects.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
 func deref[T any](p *T, def T) T {
 	if p == nil {
 		return def

@@ -61,7 +61,7 @@ func (b *builder) route(r *gatewayv1.HTTPRoute) {
 			}
 		}
 		statuses = append(statuses, gatewayv1.RouteParentStatus{
-			ParentRef:      *ref,
+			ParentRef:      *ref.DeepCopy(),
 			ControllerName: b.controller,
 			Conditions:     b.routeConditions(r, g, attachments, accepted, resolved, t),
 		})
