@@ -16,6 +16,14 @@
 // (Services and EndpointSlices), referencegrant.go (cross-namespace checks),
 // hostnames.go (listener/route hostname intersection).
 //
+// Choices the spec leaves open: a Gateway is served on exactly one IP
+// address; a listener the data plane failed to bind stays in the Config (so
+// the data plane keeps retrying) while its status says PortUnavailable; an
+// invalid rule is dropped and reported with PartiallyInvalid ("Dropped
+// Rule"); regular expressions use Go's RE2 syntax; a rule with no backends
+// and no redirect has an empty backend list, which the proxy answers with
+// 500.
+//
 // This package must not touch the API server, the proxy or the route table's
 // compiled form; it owns only the translation and its golden tests in
 // testdata (NAME.in.yaml objects -> NAME.out.yaml config and status; run

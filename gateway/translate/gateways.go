@@ -157,7 +157,7 @@ func (b *builder) gatewayStatus(g *gatewayState) gatewayv1.GatewayStatus {
 		Conditions: []metav1.Condition{
 			b.condition(string(gatewayv1.GatewayConditionAccepted), accepted.ok, accepted.reason, accepted.message, gen),
 			b.condition(string(gatewayv1.GatewayConditionProgrammed), programmed.ok(),
-				orReason(programmed, gatewayv1.GatewayReasonProgrammed), orMessage(programmed, fmt.Sprintf("The data plane serves this Gateway on %s.", g.address)), gen),
+				orReason(programmed, gatewayv1.GatewayReasonProgrammed), orMessage(programmed, b.servedOn(g.address, "")), gen),
 			b.condition(string(gatewayv1.GatewayConditionResolvedRefs), resolved.ok(),
 				orReason(resolved, gatewayv1.GatewayReasonResolvedRefs), orMessage(resolved, "All references resolved."), gen),
 		},
@@ -167,6 +167,19 @@ func (b *builder) gatewayStatus(g *gatewayState) gatewayv1.GatewayStatus {
 		status.Addresses = []gatewayv1.GatewayStatusAddress{{Type: new(gatewayv1.IPAddressType), Value: g.address}}
 	}
 	return status
+}
+
+// servedOn is the Programmed message: what the data plane confirmed when it
+// reports its sockets, what it was given otherwise.
+func (b *builder) servedOn(address, port string) string {
+	where := address
+	if port != "" {
+		where += " port " + port
+	}
+	if b.s.Listening != nil {
+		return "The data plane listens on " + where + "."
+	}
+	return "The data plane is configured to serve on " + where + "."
 }
 
 // acceptance is the Gateway's Accepted condition; unlike a problem it may be

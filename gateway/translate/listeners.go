@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -315,7 +316,7 @@ func (b *builder) listenerStatus(l *listenerState) gatewayv1.ListenerStatus {
 		b.condition(string(gatewayv1.ListenerConditionAccepted), accept.ok(),
 			orReason(accept, gatewayv1.ListenerReasonAccepted), orMessage(accept, "The listener is valid."), gen),
 		b.condition(string(gatewayv1.ListenerConditionProgrammed), l.programmed.ok(),
-			orReason(l.programmed, gatewayv1.ListenerReasonProgrammed), orMessage(l.programmed, "The data plane serves this listener."), gen),
+			orReason(l.programmed, gatewayv1.ListenerReasonProgrammed), orMessage(l.programmed, b.servedOn(l.gateway.address, strconv.Itoa(int(l.spec.Port)))), gen),
 		b.condition(string(gatewayv1.ListenerConditionResolvedRefs), l.refs.ok(),
 			orReason(l.refs, gatewayv1.ListenerReasonResolvedRefs), orMessage(l.refs, "All references resolved."), gen),
 		b.condition(string(gatewayv1.ListenerConditionConflicted), !l.conflict.ok(),

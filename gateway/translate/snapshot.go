@@ -46,11 +46,16 @@ type Snapshot struct {
 	Secrets    []corev1.Secret
 	Namespaces []corev1.Namespace
 
-	// Addresses is the IP the controller gave each Gateway, from
-	// spec.addresses or the pool. A Gateway without one is not programmed.
+	// Addresses is the one IP the controller gave each Gateway: the IP its
+	// spec.addresses requests, or one from the pool when it requests none (or
+	// an IPAddress without value). A Gateway without one is not programmed
+	// (AddressNotAssigned); one given another IP than it requested, or
+	// requesting several, is not programmed either (AddressNotUsable).
 	Addresses map[types.NamespacedName]string
 	// AddressErrors says why the controller could not give a Gateway an
-	// address (pool exhausted, requested IP outside the pool or taken).
+	// address, as a sentence for its Programmed condition: the requested IP
+	// is outside the pool or taken (AddressNotUsable), the pool is exhausted
+	// (AddressNotAssigned).
 	AddressErrors map[types.NamespacedName]string
 	// BindErrors is the data plane's last failure to listen, by listener
 	// name "namespace/gateway/listener".
