@@ -115,32 +115,30 @@ func newHostIndex(tenants []*tenantInfo) *hostIndex {
 // covering calls yield for every owned entry that covers h, most specific
 // first, until yield returns false.
 func (idx *hostIndex) covering(h hostPattern, yield func(*ownedHost) bool) {
-	if !h.wildcard {
-		for _, o := range idx.exact[h.domain] {
+	each := func(list []*ownedHost) bool {
+		for _, o := range list {
 			if !yield(o) {
-				return
+				return false
 			}
 		}
+		return true
 	}
 	d := h.domain
 	if h.wildcard {
-		for _, o := range idx.wildcard[d] {
-			if !yield(o) {
-				return
-			}
+		if !each(idx.wildcard[d]) {
+			return
 		}
+	} else if !each(idx.exact[d]) || (d == "" && !each(idx.wildcard[""])) {
+		return
 	}
 	for d != "" {
-		dot := strings.IndexByte(d, '.')
-		if dot < 0 {
-			d = ""
-		} else {
+		if dot := strings.IndexByte(d, '.'); dot >= 0 {
 			d = d[dot+1:]
+		} else {
+			d = ""
 		}
-		for _, o := range idx.wildcard[d] {
-			if !yield(o) {
-				return
-			}
+		if !each(idx.wildcard[d]) {
+			return
 		}
 	}
 }

@@ -138,6 +138,6 @@ func violation(path *field.Path, value any, format string, args ...any) *field.E
 		Type:     field.ErrorTypeForbidden,
 		Field:    path.String(),
 		BadValue: value,
-		Detail:   fmt.Sprintf(format, args...),
+		Detail:   oneLine(fmt.Sprintf(format, args...)),
 	}
 }

@@ -65,7 +65,7 @@ func (p *Policy) checkHTTPRoute(route *gatewayv1.HTTPRoute, warnings bool) (Verd
 func (c *routeCheck) deny(e *field.Error) { c.v.Violations = append(c.v.Violations, e) }
 
 func (c *routeCheck) warn(path *field.Path, format string, args ...any) {
-	c.v.Warnings = append(c.v.Warnings, path.String()+": "+fmt.Sprintf(format, args...))
+	c.v.Warnings = append(c.v.Warnings, oneLine(path.String()+": "+fmt.Sprintf(format, args...)))
 }
 
 // checkParents enforces spec.gateways: each parent must be a listed

@@ -23,8 +23,8 @@ func (p *Policy) CheckTenant(t *v1alpha1.Tenant) Verdict {
 	v.Violations = append(v.Violations, p.namespaceConflicts(cand, &v)...)
 	for i, g := range t.Spec.Gateways {
 		if p.gateways[objectKey{string(g.Namespace), g.Name}] == nil {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: Gateway %s/%s does not exist yet; routes attached to it will not work until it does",
-				specPath.Child("gateways").Index(i), g.Namespace, g.Name))
+			v.Warnings = append(v.Warnings, oneLine(fmt.Sprintf("%s: Gateway %s/%s does not exist yet; routes attached to it will not work until it does",
+				specPath.Child("gateways").Index(i), g.Namespace, g.Name)))
 		}
 	}
 	return v
@@ -135,8 +135,8 @@ func (p *Policy) namespaceConflicts(cand *tenantInfo, v *Verdict) field.ErrorLis
 			taken[0], owners[0], more(len(taken)-1)))
 	}
 	if len(platform) > 0 {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%s: matches platform namespaces (%s), which stay trusted and outside the tenant",
-			selPath, listUpTo(platform)))
+		v.Warnings = append(v.Warnings, oneLine(fmt.Sprintf("%s: matches platform namespaces (%s), which stay trusted and outside the tenant",
+			selPath, listUpTo(platform))))
 	}
 	return errs
 }

@@ -17,6 +17,17 @@ func listUpTo(names []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:maxListed], ", "), len(names)-maxListed)
 }
 
+// oneLine replaces control characters, so a message built from object
+// fields stays one line (warnings travel in HTTP headers).
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
 // orNone lists names, or says "none".
 func orNone(names []string) string {
 	if len(names) == 0 {
