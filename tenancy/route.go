@@ -154,20 +154,20 @@ func (c *routeCheck) checkTenantHostnames() {
 }
 
 // ownership returns whether tenant t owns the whole of hostname h or, if
-// not, the path prefixes it owns there (nil when none).
+// not, the path prefixes it owns there (nil when none). It scans the
+// tenant's own entries (at most 256), not the index: a popular shared host
+// may have an entry for every tenant.
 func (p *Policy) ownership(t *tenantInfo, h hostPattern) (whole bool, prefixes []string) {
-	p.hosts.covering(h, func(o *ownedHost) bool {
-		if o.tenant != t {
-			return true
+	for _, o := range t.hosts {
+		if !o.pattern.covers(h) {
+			continue
 		}
 		if !o.shared() {
-			whole = true
-			return false
+			return true, nil
 		}
 		prefixes = append(prefixes, o.prefixes...)
-		return true
-	})
-	return whole, prefixes
+	}
+	return false, prefixes
 }
 
 // notOwned explains why the route's tenant may not claim h.

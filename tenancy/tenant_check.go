@@ -2,7 +2,6 @@ package tenancy
 
 import (
 	"fmt"
-	"sort"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -116,7 +115,7 @@ func (p *Policy) namespaceConflicts(cand *tenantInfo, v *Verdict) field.ErrorLis
 		return errs
 	}
 	var taken, platform, owners []string
-	for _, ns := range sortedNamespaces(p.members.labels) {
+	for _, ns := range p.members.names {
 		if !cand.selector.Matches(p.members.labels[ns]) {
 			continue
 		}
@@ -139,13 +138,4 @@ func (p *Policy) namespaceConflicts(cand *tenantInfo, v *Verdict) field.ErrorLis
 			selPath, listUpTo(platform))))
 	}
 	return errs
-}
-
-func sortedNamespaces[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -136,6 +136,7 @@ type namespaceClaim struct {
 type membership struct {
 	platform map[string]bool
 	labels   map[string]labels.Set
+	names    []string                    // the namespaces of the snapshot, sorted
 	claims   map[string][]namespaceClaim // every claim, tenants in name order
 	owner    map[string]*tenantInfo      // the tenant a namespace belongs to
 	members  map[string][]string         // tenant name -> sorted namespaces
@@ -156,7 +157,9 @@ func newMembership(tenants []*tenantInfo, namespaces []corev1.Namespace, platfor
 	}
 	for i := range namespaces {
 		m.labels[namespaces[i].Name] = labels.Set(namespaces[i].Labels)
+		m.names = append(m.names, namespaces[i].Name)
 	}
+	sort.Strings(m.names)
 	for _, t := range tenants {
 		for _, n := range t.spec.Namespaces.Names {
 			m.addClaim(string(n), namespaceClaim{tenant: t, byName: true})
