@@ -118,9 +118,9 @@ func FuzzCheckTenant(f *testing.F) {
 	f.Add("grapes", "grapes.example.com", "*.example.com", "/grapes", "grapes", "team", "apples")
 	f.Add("apples", "SHOP.example.com.", "shop.example.com", "/apples/red", "bananas", "", "")
 	f.Add("x", "*", "*.", "/", "infra", "gateway-access", "true")
-	var world snapshot
+	var world Inputs
 	readYAML(f, "testdata/world.yaml", &world)
-	p := NewPolicy(world.inputs())
+	p := NewPolicy(world)
 	f.Fuzz(func(t *testing.T, name, host1, host2, prefix, ns, selKey, selValue string) {
 		tenant := &v1alpha1.Tenant{}
 		tenant.Name = name
@@ -142,7 +142,7 @@ func FuzzCheckTenant(f *testing.F) {
 		// or the audit, whatever it holds.
 		s := world
 		s.Tenants = append(slices.Clip(world.Tenants), *tenant)
-		np := NewPolicy(s.inputs())
+		np := NewPolicy(s)
 		r := np.TenantStatus(name)
 		if v.Denied() && name != "apples" && name != "bananas" && name != "cherries" &&
 			len(r.HostnameConflicts)+len(r.NamespaceConflicts) == 0 {

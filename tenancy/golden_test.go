@@ -46,8 +46,8 @@ func verdictOf(object string, v Verdict) objectVerdict {
 		Denied: v.Denied(), Violations: v.Messages(), Warnings: v.Warnings}
 }
 
-func runScenario(s snapshot) goldenOut {
-	p := NewPolicy(s.inputs())
+func runScenario(s Inputs) goldenOut {
+	p := NewPolicy(s)
 	var out goldenOut
 	for i := range s.HTTPRoutes {
 		r := &s.HTTPRoutes[i]
@@ -80,7 +80,7 @@ func TestGolden(t *testing.T) {
 	for _, in := range inputs {
 		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
 		t.Run(name, func(t *testing.T) {
-			var s snapshot
+			var s Inputs
 			readYAML(t, in, &s)
 			got, err := yaml.Marshal(runScenario(s))
 			if err != nil {

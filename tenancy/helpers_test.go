@@ -4,33 +4,8 @@ import (
 	"os"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
-
-	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
-
-// snapshot is Inputs as YAML, for test fixtures.
-type snapshot struct {
-	PlatformNamespaces []string                   `json:"platformNamespaces,omitempty"`
-	Namespaces         []corev1.Namespace         `json:"namespaces,omitempty"`
-	Tenants            []v1alpha1.Tenant          `json:"tenants,omitempty"`
-	Gateways           []gatewayv1.Gateway        `json:"gateways,omitempty"`
-	HTTPRoutes         []gatewayv1.HTTPRoute      `json:"httpRoutes,omitempty"`
-	ReferenceGrants    []gatewayv1.ReferenceGrant `json:"referenceGrants,omitempty"`
-}
-
-func (s snapshot) inputs() Inputs {
-	return Inputs{
-		Tenants:            s.Tenants,
-		Namespaces:         s.Namespaces,
-		PlatformNamespaces: s.PlatformNamespaces,
-		Gateways:           s.Gateways,
-		HTTPRoutes:         s.HTTPRoutes,
-		ReferenceGrants:    s.ReferenceGrants,
-	}
-}
 
 // readYAML decodes a file strictly: an unknown field fails the test.
 func readYAML(t testing.TB, path string, into any) {
@@ -52,9 +27,9 @@ func decodeYAML(t testing.TB, text string, into any) {
 // worldPolicy is the policy of testdata/world.yaml.
 func worldPolicy(t testing.TB) *Policy {
 	t.Helper()
-	var s snapshot
-	readYAML(t, "testdata/world.yaml", &s)
-	return NewPolicy(s.inputs())
+	var in Inputs
+	readYAML(t, "testdata/world.yaml", &in)
+	return NewPolicy(in)
 }
 
 // equalLines compares two lists of messages, reporting each difference.

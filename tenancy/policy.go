@@ -13,19 +13,19 @@ import (
 )
 
 // Inputs is a snapshot of everything the policy depends on, as read from
-// the cache. NewPolicy keeps pointers into these slices: do not modify them
-// afterwards.
+// the cache (the JSON names let fixtures be written in YAML). NewPolicy
+// keeps pointers into these slices: do not modify them afterwards.
 type Inputs struct {
-	Tenants    []v1alpha1.Tenant
-	Namespaces []corev1.Namespace
+	Tenants    []v1alpha1.Tenant  `json:"tenants,omitempty"`
+	Namespaces []corev1.Namespace `json:"namespaces,omitempty"`
 	// PlatformNamespaces are trusted and never belong to a tenant
 	// (admin-configured, e.g. --platform-namespaces=infra).
-	PlatformNamespaces []string
-	Gateways           []gatewayv1.Gateway
+	PlatformNamespaces []string            `json:"platformNamespaces,omitempty"`
+	Gateways           []gatewayv1.Gateway `json:"gateways,omitempty"`
 	// HTTPRoutes and ReferenceGrants are the existing objects, audited by
 	// TenantStatus; ReferenceGrants also decide the cross-namespace warnings.
-	HTTPRoutes      []gatewayv1.HTTPRoute
-	ReferenceGrants []gatewayv1.ReferenceGrant
+	HTTPRoutes      []gatewayv1.HTTPRoute      `json:"httpRoutes,omitempty"`
+	ReferenceGrants []gatewayv1.ReferenceGrant `json:"referenceGrants,omitempty"`
 }
 
 // Policy answers policy questions about one snapshot. It is immutable and
