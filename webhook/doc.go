@@ -1,0 +1,10 @@
+// Package webhook is tenantgate's validating admission webhook: thin
+// admission.Validator[T] wrappers that ask package tenancy for a verdict on
+// HTTPRoutes (v1), ReferenceGrants (v1 and v1beta1) and Tenants, turn it
+// into an admission answer (deny with one line per violation, or admit with
+// warnings), record metrics, and register on the manager's webhook server.
+//
+// It owns no policy: every rule lives in tenancy. It must not read the API
+// itself; a PolicySource supplies the current *tenancy.Policy (the manager
+// wires one backed by its cache).
+package webhook
