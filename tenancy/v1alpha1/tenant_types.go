@@ -23,6 +23,7 @@ type Tenant struct {
 
 	// Spec is what the cluster admin grants the tenant.
 	// +optional
+	// +kubebuilder:default={}
 	Spec TenantSpec `json:"spec,omitempty,omitzero"`
 
 	// Status is what tenantgate observed: resolved namespaces, conflicts and
