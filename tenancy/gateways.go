@@ -10,8 +10,9 @@ import (
 
 // gatewayInfo is a Gateway's listeners, parsed once.
 type gatewayInfo struct {
-	key       objectKey
-	listeners []*listenerInfo
+	key          objectKey
+	defaultScope gatewayv1.GatewayDefaultScope // routes asking for this scope attach without parentRefs
+	listeners    []*listenerInfo
 }
 
 // listenerInfo is what the policy needs of a listener: its hostname and
@@ -27,7 +28,7 @@ type listenerInfo struct {
 }
 
 func newGatewayInfo(gw *gatewayv1.Gateway) *gatewayInfo {
-	info := &gatewayInfo{key: objectKey{gw.Namespace, gw.Name}}
+	info := &gatewayInfo{key: objectKey{gw.Namespace, gw.Name}, defaultScope: gw.Spec.DefaultScope}
 	for i := range gw.Spec.Listeners {
 		l := &gw.Spec.Listeners[i]
 		li := &listenerInfo{name: string(l.Name), port: l.Port, from: gatewayv1.NamespacesFromSame}
@@ -140,4 +141,13 @@ func parentKind(ref *gatewayv1.ParentReference) string {
 		kind += "." + string(*ref.Group)
 	}
 	return kind
+}
+
+// defaultGateways returns the Gateways that claim routes asking for scope
+// (useDefaultGateways), in namespace/name order; none for "" or None.
+func (p *Policy) defaultGateways(scope gatewayv1.GatewayDefaultScope) []*gatewayInfo {
+	if scope == "" || scope == gatewayv1.GatewayDefaultScopeNone {
+		return nil
+	}
+	return p.defaults[scope]
 }

@@ -36,6 +36,7 @@ type Policy struct {
 	hosts    *hostIndex
 	members  *membership
 	gateways map[objectKey]*gatewayInfo
+	defaults map[gatewayv1.GatewayDefaultScope][]*gatewayInfo // default Gateways by scope, sorted
 	grants   map[grantKey][]gatewayv1.ReferenceGrantTo
 
 	routes    []*gatewayv1.HTTPRoute
@@ -51,6 +52,7 @@ func NewPolicy(in Inputs) *Policy {
 	p := &Policy{
 		byName:   make(map[string]*tenantInfo, len(in.Tenants)),
 		gateways: make(map[objectKey]*gatewayInfo, len(in.Gateways)),
+		defaults: map[gatewayv1.GatewayDefaultScope][]*gatewayInfo{},
 		grants:   map[grantKey][]gatewayv1.ReferenceGrantTo{},
 	}
 	tenants := make([]*v1alpha1.Tenant, 0, len(in.Tenants))
@@ -71,6 +73,12 @@ func NewPolicy(in Inputs) *Policy {
 	for i := range in.Gateways {
 		gw := newGatewayInfo(&in.Gateways[i])
 		p.gateways[gw.key] = gw
+		if gw.defaultScope != "" && gw.defaultScope != gatewayv1.GatewayDefaultScopeNone {
+			p.defaults[gw.defaultScope] = append(p.defaults[gw.defaultScope], gw)
+		}
+	}
+	for _, list := range p.defaults {
+		sort.Slice(list, func(i, j int) bool { return list[i].key.String() < list[j].key.String() })
 	}
 	for i := range in.ReferenceGrants {
 		g := &in.ReferenceGrants[i]

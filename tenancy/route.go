@@ -75,6 +75,11 @@ func (c *routeCheck) checkParents() {
 	if t.gateways == nil {
 		return
 	}
+	if scope := c.route.Spec.UseDefaultGateways; scope != "" && scope != gatewayv1.GatewayDefaultScopeNone {
+		c.deny(violation(specPath.Child("useDefaultGateways"), string(scope),
+			"%q attaches the route to the cluster's default Gateways, but tenant %q may attach routes only to its gateways (%s); remove it and use parentRefs",
+			scope, t.name, t.gatewayList()))
+	}
 	for i := range c.route.Spec.ParentRefs {
 		ref := &c.route.Spec.ParentRefs[i]
 		key := parentKey(ref, c.ns)
@@ -224,25 +229,30 @@ type inherited struct {
 }
 
 // inheritedHostnames lists, once per hostname, what a route without
-// hostnames takes from the listeners of its parents that admit it.
+// hostnames takes from the listeners of its parents that admit it. A Gateway
+// not in the snapshot contributes nothing (the route gets a warning); the
+// translator re-checks the route once the Gateway exists.
 func (c *routeCheck) inheritedHostnames() []inherited {
 	var out []inherited
 	nsLabels := c.p.members.labels[c.ns]
+	take := func(gw *gatewayInfo, listeners []*listenerInfo) {
+		for _, l := range listeners {
+			if l.admits(gw.key.namespace, c.ns, nsLabels) && !seenHostname(out, l.hostname) {
+				out = append(out, inherited{listener: gw.key.String() + "/" + l.name, hostname: l.hostname})
+			}
+		}
+	}
 	for i := range c.route.Spec.ParentRefs {
 		ref := &c.route.Spec.ParentRefs[i]
 		if !isGatewayParent(ref) {
 			continue
 		}
-		gw := c.p.gateways[parentKey(ref, c.ns)]
-		if gw == nil {
-			continue
+		if gw := c.p.gateways[parentKey(ref, c.ns)]; gw != nil {
+			take(gw, gw.selected(ref))
 		}
-		for _, l := range gw.selected(ref) {
-			if !l.admits(gw.key.namespace, c.ns, nsLabels) || seenHostname(out, l.hostname) {
-				continue
-			}
-			out = append(out, inherited{listener: gw.key.String() + "/" + l.name, hostname: l.hostname})
-		}
+	}
+	for _, gw := range c.p.defaultGateways(c.route.Spec.UseDefaultGateways) {
+		take(gw, gw.listeners)
 	}
 	return out
 }

@@ -338,6 +338,42 @@ spec:
 	}})
 }
 
+func TestRouteDefaultGateways(t *testing.T) {
+	runRouteCases(t, []routeCase{{
+		name: "default Gateways denied to a tenant limited to its gateways",
+		route: `
+metadata: {namespace: apples, name: r}
+spec:
+  useDefaultGateways: All
+  hostnames: [apples.example.com]`,
+		tenant:     "apples",
+		violations: []string{`spec.useDefaultGateways: "All" attaches the route to the cluster's default Gateways, but tenant "apples" may attach routes only to its gateways (infra/edge, infra/shared (listeners apples-only, https)); remove it and use parentRefs`},
+	}, {
+		name: "a route without hostnames inherits the default Gateway's listeners",
+		route: `
+metadata: {namespace: bananas, name: r}
+spec:
+  useDefaultGateways: All`,
+		tenant:     "bananas",
+		violations: []string{`spec.hostnames: empty, so the route inherits "*.example.com" from listener infra/default/http, which tenant "bananas" does not own; list hostnames the tenant owns in spec.hostnames`},
+	}, {
+		name: "a route of no tenant inherits the default Gateway's listeners too",
+		route: `
+metadata: {namespace: rogue, name: r}
+spec:
+  useDefaultGateways: All`,
+		violations: []string{`spec.hostnames: empty, so the route takes "*.example.com" from listener infra/default/http, which covers "apples.example.com" of tenant "apples", and namespace "rogue" belongs to no tenant; list hostnames no tenant owns in spec.hostnames`},
+	}, {
+		name: "owned hostnames on the default Gateway admitted",
+		route: `
+metadata: {namespace: bananas, name: r}
+spec:
+  useDefaultGateways: All
+  hostnames: [bananas.example.com]`,
+		tenant: "bananas",
+	}})
+}
+
 func TestRouteTargets(t *testing.T) {
 	runRouteCases(t, []routeCase{{
 		name: "tenant namespaces and backendNamespaces admitted",
