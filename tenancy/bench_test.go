@@ -169,3 +169,23 @@ func BenchmarkTenantStatus(b *testing.B) {
 		p.TenantStatus("t0500")
 	}
 }
+
+// TestConcurrentUse runs checks and the lazy audit from several goroutines;
+// run with -race.
+func TestConcurrentUse(t *testing.T) {
+	in := largeSnapshot(10, 2)
+	p := NewPolicy(in)
+	want := p.CheckHTTPRoute(&in.HTTPRoutes[0])
+	done := make(chan Verdict)
+	for g := range 4 {
+		go func() {
+			p.TenantStatus(fmt.Sprintf("t%04d", g))
+			done <- p.CheckHTTPRoute(&in.HTTPRoutes[0])
+		}()
+	}
+	for range 4 {
+		if got := <-done; len(got.Violations) != len(want.Violations) || len(got.Warnings) != len(want.Warnings) {
+			t.Errorf("concurrent check = %+v, want %+v", got, want)
+		}
+	}
+}
