@@ -12,11 +12,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	tenancyv1alpha1 "github.com/tenantgate/tenantgate/tenancy/v1alpha1"
+	"github.com/tenantgate/tenantgate/webhook"
 )
 
 // Scheme holds every API type tenantgate reads or writes.
@@ -61,7 +62,7 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 		LeaderElection:          opts.LeaderElect,
 		LeaderElectionID:        "tenantgate-status-writer",
 		LeaderElectionNamespace: opts.LeaderElectionNS,
-		WebhookServer: webhook.NewServer(webhook.Options{
+		WebhookServer: crwebhook.NewServer(crwebhook.Options{
 			Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir,
 		}),
 	})
@@ -77,6 +78,11 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 	policy, err := newPolicyCache(ctx, mgr.GetCache(), opts.PlatformNamespaces)
 	if err != nil {
 		return err
+	}
+	if opts.EnableWebhook {
+		if err := webhook.Register(mgr, policy); err != nil {
+			return fmt.Errorf("registering the admission webhook: %w", err)
+		}
 	}
 	if opts.EnableGateway {
 		if err := setupGateway(mgr, opts, policy, log); err != nil {

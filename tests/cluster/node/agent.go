@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -47,6 +48,19 @@ type Agent struct {
 	mu      sync.Mutex
 	running map[types.NamespacedName]*podRuntime
 	slots   map[int]bool
+	// madeDirs are mount targets that did not exist on the host; removed on shutdown.
+	madeDirs map[string]bool
+}
+
+// noteMountTargets remembers mount targets the bind mounts will create.
+func (a *Agent) noteMountTargets(ms []mount) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, m := range ms {
+		if _, err := os.Stat(m.target); os.IsNotExist(err) {
+			a.madeDirs[m.target] = true
+		}
+	}
 }
 
 // New checks the configuration; Run does the work.
@@ -57,7 +71,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Log.GetSink() == nil {
 		cfg.Log = logr.Discard()
 	}
-	return &Agent{cfg: cfg, running: map[types.NamespacedName]*podRuntime{}, slots: map[int]bool{}}, nil
+	return &Agent{cfg: cfg, running: map[types.NamespacedName]*podRuntime{}, slots: map[int]bool{}, madeDirs: map[string]bool{}}, nil
 }
 
 // Subnet is the Pod network, e.g. 10.244.3.0/24; empty before Run.
@@ -143,6 +157,9 @@ func (a *Agent) shutdown() {
 	a.mu.Unlock()
 	for _, rt := range runtimes {
 		rt.stop(2 * time.Second)
+	}
+	for dir := range a.madeDirs {
+		os.Remove(dir) // only succeeds while empty: never removes what others put there
 	}
 	if err := a.net.teardown(); err != nil {
 		a.cfg.Log.Error(err, "removing the pod network")

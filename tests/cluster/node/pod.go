@@ -42,6 +42,7 @@ type containerRuntime struct {
 	binary   string
 	env      []string
 	logPath  string
+	mounts   []mount
 	process  *proc.Process
 	started  metav1.Time
 	restarts int32
@@ -125,17 +126,25 @@ func (a *Agent) startPod(ctx context.Context, pod *corev1.Pod) error {
 		a.freeSlot(rt.slot)
 		return err
 	}
+	volumes, err := materializeVolumes(ctx, a.cfg.Client, pod, dir)
+	if err != nil {
+		rt.teardown(0)
+		a.freeSlot(rt.slot)
+		return a.configError(ctx, pod, err)
+	}
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
 		env, err := containerEnv(ctx, a.cfg.Client, pod, c, rt.sandbox.ip.String(), a.net.gateway.String())
 		if err != nil {
 			rt.teardown(0)
 			a.freeSlot(rt.slot)
-			return a.reportUnrunnable(ctx, pod, "CreateContainerConfigError", err.Error())
+			return a.configError(ctx, pod, err)
 		}
 		rt.containers = append(rt.containers, &containerRuntime{
 			spec: *c, binary: binaries[i], env: env, logPath: filepath.Join(dir, c.Name+".log"),
+			mounts: containerMounts(c, volumes),
 		})
+		a.noteMountTargets(rt.containers[len(rt.containers)-1].mounts)
 	}
 	for _, c := range rt.containers {
 		if err := rt.launch(c); err != nil {
@@ -169,6 +178,15 @@ func (a *Agent) release(rt *podRuntime, grace time.Duration) {
 	}
 	delete(a.slots, rt.slot)
 	a.mu.Unlock()
+}
+
+// configError reports a Secret or ConfigMap the Pod needs but that is not
+// there yet, and retries: as with kubelet, the Pod starts once it appears.
+func (a *Agent) configError(ctx context.Context, pod *corev1.Pod, err error) error {
+	if rerr := a.reportUnrunnable(ctx, pod, "CreateContainerConfigError", err.Error()); rerr != nil {
+		return rerr
+	}
+	return fmt.Errorf("pod %s/%s waits for its configuration: %w", pod.Namespace, pod.Name, err)
 }
 
 // reportUnrunnable leaves the Pod Pending and says why, in status and in an Event.
@@ -212,7 +230,9 @@ func (rt *podRuntime) launch(c *containerRuntime) error {
 		return err
 	}
 	defer logFile.Close()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", rt.sandbox.netns, c.binary}, append(c.spec.Command, c.spec.Args...)...)...)
+	argv := append([]string{"ip", "netns", "exec", rt.sandbox.netns, c.binary}, append(c.spec.Command, c.spec.Args...)...)
+	argv = wrapWithMounts(argv, c.mounts)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = c.env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	p, err := proc.Start(cmd)
