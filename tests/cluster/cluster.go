@@ -119,6 +119,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	// No kube-proxy runs and the advertise address is loopback, which
 	// EndpointSlices refuse; the kubernetes Service needs no endpoints here.
 	args.Set("endpoint-reconciler-type", "none")
+	// `kubectl logs` reaches the node agent at its bridge address.
+	args.Set("kubelet-preferred-address-types", "InternalIP")
 	c.Env.ControlPlane.Etcd = &envtest.Etcd{Out: c.out, Err: c.out}
 
 	c.log.Info("starting etcd and kube-apiserver")

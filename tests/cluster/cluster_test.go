@@ -90,6 +90,27 @@ func TestLocalCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("kubectl logs reaches the node agent", func(t *testing.T) {
+		pods, err := client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: "app=echo"})
+		if err != nil || len(pods.Items) == 0 {
+			t.Fatalf("no echo pods: %v", err)
+		}
+		p := pods.Items[0]
+		since := metav1.NewTime(time.Now().Add(-time.Hour))
+		data, err := client.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: "echo", SinceTime: &since}).DoRaw(ctx)
+		if err != nil {
+			t.Fatalf("pod logs: %v", err)
+		}
+		if !strings.Contains(string(data), "Starting server") {
+			t.Errorf("logs of %s do not show echo-basic starting: %q", p.Name, data)
+		}
+		future := metav1.NewTime(time.Now().Add(time.Hour))
+		data, err = client.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: "echo", SinceTime: &future}).DoRaw(ctx)
+		if err != nil || len(data) != 0 {
+			t.Errorf("logs since a future time: %q, %v; want none", data, err)
+		}
+	})
+
 	t.Run("unknown image stays Pending with an event", func(t *testing.T) {
 		ns := createNamespace(t, ctx, client, "unknown")
 		pod := &corev1.Pod{

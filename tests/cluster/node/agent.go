@@ -92,6 +92,10 @@ func (a *Agent) Run(ctx context.Context, started chan<- error) {
 		return
 	}
 	defer a.shutdown()
+	if err := a.serveKubelet(ctx); err != nil {
+		started <- err
+		return
+	}
 	if err := a.registerNode(ctx); err != nil {
 		started <- fmt.Errorf("registering node %s: %w", a.cfg.Name, err)
 		return
@@ -195,6 +199,7 @@ func (a *Agent) nodeStatus() corev1.NodeStatus {
 			Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "LocalNodeAgentReady",
 			Message: "the tenantgate local node agent is running", LastHeartbeatTime: now, LastTransitionTime: now,
 		}},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: kubeletPort}},
 		Addresses: []corev1.NodeAddress{
 			{Type: corev1.NodeInternalIP, Address: a.net.gateway.String()},
 			{Type: corev1.NodeHostName, Address: a.cfg.Name},

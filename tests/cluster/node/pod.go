@@ -43,6 +43,7 @@ type containerRuntime struct {
 	env      []string
 	logPath  string
 	mounts   []mount
+	logs     *logSink
 	process  *proc.Process
 	started  metav1.Time
 	restarts int32
@@ -225,16 +226,23 @@ func (a *Agent) reportUnrunnable(ctx context.Context, pod *corev1.Pod, reason, m
 
 // launch runs a container's binary inside the Pod's network namespace.
 func (rt *podRuntime) launch(c *containerRuntime) error {
-	logFile, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if c.logs == nil {
+		sink, err := openLogSink(c.logPath)
+		if err != nil {
+			return err
+		}
+		c.logs = sink
+	}
+	out, err := c.logs.pipe()
 	if err != nil {
 		return err
 	}
-	defer logFile.Close()
+	defer out.Close() // the child keeps its own copy
 	argv := append([]string{"ip", "netns", "exec", rt.sandbox.netns, c.binary}, append(c.spec.Command, c.spec.Args...)...)
 	argv = wrapWithMounts(argv, c.mounts)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = c.env
-	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Stdout, cmd.Stderr = out, out
 	p, err := proc.Start(cmd)
 	if err != nil {
 		return err
@@ -414,6 +422,9 @@ func (rt *podRuntime) teardown(grace time.Duration) {
 	for _, c := range rt.containers {
 		if c.process != nil {
 			_ = c.process.Stop(grace)
+		}
+		if c.logs != nil {
+			c.logs.Close()
 		}
 	}
 	rt.agent.net.destroy(rt.sandbox)
