@@ -17,3 +17,4 @@ fi
 cd "${root}"
 "${gen}" object paths=./tenancy/v1alpha1/...
 "${gen}" crd paths=./tenancy/v1alpha1/... output:crd:artifacts:config=manifests/crds
+"${gen}" rbac:roleName=tenantgate paths=./cmd/tenantgate/... output:rbac:artifacts:config=manifests/rbac

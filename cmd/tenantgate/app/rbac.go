@@ -1,0 +1,23 @@
+package app
+
+// The permissions tenantgate needs, and no more; hack/generate.sh turns these
+// markers into manifests/rbac/role.yaml (ClusterRole and Role "tenantgate").
+// tests/manifests checks them against the list of resources tenantgate uses.
+
+// The gateway controller and the policy cache read the Gateway API objects;
+// the leader writes the status of the ones it owns.
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses;gateways;httproutes;referencegrants,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses/status;gateways/status;httproutes/status,verbs=update;patch
+
+// Backends, endpoints, listener certificates (any namespace a ReferenceGrant
+// opens) and namespace labels for allowedRoutes and tenant membership.
+// +kubebuilder:rbac:groups="",resources=services;secrets;namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
+
+// Tenants are the policy; their status reports the audit.
+// +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants,verbs=get;list;watch
+// +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants/status,verbs=update;patch
+
+// Leader election (one status writer) and its events, only in tenantgate's own namespace.
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=tenantgate-system,resources=leases,verbs=get;create;update
+// +kubebuilder:rbac:groups="";events.k8s.io,namespace=tenantgate-system,resources=events,verbs=create;patch
