@@ -26,6 +26,11 @@ manifests: ## Regenerate the Tenant CRD and deepcopy code with controller-gen
 bench: tools ## Benchmarks (figures only here, never in tests)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+conformance: tools ## Whole Gateway API conformance suite (GATEWAY-HTTP); report in docs/conformance/
+	@mkdir -p docs/conformance
+	$(GO) test -count=1 -timeout 60m -v ./tests/conformance -args -conformance-full \
+		-conformance-report $(CURDIR)/docs/conformance/report.yaml 2>&1 | tee docs/conformance/run.log | grep -E '^(=== RUN|--- |    --- |ok|FAIL|PASS)' ; exit $${PIPESTATUS[0]}
+
 lint: ## go vet and a gofmt check
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -94,7 +94,6 @@ func TestGatewayAPIConformance(t *testing.T) {
 			// Inside the pool the Gateway can have them; outside it cannot.
 			UsableNetworkAddresses: []gatewayv1.GatewaySpecAddress{
 				{Type: ptr.To(gatewayv1.IPAddressType), Value: "127.30.255.1"},
-				{Type: ptr.To(gatewayv1.IPAddressType), Value: "127.30.255.2"},
 			},
 			UnusableNetworkAddresses: []gatewayv1.GatewaySpecAddress{
 				{Type: ptr.To(gatewayv1.IPAddressType), Value: "127.31.0.1"},
