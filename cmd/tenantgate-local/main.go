@@ -1,23 +1,25 @@
-// Command tenantgate-local is what `make run` starts: the local cluster
-// (tests/cluster) and tenantgate in-process against it, until Ctrl-C, then
-// everything is removed again.
+// Command tenantgate-local is what `make run` starts: the local cluster and
+// tenantgate in-process (tests/stack, the same assembly the end-to-end tests
+// use), with the seed example applied, until Ctrl-C; then everything it
+// started is stopped and removed.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/tenantgate/tenantgate/cmd/tenantgate/app"
-	"github.com/tenantgate/tenantgate/tests/cluster"
+	"github.com/tenantgate/tenantgate/tests/stack"
 )
 
 func main() {
@@ -29,6 +31,7 @@ func main() {
 
 func run() error {
 	stateDir := flag.String("state-dir", ".local", "folder for the kubeconfig, certificates and logs")
+	example := flag.String("example", "manifests/examples/seed", "manifests applied once the cluster is up; empty for none")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -37,26 +40,36 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(filepath.Join(dir, "cluster")); err != nil {
+	clusterDir := filepath.Join(dir, "cluster")
+	if err := os.RemoveAll(clusterDir); err != nil {
 		return err
 	}
-	log, err := app.NewLogger("info", "console", nil)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	logFile, err := os.Create(filepath.Join(dir, "tenantgate.log"))
 	if err != nil {
 		return err
 	}
-	fmt.Println("starting the local cluster (etcd, kube-apiserver, kube-controller-manager, node agent)...")
-	c, err := cluster.Start(ctx, cluster.Options{Dir: filepath.Join(dir, "cluster"), Log: log.WithName("cluster")})
+	defer logFile.Close()
+
+	began := time.Now()
+	fmt.Println("starting the local cluster (etcd, kube-apiserver, kube-controller-manager, node agent) and tenantgate...")
+	s, err := stack.New(ctx, stack.Options{
+		Dir: clusterDir, AddressPool: "127.10.0.0/16", PlatformNamespaces: []string{"infra"},
+		LogOutput: logFile, LogFormat: "console", MetricsAddr: "127.0.0.1:8080", HealthAddr: "127.0.0.1:8081",
+	})
 	if err != nil {
 		return err
 	}
 	defer func() {
 		fmt.Println("stopping tenantgate and the local cluster...")
-		if err := c.Stop(); err != nil {
+		if err := s.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "cleanup:", err)
 		}
 	}()
 	kubeconfig := filepath.Join(dir, "kubeconfig")
-	data, err := os.ReadFile(c.AdminKubeconfig)
+	data, err := os.ReadFile(s.Cluster.AdminKubeconfig)
 	if err != nil {
 		return err
 	}
@@ -64,46 +77,46 @@ func run() error {
 		return err
 	}
 
-	opts := app.Options{
-		MetricsAddr: "127.0.0.1:8080", HealthAddr: "127.0.0.1:8081",
-		EnableWebhook: true, EnableGateway: true,
-		WebhookHost: "127.0.0.1", WebhookPort: 9443, WebhookCertDir: filepath.Join(dir, "webhook-certs"),
-		GatewayAddressPool: "127.10.0.0/16", PlatformNamespaces: []string{"infra"},
-		ControllerName: "tenantgate.dev/gateway-controller", ShutdownGrace: 5 * time.Second,
-		LogLevel: "info", LogFormat: "console",
+	address := ""
+	if *example != "" {
+		out, err := s.Kubectl("", "apply", "-f", *example)
+		fmt.Print(out)
+		if err != nil {
+			return fmt.Errorf("applying %s: %w", *example, err)
+		}
+		if address, err = gatewayAddress(ctx, s, types.NamespacedName{Namespace: "infra", Name: "shared"}); err != nil {
+			return err
+		}
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx, opts, c.Admin) }()
-	defer func() { cancel(); <-done }()
-
-	if err := waitReady(ctx, "http://"+opts.HealthAddr+"/readyz", done); err != nil {
-		return err
+	fmt.Printf("\ntenantgate is ready (%s)\n\n", time.Since(began).Round(100*time.Millisecond))
+	fmt.Printf("  export KUBECONFIG=%s PATH=$PWD/bin:$PATH\n  kubectl get nodes,pods -A\n", kubeconfig)
+	if address != "" {
+		fmt.Printf("\nThe shared Gateway infra/shared listens on %s:80. Try the walkthrough in the README:\n", address)
+		fmt.Printf("  kubectl apply -f %s/scenario-a/httproute.yaml\n", *example)
+		fmt.Printf("  curl -s -H 'Host: fruits.example.com' http://%s/fruits\n", address)
 	}
-	fmt.Printf("\ntenantgate is ready\n\n  export KUBECONFIG=%s\n  kubectl get nodes,pods -A\n\n(bin/kubectl is built by make; press Ctrl-C to stop and clean up)\n", kubeconfig)
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-done:
-		done <- err
-		return fmt.Errorf("tenantgate stopped: %w", err)
-	}
+	fmt.Printf("\nLogs: %s and %s/control-plane.log. Ctrl-C stops everything.\n", logFile.Name(), clusterDir)
+	<-ctx.Done()
+	return nil
 }
 
-func waitReady(ctx context.Context, url string, done chan error) error {
-	client := &http.Client{Timeout: time.Second}
-	return wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
-		select {
-		case err := <-done:
-			done <- err
-			return false, fmt.Errorf("tenantgate stopped while starting: %v", err)
-		default:
-		}
-		resp, err := client.Get(url)
-		if err != nil {
+// gatewayAddress waits until the Gateway is Programmed and returns its address.
+func gatewayAddress(ctx context.Context, s *stack.Stack, key types.NamespacedName) (string, error) {
+	var addr string
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		var gw gatewayv1.Gateway
+		if err := s.Client.Get(ctx, key, &gw); err != nil {
 			return false, nil
 		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
+		if !meta.IsStatusConditionTrue(gw.Status.Conditions, string(gatewayv1.GatewayConditionProgrammed)) || len(gw.Status.Addresses) == 0 {
+			return false, nil
+		}
+		addr = gw.Status.Addresses[0].Value
+		return true, nil
 	})
+	if err != nil {
+		return "", fmt.Errorf("Gateway %s was not Programmed within a minute; see `kubectl describe gateway -n %s %s`", key, key.Namespace, key.Name)
+	}
+	return addr, nil
 }
+

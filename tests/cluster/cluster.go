@@ -123,10 +123,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	args.Set("kubelet-preferred-address-types", "InternalIP")
 	c.Env.ControlPlane.Etcd = &envtest.Etcd{Out: c.out, Err: c.out}
 
+	reapDeadOwners()
 	c.log.Info("starting etcd and kube-apiserver")
 	if _, err := c.Env.Start(); err != nil {
 		return nil, fmt.Errorf("starting etcd and kube-apiserver: %w", err)
 	}
+	c.recordOwner()
 	admin, err := c.Env.AddUser(envtest.User{Name: "tenantgate-admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return nil, err
@@ -238,6 +240,7 @@ func (c *Cluster) Stop() error {
 	if c.Env != nil {
 		errs = append(errs, c.Env.Stop())
 		c.Env = nil
+		c.forgetOwner()
 	}
 	if c.outFile != nil {
 		c.outFile.Close()

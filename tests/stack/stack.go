@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -29,6 +30,14 @@ type Options struct {
 	PlatformNamespaces []string
 	// ExperimentalCRDs installs the Gateway API experimental channel.
 	ExperimentalCRDs bool
+	// Dir keeps the cluster's state (kubeconfigs, logs); a temporary folder when empty.
+	Dir string
+	// LogOutput receives tenantgate's log; a file in the state folder when nil.
+	LogOutput io.Writer
+	// LogFormat is json (the default) or console.
+	LogFormat string
+	// MetricsAddr and HealthAddr are tenantgate's endpoints; free loopback ports when empty.
+	MetricsAddr, HealthAddr string
 }
 
 // Stack is a running cluster with tenantgate.
@@ -47,7 +56,7 @@ type Stack struct {
 // Start brings everything up and registers its teardown with t.Cleanup.
 func Start(t testing.TB, opts Options) *Stack {
 	t.Helper()
-	s, err := start(context.Background(), opts)
+	s, err := New(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("starting the cluster and tenantgate: %v", err)
 	}
@@ -59,7 +68,8 @@ func Start(t testing.TB, opts Options) *Stack {
 	return s
 }
 
-func start(ctx context.Context, opts Options) (_ *Stack, err error) {
+// New starts the cluster and tenantgate; Stop ends both.
+func New(ctx context.Context, opts Options) (_ *Stack, err error) {
 	root, err := cluster.RepoRoot()
 	if err != nil {
 		return nil, err
@@ -67,7 +77,7 @@ func start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	hooks := envtest.WebhookInstallOptions{Paths: []string{filepath.Join(root, "manifests", "webhook")}, LocalServingHost: "127.0.0.1"}
 	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	c, err := cluster.Start(startCtx, cluster.Options{ExperimentalCRDs: opts.ExperimentalCRDs, Webhooks: hooks})
+	c, err := cluster.Start(startCtx, cluster.Options{Dir: opts.Dir, ExperimentalCRDs: opts.ExperimentalCRDs, Webhooks: hooks})
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +98,15 @@ func start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.MetricsAddr != "" {
+		metrics = opts.MetricsAddr
+	}
+	if opts.HealthAddr != "" {
+		health = opts.HealthAddr
+	}
+	if opts.LogFormat == "" {
+		opts.LogFormat = "json"
+	}
 	s.Options = app.Options{
 		MetricsAddr: metrics, HealthAddr: health,
 		EnableWebhook: true, EnableGateway: true,
@@ -96,21 +115,28 @@ func start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		WebhookCertDir:     c.Env.WebhookInstallOptions.LocalServingCertDir,
 		GatewayAddressPool: opts.AddressPool, PlatformNamespaces: opts.PlatformNamespaces,
 		ControllerName: "tenantgate.dev/gateway-controller", ShutdownGrace: 2 * time.Second,
-		LogLevel: "info", LogFormat: "json",
+		LogLevel: "info", LogFormat: opts.LogFormat,
 	}
 	s.MetricsURL = "http://" + metrics + "/metrics"
-	logFile, err := os.Create(filepath.Join(c.Dir, "tenantgate.log"))
-	if err != nil {
-		return nil, err
+	logPath := filepath.Join(c.Dir, "tenantgate.log")
+	out := opts.LogOutput
+	if out == nil {
+		logFile, err := os.Create(logPath)
+		if err != nil {
+			return nil, err
+		}
+		out = logFile
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel, s.done = stop, make(chan error, 1)
 	go func() {
-		defer logFile.Close()
-		s.done <- app.RunWithLogOutput(runCtx, s.Options, c.Admin, logFile)
+		s.done <- app.RunWithLogOutput(runCtx, s.Options, c.Admin, out)
+		if f, ok := out.(*os.File); ok && f.Name() == logPath {
+			f.Close()
+		}
 	}()
 	if err := s.waitReady(startCtx); err != nil {
-		return nil, fmt.Errorf("%w (tenantgate log: %s)", err, logFile.Name())
+		return nil, fmt.Errorf("%w (tenantgate log: %s)", err, logPath)
 	}
 	return s, nil
 }
