@@ -119,4 +119,3 @@ func gatewayAddress(ctx context.Context, s *stack.Stack, key types.NamespacedNam
 	}
 	return addr, nil
 }
-
