@@ -16,6 +16,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
+	"github.com/tenantgate/tenantgate/tenancy/audit"
 	tenancyv1alpha1 "github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 	"github.com/tenantgate/tenantgate/webhook"
 )
@@ -83,6 +84,9 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 		if err := webhook.Register(mgr, policy); err != nil {
 			return fmt.Errorf("registering the admission webhook: %w", err)
 		}
+	}
+	if err := audit.Register(mgr, policy); err != nil {
+		return fmt.Errorf("registering the tenant audit: %w", err)
 	}
 	if opts.EnableGateway {
 		if err := setupGateway(mgr, opts, policy, log); err != nil {

@@ -1,0 +1,164 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/tenancy"
+	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
+)
+
+// PolicySource supplies the policy of the current cluster state.
+type PolicySource interface {
+	Policy(ctx context.Context) (*tenancy.Policy, error)
+}
+
+const (
+	// DefaultResync re-audits with no event, bounding how long a status can
+	// lag when a reconcile read a policy that had not yet seen the last event.
+	DefaultResync = 5 * time.Minute
+	// batch delays the audit after an event so a burst of changes (a
+	// kubectl apply of many routes) costs one audit, not one per object.
+	batch = 200 * time.Millisecond
+	// conflictRetry is how soon to retry a status write that lost a race.
+	conflictRetry = time.Second
+)
+
+// Reconciler writes every Tenant's status from the policy. Its single work
+// item audits all tenants: any change to a Tenant, Namespace, Gateway,
+// HTTPRoute or ReferenceGrant can change the findings of any tenant, and the
+// policy audits every object once per snapshot anyway.
+type Reconciler struct {
+	// Reader is the manager's cache.
+	Reader client.Reader
+	// Writer writes Tenant status.
+	Writer client.StatusClient
+	Policy PolicySource
+	// Now stamps condition transitions; time.Now when nil.
+	Now func() time.Time
+	// Resync re-audits after this long without events; DefaultResync when 0.
+	Resync time.Duration
+}
+
+// Register adds the audit to the manager. It runs only on the elected
+// leader (controller-runtime's default for controllers), so one replica
+// writes status.
+func Register(mgr manager.Manager, src PolicySource) error {
+	r := &Reconciler{Reader: mgr.GetCache(), Writer: mgr.GetClient(), Policy: src, Now: time.Now}
+	return r.SetupWithManager(mgr)
+}
+
+// allTenants is the single work item.
+var allTenants = reconcile.Request{NamespacedName: types.NamespacedName{Name: "all-tenants"}}
+
+// enqueueAllTenants maps every event to the single work item, a little
+// later, so a burst is coalesced by the queue.
+var enqueueAllTenants = handler.Funcs{
+	CreateFunc: func(_ context.Context, _ event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		q.AddAfter(allTenants, batch)
+	},
+	UpdateFunc: func(_ context.Context, _ event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		q.AddAfter(allTenants, batch)
+	},
+	DeleteFunc: func(_ context.Context, _ event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		q.AddAfter(allTenants, batch)
+	},
+	GenericFunc: func(_ context.Context, _ event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		q.AddAfter(allTenants, batch)
+	},
+}
+
+// SetupWithManager watches what the policy reads. Status-only updates
+// (generation unchanged) are ignored, so the audit's own writes and the
+// gateway's route status do not re-trigger it; a Namespace matters when its
+// labels change (tenant selectors, listener allowedRoutes).
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	specChanged := builder.WithPredicates(predicate.GenerationChangedPredicate{})
+	return ctrl.NewControllerManagedBy(mgr).Named("tenant-audit").
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: 1, NeedLeaderElection: ptr.To(true)}).
+		Watches(&v1alpha1.Tenant{}, enqueueAllTenants, specChanged).
+		Watches(&corev1.Namespace{}, enqueueAllTenants, builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		Watches(&gatewayv1.Gateway{}, enqueueAllTenants, specChanged).
+		Watches(&gatewayv1.HTTPRoute{}, enqueueAllTenants, specChanged).
+		Watches(&gatewayv1.ReferenceGrant{}, enqueueAllTenants, specChanged).
+		Complete(r)
+}
+
+// Reconcile audits every Tenant and writes the statuses that changed.
+func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	p, err := r.Policy.Policy(ctx)
+	if err != nil || p == nil {
+		return reconcile.Result{}, fmt.Errorf("auditing tenants: the tenant policy is not loaded yet: %v", err)
+	}
+	var tenants v1alpha1.TenantList
+	if err := r.Reader.List(ctx, &tenants); err != nil {
+		return reconcile.Result{}, fmt.Errorf("auditing tenants: listing Tenants: %w", err)
+	}
+	now := metav1.NewTime(r.now()).Rfc3339Copy()
+	var errs []error
+	lost := false
+	for i := range tenants.Items {
+		t := &tenants.Items[i]
+		if !t.DeletionTimestamp.IsZero() {
+			continue
+		}
+		want := Status(t.Status, p.TenantStatus(t.Name), t.Generation, now)
+		if equality.Semantic.DeepEqual(t.Status, want) {
+			continue
+		}
+		t.Status = want
+		switch err := r.Writer.Status().Update(ctx, t); {
+		case err == nil:
+			log.FromContext(ctx).V(1).Info("wrote tenant status", "tenant", t.Name, "violations", len(want.Violations))
+		case apierrors.IsNotFound(err):
+			// Deleted meanwhile: nothing to report on.
+		case apierrors.IsConflict(err):
+			// The cache was behind: retry once it has caught up.
+			lost = true
+		default:
+			errs = append(errs, fmt.Errorf("writing the status of Tenant %s: %w", t.Name, err))
+		}
+	}
+	if len(errs) > 0 {
+		return reconcile.Result{}, errors.Join(errs...)
+	}
+	if lost {
+		return reconcile.Result{RequeueAfter: conflictRetry}, nil
+	}
+	return reconcile.Result{RequeueAfter: r.resync()}, nil
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
+func (r *Reconciler) resync() time.Duration {
+	if r.Resync <= 0 {
+		return DefaultResync
+	}
+	return r.Resync
+}
