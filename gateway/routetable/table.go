@@ -217,10 +217,17 @@ func compileListener(in *Listener) (*CompiledListener, error) {
 		slices.SortStableFunc(byHostname[h], comparePrecedence)
 		groups[h] = newRouteGroup(byHostname[h])
 	}
+	// Only wildcards can extend a chain; there are few, so this stays linear.
+	var wildcards []string
+	for _, h := range hostnames {
+		if isWildcard(h) {
+			wildcards = append(wildcards, h)
+		}
+	}
 	for _, h := range hostnames {
 		chain := []*routeGroup{groups[h]}
-		for _, w := range hostnames {
-			if w != h && isWildcard(w) && covers(w, h) {
+		for _, w := range wildcards {
+			if w != h && covers(w, h) {
 				chain = append(chain, groups[w])
 			}
 		}
