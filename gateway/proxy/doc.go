@@ -15,6 +15,11 @@
 // pointer once and keeps that table to its end. Sockets present in both
 // tables are not touched; removed ones stop accepting at once and drain.
 //
+// A CORS filter (the chosen backendRef's, else the rule's) is answered
+// here: a preflight gets 204, with the CORS headers only for an allowed
+// origin, and never reaches the backend; other requests from an allowed
+// origin get the gateway's CORS headers in place of the backend's.
+//
 // Answers the proxy gives itself: 404 when no listener or rule matches, 421
 // for a misdirected TLS request, 500 for a rule without a usable backendRef
 // (unresolved, or no weight), 503 for a backend without ready endpoints or

@@ -93,6 +93,9 @@ func applyRequestFilters(out *http.Request, m *routetable.CompiledMatch, f *rout
 
 func (f *forwarder) modifyResponse(resp *http.Response) error {
 	ex := exchangeOf(resp.Request)
+	if ex.corsHeaders {
+		takeCORSHeaders(ex.recorder.Header(), resp.Header)
+	}
 	for _, filters := range [...]*routetable.CompiledFilters{&ex.match.Rule.Filters, &ex.backend.Filters} {
 		if filters.ResponseHeader != nil {
 			modifyHeaders(resp.Header, filters.ResponseHeader)

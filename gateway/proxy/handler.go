@@ -27,6 +27,8 @@ type exchange struct {
 	match    *routetable.CompiledMatch
 	backend  *routetable.CompiledBackend
 	endpoint *routetable.CompiledEndpoint
+	// corsHeaders is set when a CORS filter put headers on the response.
+	corsHeaders bool
 }
 
 type exchangeKey struct{}
@@ -67,11 +69,16 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 		return
 	}
 	rule := ex.match.Rule
+	if rule.Filters.Redirect == nil {
+		ex.backend = rule.PickBackend()
+	}
+	if cors := corsOf(rule, ex.backend); cors != nil && applyCORS(w, r, ex, cors) {
+		return // a preflight, answered here
+	}
 	if rule.Filters.Redirect != nil {
 		redirect(w, r, ex, rule.Filters.Redirect)
 		return
 	}
-	ex.backend = rule.PickBackend()
 	switch {
 	case ex.backend == nil, ex.backend.Unresolved != "":
 		reply(w, http.StatusInternalServerError) // the spec's answer for an invalid backendRef

@@ -175,10 +175,16 @@ func simpleRoute(name, path string, rule routetable.Rule) routetable.Route {
 	return routetable.Route{Namespace: "apples", Name: name, Rules: []routetable.Rule{rule}}
 }
 
-// get sends one request and returns the response with its body read.
+// get sends one GET request and returns the response with its body read.
 func get(t testing.TB, c *http.Client, url, host string, headers ...string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
+	return send(t, c, "GET", url, host, headers...)
+}
+
+// send sends one request; headers are name, value pairs.
+func send(t testing.TB, c *http.Client, method, url, host string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +194,7 @@ func get(t testing.TB, c *http.Client, url, host string, headers ...string) (*ht
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s (Host %s): %v", url, host, err)
+		t.Fatalf("%s %s (Host %s): %v", method, url, host, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)

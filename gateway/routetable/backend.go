@@ -84,6 +84,7 @@ type CompiledFilters struct {
 	Redirect       *Redirect
 	Rewrite        *Rewrite
 	Mirrors        []CompiledMirror
+	CORS           *CompiledCORS
 }
 
 // CompiledMirror sends Percent of requests to one endpoint of Backend.
@@ -94,7 +95,7 @@ type CompiledMirror struct {
 
 // Empty reports whether no filter is set.
 func (f *CompiledFilters) Empty() bool {
-	return f.RequestHeader == nil && f.ResponseHeader == nil && f.Redirect == nil && f.Rewrite == nil && len(f.Mirrors) == 0
+	return f.RequestHeader == nil && f.ResponseHeader == nil && f.Redirect == nil && f.Rewrite == nil && len(f.Mirrors) == 0 && f.CORS == nil
 }
 
 func compileRule(route *Route, in Rule, where string) (*CompiledRule, error) {
@@ -161,6 +162,12 @@ func compileFilters(in []Filter, where string) (CompiledFilters, error) {
 				return f, err
 			}
 			f.Mirrors = append(f.Mirrors, CompiledMirror{Backend: mb, Percent: filter.Mirror.Percent})
+		case FilterCORS:
+			c, err := compileCORS(filter.CORS, where)
+			if err != nil {
+				return f, err
+			}
+			dup, f.CORS = f.CORS != nil, c
 		default:
 			return f, fmt.Errorf("%s has filter type %q the proxy does not implement; report it as unsupported and leave it out", where, filter.Type)
 		}
@@ -186,6 +193,8 @@ func (f *Filter) hasPayload() bool {
 		return f.Rewrite != nil
 	case FilterRequestMirror:
 		return f.Mirror != nil
+	case FilterCORS:
+		return f.CORS != nil
 	}
 	return true
 }

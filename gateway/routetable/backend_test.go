@@ -101,8 +101,14 @@ func TestCompileErrors(t *testing.T) {
 		}}))}, "combines RequestRedirect and URLRewrite"},
 		{"filter without settings", []Listener{listener("ns/gw/http", "", route("apples/shop", 0, nil, Rule{Filters: []Filter{{Type: FilterRequestMirror}}}))},
 			`has a "RequestMirror" filter without its settings`},
-		{"unsupported filter", []Listener{listener("ns/gw/http", "", route("apples/shop", 0, nil, Rule{Filters: []Filter{{Type: "CORS"}}}))},
-			`has filter type "CORS" the proxy does not implement`},
+		{"unsupported filter", []Listener{listener("ns/gw/http", "", route("apples/shop", 0, nil, Rule{Filters: []Filter{{Type: "ExternalAuth"}}}))},
+			`has filter type "ExternalAuth" the proxy does not implement`},
+		{"CORS filter twice", []Listener{listener("ns/gw/http", "", route("apples/shop", 0, nil, Rule{Filters: []Filter{
+			{Type: FilterCORS, CORS: &CORS{}}, {Type: FilterCORS, CORS: &CORS{}},
+		}}))}, "has more than one CORS filter"},
+		{"bad CORS origin names the route", []Listener{listener("ns/gw/http", "", route("apples/shop", 0, nil, Rule{Filters: []Filter{
+			{Type: FilterCORS, CORS: &CORS{AllowOrigins: []string{"foo.com"}}},
+		}}))}, `HTTPRoute apples/shop rule 0 on listener ns/gw/http has CORS origin "foo.com"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

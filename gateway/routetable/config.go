@@ -117,6 +117,7 @@ const (
 	FilterRequestRedirect        FilterType = "RequestRedirect"
 	FilterURLRewrite             FilterType = "URLRewrite"
 	FilterRequestMirror          FilterType = "RequestMirror"
+	FilterCORS                   FilterType = "CORS"
 )
 
 // Filter is one HTTPRouteFilter; exactly the field named by Type is set.
@@ -127,6 +128,7 @@ type Filter struct {
 	Redirect       *Redirect       `json:"redirect,omitempty"`
 	Rewrite        *Rewrite        `json:"rewrite,omitempty"`
 	Mirror         *Mirror         `json:"mirror,omitempty"`
+	CORS           *CORS           `json:"cors,omitempty"`
 }
 
 // Header is one header name and value.
@@ -177,6 +179,23 @@ type Mirror struct {
 	Backend Backend `json:"backend"`
 	// Percent of requests mirrored, 0 to 100.
 	Percent float64 `json:"percent"`
+}
+
+// CORS answers preflight requests itself and adds the CORS response headers
+// for allowed origins, as HTTPCORSFilter defines them.
+type CORS struct {
+	// AllowOrigins are "*" or "scheme://host[:port]", the host maybe
+	// starting with "*." (any number of labels); a missing port is the
+	// scheme's default.
+	AllowOrigins     []string `json:"allowOrigins,omitempty"`
+	AllowCredentials bool     `json:"allowCredentials,omitempty"`
+	// AllowMethods, AllowHeaders and ExposeHeaders are names or one "*".
+	AllowMethods  []string `json:"allowMethods,omitempty"`
+	AllowHeaders  []string `json:"allowHeaders,omitempty"`
+	ExposeHeaders []string `json:"exposeHeaders,omitempty"`
+	// MaxAge is how many seconds a client may cache a preflight answer; 0
+	// omits the header.
+	MaxAge int32 `json:"maxAge,omitempty"`
 }
 
 // AppProtocol is how the proxy speaks to a backend.

@@ -2,7 +2,9 @@ package translate
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -81,6 +83,11 @@ func (b *builder) translateFilter(r *gatewayv1.HTTPRoute, where fieldPath, spec 
 			return f, false, missing()
 		}
 		return b.mirror(r, where.field("requestMirror"), spec.RequestMirror, refs)
+	case gatewayv1.HTTPRouteFilterCORS:
+		if spec.CORS == nil {
+			return f, false, missing()
+		}
+		f.CORS, p = cors(where.field("cors"), spec.CORS)
 	default:
 		return f, false, newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s has type %s, which tenantgate does not implement; remove the filter.", where, spec.Type)
 	}
@@ -186,4 +193,60 @@ func (b *builder) mirror(r *gatewayv1.HTTPRoute, where fieldPath, spec *gatewayv
 	}
 	f.Mirror = &routetable.Mirror{Backend: backend, Percent: percent}
 	return f, true, problem{}
+}
+
+// cors translates a CORS filter. The API server checks the origin syntax;
+// this repeats the checks the proxy relies on, so a value that slipped past
+// makes the rule invalid instead of the route table.
+func cors(where fieldPath, spec *gatewayv1.HTTPCORSFilter) (*routetable.CORS, problem) {
+	c := &routetable.CORS{AllowCredentials: deref(spec.AllowCredentials, false), MaxAge: spec.MaxAge}
+	if c.MaxAge < 0 {
+		return nil, newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s %d is negative; give a number of seconds.", where.field("maxAge"), spec.MaxAge)
+	}
+	if c.MaxAge == 0 {
+		c.MaxAge = 5 // the API's default, for objects that were not defaulted
+	}
+	for i, o := range spec.AllowOrigins {
+		if !validOrigin(string(o)) {
+			return nil, newProblem(gatewayv1.RouteReasonUnsupportedValue,
+				"%s %q is not an origin; use \"*\" or scheme://host[:port] with scheme http or https and an optional leading \"*.\" in the host.", where.index("allowOrigins", i), o)
+		}
+		c.AllowOrigins = append(c.AllowOrigins, string(o))
+	}
+	for i, m := range spec.AllowMethods {
+		if m != "*" && !knownMethod(gatewayv1.HTTPMethod(m)) {
+			return nil, unsupportedValue(where.index("allowMethods", i), string(m), "an HTTP method in upper case or \"*\"")
+		}
+		c.AllowMethods = append(c.AllowMethods, string(m))
+	}
+	for _, h := range spec.AllowHeaders {
+		c.AllowHeaders = append(c.AllowHeaders, string(h))
+	}
+	for _, h := range spec.ExposeHeaders {
+		c.ExposeHeaders = append(c.ExposeHeaders, string(h))
+	}
+	for _, list := range []struct {
+		name   string
+		values []string
+	}{{"allowOrigins", c.AllowOrigins}, {"allowMethods", c.AllowMethods}, {"allowHeaders", c.AllowHeaders}, {"exposeHeaders", c.ExposeHeaders}} {
+		if len(list.values) > 1 && slices.Contains(list.values, "*") {
+			return nil, newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s lists \"*\" with other values; keep \"*\" alone or drop it.", where.field(list.name))
+		}
+	}
+	return c, problem{}
+}
+
+// originPattern is CORSOrigin's syntax: "*", or http(s)://host[:port] where
+// the host may be "*" or start with "*.".
+var originPattern = regexp.MustCompile(`^(\*|https?://((\*\.)?([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+|\*)(:[0-9]{1,5})?)$`)
+
+func validOrigin(o string) bool {
+	if !originPattern.MatchString(o) {
+		return false
+	}
+	if _, port, ok := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://"), ":"); ok {
+		n, err := strconv.Atoi(port)
+		return err == nil && n >= 1 && n <= 65535
+	}
+	return true
 }

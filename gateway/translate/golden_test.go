@@ -230,6 +230,9 @@ func TestGolden(t *testing.T) {
 				t.Fatal("Build modified its snapshot")
 			}
 			checkConditions(t, result)
+			if _, err := routetable.Compile(result.Config); err != nil {
+				t.Errorf("the data plane refuses Build's Config: %v", err)
+			}
 			got, err := yaml.Marshal(goldenOf(result))
 			if err != nil {
 				t.Fatal(err)

@@ -102,6 +102,7 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 		"HTTPRouteBackendProtocolWebSocket",
 		"HTTPRouteBackendRequestHeaderModification",
 		"HTTPRouteBackendTimeout",
+		"HTTPRouteCORS",
 		"HTTPRouteDestinationPortMatching",
 		"HTTPRouteHostRewrite",
 		"HTTPRouteMethodMatching",
