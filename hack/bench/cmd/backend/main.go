@@ -25,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tenantgate/tenantgate/hack/bench/internal/results"
+	"github.com/tenantgate/tenantgate/hack/bench/results"
 )
 
 func main() {

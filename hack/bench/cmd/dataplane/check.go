@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/tenantgate/tenantgate/hack/bench/internal/results"
+	"github.com/tenantgate/tenantgate/hack/bench/results"
 )
 
 // checkTargets fetches both bodies over HTTP and HTTPS from every target and

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tenantgate/tenantgate/hack/bench/internal/results"
+	"github.com/tenantgate/tenantgate/hack/bench/results"
 )
 
 type options struct {

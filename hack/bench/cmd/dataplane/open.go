@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tenantgate/tenantgate/hack/bench/internal/openloop"
-	"github.com/tenantgate/tenantgate/hack/bench/internal/results"
+	"github.com/tenantgate/tenantgate/hack/bench/results"
 )
 
 // openLoops offers each target, over HTTP, a fixed rate of o.openShare times

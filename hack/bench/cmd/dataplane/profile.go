@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tenantgate/tenantgate/hack/bench/internal/results"
+	"github.com/tenantgate/tenantgate/hack/bench/results"
 )
 
 const profileSeconds = 5

@@ -2,6 +2,6 @@
 // data-plane driver writes and the report reads, and the pure functions that
 // turn tool output into it: wrk's text, `go test -bench` lines and `go tool
 // pprof -top` tables, plus the statistics the report quotes (min, median,
-// max, percentiles). It runs nothing and reads no files; the commands under
-// hack/bench/cmd do the I/O.
+// max, percentiles, shared with tests/bench). It runs nothing and reads no
+// files; the commands under hack/bench/cmd and tests/bench do the I/O.
 package results

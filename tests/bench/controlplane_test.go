@@ -1,0 +1,214 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/hack/bench/results"
+	"github.com/tenantgate/tenantgate/tests/stack"
+)
+
+// BenchmarkControlPlane builds one cluster and measures, in order: applying
+// 1,000 routes (then deleting them), applying 5,000, 100 single-route
+// changes among those 5,000, the process's memory, and the webhook at a
+// fixed admission rate with 10,000 routes and 1,000 tenants. Each phase is
+// a sub-benchmark that runs once; its figures are custom metrics.
+func BenchmarkControlPlane(b *testing.B) {
+	if f := flag.Lookup("test.benchtime"); f == nil || f.Value.String() != "1x" {
+		b.Fatal("BenchmarkControlPlane builds thousands of objects once per phase; run it with -benchtime=1x (make bench does)")
+	}
+	s := stack.Start(b, stack.Options{AddressPool: "127.40.0.0/16", PlatformNamespaces: []string{gatewayNS}})
+	e := newEnv(b, s)
+	b.Run("apply=1000", func(b *testing.B) {
+		e.applyUntilServing(b, "a", 1000)
+		e.deleteSet(b, "a")
+	})
+	b.Run("apply=5000", func(b *testing.B) { e.applyUntilServing(b, "b", 5000) })
+	b.Run("change=100", func(b *testing.B) { e.changes(b, "b", 5000, 100) })
+	b.Run("memory", func(b *testing.B) { reportMemory(b) })
+	b.Run("webhook", func(b *testing.B) {
+		e.seedTenants(b, 1000, 5)
+		e.webhookAtRate(b, 200, 15*time.Second)
+	})
+}
+
+// env is the running cluster and how to reach its Gateway.
+type env struct {
+	s     *stack.Stack
+	c     client.Client
+	addr  string // the Gateway's address:80
+	probe *http.Client
+}
+
+func newEnv(b *testing.B, s *stack.Stack) *env {
+	ctx := context.Background()
+	for _, obj := range infrastructure() {
+		if err := client.IgnoreAlreadyExists(s.Client.Create(ctx, obj)); err != nil {
+			b.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
+		}
+	}
+	e := &env{s: s, c: s.Client, probe: &http.Client{
+		Timeout:   2 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
+	}}
+	stack.Eventually(b, time.Minute, "Gateway infra/bench Programmed with an address", func(ctx context.Context) (bool, string) {
+		var gw gatewayv1.Gateway
+		if err := e.c.Get(ctx, types.NamespacedName{Namespace: gatewayNS, Name: gatewayName}, &gw); err != nil {
+			return false, err.Error()
+		}
+		if !meta.IsStatusConditionTrue(gw.Status.Conditions, string(gatewayv1.GatewayConditionProgrammed)) || len(gw.Status.Addresses) == 0 {
+			return false, fmt.Sprintf("status %+v", gw.Status)
+		}
+		e.addr = gw.Status.Addresses[0].Value + ":80"
+		return true, ""
+	})
+	stack.Eventually(b, 3*time.Minute, "echo Deployment ready", func(ctx context.Context) (bool, string) {
+		var d appsv1.Deployment
+		if err := e.c.Get(ctx, types.NamespacedName{Namespace: echoNS, Name: "echo"}, &d); err != nil {
+			return false, err.Error()
+		}
+		return d.Status.ReadyReplicas == 2, d.Status.String()
+	})
+	return e
+}
+
+// applyUntilServing creates n routes of set and reports how long applying
+// took and how long after the last apply every route answered 200 through
+// the proxy and showed Accepted.
+func (e *env) applyUntilServing(b *testing.B, set string, n int) {
+	ctx := context.Background()
+	accepted := e.watchAccepted(b, set, n)
+	start := time.Now()
+	if err := parallel(n, 16, func(i int) error { return e.create(ctx, benchRoute(set, i, "")) }); err != nil {
+		b.Fatal(err)
+	}
+	lastApply := time.Now()
+	servedAt := e.waitServing(b, set, n, 5*time.Minute)
+	acceptedAt := accepted.wait(b, 5*time.Minute)
+	b.ReportMetric(lastApply.Sub(start).Seconds(), "s-apply")
+	b.ReportMetric(servedAt.Sub(lastApply).Seconds(), "s-serving")
+	b.ReportMetric(max(acceptedAt.Sub(lastApply).Seconds(), 0), "s-accepted")
+	b.ReportMetric(float64(n)/lastApply.Sub(start).Seconds(), "routes/s-applied")
+}
+
+// waitServing probes every route of the set that has not answered 200 yet,
+// sweep after sweep, and returns when the last one first did. A route's
+// time is that of the sweep that found it, so the figure is late by at most
+// one sweep (a few hundred milliseconds with thousands pending).
+func (e *env) waitServing(b *testing.B, set string, n int, timeout time.Duration) time.Time {
+	pending := make([]int, n)
+	for i := range pending {
+		pending[i] = i
+	}
+	var last time.Time
+	deadline := time.Now().Add(timeout)
+	for len(pending) > 0 {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d routes of set %s still do not answer 200 through %s after %s (first: %s)", len(pending), n, set, e.addr, timeout, routeHost(set, pending[0]))
+		}
+		ok := make([]bool, len(pending))
+		_ = parallel(len(pending), 16, func(k int) error {
+			status, _ := e.get(routeHost(set, pending[k]))
+			ok[k] = status == http.StatusOK
+			return nil
+		})
+		now, before := time.Now(), len(pending)
+		var still []int
+		for k, i := range pending {
+			if !ok[k] {
+				still = append(still, i)
+			}
+		}
+		pending = still
+		if len(pending) < before {
+			last = now
+		}
+		if len(pending) == before {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return last
+}
+
+// get sends GET / for host through the Gateway and returns the status and
+// the change header.
+func (e *env) get(host string) (int, string) {
+	req, _ := http.NewRequest(http.MethodGet, "http://"+e.addr+"/", nil)
+	req.Host = host
+	resp, err := e.probe.Do(req)
+	if err != nil {
+		return 0, ""
+	}
+	_, _ = ioDiscard(resp)
+	return resp.StatusCode, resp.Header.Get(changeHeader)
+}
+
+// changes patches count routes of the set one after another, each to set a
+// new response header, and reports how long until the proxy sent it.
+func (e *env) changes(b *testing.B, set string, n, count int) {
+	ctx := context.Background()
+	var wire, api []time.Duration
+	for k := range count {
+		i := k * 997 % n // spread over namespaces and the table
+		value := "c" + strconv.Itoa(k)
+		route := benchRoute(set, i, value)
+		start := time.Now()
+		if err := e.patchRules(ctx, route); err != nil {
+			b.Fatalf("changing route %s/%s: %v", route.Namespace, route.Name, err)
+		}
+		api = append(api, time.Since(start))
+		for {
+			if _, got := e.get(routeHost(set, i)); got == value {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				b.Fatalf("route %s/%s changed 30 s ago and the proxy still does not send %s: %s", route.Namespace, route.Name, changeHeader, value)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		wire = append(wire, time.Since(start))
+	}
+	slices.Sort(wire)
+	slices.Sort(api)
+	b.ReportMetric(ms(results.Percentile(wire, 0.5)), "ms-wire-p50")
+	b.ReportMetric(ms(results.Percentile(wire, 0.99)), "ms-wire-p99")
+	b.ReportMetric(ms(results.Percentile(wire, 1)), "ms-wire-max")
+	b.ReportMetric(ms(results.Percentile(api, 0.5)), "ms-apply-p50")
+}
+
+// reportMemory reports this process's resident memory. tenantgate runs in
+// it, alongside the cluster harness's node agent and the benchmark's own
+// client, so it is an upper bound on the controller's.
+func reportMemory(b *testing.B) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[2] == "kB" && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			unit := map[string]string{"VmRSS:": "MiB-rss", "VmHWM:": "MiB-rss-peak"}[f[0]]
+			b.ReportMetric(kb/1024, unit)
+		}
+	}
+}
+
+func ms(d time.Duration) float64 { return results.Milliseconds(d) }

@@ -1,0 +1,74 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+)
+
+// apiserver is a trimmed scrape of kube-apiserver's admission webhook histogram.
+const apiserver = `# HELP apiserver_admission_webhook_admission_duration_seconds [STABLE] Admission webhook latency
+# TYPE apiserver_admission_webhook_admission_duration_seconds histogram
+apiserver_admission_webhook_admission_duration_seconds_bucket{name="httproutes.tenantgate.dev",operation="UPDATE",rejected="false",type="validating",le="0.005"} %d
+apiserver_admission_webhook_admission_duration_seconds_bucket{name="httproutes.tenantgate.dev",operation="UPDATE",rejected="false",type="validating",le="0.025"} %d
+apiserver_admission_webhook_admission_duration_seconds_bucket{name="httproutes.tenantgate.dev",operation="UPDATE",rejected="false",type="validating",le="0.1"} %d
+apiserver_admission_webhook_admission_duration_seconds_bucket{name="httproutes.tenantgate.dev",operation="UPDATE",rejected="false",type="validating",le="+Inf"} %d
+apiserver_admission_webhook_admission_duration_seconds_sum{name="httproutes.tenantgate.dev",operation="UPDATE",rejected="false",type="validating"} %g
+apiserver_admission_webhook_admission_duration_seconds_count{name="httproutes.tenantgate.dev",operation="UPDATE",rejected="false",type="validating"} %d
+apiserver_admission_webhook_admission_duration_seconds_bucket{name="tenants.tenantgate.dev",operation="UPDATE",rejected="false",type="validating",le="0.005"} 1000
+apiserver_admission_webhook_admission_duration_seconds_bucket{name="tenants.tenantgate.dev",operation="UPDATE",rejected="false",type="validating",le="0.025"} 1000
+apiserver_admission_webhook_admission_duration_seconds_bucket{name="tenants.tenantgate.dev",operation="UPDATE",rejected="false",type="validating",le="0.1"} 1000
+apiserver_admission_webhook_admission_duration_seconds_bucket{name="tenants.tenantgate.dev",operation="UPDATE",rejected="false",type="validating",le="+Inf"} 1000
+apiserver_admission_webhook_admission_duration_seconds_sum{name="tenants.tenantgate.dev",operation="UPDATE",rejected="false",type="validating"} 1
+apiserver_admission_webhook_admission_duration_seconds_count{name="tenants.tenantgate.dev",operation="UPDATE",rejected="false",type="validating"} 1000
+`
+
+func scrape(t *testing.T, le5, le25, le100, all int, sum float64) Histogram {
+	t.Helper()
+	text := fmt.Sprintf(apiserver, le5, le25, le100, all, sum, all)
+	h, err := ParseHistogram(strings.NewReader(text), "apiserver_admission_webhook_admission_duration_seconds",
+		map[string]string{"name": "httproutes.tenantgate.dev", "operation": "UPDATE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestHistogramDelta(t *testing.T) {
+	before := scrape(t, 10, 10, 10, 10, 0.01)
+	after := scrape(t, 1000, 1090, 1100, 1110, 2)
+	d := after.Since(before)
+	if d.Count != 1100 || d.Counts[0] != 990 {
+		t.Fatalf("delta = %+v, want 1100 observations, 990 at or below 5ms (the tenants series must not count)", d)
+	}
+	for _, tc := range []struct {
+		name string
+		got  float64
+		want float64
+	}{
+		{"p50 inside the first bucket interpolates from 0", d.Quantile(0.5), 0.005 * 550 / 990},
+		{"p99 inside the third bucket", d.Quantile(0.99), 0.025 + (0.1-0.025)*(1089-1080)/10},
+		{"above the last finite bound is that bound", d.Quantile(0.999), 0.1},
+		{"share at or below 5 ms", d.AtOrBelow(0.005), 990.0 / 1100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if math.Abs(tc.got-tc.want) > 1e-9 {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+	if !math.IsNaN(d.AtOrBelow(0.007)) {
+		t.Error("a bound that is not a bucket bound gave a share")
+	}
+}
+
+func TestParseHistogramOfAnAbsentFamilyIsEmpty(t *testing.T) {
+	h, err := ParseHistogram(strings.NewReader("# TYPE up gauge\nup 1\n"), "apiserver_admission_webhook_admission_duration_seconds", nil)
+	if err != nil || h.Count != 0 || !math.IsNaN(h.Quantile(0.99)) {
+		t.Errorf("ParseHistogram = %+v, %v; want empty and no error", h, err)
+	}
+	if _, err := ParseHistogram(strings.NewReader("# TYPE up gauge\nup 1\n"), "up", nil); err == nil {
+		t.Error("a gauge parsed as a histogram")
+	}
+}
