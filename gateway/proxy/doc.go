@@ -20,6 +20,12 @@
 // origin, and never reaches the backend; other requests from an allowed
 // origin get the gateway's CORS headers in place of the backend's.
 //
+// A rule's retry policy sends a backend request again, to the backend's
+// next endpoint, when it cannot connect, is reset, outlives the rule's
+// backendRequest timeout or answers a listed status, after an exponential
+// backoff with jitter; the request timeout bounds all tries, and bodies
+// over RetryBodyLimit and upgrades are tried once.
+//
 // Answers the proxy gives itself: 404 when no listener or rule matches, 421
 // for a misdirected TLS request, 500 for a rule without a usable backendRef
 // (unresolved, or no weight), 503 for a backend without ready endpoints or

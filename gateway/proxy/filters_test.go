@@ -164,18 +164,29 @@ func TestErrorStatus(t *testing.T) {
 }
 
 func TestRequestTimeout(t *testing.T) {
+	retry := &routetable.Retry{Attempts: 2}
 	cases := []struct {
 		name    string
 		in      routetable.Timeouts
+		retry   *routetable.Retry
+		upgrade bool
 		wantDur time.Duration
 	}{
-		{"none", routetable.Timeouts{}, 0},
-		{"request only", routetable.Timeouts{Request: time.Second}, time.Second},
-		{"backend only", routetable.Timeouts{BackendRequest: time.Second}, time.Second},
-		{"shorter wins", routetable.Timeouts{Request: 2 * time.Second, BackendRequest: time.Second}, time.Second},
+		{"none", routetable.Timeouts{}, nil, false, 0},
+		{"request only", routetable.Timeouts{Request: time.Second}, nil, false, time.Second},
+		{"backend only", routetable.Timeouts{BackendRequest: time.Second}, nil, false, time.Second},
+		{"shorter wins", routetable.Timeouts{Request: 2 * time.Second, BackendRequest: time.Second}, nil, false, time.Second},
+		{"with retries only the request timeout bounds it", routetable.Timeouts{Request: 2 * time.Second, BackendRequest: time.Second}, retry, false, 2 * time.Second},
+		{"with retries and no request timeout", routetable.Timeouts{BackendRequest: time.Second}, retry, false, 0},
+		{"an upgrade is never retried", routetable.Timeouts{Request: 2 * time.Second, BackendRequest: time.Second}, retry, true, time.Second},
 	}
 	for _, tc := range cases {
-		if got := requestTimeout(tc.in); got != tc.wantDur {
+		r := httptest.NewRequest("GET", "/", nil)
+		if tc.upgrade {
+			r.Header.Set("Upgrade", "websocket")
+		}
+		rule := &routetable.CompiledRule{Timeouts: tc.in, Retry: tc.retry}
+		if got := requestTimeout(rule, r); got != tc.wantDur {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.wantDur)
 		}
 	}

@@ -18,10 +18,12 @@ import (
 // forwarder sends requests to endpoints: one httputil.ReverseProxy over two
 // pooled transports, HTTP/1.1 and h2c.
 type forwarder struct {
-	proxy  *httputil.ReverseProxy
-	http1  *http.Transport
-	h2c    *http.Transport
-	logger logr.Logger
+	proxy          *httputil.ReverseProxy
+	http1          *http.Transport
+	h2c            *http.Transport
+	logger         logr.Logger
+	metrics        *metrics
+	retryBodyLimit int64
 }
 
 func newForwarder(opts Options, m *metrics) *forwarder {
@@ -38,7 +40,7 @@ func newForwarder(opts Options, m *metrics) *forwarder {
 	h2c := http1.Clone()
 	h2c.Protocols = new(http.Protocols)
 	h2c.Protocols.SetUnencryptedHTTP2(true)
-	f := &forwarder{http1: http1, h2c: h2c, logger: opts.Logger}
+	f := &forwarder{http1: http1, h2c: h2c, logger: opts.Logger, metrics: m, retryBodyLimit: opts.RetryBodyLimit}
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:        f.rewrite,
 		Transport:      f,
@@ -52,9 +54,13 @@ func newForwarder(opts Options, m *metrics) *forwarder {
 }
 
 // RoundTrip picks the transport the backend's appProtocol asks for;
-// upgrades always go over HTTP/1.1.
+// upgrades always go over HTTP/1.1 and are never retried.
 func (f *forwarder) RoundTrip(r *http.Request) (*http.Response, error) {
-	return f.transport(exchangeOf(r).backend, r).RoundTrip(r)
+	ex := exchangeOf(r)
+	if policy := ex.match.Rule.Retry; policy != nil && r.Header.Get("Upgrade") == "" {
+		return f.retryRoundTrip(ex, r, policy)
+	}
+	return f.transport(ex.backend, r).RoundTrip(r)
 }
 
 func (f *forwarder) transport(b *routetable.CompiledBackend, r *http.Request) *http.Transport {

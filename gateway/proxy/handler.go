@@ -92,7 +92,7 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 		return
 	}
 	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
-	if timeout := requestTimeout(rule.Timeouts); timeout > 0 {
+	if timeout := requestTimeout(rule, r); timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -102,9 +102,14 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 	h.server.forward.proxy.ServeHTTP(w, r)
 }
 
-// requestTimeout is the shorter of the rule's timeouts, 0 for none. Without
-// retries one backend request spans the whole request, so both bound it.
-func requestTimeout(t routetable.Timeouts) time.Duration {
+// requestTimeout bounds the whole request, 0 for none. With retries each
+// backend request has its own timeout (see retryRoundTrip); without them one
+// backend request spans the whole request, so the shorter timeout bounds it.
+func requestTimeout(rule *routetable.CompiledRule, r *http.Request) time.Duration {
+	t := rule.Timeouts
+	if rule.Retry != nil && r.Header.Get("Upgrade") == "" {
+		return max(t.Request, 0)
+	}
 	switch {
 	case t.Request <= 0:
 		return max(t.BackendRequest, 0)

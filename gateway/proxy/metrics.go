@@ -13,6 +13,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	mirrors  *prometheus.CounterVec
+	retries  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -30,9 +31,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "tenantgate_proxy_mirror_requests_total",
 			Help: "Mirrored request copies by mirror backend and result (sent, failed, dropped, no_endpoint, body_too_large).",
 		}, []string{"backend", "result"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tenantgate_proxy_retries_total",
+			Help: "Backend requests sent again by a retry policy, by route (namespace/name) and why (status, timeout, connection_error).",
+		}, []string{"route", "reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.mirrors)
+		reg.MustRegister(m.requests, m.duration, m.mirrors, m.retries)
 	}
 	return m
 }

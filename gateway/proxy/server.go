@@ -47,6 +47,9 @@ type Options struct {
 	MirrorTimeout time.Duration
 	// MaxMirrorsInFlight drops mirror copies beyond this many; default 256.
 	MaxMirrorsInFlight int
+	// RetryBodyLimit is the largest request body kept to be sent again by a
+	// rule's retry policy; a larger request is tried once. Default 1 MiB.
+	RetryBodyLimit int64
 }
 
 func (o Options) withDefaults() Options {
@@ -68,6 +71,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MirrorBodyLimit <= 0 {
 		o.MirrorBodyLimit = 1 << 20
+	}
+	if o.RetryBodyLimit <= 0 {
+		o.RetryBodyLimit = 1 << 20
 	}
 	if o.MaxMirrorsInFlight <= 0 {
 		o.MaxMirrorsInFlight = 256

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,8 @@ type CompiledRule struct {
 	Filters   CompiledFilters
 	Backends  []*CompiledBackend
 	Timeouts  Timeouts
+	// Retry is the rule's retry policy, nil for none.
+	Retry *Retry
 	// cumulative[i] is the sum of the weights of Backends[0..i].
 	cumulative []int64
 }
@@ -109,6 +112,9 @@ func compileRule(route *Route, in Rule, where string) (*CompiledRule, error) {
 	}
 	var err error
 	if r.Filters, err = compileFilters(in.Filters, where); err != nil {
+		return nil, err
+	}
+	if r.Retry, err = compileRetry(in.Retry, where); err != nil {
 		return nil, err
 	}
 	var total int64
@@ -213,4 +219,27 @@ func canonicalHeaders(m *HeaderModifier) *HeaderModifier {
 		out.Remove = append(out.Remove, textproto.CanonicalMIMEHeaderKey(name))
 	}
 	return out
+}
+
+// compileRetry checks a retry policy; codes must be HTTP error statuses.
+func compileRetry(in *Retry, where string) (*Retry, error) {
+	if in == nil {
+		return nil, nil
+	}
+	if in.Attempts < 0 || in.Backoff < 0 {
+		return nil, fmt.Errorf("%s has a retry policy with %d attempts and backoff %s; neither may be negative", where, in.Attempts, in.Backoff)
+	}
+	for _, code := range in.Codes {
+		if code < 400 || code > 599 {
+			return nil, fmt.Errorf("%s retries on status %d; use statuses from 400 to 599", where, code)
+		}
+	}
+	out := *in
+	out.Codes = slices.Clone(in.Codes)
+	return &out, nil
+}
+
+// Retries reports whether the policy retries a response with status.
+func (p *Retry) Retries(status int) bool {
+	return slices.Contains(p.Codes, status)
 }

@@ -67,6 +67,8 @@ type Rule struct {
 	Filters  []Filter  `json:"filters,omitempty"`
 	Backends []Backend `json:"backends,omitempty"`
 	Timeouts Timeouts  `json:"timeouts,omitzero"`
+	// Retry, when set, sends a failed backend request again.
+	Retry *Retry `json:"retry,omitempty"`
 }
 
 // PathMatchType is how a path is compared.
@@ -226,6 +228,15 @@ type Backend struct {
 type Endpoint struct {
 	Address string `json:"address"`
 	Port    int32  `json:"port"`
+}
+
+// Retry is a rule's retry policy: a backend request that fails to connect,
+// times out (Timeouts.BackendRequest) or answers one of Codes is sent again,
+// up to Attempts more times, waiting at least Backoff before each retry.
+type Retry struct {
+	Codes    []int         `json:"codes,omitempty"`
+	Attempts int           `json:"attempts"`
+	Backoff  time.Duration `json:"backoff"`
 }
 
 // Timeouts of a rule; zero means none.

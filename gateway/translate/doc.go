@@ -22,7 +22,8 @@
 // invalid rule is dropped and reported with PartiallyInvalid ("Dropped
 // Rule"); regular expressions use Go's RE2 syntax; a rule with no backends
 // and no redirect has an empty backend list, which the proxy answers with
-// 500.
+// 500; a retry policy without attempts retries once, without backoff waits
+// 25ms, and also retries connection errors and backendRequest timeouts.
 //
 // This package must not touch the API server, the proxy or the route table's
 // compiled form; it owns only the translation and its golden tests in

@@ -96,9 +96,8 @@ func (b *builder) translateRule(r *gatewayv1.HTTPRoute, i int, spec *gatewayv1.H
 	}
 	rule.Timeouts, p = translateTimeouts(where, spec.Timeouts)
 	why = firstProblem(why, p)
-	if why.ok() && spec.Retry != nil {
-		why = newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s is not supported by tenantgate; remove it.", where.field("retry"))
-	}
+	rule.Retry, p = translateRetry(where.field("retry"), spec.Retry)
+	why = firstProblem(why, p)
 	if why.ok() && spec.SessionPersistence != nil {
 		why = newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s is not supported by tenantgate; remove it.", where.field("sessionPersistence"))
 	}
@@ -223,6 +222,37 @@ func translateTimeouts(where fieldPath, spec *gatewayv1.HTTPRouteTimeouts) (rout
 			"%s (%s) exceeds timeouts.request (%s); make it no longer than the request timeout.", where.field("timeouts").field("backendRequest"), t.BackendRequest, t.Request)
 	}
 	return t, problem{}
+}
+
+// Retry defaults where the spec leaves them to the implementation.
+const (
+	defaultRetryAttempts = 1
+	defaultRetryBackoff  = 25 * time.Millisecond
+)
+
+// translateRetry translates a retry policy; the proxy also retries
+// connection errors and backendRequest timeouts whenever a policy is set.
+func translateRetry(where fieldPath, spec *gatewayv1.HTTPRouteRetry) (*routetable.Retry, problem) {
+	if spec == nil {
+		return nil, problem{}
+	}
+	r := &routetable.Retry{Attempts: deref(spec.Attempts, defaultRetryAttempts), Backoff: defaultRetryBackoff}
+	if r.Attempts < 1 {
+		return nil, newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s %d is less than 1; retry at least once or remove retry.", where.field("attempts"), r.Attempts)
+	}
+	for i, code := range spec.Codes {
+		if code < 400 || code > 599 {
+			return nil, unsupportedValue(where.index("codes", i), fmt.Sprint(code), "a status from 400 to 599")
+		}
+		r.Codes = append(r.Codes, int(code))
+	}
+	if spec.Backoff != nil {
+		var p problem
+		if r.Backoff, p = parseDuration(where.field("backoff"), *spec.Backoff); !p.ok() {
+			return nil, p
+		}
+	}
+	return r, problem{}
 }
 
 func parseDuration(where fieldPath, d gatewayv1.Duration) (time.Duration, problem) {

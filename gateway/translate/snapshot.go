@@ -117,6 +117,9 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 		"HTTPRouteRequestPercentageMirror",
 		"HTTPRouteRequestTimeout",
 		"HTTPRouteResponseHeaderModification",
+		"HTTPRouteRetry",
+		"HTTPRouteRetryBackendTimeout",
+		"HTTPRouteRetryConnectionError",
 		"HTTPRouteSchemeRedirect",
 		"ReferenceGrant",
 	}

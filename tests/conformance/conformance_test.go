@@ -54,7 +54,8 @@ const className = "tenantgate-conformance"
 
 func TestGatewayAPIConformance(t *testing.T) {
 	start := time.Now()
-	s := stack.Start(t, stack.Options{AddressPool: "127.30.0.0/16"})
+	// The experimental channel: HTTPRoute retry exists only there.
+	s := stack.Start(t, stack.Options{AddressPool: "127.30.0.0/16", ExperimentalCRDs: true})
 	ctx := context.Background()
 	class := &gatewayv1.GatewayClass{
 		ObjectMeta: metav1.ObjectMeta{Name: className},
