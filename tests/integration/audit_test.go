@@ -28,7 +28,7 @@ func (h *harness) testAudit(t *testing.T) {
 	})
 
 	restore := h.stopWebhook(t)
-	defer restore()
+	t.Cleanup(restore)
 	hijack := route("kiwis", named("outage-hijack"), parent("infra", "market", "wild"), hosts("limes.example.com"))
 	squat := route("rogue", named("outage-squat"), parent("infra", "open", "http"), hosts("limes.example.com"))
 	grapes := tenant("grapes", namespaces("grapes"), owns("kiwis.example.com"))

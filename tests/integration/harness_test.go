@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -45,15 +46,9 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-// kubectl runs kubectl as cluster admin and returns what a person sees.
-func (h *harness) kubectl(t *testing.T, stdin string, args ...string) (string, error) {
-	t.Helper()
-	return h.s.Kubectl(stdin, args...)
-}
-
 func (h *harness) mustKubectl(t *testing.T, stdin string, args ...string) string {
 	t.Helper()
-	out, err := h.kubectl(t, stdin, args...)
+	out, err := h.s.Kubectl(stdin, args...)
 	if err != nil {
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -123,7 +118,7 @@ func (h *harness) expectApply(t *testing.T, obj client.Object, w want) {
 func (h *harness) expectApplyText(t *testing.T, text string, obj client.Object, w want) {
 	t.Helper()
 	h.awaitAnswer(t, text, func(out string) bool { return out == applyOutput(obj, w, true) }, applyOutput(obj, w, true))
-	out, err := h.kubectl(t, text, "apply", "-f", "-")
+	out, err := h.s.Kubectl(text, "apply", "-f", "-")
 	t.Logf("$ kubectl apply -f - <<EOF\n%sEOF\n%s", text, out)
 	if len(w.denied) == 0 && err == nil {
 		t.Cleanup(func() { h.delete(t, obj) })
@@ -151,7 +146,7 @@ func (h *harness) expectUpdateDenied(t *testing.T, obj client.Object, w want) {
 	matches := func(out string) bool { return strings.HasPrefix(out, head.String()) && strings.HasSuffix(out, tail) }
 	text := manifest(t, obj)
 	h.awaitAnswer(t, text, matches, head.String()+"...\n"+tail)
-	out, err := h.kubectl(t, text, "apply", "-f", "-")
+	out, err := h.s.Kubectl(text, "apply", "-f", "-")
 	t.Logf("$ kubectl apply -f - <<EOF\n%sEOF\n%s", text, out)
 	if err == nil || !matches(out) {
 		t.Errorf("kubectl apply of the update: error %v, printed:\n%s\nwant:\n%s...\n%s", err, out, head.String(), tail)
@@ -163,7 +158,7 @@ func (h *harness) expectUpdateDenied(t *testing.T, obj client.Object, w want) {
 func (h *harness) awaitAnswer(t *testing.T, text string, right func(out string) bool, wantOut string) {
 	t.Helper()
 	stack.Eventually(t, policyLag, "the webhook's answer", func(context.Context) (bool, string) {
-		out, _ := h.kubectl(t, text, "apply", "--dry-run=server", "-f", "-")
+		out, _ := h.s.Kubectl(text, "apply", "--dry-run=server", "-f", "-")
 		return right(out), fmt.Sprintf("kubectl printed:\n%s\nwant:\n%s\nof:\n%s", out, wantOut, text)
 	})
 }
@@ -177,7 +172,7 @@ func (h *harness) delete(t *testing.T, obj client.Object) {
 	}
 	stack.Eventually(t, policyLag, resourceName(obj)+" deleted", func(ctx context.Context) (bool, string) {
 		err := h.s.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj.DeepCopyObject().(client.Object))
-		return client.IgnoreNotFound(err) == nil && err != nil, fmt.Sprint(err)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
 }
 

@@ -35,7 +35,7 @@ func (h *harness) testMetrics(t *testing.T) {
 		{"allowed tenant", tenant("figs", owns("figs.example.com")), want{}},
 	} {
 		// One apply each, no dry runs: every webhook call here is counted.
-		out, err := h.kubectl(t, manifest(t, tc.obj), "apply", "-f", "-")
+		out, err := h.s.Kubectl(manifest(t, tc.obj), "apply", "-f", "-")
 		if len(tc.want.denied) == 0 && err == nil {
 			t.Cleanup(func() { h.delete(t, tc.obj) })
 		}
