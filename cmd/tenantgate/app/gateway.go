@@ -44,9 +44,10 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, log logr.
 			}
 			return p, nil
 		},
-		Elected: mgr.Elected(),
-		Log:     log.WithName("gateway"),
-		Now:     time.Now,
+		Elected:       mgr.Elected(),
+		PolicyChanged: policy.changed,
+		Log:           log.WithName("gateway"),
+		Now:           time.Now,
 	}
 	return r.SetupWithManager(mgr)
 }

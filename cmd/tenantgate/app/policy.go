@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/tenancy"
@@ -22,6 +23,9 @@ type policyCache struct {
 	platform []string
 
 	changes atomic.Uint64
+	// changed tells the gateway controller to rebuild after the count moved;
+	// its own watches may fire before this handler, on the old policy.
+	changed chan event.GenericEvent
 	mu      sync.Mutex
 	builtAt uint64
 	policy  *tenancy.Policy
@@ -29,9 +33,15 @@ type policyCache struct {
 
 // newPolicyCache counts every change to the objects the policy reads.
 func newPolicyCache(ctx context.Context, c cache.Cache, platform []string) (*policyCache, error) {
-	pc := &policyCache{reader: c, platform: platform}
+	pc := &policyCache{reader: c, platform: platform, changed: make(chan event.GenericEvent, 1)}
 	pc.changes.Store(1)
-	bump := toolsHandler(func() { pc.changes.Add(1) })
+	bump := toolsHandler(func() {
+		pc.changes.Add(1)
+		select {
+		case pc.changed <- event.GenericEvent{Object: &v1alpha1.Tenant{}}:
+		default: // a rebuild is already pending; it will see this change
+		}
+	})
 	for _, obj := range []client.Object{
 		&v1alpha1.Tenant{}, &corev1.Namespace{}, &gatewayv1.Gateway{}, &gatewayv1.HTTPRoute{}, &gatewayv1.ReferenceGrant{},
 	} {
