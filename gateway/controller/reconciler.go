@@ -48,6 +48,9 @@ type Reconciler struct {
 	Policy         PolicyFunc
 	// Elected is closed once this replica may write status.
 	Elected <-chan struct{}
+	// PolicyChanged receives an event whenever the tenant policy changed, so a
+	// Tenant edit (a type this controller does not watch) rebuilds too.
+	PolicyChanged <-chan event.GenericEvent
 	Log     logr.Logger
 	// Now stamps condition transitions; time.Now when nil.
 	Now func() time.Time
@@ -78,6 +81,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		elected <- event.GenericEvent{Object: &gatewayv1.GatewayClass{}}
 	}()
 	b = b.WatchesRawSource(source.Channel(elected, all))
+	if r.PolicyChanged != nil {
+		b = b.WatchesRawSource(source.Channel(r.PolicyChanged, all))
+	}
 	return b.Complete(r)
 }
 
