@@ -51,7 +51,7 @@ type Reconciler struct {
 	// PolicyChanged receives an event whenever the tenant policy changed, so a
 	// Tenant edit (a type this controller does not watch) rebuilds too.
 	PolicyChanged <-chan event.GenericEvent
-	Log     logr.Logger
+	Log           logr.Logger
 	// Now stamps condition transitions; time.Now when nil.
 	Now func() time.Time
 
