@@ -22,9 +22,10 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		services  corev1.ServiceList
 		slices    discoveryv1.EndpointSliceList
 		secrets   corev1.SecretList
+		configs   corev1.ConfigMapList
 		namespace corev1.NamespaceList
 	)
-	lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &secrets, &namespace}
+	lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &secrets, &configs, &namespace}
 	for _, l := range lists {
 		if err := r.Reader.List(ctx, l); err != nil {
 			return nil, err
@@ -40,6 +41,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		Services:        services.Items,
 		EndpointSlices:  slices.Items,
 		Secrets:         secrets.Items,
+		ConfigMaps:      configs.Items,
 		Namespaces:      namespace.Items,
 	}
 	s.Addresses, s.AddressErrors = r.Pool.Assign(r.ours(classes.Items, gateways.Items))

@@ -9,7 +9,11 @@
 //
 // On an HTTPS socket the SNI name picks the listener and its certificate
 // the way a Host picks a listener; a client without SNI gets the listener
-// without hostname, and the handshake fails when there is none.
+// without hostname, and the handshake fails when there is none. A listener
+// with client certificate validation gets its own handshake settings, picked
+// by SNI: a certificate chaining to its CAs is required (or, with insecure
+// fallback, asked for and not checked), and session tickets are off so no
+// connection skips the check.
 //
 // Apply swaps the whole table with an atomic pointer; a request reads the
 // pointer once and keeps that table to its end. Sockets present in both

@@ -239,6 +239,7 @@ func (s *Server) open(id socketID) (*socket, error) {
 	if id.tls {
 		protocols.SetHTTP2(true)
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certificate(id.SocketKey)}
+		srv.TLSConfig.GetConfigForClient = s.clientValidation(id.SocketKey, srv.TLSConfig)
 		go so.serve(func() error { return srv.ServeTLS(ln, "", "") }, s.opts.Logger)
 	} else {
 		protocols.SetUnencryptedHTTP2(true) // h2c with prior knowledge
@@ -289,6 +290,35 @@ func (s *Server) certificate(key routetable.SocketKey) func(*tls.ClientHelloInfo
 			return nil, fmt.Errorf("no HTTPS listener on %s:%d accepts server name %q", key.Address, key.Port, hello.ServerName)
 		}
 		return l.Certificate(hello), nil
+	}
+}
+
+// alpnProtocols are what http.Server offers on its TLS sockets (HTTP/2 and
+// HTTP/1.1); a config returned for one handshake must offer them itself.
+var alpnProtocols = []string{"h2", "http/1.1"}
+
+// clientValidation gives a handshake whose SNI picks a listener with client
+// certificate validation that listener's CAs and mode; other handshakes use
+// base. Session tickets are off there, so every connection shows a
+// certificate checked against the CAs of the listener it reaches.
+func (s *Server) clientValidation(key routetable.SocketKey, base *tls.Config) func(*tls.ClientHelloInfo) (*tls.Config, error) {
+	return func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		sock := s.table.Load().Socket(key.Address, key.Port)
+		if sock == nil {
+			return nil, nil
+		}
+		l := sock.Listener(hello.ServerName)
+		if l == nil || l.ClientCAs == nil {
+			return nil, nil
+		}
+		return &tls.Config{
+			MinVersion:             base.MinVersion,
+			GetCertificate:         base.GetCertificate,
+			NextProtos:             alpnProtocols,
+			ClientAuth:             l.ClientAuth,
+			ClientCAs:              l.ClientCAs,
+			SessionTicketsDisabled: true,
+		}, nil
 	}
 }
 

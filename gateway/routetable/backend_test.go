@@ -76,6 +76,10 @@ func TestCompileErrors(t *testing.T) {
 	https.Port = 443
 	badCert := https
 	badCert.Certificates = []Certificate{{Secret: "ns/cert", CertPEM: []byte("nope"), KeyPEM: []byte("nope")}}
+	badCA := badCert // the CAs are checked first
+	badCA.ClientValidation = &ClientValidation{CACertificates: []string{"ConfigMap ns/ca"}, CAPEM: []byte("nope")}
+	validatingHTTP := listener("ns/gw/http", "")
+	validatingHTTP.ClientValidation = &ClientValidation{CACertificates: []string{"ConfigMap ns/ca"}}
 	other := listener("ns/gw/other", "")
 	other.Protocol = ProtocolHTTPS
 	other.Certificates = badCert.Certificates
@@ -92,6 +96,8 @@ func TestCompileErrors(t *testing.T) {
 			`has path match type "Glob"`},
 		{"HTTPS without certificate", []Listener{https}, "listener ns/gw/https is HTTPS without a certificate"},
 		{"certificate that does not parse", []Listener{badCert}, "listener ns/gw/https has a certificate from Secret ns/cert that does not parse"},
+		{"client CA that does not parse", []Listener{badCA}, "listener ns/gw/https has no CA certificate that parses in ConfigMap ns/ca"},
+		{"client validation on HTTP", []Listener{validatingHTTP}, "listener ns/gw/http validates client certificates but is HTTP"},
 		{"two protocols on one port", []Listener{listener("ns/gw/http", "a.com"), other}, "listener ns/gw/other uses HTTPS on 127.0.0.1:80 where listener ns/gw/http uses HTTP"},
 		{"same hostname twice on one port", []Listener{listener("ns/gw/a", "x.com"), listener("ns/gw/b", "X.com.")}, `listener ns/gw/b has hostname "x.com" on 127.0.0.1:80 like listener ns/gw/a`},
 		{"duplicate listener name", []Listener{listener("ns/gw/a", "x.com"), listener("ns/gw/a", "y.com")}, "listener ns/gw/a appears twice"},

@@ -34,6 +34,8 @@ type Listener struct {
 	Hostname string `json:"hostname,omitempty"`
 	// Certificates served on an HTTPS listener, chosen by SNI.
 	Certificates []Certificate `json:"certificates,omitempty"`
+	// ClientValidation, on an HTTPS listener, asks clients for a certificate.
+	ClientValidation *ClientValidation `json:"clientValidation,omitempty"`
 	// Routes attached to this listener and accepted.
 	Routes []Route `json:"routes,omitempty"`
 }
@@ -44,6 +46,17 @@ type Certificate struct {
 	Secret  string `json:"secret"`
 	CertPEM []byte `json:"-"`
 	KeyPEM  []byte `json:"-"`
+}
+
+// ClientValidation is mutual TLS on a listener: a client must present a
+// certificate signed by one of the CAs, unless InsecureFallback lets any
+// client (with any certificate or none) through.
+type ClientValidation struct {
+	// CACertificates name the sources: "Kind namespace/name".
+	CACertificates []string `json:"caCertificates"`
+	// CAPEM is every CA certificate, concatenated.
+	CAPEM            []byte `json:"-"`
+	InsecureFallback bool   `json:"insecureFallback,omitempty"`
 }
 
 // Route is one accepted HTTPRoute as attached to one listener.

@@ -2,6 +2,7 @@ package routetable
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -76,7 +77,11 @@ type CompiledListener struct {
 	Port     int32
 	// Certificates parsed from the listener's Secrets, for SNI.
 	Certificates []tls.Certificate
-	hosts        hostIndex[hostRoutes]
+	// ClientCAs, when not nil, are the CAs a client certificate must chain
+	// to; ClientAuth says whether one is required and verified.
+	ClientCAs  *x509.CertPool
+	ClientAuth tls.ClientAuthType
+	hosts      hostIndex[hostRoutes]
 }
 
 // hostRoutes is what a hostname sees: its own route group, then the groups
@@ -188,6 +193,19 @@ func compileListener(in *Listener) (*CompiledListener, error) {
 		}
 	default:
 		return nil, fmt.Errorf("listener %s has protocol %q; the proxy serves HTTP and HTTPS", in.Name, in.Protocol)
+	}
+	if v := in.ClientValidation; v != nil {
+		if in.Protocol != ProtocolHTTPS {
+			return nil, fmt.Errorf("listener %s validates client certificates but is %s; only HTTPS listeners can", in.Name, in.Protocol)
+		}
+		l.ClientCAs = x509.NewCertPool()
+		if !l.ClientCAs.AppendCertsFromPEM(v.CAPEM) {
+			return nil, fmt.Errorf("listener %s has no CA certificate that parses in %s; fix their ca.crt", in.Name, strings.Join(v.CACertificates, ", "))
+		}
+		l.ClientAuth = tls.RequireAndVerifyClientCert
+		if v.InsecureFallback {
+			l.ClientAuth = tls.RequestClientCert // asks, but lets every client through
+		}
 	}
 	for _, c := range in.Certificates {
 		cert, err := tls.X509KeyPair(c.CertPEM, c.KeyPEM)

@@ -35,6 +35,7 @@ type builder struct {
 	services   map[types.NamespacedName]*corev1.Service
 	slices     map[types.NamespacedName][]*discoveryv1.EndpointSlice // by Service
 	secrets    map[types.NamespacedName]*corev1.Secret
+	configMaps map[types.NamespacedName]*corev1.ConfigMap
 	grants     map[string][]*gatewayv1.ReferenceGrant // by namespace
 	endpoints  map[servicePort]endpointSet            // memoized per Service port
 
@@ -54,6 +55,7 @@ func newBuilder(s *Snapshot) *builder {
 		services:     make(map[types.NamespacedName]*corev1.Service, len(s.Services)),
 		slices:       make(map[types.NamespacedName][]*discoveryv1.EndpointSlice, len(s.EndpointSlices)),
 		secrets:      make(map[types.NamespacedName]*corev1.Secret, len(s.Secrets)),
+		configMaps:   make(map[types.NamespacedName]*corev1.ConfigMap, len(s.ConfigMaps)),
 		grants:       make(map[string][]*gatewayv1.ReferenceGrant),
 		endpoints:    make(map[servicePort]endpointSet),
 		classes:      make(map[string]*classState),
@@ -84,6 +86,9 @@ func newBuilder(s *Snapshot) *builder {
 	}
 	for i := range s.Secrets {
 		b.secrets[keyOf(&s.Secrets[i].ObjectMeta)] = &s.Secrets[i]
+	}
+	for i := range s.ConfigMaps {
+		b.configMaps[keyOf(&s.ConfigMaps[i].ObjectMeta)] = &s.ConfigMaps[i]
 	}
 	for i := range s.ReferenceGrants {
 		g := &s.ReferenceGrants[i]

@@ -23,6 +23,37 @@ func TestCertificatePEMReachesConfig(t *testing.T) {
 	}
 }
 
+// The golden files hide CA PEM too: each listener's bundle holds the
+// ca.crt of exactly the references it names.
+func TestClientCAPEMReachesConfig(t *testing.T) {
+	s := loadSnapshot(t, "testdata/listener-client-validation.in.yaml")
+	sources := map[string][]byte{}
+	for _, cm := range s.ConfigMaps {
+		sources["ConfigMap "+cm.Namespace+"/"+cm.Name] = []byte(cm.Data["ca.crt"])
+	}
+	for _, secret := range s.Secrets {
+		sources["Secret "+secret.Namespace+"/"+secret.Name] = secret.Data["ca.crt"]
+	}
+	validating := 0
+	for _, l := range Build(s).Config.Listeners {
+		v := l.ClientValidation
+		if v == nil {
+			continue
+		}
+		validating++
+		var want []byte
+		for _, name := range v.CACertificates {
+			want = append(append(want, sources[name]...), '\n')
+		}
+		if !bytes.Equal(v.CAPEM, want) {
+			t.Errorf("listener %s: CA bundle differs from the ca.crt of %v", l.Name, v.CACertificates)
+		}
+	}
+	if validating != 3 {
+		t.Errorf("%d listeners validate clients, want 3", validating)
+	}
+}
+
 func TestControllerNameSelectsClasses(t *testing.T) {
 	tests := []struct {
 		name       string

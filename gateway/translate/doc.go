@@ -11,7 +11,9 @@
 //
 // Build runs in stages, one file each: gatewayclass.go (classes we own),
 // gateways.go (addresses, Gateway conditions), listeners.go (protocol, TLS,
-// allowedRoutes, conflicts), routes.go (parent attachment and route status),
+// allowedRoutes, conflicts), frontendtls.go (client certificate validation
+// per port), cacerts.go (CA bundles from ConfigMaps and Secrets), routes.go
+// (parent attachment and route status),
 // rules.go and filters.go (HTTPRoute rules into routetable rules), backends.go
 // (Services and EndpointSlices), referencegrant.go (cross-namespace checks),
 // hostnames.go (listener/route hostname intersection).

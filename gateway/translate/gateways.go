@@ -58,9 +58,9 @@ func (b *builder) gatewayProblem(g *gatewayState, class *classState) problem {
 	case gw.Spec.Infrastructure != nil && gw.Spec.Infrastructure.ParametersRef != nil:
 		return newProblem(gatewayv1.GatewayReasonInvalidParameters,
 			"Gateway %s sets spec.infrastructure.parametersRef, but tenantgate takes no parameters; remove it.", g.key)
-	case gw.Spec.TLS != nil:
+	case gw.Spec.TLS != nil && gw.Spec.TLS.Backend != nil:
 		return newProblem(gatewayv1.GatewayReasonInvalid,
-			"Gateway %s sets spec.tls (client certificate validation or backend client certificates), which tenantgate does not support; remove spec.tls.", g.key)
+			"Gateway %s sets spec.tls.backend (a client certificate for backends), which tenantgate does not support; remove it.", g.key)
 	}
 	for i, a := range gw.Spec.Addresses {
 		if t := deref(a.Type, gatewayv1.IPAddressType); t != gatewayv1.IPAddressType {
@@ -162,6 +162,11 @@ func (b *builder) gatewayStatus(g *gatewayState) gatewayv1.GatewayStatus {
 				orReason(resolved, gatewayv1.GatewayReasonResolvedRefs), orMessage(resolved, "All references resolved."), gen),
 		},
 		Listeners: listeners,
+	}
+	if insecureFrontendValidation(g.gateway) {
+		status.Conditions = append(status.Conditions, b.condition(string(gatewayv1.GatewayConditionInsecureFrontendValidationMode), true,
+			string(gatewayv1.GatewayReasonConfigurationChanged),
+			"Some listeners let clients through without a valid certificate (AllowInsecureFallback); their backends must authorize clients themselves.", gen))
 	}
 	if g.reject.ok() && g.address != "" {
 		status.Addresses = []gatewayv1.GatewayStatusAddress{{Type: new(gatewayv1.IPAddressType), Value: g.address}}

@@ -144,6 +144,8 @@ func addObject(t testing.TB, s *Snapshot, obj runtime.Object) {
 		s.EndpointSlices = append(s.EndpointSlices, *o)
 	case *corev1.Secret:
 		s.Secrets = append(s.Secrets, *o)
+	case *corev1.ConfigMap:
+		s.ConfigMaps = append(s.ConfigMaps, *o)
 	case *corev1.Namespace:
 		s.Namespaces = append(s.Namespaces, *o)
 	case *Environment:

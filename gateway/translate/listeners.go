@@ -35,9 +35,10 @@ type listenerState struct {
 	conflict problem // Conflicted (true when set)
 	overlap  string  // OverlappingTLSConfig message, when hostnames overlap
 
-	certificates []routetable.Certificate
-	inConfig     bool    // handed to the data plane
-	programmed   problem // why Programmed is not True
+	certificates     []routetable.Certificate
+	clientValidation *routetable.ClientValidation
+	inConfig         bool    // handed to the data plane
+	programmed       problem // why Programmed is not True
 
 	attached        int32
 	attachedMessage string // route Accepted message for this listener alone
@@ -88,12 +89,13 @@ func (b *builder) listener(g *gatewayState, spec *gatewayv1.Listener) *listenerS
 	kindsProblem := b.routeKinds(l)
 	var namespacesProblem problem
 	l.namespaces, namespacesProblem = namespacesOf(g.gateway.Namespace, spec)
-	var tlsProblem, certProblem problem
+	var tlsProblem, certProblem, caAccept, caRefs problem
 	if spec.Protocol == gatewayv1.HTTPSProtocolType {
 		tlsProblem, certProblem = b.certificates(l)
+		caAccept, caRefs = b.clientValidation(l)
 	}
-	l.accept = firstProblem(namespacesProblem, tlsProblem)
-	l.refs = firstProblem(certProblem, kindsProblem)
+	l.accept = firstProblem(namespacesProblem, tlsProblem, caAccept)
+	l.refs = firstProblem(certProblem, kindsProblem, caRefs)
 	return l
 }
 
@@ -297,13 +299,14 @@ func markConflicts(group []*listenerState) {
 // config is the data plane's view of a programmed listener.
 func (l *listenerState) config() routetable.Listener {
 	return routetable.Listener{
-		Name:         l.name,
-		Address:      l.gateway.address,
-		Port:         l.spec.Port,
-		Protocol:     routetable.Protocol(l.spec.Protocol),
-		Hostname:     l.hostname(),
-		Certificates: l.certificates,
-		Routes:       l.routes,
+		Name:             l.name,
+		Address:          l.gateway.address,
+		Port:             l.spec.Port,
+		Protocol:         routetable.Protocol(l.spec.Protocol),
+		Hostname:         l.hostname(),
+		Certificates:     l.certificates,
+		ClientValidation: l.clientValidation,
+		Routes:           l.routes,
 	}
 }
 

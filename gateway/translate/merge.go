@@ -15,7 +15,7 @@ import (
 // types belong to someone else and are never removed or changed.
 func ownedCondition(typ string) bool {
 	switch typ {
-	case "Accepted", "Programmed", "ResolvedRefs", "Conflicted", "OverlappingTLSConfig", "PartiallyInvalid":
+	case "Accepted", "Programmed", "ResolvedRefs", "Conflicted", "OverlappingTLSConfig", "PartiallyInvalid", "InsecureFrontendValidationMode":
 		return true
 	}
 	return false

@@ -42,8 +42,12 @@ type Snapshot struct {
 	ReferenceGrants []gatewayv1.ReferenceGrant
 	Services        []corev1.Service
 	EndpointSlices  []discoveryv1.EndpointSlice
-	// Secrets referenced by listeners' certificateRefs (others are ignored).
-	Secrets    []corev1.Secret
+	// Secrets referenced by listeners' certificateRefs and CA certificate
+	// references (others are ignored).
+	Secrets []corev1.Secret
+	// ConfigMaps holding CA certificates (ca.crt) that client certificate
+	// validation references (others are ignored).
+	ConfigMaps []corev1.ConfigMap
 	Namespaces []corev1.Namespace
 
 	// Addresses is the one IP the controller gave each Gateway: the IP its
@@ -90,6 +94,8 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 	names := []gatewayv1.FeatureName{
 		"Gateway",
 		"GatewayAddressEmpty",
+		"GatewayFrontendClientCertificateValidation",
+		"GatewayFrontendClientCertificateValidationInsecureFallback",
 		"GatewayHTTPListenerIsolation",
 		"GatewayHTTPSListenerDetectMisdirectedRequests",
 		"GatewayPort8080",
