@@ -23,8 +23,8 @@ run: tools build ## Start the local cluster and tenantgate; Ctrl-C stops and cle
 manifests: ## Regenerate the Tenant CRD and deepcopy code with controller-gen
 	@hack/generate.sh
 
-bench: tools ## Benchmarks (figures only here, never in tests)
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: tools ## Proxy vs nginx/HAProxy/Caddy, control plane and webhook at scale into docs/bench/REPORT.md (installs nginx, haproxy, caddy, wrk; needs root; ~20 min)
+	hack/bench/run.sh
 
 conformance: tools ## Whole Gateway API conformance suite (GATEWAY-HTTP); report in docs/conformance/
 	@mkdir -p docs/conformance

@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -15,6 +17,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -26,42 +29,57 @@ import (
 // 1,000 routes (then deleting them), applying 5,000, 100 single-route
 // changes among those 5,000, the process's memory, and the webhook at a
 // fixed admission rate with 10,000 routes and 1,000 tenants. Each phase is
-// a sub-benchmark that runs once; its figures are custom metrics.
+// a sub-benchmark that runs once; its figures are custom metrics. Every
+// wait is bounded, so a slow control plane yields figures with a count of
+// what was still missing instead of a run that never ends.
 func BenchmarkControlPlane(b *testing.B) {
 	if f := flag.Lookup("test.benchtime"); f == nil || f.Value.String() != "1x" {
 		b.Fatal("BenchmarkControlPlane builds thousands of objects once per phase; run it with -benchtime=1x (make bench does)")
 	}
+	small, large, tenants, changes := scaled(1000), scaled(5000), scaled(1000), scaled(100)
 	s := stack.Start(b, stack.Options{AddressPool: "127.40.0.0/16", PlatformNamespaces: []string{gatewayNS}})
 	e := newEnv(b, s)
-	b.Run("apply=1000", func(b *testing.B) {
-		e.applyUntilServing(b, "a", 1000)
+	b.Run(fmt.Sprintf("apply=%d", small), func(b *testing.B) {
+		e.applyUntilServing(b, "a", small, time.Minute)
 		e.deleteSet(b, "a")
 	})
-	b.Run("apply=5000", func(b *testing.B) { e.applyUntilServing(b, "b", 5000) })
-	b.Run("change=100", func(b *testing.B) { e.changes(b, "b", 5000, 100) })
+	b.Run(fmt.Sprintf("apply=%d", large), func(b *testing.B) { e.applyUntilServing(b, "b", large, 2*time.Minute) })
+	b.Run(fmt.Sprintf("change=%d", changes), func(b *testing.B) { e.changes(b, "b", large, changes, 90*time.Second) })
 	b.Run("memory", func(b *testing.B) { reportMemory(b) })
 	b.Run("webhook", func(b *testing.B) {
-		e.seedTenants(b, 1000, 5)
-		e.webhookAtRate(b, 200, 15*time.Second)
+		e.seedTenants(b, tenants, 5)
+		e.webhookAtRate(b, tenants, 5, 200, 15*time.Second)
 	})
 }
+
+var scale = flag.Float64("bench.scale", 1, "multiplies the routes, tenants and changes of BenchmarkControlPlane; below 1 for a quick trial run")
+
+func scaled(n int) int { return max(int(float64(n)**scale), 10) }
 
 // env is the running cluster and how to reach its Gateway.
 type env struct {
 	s     *stack.Stack
-	c     client.Client
+	c     client.WithWatch
+	kube  *rest.Config
 	addr  string // the Gateway's address:80
 	probe *http.Client
 }
 
 func newEnv(b *testing.B, s *stack.Stack) *env {
 	ctx := context.Background()
+	// client-go's default of 5 requests/s would measure the client, not the cluster.
+	cfg := rest.CopyConfig(s.Cluster.Admin)
+	cfg.QPS, cfg.Burst = 2000, 4000
+	c, err := client.NewWithWatch(cfg, client.Options{Scheme: s.Client.Scheme()})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, obj := range infrastructure() {
-		if err := client.IgnoreAlreadyExists(s.Client.Create(ctx, obj)); err != nil {
+		if err := client.IgnoreAlreadyExists(c.Create(ctx, obj)); err != nil {
 			b.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
 		}
 	}
-	e := &env{s: s, c: s.Client, probe: &http.Client{
+	e := &env{s: s, c: c, kube: cfg, probe: &http.Client{
 		Timeout:   2 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
 	}}
@@ -88,37 +106,44 @@ func newEnv(b *testing.B, s *stack.Stack) *env {
 
 // applyUntilServing creates n routes of set and reports how long applying
 // took and how long after the last apply every route answered 200 through
-// the proxy and showed Accepted.
-func (e *env) applyUntilServing(b *testing.B, set string, n int) {
+// the proxy and showed Accepted. Each wait is bounded by within (from the
+// last apply); what is still missing then is reported, not waited for.
+func (e *env) applyUntilServing(b *testing.B, set string, n int, within time.Duration) {
 	ctx := context.Background()
 	accepted := e.watchAccepted(b, set, n)
+	before := e.reconciles(b)
 	start := time.Now()
 	if err := parallel(n, 16, func(i int) error { return e.create(ctx, benchRoute(set, i, "")) }); err != nil {
 		b.Fatal(err)
 	}
 	lastApply := time.Now()
-	servedAt := e.waitServing(b, set, n, 5*time.Minute)
-	acceptedAt := accepted.wait(b, 5*time.Minute)
+	servedAt, notServing := e.waitServing(set, n, lastApply.Add(within))
+	acceptedAt, notAccepted := accepted.wait(lastApply.Add(within))
+	after := e.reconciles(b)
 	b.ReportMetric(lastApply.Sub(start).Seconds(), "s-apply")
 	b.ReportMetric(servedAt.Sub(lastApply).Seconds(), "s-serving")
+	b.ReportMetric(float64(notServing), "routes-not-serving")
 	b.ReportMetric(max(acceptedAt.Sub(lastApply).Seconds(), 0), "s-accepted")
-	b.ReportMetric(float64(n)/lastApply.Sub(start).Seconds(), "routes/s-applied")
+	b.ReportMetric(float64(notAccepted), "routes-not-accepted")
+	b.ReportMetric(after.total-before.total, "reconciles")
+	b.ReportMetric(after.errors-before.errors, "reconcile-errors")
 }
 
 // waitServing probes every route of the set that has not answered 200 yet,
-// sweep after sweep, and returns when the last one first did. A route's
-// time is that of the sweep that found it, so the figure is late by at most
-// one sweep (a few hundred milliseconds with thousands pending).
-func (e *env) waitServing(b *testing.B, set string, n int, timeout time.Duration) time.Time {
+// sweep after sweep, until all have or deadline passes. It returns when the
+// last one first did (the deadline if some never did) and how many never
+// did. A route's time is that of the sweep that found it, so the figure is
+// late by at most one sweep (a few hundred milliseconds with thousands
+// pending).
+func (e *env) waitServing(set string, n int, deadline time.Time) (time.Time, int) {
 	pending := make([]int, n)
 	for i := range pending {
 		pending[i] = i
 	}
 	var last time.Time
-	deadline := time.Now().Add(timeout)
 	for len(pending) > 0 {
 		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d routes of set %s still do not answer 200 through %s after %s (first: %s)", len(pending), n, set, e.addr, timeout, routeHost(set, pending[0]))
+			return deadline, len(pending)
 		}
 		ok := make([]bool, len(pending))
 		_ = parallel(len(pending), 16, func(k int) error {
@@ -141,7 +166,36 @@ func (e *env) waitServing(b *testing.B, set string, n int, timeout time.Duration
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	return last
+	return last, 0
+}
+
+// reconcileCounts are tenantgate's gateway reconciles so far.
+type reconcileCounts struct{ total, errors float64 }
+
+func (e *env) reconciles(b *testing.B) reconcileCounts {
+	raw := e.tenantgateMetrics(b)
+	total, err := ParseCounter(bytes.NewReader(raw), "controller_runtime_reconcile_total", map[string]string{"controller": "gateway"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	errors, err := ParseCounter(bytes.NewReader(raw), "controller_runtime_reconcile_total", map[string]string{"controller": "gateway", "result": "error"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return reconcileCounts{total, errors}
+}
+
+func (e *env) tenantgateMetrics(b *testing.B) []byte {
+	resp, err := http.Get(e.s.MetricsURL)
+	if err != nil {
+		b.Fatalf("scraping tenantgate's metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw
 }
 
 // get sends GET / for host through the Gateway and returns the status and
@@ -158,11 +212,14 @@ func (e *env) get(host string) (int, string) {
 }
 
 // changes patches count routes of the set one after another, each to set a
-// new response header, and reports how long until the proxy sent it.
-func (e *env) changes(b *testing.B, set string, n, count int) {
+// new response header, and reports how long until the proxy sent it. A
+// change not on the wire within 30 s counts as 30 s; the phase stops after
+// budget and reports how many changes it made.
+func (e *env) changes(b *testing.B, set string, n, count int, budget time.Duration) {
 	ctx := context.Background()
 	var wire, api []time.Duration
-	for k := range count {
+	phaseEnd := time.Now().Add(budget)
+	for k := 0; k < count && time.Now().Before(phaseEnd); k++ {
 		i := k * 997 % n // spread over namespaces and the table
 		value := "c" + strconv.Itoa(k)
 		route := benchRoute(set, i, value)
@@ -172,11 +229,8 @@ func (e *env) changes(b *testing.B, set string, n, count int) {
 		}
 		api = append(api, time.Since(start))
 		for {
-			if _, got := e.get(routeHost(set, i)); got == value {
+			if _, got := e.get(routeHost(set, i)); got == value || time.Since(start) > 30*time.Second {
 				break
-			}
-			if time.Since(start) > 30*time.Second {
-				b.Fatalf("route %s/%s changed 30 s ago and the proxy still does not send %s: %s", route.Namespace, route.Name, changeHeader, value)
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
@@ -184,6 +238,7 @@ func (e *env) changes(b *testing.B, set string, n, count int) {
 	}
 	slices.Sort(wire)
 	slices.Sort(api)
+	b.ReportMetric(float64(len(wire)), "changes")
 	b.ReportMetric(ms(results.Percentile(wire, 0.5)), "ms-wire-p50")
 	b.ReportMetric(ms(results.Percentile(wire, 0.99)), "ms-wire-p99")
 	b.ReportMetric(ms(results.Percentile(wire, 1)), "ms-wire-max")

@@ -97,20 +97,17 @@ type acceptedWatch struct {
 	seen map[types.NamespacedName]time.Time
 	last time.Time
 	done chan struct{}
-	err  error
 }
 
 func (e *env) watchAccepted(b *testing.B, set string, want int) *acceptedWatch {
-	wc, err := client.NewWithWatch(e.s.Cluster.Admin, client.Options{Scheme: e.c.Scheme()})
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	a := &acceptedWatch{want: want, seen: map[types.NamespacedName]time.Time{}, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
-		a.err = a.run(ctx, wc, set)
+		if err := a.run(ctx, e.c, set); err != nil && ctx.Err() == nil {
+			b.Errorf("watching routes of set %s for Accepted: %v", set, err)
+		}
 	}()
 	return a
 }
@@ -160,17 +157,17 @@ func accepted(r *gatewayv1.HTTPRoute) bool {
 	return false
 }
 
-// wait returns when the last route was first seen Accepted.
-func (a *acceptedWatch) wait(b *testing.B, timeout time.Duration) time.Time {
+// wait returns when the last route was first seen Accepted, or the
+// deadline and how many routes were not Accepted by then.
+func (a *acceptedWatch) wait(deadline time.Time) (time.Time, int) {
 	select {
 	case <-a.done:
-	case <-time.After(timeout):
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		b.Fatalf("%d of %d routes Accepted after %s", len(a.seen), a.want, timeout)
+	case <-time.After(time.Until(deadline)):
 	}
-	if a.err != nil {
-		b.Fatalf("watching routes for Accepted: %v", a.err)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if missing := a.want - len(a.seen); missing > 0 {
+		return deadline, missing
 	}
-	return a.last
+	return a.last, 0
 }

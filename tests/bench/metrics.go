@@ -74,6 +74,30 @@ func matches(labels []*dto.LabelPair, want map[string]string) bool {
 	return found == len(want)
 }
 
+// ParseCounter reads Prometheus text exposition and adds up the counters
+// of family whose labels include every pair in match; 0 when absent.
+func ParseCounter(r io.Reader, family string, match map[string]string) (float64, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(r)
+	if err != nil {
+		return 0, fmt.Errorf("parsing metrics: %w", err)
+	}
+	f, ok := families[family]
+	if !ok {
+		return 0, nil
+	}
+	if f.GetType() != dto.MetricType_COUNTER {
+		return 0, fmt.Errorf("metric %s is a %s, not a counter", family, f.GetType())
+	}
+	var sum float64
+	for _, m := range f.GetMetric() {
+		if matches(m.GetLabel(), match) {
+			sum += m.GetCounter().GetValue()
+		}
+	}
+	return sum, nil
+}
+
 // Since is what was observed between earlier and h, two scrapes of the same
 // series; a bucket missing from earlier counts as zero there.
 func (h Histogram) Since(earlier Histogram) Histogram {

@@ -72,3 +72,27 @@ func TestParseHistogramOfAnAbsentFamilyIsEmpty(t *testing.T) {
 		t.Error("a gauge parsed as a histogram")
 	}
 }
+
+func TestParseCounter(t *testing.T) {
+	text := `# TYPE controller_runtime_reconcile_total counter
+controller_runtime_reconcile_total{controller="gateway",result="error"} 7
+controller_runtime_reconcile_total{controller="gateway",result="success"} 40
+controller_runtime_reconcile_total{controller="other",result="error"} 100
+`
+	for _, tc := range []struct {
+		name  string
+		match map[string]string
+		want  float64
+	}{
+		{"one series", map[string]string{"controller": "gateway", "result": "error"}, 7},
+		{"summed over results", map[string]string{"controller": "gateway"}, 47},
+		{"no match", map[string]string{"controller": "none"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseCounter(strings.NewReader(text), "controller_runtime_reconcile_total", tc.match)
+			if err != nil || got != tc.want {
+				t.Errorf("ParseCounter = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+}

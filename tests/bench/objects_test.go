@@ -49,17 +49,23 @@ func infrastructure() []client.Object {
 				AllowedRoutes: &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: &from}},
 			}}},
 		})
-	grant := &gatewayv1.ReferenceGrant{
-		ObjectMeta: metav1.ObjectMeta{Namespace: echoNS, Name: "bench-routes"},
-		Spec:       gatewayv1.ReferenceGrantSpec{To: []gatewayv1.ReferenceGrantTo{{Kind: "Service"}}},
-	}
 	for i := range routeNamespaces {
 		objs = append(objs, namespace(routeNamespace(i), nil))
-		grant.Spec.From = append(grant.Spec.From, gatewayv1.ReferenceGrantFrom{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: gatewayv1.Namespace(routeNamespace(i))})
+	}
+	// A ReferenceGrant lists at most 16 namespaces; one per ten route namespaces.
+	for g := range routeNamespaces / 10 {
+		grant := &gatewayv1.ReferenceGrant{
+			ObjectMeta: metav1.ObjectMeta{Namespace: echoNS, Name: fmt.Sprintf("bench-routes-%d", g)},
+			Spec:       gatewayv1.ReferenceGrantSpec{To: []gatewayv1.ReferenceGrantTo{{Kind: "Service"}}},
+		}
+		for i := g * 10; i < (g+1)*10; i++ {
+			grant.Spec.From = append(grant.Spec.From, gatewayv1.ReferenceGrantFrom{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: gatewayv1.Namespace(routeNamespace(i))})
+		}
+		objs = append(objs, grant)
 	}
 	labels := map[string]string{"app": "echo"}
 	probe := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromInt32(3000)}}, PeriodSeconds: 2}
-	return append(objs, grant,
+	return append(objs,
 		&appsv1.Deployment{
 			ObjectMeta: metav1.ObjectMeta{Namespace: echoNS, Name: "echo"},
 			Spec: appsv1.DeploymentSpec{

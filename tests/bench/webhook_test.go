@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -29,8 +27,9 @@ const (
 // seedTenants adds tenants namespaces and tenants with routesEach routes
 // each, as a cluster that already had them would: with the webhook
 // configuration removed, so seeding does not take an admission per object.
-// It restores the configuration, checks the webhook denies with the new
-// tenants, and waits until the controller has Accepted every tenant route.
+// It restores the configuration and waits until the webhook denies with the
+// new tenants; the controller may still be writing the new routes' status
+// while the measurement runs, as on a busy cluster.
 func (e *env) seedTenants(b *testing.B, tenants, routesEach int) {
 	ctx := context.Background()
 	var hooks admissionregistrationv1.ValidatingWebhookConfigurationList
@@ -42,7 +41,6 @@ func (e *env) seedTenants(b *testing.B, tenants, routesEach int) {
 			b.Fatal(err)
 		}
 	}
-	accepted := e.watchAccepted(b, "tenant", tenants*routesEach)
 	start := time.Now()
 	seed := func(what string, n int, obj func(i int) client.Object) {
 		if err := parallel(n, 16, func(i int) error { return e.create(ctx, obj(i)) }); err != nil {
@@ -71,18 +69,17 @@ func (e *env) seedTenants(b *testing.B, tenants, routesEach int) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	accepted.wait(b, 10*time.Minute)
-	b.ReportMetric(time.Since(start).Seconds(), "s-seed-accepted")
+	b.ReportMetric(time.Since(start).Seconds(), "s-seed-denying")
 }
 
-// webhookAtRate updates tenant routes at a fixed rate for d and reports the
+// webhookAtRate updates the seeded tenant routes at a fixed rate for d and reports the
 // admission latency the API server saw for tenantgate's HTTPRoute webhook
 // (its histogram, before and after), tenantgate's own decision time, and
 // the client's view. Updates due more than 5 s after the schedule's end are
 // dropped so a slow webhook cannot stretch the run.
-func (e *env) webhookAtRate(b *testing.B, rate float64, d time.Duration) {
+func (e *env) webhookAtRate(b *testing.B, tenants, routesEach int, rate float64, d time.Duration) {
 	ctx := context.Background()
-	kube, err := kubernetes.NewForConfig(e.s.Cluster.Admin)
+	kube, err := kubernetes.NewForConfig(e.kube)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -98,13 +95,7 @@ func (e *env) webhookAtRate(b *testing.B, rate float64, d time.Duration) {
 		return h
 	}
 	decisions := func() Histogram {
-		resp, err := http.Get(e.s.MetricsURL)
-		if err != nil {
-			b.Fatalf("scraping tenantgate's metrics: %v", err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		h, err := ParseHistogram(bytes.NewReader(raw), decisionHistogram, map[string]string{"kind": "HTTPRoute"})
+		h, err := ParseHistogram(bytes.NewReader(e.tenantgateMetrics(b)), decisionHistogram, map[string]string{"kind": "HTTPRoute"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -116,13 +107,12 @@ func (e *env) webhookAtRate(b *testing.B, rate float64, d time.Duration) {
 	start := time.Now().Add(100 * time.Millisecond)
 	hardStop := start.Add(d + 5*time.Second)
 	var (
-		next               atomic.Int64
-		dropped, failed    atomic.Int64
-		mu                 sync.Mutex
-		latencies          []time.Duration
-		firstErr           error
-		lastDone           time.Time
-		tenants, perTenant = 1000, 5
+		next            atomic.Int64
+		dropped, failed atomic.Int64
+		mu              sync.Mutex
+		latencies       []time.Duration
+		firstErr        error
+		lastDone        time.Time
 	)
 	var wg sync.WaitGroup
 	for range 32 {
@@ -142,7 +132,7 @@ func (e *env) webhookAtRate(b *testing.B, rate float64, d time.Duration) {
 					time.Sleep(wait)
 					from = time.Now()
 				}
-				route := tenantRoute(i%tenants, (i/tenants)%perTenant, fmt.Sprintf("/r%d", i))
+				route := tenantRoute(i%tenants, (i/tenants)%routesEach, fmt.Sprintf("/r%d", i))
 				err := e.patchRules(ctx, route)
 				took, now := time.Since(from), time.Now()
 				mu.Lock()
