@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -116,6 +117,14 @@ func TestOnLocalCluster(t *testing.T) {
 				t.Fatalf("asking whether tenantgate may %s: %v", p, err)
 			}
 			return res.Status.Allowed
+		}
+		// The RBAC authorizer reads roles through informers: wait until the
+		// objects just created are in effect before asking about each permission.
+		probe := permission{"", "namespaces", "watch"}
+		if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+			return allowed(probe, ""), nil
+		}); err != nil {
+			t.Fatalf("the ClusterRoleBinding never took effect: %s is still denied", probe)
 		}
 		// "" is every namespace at once.
 		for _, tc := range []struct {
