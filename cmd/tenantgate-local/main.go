@@ -32,6 +32,9 @@ func main() {
 func run() error {
 	stateDir := flag.String("state-dir", ".local", "folder for the kubeconfig, certificates and logs")
 	example := flag.String("example", "manifests/examples/seed", "manifests applied once the cluster is up; empty for none")
+	metricsAddr := flag.String("metrics-bind-address", "127.0.0.1:8080", "tenantgate's metrics endpoint")
+	healthAddr := flag.String("health-probe-bind-address", "127.0.0.1:8081", "tenantgate's health endpoint")
+	pool := flag.String("gateway-address-pool", "127.10.0.0/16", "loopback range Gateways get their addresses from")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -56,8 +59,8 @@ func run() error {
 	began := time.Now()
 	fmt.Println("starting the local cluster (etcd, kube-apiserver, kube-controller-manager, node agent) and tenantgate...")
 	s, err := stack.New(ctx, stack.Options{
-		Dir: clusterDir, AddressPool: "127.10.0.0/16", PlatformNamespaces: []string{"infra"},
-		LogOutput: logFile, LogFormat: "console", MetricsAddr: "127.0.0.1:8080", HealthAddr: "127.0.0.1:8081",
+		Dir: clusterDir, AddressPool: *pool, PlatformNamespaces: []string{"infra"},
+		LogOutput: logFile, LogFormat: "console", MetricsAddr: *metricsAddr, HealthAddr: *healthAddr,
 	})
 	if err != nil {
 		return err

@@ -123,7 +123,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	args.Set("kubelet-preferred-address-types", "InternalIP")
 	c.Env.ControlPlane.Etcd = &envtest.Etcd{Out: c.out, Err: c.out}
 
-	reapDeadOwners()
+	ReapDead()
 	c.log.Info("starting etcd and kube-apiserver")
 	if _, err := c.Env.Start(); err != nil {
 		return nil, fmt.Errorf("starting etcd and kube-apiserver: %w", err)

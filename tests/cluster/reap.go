@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/tenantgate/tenantgate/tests/cluster/node"
 )
 
 // ownersDir records, per running harness, the folders that identify the
@@ -38,6 +40,14 @@ func (c *Cluster) recordOwner() {
 
 func (c *Cluster) forgetOwner() {
 	os.Remove(filepath.Join(ownersDir, strconv.Itoa(os.Getpid())+".json"))
+}
+
+// ReapDead stops what harnesses that died without cleaning up left behind:
+// their control-plane processes and folders, and their pod networks (the
+// Pods' processes die with them). Start calls it; tests call it to prove it.
+func ReapDead() {
+	reapDeadOwners()
+	node.ReapStaleNetworks()
 }
 
 // reapDeadOwners kills the processes of harnesses that are no longer running

@@ -48,7 +48,7 @@ func newNetwork() (*network, error) {
 	if err := os.MkdirAll(ownersDir, 0o755); err != nil {
 		return nil, err
 	}
-	reapStale()
+	ReapStaleNetworks()
 	for i := 1; i <= maxIndex; i++ {
 		n := &network{
 			index:   i,
@@ -78,9 +78,9 @@ func newNetwork() (*network, error) {
 
 func ownerFile(index int) string { return filepath.Join(ownersDir, strconv.Itoa(index)) }
 
-// reapStale deletes bridges, veths and namespaces whose owning agent process
-// is gone (a harness killed with SIGKILL cannot clean up after itself).
-func reapStale() {
+// ReapStaleNetworks deletes bridges, veths and namespaces whose owning agent
+// process is gone (a harness killed with SIGKILL cannot clean up after itself).
+func ReapStaleNetworks() {
 	entries, _ := os.ReadDir(ownersDir)
 	for _, e := range entries {
 		index, err := strconv.Atoi(e.Name())
