@@ -19,30 +19,32 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		gateways  gatewayv1.GatewayList
 		routes    gatewayv1.HTTPRouteList
 		grants    gatewayv1.ReferenceGrantList
+		policies  gatewayv1.BackendTLSPolicyList
 		services  corev1.ServiceList
 		slices    discoveryv1.EndpointSliceList
 		secrets   corev1.SecretList
 		configs   corev1.ConfigMapList
 		namespace corev1.NamespaceList
 	)
-	lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &secrets, &configs, &namespace}
+	lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &policies, &services, &slices, &secrets, &configs, &namespace}
 	for _, l := range lists {
 		if err := r.Reader.List(ctx, l); err != nil {
 			return nil, err
 		}
 	}
 	s := &translate.Snapshot{
-		ControllerName:  r.ControllerName,
-		Now:             r.now(),
-		GatewayClasses:  classes.Items,
-		Gateways:        gateways.Items,
-		HTTPRoutes:      routes.Items,
-		ReferenceGrants: grants.Items,
-		Services:        services.Items,
-		EndpointSlices:  slices.Items,
-		Secrets:         secrets.Items,
-		ConfigMaps:      configs.Items,
-		Namespaces:      namespace.Items,
+		ControllerName:     r.ControllerName,
+		Now:                r.now(),
+		GatewayClasses:     classes.Items,
+		Gateways:           gateways.Items,
+		HTTPRoutes:         routes.Items,
+		ReferenceGrants:    grants.Items,
+		BackendTLSPolicies: policies.Items,
+		Services:           services.Items,
+		EndpointSlices:     slices.Items,
+		Secrets:            secrets.Items,
+		ConfigMaps:         configs.Items,
+		Namespaces:         namespace.Items,
 	}
 	s.Addresses, s.AddressErrors = r.Pool.Assign(r.ours(classes.Items, gateways.Items))
 	r.mu.Lock()

@@ -56,6 +56,19 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res
 			errs = append(errs, r.update(ctx, obj))
 		}
 	}
+	for i := range s.BackendTLSPolicies {
+		obj := &s.BackendTLSPolicies[i]
+		desired, ok := res.BackendTLSPolicies[client.ObjectKeyFromObject(obj)]
+		if !ok {
+			continue
+		}
+		next := translate.MergePolicyStatus(obj.Status, desired, r.controllerName())
+		if !equality.Semantic.DeepEqual(obj.Status, next) {
+			obj = obj.DeepCopy()
+			obj.Status = next
+			errs = append(errs, r.update(ctx, obj))
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -13,6 +13,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -47,16 +48,32 @@ func newTestAuthority(t *testing.T, name string) *testAuthority {
 
 // client signs a client certificate.
 func (a *testAuthority) client(t *testing.T) tls.Certificate {
+	return a.sign(t, &x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+}
+
+// server signs a serving certificate for DNS names and URIs.
+func (a *testAuthority) server(t *testing.T, dnsNames []string, uris ...string) tls.Certificate {
+	tmpl := &x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, DNSNames: dnsNames}
+	for _, raw := range uris {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.URIs = append(tmpl.URIs, u)
+	}
+	return a.sign(t, tmpl)
+}
+
+// sign issues tmpl (usages and names set) with a fresh key, valid for an hour.
+func (a *testAuthority) sign(t *testing.T, tmpl *x509.Certificate) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(mrand.Int64()), Subject: pkix.Name{CommonName: "client of " + a.cert.Subject.CommonName},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
+	tmpl.SerialNumber, tmpl.Subject = big.NewInt(mrand.Int64()), pkix.Name{CommonName: "issued by " + a.cert.Subject.CommonName}
+	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
 	if err != nil {
 		t.Fatal(err)

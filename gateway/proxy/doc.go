@@ -24,6 +24,10 @@
 // origin, and never reaches the backend; other requests from an allowed
 // origin get the gateway's CORS headers in place of the backend's.
 //
+// A backend with TLS settings (BackendTLSPolicy) is reached over HTTPS with
+// its SNI and verified against its CAs and names; each distinct setting has
+// its own connection pool, kept across table swaps while a table uses it.
+//
 // A rule's retry policy sends a backend request again, to the backend's
 // next endpoint, when it cannot connect, is reset, outlives the rule's
 // backendRequest timeout or answers a listed status, after an exponential

@@ -24,6 +24,10 @@ type forwarder struct {
 	logger         logr.Logger
 	metrics        *metrics
 	retryBodyLimit int64
+	// tls holds one HTTP/1.1 transport per backend TLS settings (by
+	// CompiledBackendTLS.Key): connections with other SNI or CAs to the same
+	// endpoint must not be shared.
+	tls sync.Map
 }
 
 func newForwarder(opts Options, m *metrics) *forwarder {
@@ -64,15 +68,43 @@ func (f *forwarder) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func (f *forwarder) transport(b *routetable.CompiledBackend, r *http.Request) *http.Transport {
+	if b.TLS != nil {
+		return f.tlsTransport(b.TLS)
+	}
 	if b.AppProtocol == routetable.AppProtocolH2C && r.Header.Get("Upgrade") == "" {
 		return f.h2c
 	}
 	return f.http1
 }
 
+// tlsTransport returns the pooled transport for TLS settings, making it
+// on first use.
+func (f *forwarder) tlsTransport(settings *routetable.CompiledBackendTLS) *http.Transport {
+	if t, ok := f.tls.Load(settings.Key); ok {
+		return t.(*http.Transport)
+	}
+	t := f.http1.Clone()
+	t.TLSClientConfig = settings.Config
+	actual, _ := f.tls.LoadOrStore(settings.Key, t)
+	return actual.(*http.Transport)
+}
+
+// retainTLS drops the TLS transports the table no longer uses; requests
+// still using one finish on it.
+func (f *forwarder) retainTLS(table *routetable.Table) {
+	f.tls.Range(func(key, t any) bool {
+		if !table.UsesBackendTLS(key.(string)) {
+			f.tls.Delete(key)
+			t.(*http.Transport).CloseIdleConnections()
+		}
+		return true
+	})
+}
+
 func (f *forwarder) closeIdle() {
 	f.http1.CloseIdleConnections()
 	f.h2c.CloseIdleConnections()
+	f.retainTLS(nil)
 }
 
 // rewrite points the outbound request at the chosen endpoint, keeping the

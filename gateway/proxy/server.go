@@ -155,6 +155,7 @@ func (s *Server) Apply(t *routetable.Table) map[string]error {
 		return errs
 	}
 	s.table.Store(t)
+	s.forward.retainTLS(t)
 	want := map[socketID]*routetable.Socket{}
 	for _, sock := range t.Sockets() {
 		want[socketID{SocketKey: sock.SocketKey, tls: sock.Protocol == routetable.ProtocolHTTPS}] = sock

@@ -57,6 +57,8 @@ type CompiledBackend struct {
 	// Unresolved is why the backendRef did not resolve; requests sent here get 500.
 	Unresolved  string
 	AppProtocol AppProtocol
+	// TLS, when set, is how to connect to the endpoints (https URLs).
+	TLS *CompiledBackendTLS
 	// Endpoints are the ready endpoints; none means 503.
 	Endpoints []CompiledEndpoint
 	Filters   CompiledFilters
@@ -130,12 +132,41 @@ func compileRule(route *Route, in Rule, where string) (*CompiledRule, error) {
 	return r, nil
 }
 
+// tlsKeys adds the TLS settings keys of the rule's backends and mirrors to keys.
+func (r *CompiledRule) tlsKeys(keys map[string]bool) {
+	add := func(b *CompiledBackend) {
+		if b.TLS != nil {
+			keys[b.TLS.Key] = true
+		}
+	}
+	for _, m := range r.Filters.Mirrors {
+		add(m.Backend)
+	}
+	for _, b := range r.Backends {
+		add(b)
+		for _, m := range b.Filters.Mirrors {
+			add(m.Backend)
+		}
+	}
+}
+
 // compileBackend builds a backend; a mirror target takes no filters of its own.
 func compileBackend(in Backend, where string, withFilters bool) (*CompiledBackend, error) {
 	b := &CompiledBackend{Name: in.Name, Weight: in.Weight, Unresolved: in.Unresolved, AppProtocol: in.AppProtocol}
+	scheme := "http"
+	if in.TLS != nil {
+		var err error
+		if b.TLS, err = compileBackendTLS(in.TLS, where+" backend "+in.Name); err != nil {
+			return nil, err
+		}
+		if in.AppProtocol == AppProtocolH2C {
+			return nil, fmt.Errorf("%s backend %s speaks h2c, which is cleartext, yet has TLS settings; drop one", where, in.Name)
+		}
+		scheme = "https"
+	}
 	for _, e := range in.Endpoints {
 		hostPort := net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port)))
-		b.Endpoints = append(b.Endpoints, CompiledEndpoint{Address: e.Address, Port: e.Port, URL: &url.URL{Scheme: "http", Host: hostPort}})
+		b.Endpoints = append(b.Endpoints, CompiledEndpoint{Address: e.Address, Port: e.Port, URL: &url.URL{Scheme: scheme, Host: hostPort}})
 	}
 	if withFilters {
 		var err error

@@ -231,10 +231,44 @@ type Backend struct {
 	// permitted, wrong kind); its share of requests gets 500.
 	Unresolved  string      `json:"unresolved,omitempty"`
 	AppProtocol AppProtocol `json:"appProtocol,omitempty"`
+	// TLS, when set, makes the proxy speak TLS to the endpoints.
+	TLS *BackendTLS `json:"tls,omitempty"`
 	// Endpoints are the ready endpoints; none means 503.
 	Endpoints []Endpoint `json:"endpoints,omitempty"`
 	// Filters applied only for requests sent to this backend.
 	Filters []Filter `json:"filters,omitempty"`
+}
+
+// BackendTLS is how the proxy connects to a backend over TLS, from a
+// BackendTLSPolicy: ServerName is the SNI and, without SubjectAltNames, the
+// name the backend's certificate must carry; with them, the certificate
+// must carry one of them instead. The certificate must chain to the CAs
+// (CAPEM, or the system's when SystemCAs).
+type BackendTLS struct {
+	// Policy names the source: "namespace/name".
+	Policy          string           `json:"policy"`
+	ServerName      string           `json:"serverName"`
+	SubjectAltNames []SubjectAltName `json:"subjectAltNames,omitempty"`
+	// CACertificates name the CA sources: "Kind namespace/name".
+	CACertificates []string `json:"caCertificates,omitempty"`
+	CAPEM          []byte   `json:"-"`
+	SystemCAs      bool     `json:"systemCAs,omitempty"`
+}
+
+// SubjectAltNameType is the kind of name a SubjectAltName compares.
+type SubjectAltNameType string
+
+const (
+	SANHostname SubjectAltNameType = "Hostname"
+	SANURI      SubjectAltNameType = "URI"
+)
+
+// SubjectAltName is one name a backend certificate may carry: a DNS name
+// (wildcards in the certificate match as in hostname verification) or an
+// exact URI such as a SPIFFE ID.
+type SubjectAltName struct {
+	Type  SubjectAltNameType `json:"type"`
+	Value string             `json:"value"`
 }
 
 // Endpoint is one ready address of a backend.

@@ -26,6 +26,10 @@
 // optional leading "*." wildcard, port defaulted by scheme) and pre-joined
 // header values; checking an Origin does not allocate.
 //
+// Backend TLS settings compile to a shared client tls.Config and a key that
+// is equal for equal settings in any table; listener client validation to
+// a CA pool and the handshake's ClientAuth.
+//
 // A lookup does not allocate unless the Host has upper-case letters, a
 // matched header is repeated or a matched query parameter is escaped. Backends are chosen by weight (weight 0
 // never), endpoints round robin.

@@ -16,6 +16,14 @@ import (
 type Table struct {
 	sockets map[SocketKey]*Socket
 	ordered []*Socket
+	// tlsKeys are the CompiledBackendTLS keys any backend uses.
+	tlsKeys map[string]bool
+}
+
+// UsesBackendTLS reports whether a backend of the table connects with the
+// TLS settings of key, so the proxy can drop connection pools no table uses.
+func (t *Table) UsesBackendTLS(key string) bool {
+	return t != nil && t.tlsKeys[key]
 }
 
 // SocketKey identifies one socket: the address and port listeners share.
@@ -125,7 +133,7 @@ func (l *CompiledListener) Certificate(hello *tls.ClientHelloInfo) *tls.Certific
 // Compile checks cfg and builds its Table. Errors name the listener or route
 // at fault; a Config the translator produced from accepted objects compiles.
 func Compile(cfg Config) (*Table, error) {
-	t := &Table{sockets: map[SocketKey]*Socket{}}
+	t := &Table{sockets: map[SocketKey]*Socket{}, tlsKeys: map[string]bool{}}
 	names := map[string]bool{}
 	for i := range cfg.Listeners {
 		in := &cfg.Listeners[i]
@@ -141,7 +149,7 @@ func Compile(cfg Config) (*Table, error) {
 		if s != nil && s.Protocol != in.Protocol {
 			return nil, fmt.Errorf("listener %s uses %s on %s:%d where listener %s uses %s; one port serves one protocol", in.Name, in.Protocol, key.Address, key.Port, s.Listeners[0].Name, s.Protocol)
 		}
-		l, err := compileListener(in)
+		l, err := compileListener(in, t.tlsKeys)
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +191,7 @@ func socketKey(in *Listener) (SocketKey, error) {
 	return SocketKey{Address: addr.String(), Port: in.Port}, nil
 }
 
-func compileListener(in *Listener) (*CompiledListener, error) {
+func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, error) {
 	l := &CompiledListener{Name: in.Name, Hostname: normalizeHostname(in.Hostname), Protocol: in.Protocol, Port: in.Port}
 	switch in.Protocol {
 	case ProtocolHTTP:
@@ -220,6 +228,11 @@ func compileListener(in *Listener) (*CompiledListener, error) {
 		matches, err := compileRoute(route, in.Name)
 		if err != nil {
 			return nil, err
+		}
+		for i, m := range matches {
+			if i == 0 || m.Rule != matches[i-1].Rule {
+				m.Rule.tlsKeys(tlsKeys)
+			}
 		}
 		for _, h := range routeHostnames(route, l.Hostname) {
 			byHostname[h] = append(byHostname[h], matches...)

@@ -27,7 +27,11 @@ type endpointSet []routetable.Endpoint
 // backend resolves one backendRef of a route to a Service port and its ready
 // endpoints. A problem means the reference is unusable: the caller keeps its
 // weight share, which the data plane answers with 500.
-func (b *builder) backend(route *gatewayv1.HTTPRoute, ref gatewayv1.BackendObjectReference, where fieldPath) (routetable.Backend, problem) {
+//
+// A BackendTLSPolicy for the Service port makes the proxy speak TLS to it;
+// the policies targeting the port are recorded in t so the route's
+// Gateways become their ancestors.
+func (b *builder) backend(route *gatewayv1.HTTPRoute, ref gatewayv1.BackendObjectReference, where fieldPath, t *routeTranslation) (routetable.Backend, problem) {
 	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(route.Namespace))), Name: string(ref.Name)}
 	port := deref(ref.Port, 0)
 	out := routetable.Backend{Name: key.Namespace + "/" + key.Name + ":" + strconv.Itoa(int(port)), Weight: 1}
@@ -57,12 +61,24 @@ func (b *builder) backend(route *gatewayv1.HTTPRoute, ref gatewayv1.BackendObjec
 	if sp == nil {
 		return out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to port %d of Service %s, which has no such TCP port; use one of its ports.", where, port, key)
 	}
-	app, ok := appProtocol(sp.AppProtocol)
-	if !ok {
+	b.notePolicies(t, key, sp.Name)
+	app, needsTLS, ok := appProtocol(sp.AppProtocol)
+	policy := b.policyFor(key, sp.Name)
+	switch {
+	case !ok:
 		return out, newProblem(gatewayv1.RouteReasonUnsupportedProtocol,
-			"%s refers to Service %s port %d with appProtocol %q; tenantgate speaks HTTP/1.1, kubernetes.io/h2c and kubernetes.io/ws.", where, key, port, *sp.AppProtocol)
+			"%s refers to Service %s port %d with appProtocol %q; tenantgate speaks HTTP/1.1, kubernetes.io/h2c, kubernetes.io/ws and, with a BackendTLSPolicy, https and kubernetes.io/wss.", where, key, port, *sp.AppProtocol)
+	case needsTLS && policy == nil:
+		return out, newProblem(gatewayv1.RouteReasonUnsupportedProtocol,
+			"%s refers to Service %s port %d with appProtocol %q, but no BackendTLSPolicy targets it; create one so tenantgate can verify the backend.", where, key, port, *sp.AppProtocol)
+	case policy != nil && app == routetable.AppProtocolH2C:
+		return out, newProblem(gatewayv1.RouteReasonUnsupportedProtocol,
+			"%s refers to Service %s port %d with appProtocol kubernetes.io/h2c (cleartext), but BackendTLSPolicy %s asks for TLS; use https or drop the policy.", where, key, port, policy.key)
 	}
 	out.AppProtocol = app
+	if policy != nil {
+		policy.apply(&out)
+	}
 	out.Endpoints = b.endpointsOf(servicePort{service: key, name: sp.Name})
 	return out, problem{}
 }
@@ -78,17 +94,21 @@ func servicePortOf(svc *corev1.Service, port int32) *corev1.ServicePort {
 }
 
 // appProtocol maps a Service port's appProtocol (KEP-3726) to how the proxy
-// speaks to the backend.
-func appProtocol(p *string) (routetable.AppProtocol, bool) {
+// speaks to the backend; needsTLS is set for the TLS ones.
+func appProtocol(p *string) (app routetable.AppProtocol, needsTLS, ok bool) {
 	switch v := deref(p, ""); {
 	case v == "" || strings.EqualFold(v, "http"):
-		return routetable.AppProtocolHTTP1, true
+		return routetable.AppProtocolHTTP1, false, true
+	case strings.EqualFold(v, "https"):
+		return routetable.AppProtocolHTTP1, true, true
 	case v == "kubernetes.io/h2c":
-		return routetable.AppProtocolH2C, true
+		return routetable.AppProtocolH2C, false, true
 	case v == "kubernetes.io/ws":
-		return routetable.AppProtocolWebSocket, true
+		return routetable.AppProtocolWebSocket, false, true
+	case v == "kubernetes.io/wss":
+		return routetable.AppProtocolWebSocket, true, true
 	}
-	return "", false
+	return "", false, false
 }
 
 // endpointsOf returns a Service port's endpoints from its EndpointSlices,

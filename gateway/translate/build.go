@@ -20,7 +20,9 @@ func Build(s *Snapshot) Result {
 	b := newBuilder(s)
 	b.gatewayClasses()
 	b.gateways()
+	b.backendTLSPolicies()
 	b.routes()
+	b.policyStatuses()
 	return b.finish()
 }
 
@@ -39,6 +41,10 @@ type builder struct {
 	grants     map[string][]*gatewayv1.ReferenceGrant // by namespace
 	endpoints  map[servicePort]endpointSet            // memoized per Service port
 
+	policies       []*policyState                  // BackendTLSPolicies, oldest first
+	policyByTarget map[policyTarget]*policyState   // the policy that applies
+	policiesOn     map[policyTarget][]*policyState // every policy naming the target
+
 	classes      map[string]*classState // our GatewayClasses by name
 	gatewayByKey map[types.NamespacedName]*gatewayState
 	ordered      []*gatewayState // sorted by namespace/name
@@ -48,22 +54,25 @@ type builder struct {
 
 func newBuilder(s *Snapshot) *builder {
 	b := &builder{
-		s:            s,
-		controller:   cmp.Or(s.ControllerName, ControllerName),
-		now:          s.Now,
-		namespaces:   make(map[string]*corev1.Namespace, len(s.Namespaces)),
-		services:     make(map[types.NamespacedName]*corev1.Service, len(s.Services)),
-		slices:       make(map[types.NamespacedName][]*discoveryv1.EndpointSlice, len(s.EndpointSlices)),
-		secrets:      make(map[types.NamespacedName]*corev1.Secret, len(s.Secrets)),
-		configMaps:   make(map[types.NamespacedName]*corev1.ConfigMap, len(s.ConfigMaps)),
-		grants:       make(map[string][]*gatewayv1.ReferenceGrant),
-		endpoints:    make(map[servicePort]endpointSet),
-		classes:      make(map[string]*classState),
-		gatewayByKey: make(map[types.NamespacedName]*gatewayState),
+		s:              s,
+		controller:     cmp.Or(s.ControllerName, ControllerName),
+		now:            s.Now,
+		namespaces:     make(map[string]*corev1.Namespace, len(s.Namespaces)),
+		services:       make(map[types.NamespacedName]*corev1.Service, len(s.Services)),
+		slices:         make(map[types.NamespacedName][]*discoveryv1.EndpointSlice, len(s.EndpointSlices)),
+		secrets:        make(map[types.NamespacedName]*corev1.Secret, len(s.Secrets)),
+		configMaps:     make(map[types.NamespacedName]*corev1.ConfigMap, len(s.ConfigMaps)),
+		grants:         make(map[string][]*gatewayv1.ReferenceGrant),
+		endpoints:      make(map[servicePort]endpointSet),
+		classes:        make(map[string]*classState),
+		policyByTarget: make(map[policyTarget]*policyState),
+		policiesOn:     make(map[policyTarget][]*policyState),
+		gatewayByKey:   make(map[types.NamespacedName]*gatewayState),
 		result: Result{
-			GatewayClasses: make(map[types.NamespacedName]gatewayv1.GatewayClassStatus),
-			Gateways:       make(map[types.NamespacedName]gatewayv1.GatewayStatus),
-			HTTPRoutes:     make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus),
+			GatewayClasses:     make(map[types.NamespacedName]gatewayv1.GatewayClassStatus),
+			Gateways:           make(map[types.NamespacedName]gatewayv1.GatewayStatus),
+			HTTPRoutes:         make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus),
+			BackendTLSPolicies: make(map[types.NamespacedName]gatewayv1.PolicyStatus),
 		},
 	}
 	for i := range s.Namespaces {

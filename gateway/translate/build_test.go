@@ -23,10 +23,9 @@ func TestCertificatePEMReachesConfig(t *testing.T) {
 	}
 }
 
-// The golden files hide CA PEM too: each listener's bundle holds the
-// ca.crt of exactly the references it names.
-func TestClientCAPEMReachesConfig(t *testing.T) {
-	s := loadSnapshot(t, "testdata/listener-client-validation.in.yaml")
+// caSources maps "Kind namespace/name" to the ca.crt of every ConfigMap and
+// Secret in a snapshot.
+func caSources(s *Snapshot) map[string][]byte {
 	sources := map[string][]byte{}
 	for _, cm := range s.ConfigMaps {
 		sources["ConfigMap "+cm.Namespace+"/"+cm.Name] = []byte(cm.Data["ca.crt"])
@@ -34,23 +33,54 @@ func TestClientCAPEMReachesConfig(t *testing.T) {
 	for _, secret := range s.Secrets {
 		sources["Secret "+secret.Namespace+"/"+secret.Name] = secret.Data["ca.crt"]
 	}
+	return sources
+}
+
+// bundleOf is what a CA bundle naming sources must hold.
+func bundleOf(sources map[string][]byte, names []string) []byte {
+	var want []byte
+	for _, name := range names {
+		want = append(append(want, sources[name]...), '\n')
+	}
+	return want
+}
+
+// The golden files hide CA PEM too: each listener's bundle holds the
+// ca.crt of exactly the references it names.
+func TestClientCAPEMReachesConfig(t *testing.T) {
+	s := loadSnapshot(t, "testdata/listener-client-validation.in.yaml")
+	sources := caSources(s)
 	validating := 0
 	for _, l := range Build(s).Config.Listeners {
-		v := l.ClientValidation
-		if v == nil {
-			continue
-		}
-		validating++
-		var want []byte
-		for _, name := range v.CACertificates {
-			want = append(append(want, sources[name]...), '\n')
-		}
-		if !bytes.Equal(v.CAPEM, want) {
-			t.Errorf("listener %s: CA bundle differs from the ca.crt of %v", l.Name, v.CACertificates)
+		if v := l.ClientValidation; v != nil {
+			validating++
+			if !bytes.Equal(v.CAPEM, bundleOf(sources, v.CACertificates)) {
+				t.Errorf("listener %s: CA bundle differs from the ca.crt of %v", l.Name, v.CACertificates)
+			}
 		}
 	}
 	if validating != 3 {
 		t.Errorf("%d listeners validate clients, want 3", validating)
+	}
+}
+
+// Likewise for the CAs a backend's certificate must chain to.
+func TestBackendCAPEMReachesConfig(t *testing.T) {
+	s := loadSnapshot(t, "testdata/backend-tls-policy.in.yaml")
+	sources := caSources(s)
+	checked := 0
+	for _, rule := range Build(s).Config.Listeners[0].Routes[0].Rules {
+		for _, b := range rule.Backends {
+			if b.TLS != nil && !b.TLS.SystemCAs {
+				checked++
+				if !bytes.Equal(b.TLS.CAPEM, bundleOf(sources, b.TLS.CACertificates)) {
+					t.Errorf("backend %s: CA bundle differs from the ca.crt of %v", b.Name, b.TLS.CACertificates)
+				}
+			}
+		}
+	}
+	if checked != 4 {
+		t.Errorf("checked %d backends with CA certificates, want 4", checked)
 	}
 }
 

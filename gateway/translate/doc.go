@@ -12,8 +12,9 @@
 // Build runs in stages, one file each: gatewayclass.go (classes we own),
 // gateways.go (addresses, Gateway conditions), listeners.go (protocol, TLS,
 // allowedRoutes, conflicts), frontendtls.go (client certificate validation
-// per port), cacerts.go (CA bundles from ConfigMaps and Secrets), routes.go
-// (parent attachment and route status),
+// per port), cacerts.go (CA bundles from ConfigMaps and Secrets),
+// backendtls.go (BackendTLSPolicy precedence, validation and ancestor
+// status), routes.go (parent attachment and route status),
 // rules.go and filters.go (HTTPRoute rules into routetable rules), backends.go
 // (Services and EndpointSlices), referencegrant.go (cross-namespace checks),
 // hostnames.go (listener/route hostname intersection).
@@ -25,7 +26,12 @@
 // Rule"); regular expressions use Go's RE2 syntax; a rule with no backends
 // and no redirect has an empty backend list, which the proxy answers with
 // 500; a retry policy without attempts retries once, without backoff waits
-// 25ms, and also retries connection errors and backendRequest timeouts.
+// 25ms, and also retries connection errors and backendRequest timeouts; a
+// BackendTLSPolicy applies per target it wins (a policy naming several
+// targets may win some), its ancestors are the Gateways that accepted a
+// route referencing a target, and one without a usable CA makes its
+// backends answer 500 rather than go in the clear; appProtocol https needs
+// a BackendTLSPolicy.
 //
 // This package must not touch the API server, the proxy or the route table's
 // compiled form; it owns only the translation and its golden tests in

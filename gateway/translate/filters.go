@@ -15,14 +15,14 @@ import (
 // translateFilters translates a rule's or a backendRef's filters in order.
 // A filter tenantgate does not implement makes the rule invalid rather than
 // being skipped. A mirror whose backend does not resolve is left out and
-// reported through refs, as the spec asks.
-func (b *builder) translateFilters(r *gatewayv1.HTTPRoute, parent fieldPath, specs []gatewayv1.HTTPRouteFilter, matches []routetable.Match, refs *[]problem) ([]routetable.Filter, problem) {
+// reported in t's refs, as the spec asks.
+func (b *builder) translateFilters(r *gatewayv1.HTTPRoute, parent fieldPath, specs []gatewayv1.HTTPRouteFilter, matches []routetable.Match, t *routeTranslation) ([]routetable.Filter, problem) {
 	if p := checkCombination(parent.field("filters"), specs); !p.ok() {
 		return nil, p
 	}
 	var out []routetable.Filter
 	for i := range specs {
-		f, keep, p := b.translateFilter(r, parent.index("filters", i), &specs[i], matches, refs)
+		f, keep, p := b.translateFilter(r, parent.index("filters", i), &specs[i], matches, t)
 		if !p.ok() {
 			return nil, p
 		}
@@ -51,7 +51,7 @@ func checkCombination(where fieldPath, specs []gatewayv1.HTTPRouteFilter) proble
 	return problem{}
 }
 
-func (b *builder) translateFilter(r *gatewayv1.HTTPRoute, where fieldPath, spec *gatewayv1.HTTPRouteFilter, matches []routetable.Match, refs *[]problem) (f routetable.Filter, keep bool, p problem) {
+func (b *builder) translateFilter(r *gatewayv1.HTTPRoute, where fieldPath, spec *gatewayv1.HTTPRouteFilter, matches []routetable.Match, t *routeTranslation) (f routetable.Filter, keep bool, p problem) {
 	f.Type = routetable.FilterType(spec.Type)
 	missing := func() problem {
 		return newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s has type %s but no matching configuration; add it.", where, spec.Type)
@@ -82,7 +82,7 @@ func (b *builder) translateFilter(r *gatewayv1.HTTPRoute, where fieldPath, spec 
 		if spec.RequestMirror == nil {
 			return f, false, missing()
 		}
-		return b.mirror(r, where.field("requestMirror"), spec.RequestMirror, refs)
+		return b.mirror(r, where.field("requestMirror"), spec.RequestMirror, t)
 	case gatewayv1.HTTPRouteFilterCORS:
 		if spec.CORS == nil {
 			return f, false, missing()
@@ -166,8 +166,8 @@ func pathModifier(where fieldPath, spec *gatewayv1.HTTPPathModifier, matches []r
 }
 
 // mirror resolves a RequestMirror filter. An unresolved mirror is dropped
-// (keep is false) and reported in refs; it does not invalidate the rule.
-func (b *builder) mirror(r *gatewayv1.HTTPRoute, where fieldPath, spec *gatewayv1.HTTPRequestMirrorFilter, refs *[]problem) (routetable.Filter, bool, problem) {
+// (keep is false) and reported in t's refs; it does not invalidate the rule.
+func (b *builder) mirror(r *gatewayv1.HTTPRoute, where fieldPath, spec *gatewayv1.HTTPRequestMirrorFilter, t *routeTranslation) (routetable.Filter, bool, problem) {
 	f := routetable.Filter{Type: routetable.FilterRequestMirror}
 	percent := 100.0
 	switch {
@@ -186,9 +186,9 @@ func (b *builder) mirror(r *gatewayv1.HTTPRoute, where fieldPath, spec *gatewayv
 	if percent < 0 || percent > 100 {
 		return f, false, newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s %v is not between 0 and 100; fix it.", where.field("percent"), percent)
 	}
-	backend, unresolved := b.backend(r, spec.BackendRef, where.field("backendRef"))
+	backend, unresolved := b.backend(r, spec.BackendRef, where.field("backendRef"), t)
 	if !unresolved.ok() {
-		*refs = append(*refs, unresolved)
+		t.refs = append(t.refs, unresolved)
 		return f, false, problem{}
 	}
 	f.Mirror = &routetable.Mirror{Backend: backend, Percent: percent}

@@ -138,6 +138,8 @@ func addObject(t testing.TB, s *Snapshot, obj runtime.Object) {
 		s.HTTPRoutes = append(s.HTTPRoutes, *o)
 	case *gatewayv1.ReferenceGrant:
 		s.ReferenceGrants = append(s.ReferenceGrants, *o)
+	case *gatewayv1.BackendTLSPolicy:
+		s.BackendTLSPolicies = append(s.BackendTLSPolicies, *o)
 	case *corev1.Service:
 		s.Services = append(s.Services, *o)
 	case *discoveryv1.EndpointSlice:
@@ -191,6 +193,7 @@ type golden struct {
 	GatewayClasses map[string]gatewayv1.GatewayClassStatus `json:"gatewayClasses,omitempty"`
 	Gateways       map[string]gatewayv1.GatewayStatus      `json:"gateways,omitempty"`
 	HTTPRoutes     map[string]gatewayv1.HTTPRouteStatus    `json:"httpRoutes,omitempty"`
+	Policies       map[string]gatewayv1.PolicyStatus       `json:"backendTLSPolicies,omitempty"`
 }
 
 func goldenOf(r Result) golden {
@@ -199,6 +202,7 @@ func goldenOf(r Result) golden {
 		GatewayClasses: make(map[string]gatewayv1.GatewayClassStatus),
 		Gateways:       make(map[string]gatewayv1.GatewayStatus),
 		HTTPRoutes:     make(map[string]gatewayv1.HTTPRouteStatus),
+		Policies:       make(map[string]gatewayv1.PolicyStatus),
 	}
 	for k, v := range r.GatewayClasses {
 		if slices.Equal(v.SupportedFeatures, DefaultSupportedFeatures()) {
@@ -211,6 +215,9 @@ func goldenOf(r Result) golden {
 	}
 	for k, v := range r.HTTPRoutes {
 		g.HTTPRoutes[k.String()] = v
+	}
+	for k, v := range r.BackendTLSPolicies {
+		g.Policies[k.String()] = v
 	}
 	return g
 }
@@ -287,6 +294,11 @@ func checkConditions(t *testing.T, r Result) {
 	for k, s := range r.HTTPRoutes {
 		for _, p := range s.Parents {
 			check(k.String(), p.Conditions)
+		}
+	}
+	for k, s := range r.BackendTLSPolicies {
+		for _, a := range s.Ancestors {
+			check(k.String(), a.Conditions)
 		}
 	}
 }

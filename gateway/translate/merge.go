@@ -79,22 +79,44 @@ func MergeGatewayStatus(current, desired gatewayv1.GatewayStatus) gatewayv1.Gate
 // replaced (keeping transition times per parentRef) and ours that Build no
 // longer produces are dropped.
 func MergeRouteStatus(current, desired gatewayv1.HTTPRouteStatus, controller gatewayv1.GatewayController) gatewayv1.HTTPRouteStatus {
-	parents := make([]gatewayv1.RouteParentStatus, 0, len(current.Parents)+len(desired.Parents))
-	for _, p := range current.Parents {
-		if p.ControllerName != controller {
-			parents = append(parents, p)
+	parents := mergeOurs(current.Parents, desired.Parents, controller, func(p *gatewayv1.RouteParentStatus) (gatewayv1.GatewayController, *gatewayv1.ParentReference, *[]metav1.Condition) {
+		return p.ControllerName, &p.ParentRef, &p.Conditions
+	})
+	return gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: parents}}
+}
+
+// MergePolicyStatus merges our desired ancestor entries into a policy's
+// current status the way MergeRouteStatus merges parents.
+func MergePolicyStatus(current, desired gatewayv1.PolicyStatus, controller gatewayv1.GatewayController) gatewayv1.PolicyStatus {
+	ancestors := mergeOurs(current.Ancestors, desired.Ancestors, controller, func(a *gatewayv1.PolicyAncestorStatus) (gatewayv1.GatewayController, *gatewayv1.ParentReference, *[]metav1.Condition) {
+		return a.ControllerName, &a.AncestorRef, &a.Conditions
+	})
+	return gatewayv1.PolicyStatus{Ancestors: ancestors}
+}
+
+// mergeOurs keeps other controllers' entries in place and appends ours from
+// desired, each merged with our current entry for the same reference.
+func mergeOurs[E any](current, desired []E, controller gatewayv1.GatewayController,
+	parts func(*E) (gatewayv1.GatewayController, *gatewayv1.ParentReference, *[]metav1.Condition)) []E {
+	out := make([]E, 0, len(current)+len(desired))
+	for i := range current {
+		if owner, _, _ := parts(&current[i]); owner != controller {
+			out = append(out, current[i])
 		}
 	}
-	for _, d := range desired.Parents {
-		i := slices.IndexFunc(current.Parents, func(c gatewayv1.RouteParentStatus) bool {
-			return c.ControllerName == controller && sameParent(c.ParentRef, d.ParentRef)
+	for _, d := range desired {
+		_, ref, conds := parts(&d)
+		i := slices.IndexFunc(current, func(c E) bool {
+			owner, cref, _ := parts(&c)
+			return owner == controller && sameParent(*cref, *ref)
 		})
 		if i >= 0 {
-			d.Conditions = MergeConditions(current.Parents[i].Conditions, d.Conditions)
+			_, _, old := parts(&current[i])
+			*conds = MergeConditions(*old, *conds)
 		}
-		parents = append(parents, d)
+		out = append(out, d)
 	}
-	return gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: parents}}
+	return out
 }
 
 // sameParent compares parentRefs with the API's defaults for group and kind

@@ -137,3 +137,35 @@ func TestMergeRouteStatusDropsAllOursWhenNoneDesired(t *testing.T) {
 		t.Errorf("MergeRouteStatus kept %+v, want only the other controller's entry", got.Parents)
 	}
 }
+
+func TestMergePolicyStatus(t *testing.T) {
+	ns := gatewayv1.Namespace("infra")
+	theirs := gatewayv1.PolicyAncestorStatus{
+		AncestorRef:    gatewayv1.ParentReference{Namespace: &ns, Name: "shared"},
+		ControllerName: "example.net/other",
+		Conditions:     []metav1.Condition{cond("Accepted", "False", "Conflicted", 1, earlier)},
+	}
+	oursOld := gatewayv1.PolicyAncestorStatus{
+		AncestorRef:    gatewayv1.ParentReference{Namespace: &ns, Name: "shared"},
+		ControllerName: ControllerName,
+		Conditions:     []metav1.Condition{cond("Accepted", "True", "Accepted", 1, earlier)},
+	}
+	stale := gatewayv1.PolicyAncestorStatus{
+		AncestorRef:    gatewayv1.ParentReference{Namespace: &ns, Name: "deleted"},
+		ControllerName: ControllerName,
+	}
+	oursNew := gatewayv1.PolicyAncestorStatus{
+		AncestorRef:    gatewayv1.ParentReference{Namespace: &ns, Name: "shared"},
+		ControllerName: ControllerName,
+		Conditions:     []metav1.Condition{cond("Accepted", "True", "Accepted", 2, later)},
+	}
+	got := MergePolicyStatus(gatewayv1.PolicyStatus{Ancestors: []gatewayv1.PolicyAncestorStatus{oursOld, theirs, stale}},
+		gatewayv1.PolicyStatus{Ancestors: []gatewayv1.PolicyAncestorStatus{oursNew}}, ControllerName)
+
+	wantOurs := oursNew
+	wantOurs.Conditions = []metav1.Condition{cond("Accepted", "True", "Accepted", 2, earlier)}
+	want := gatewayv1.PolicyStatus{Ancestors: []gatewayv1.PolicyAncestorStatus{theirs, wantOurs}}
+	if !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("MergePolicyStatus: %s", diff.Diff(want, got))
+	}
+}

@@ -59,6 +59,9 @@ func (b *builder) route(r *gatewayv1.HTTPRoute) {
 			for _, a := range attachments {
 				served = b.serve(r, a, t, served)
 			}
+			for _, p := range t.policies {
+				p.addAncestor(g)
+			}
 		}
 		statuses = append(statuses, gatewayv1.RouteParentStatus{
 			ParentRef:      *ref.DeepCopy(),

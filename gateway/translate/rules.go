@@ -18,6 +18,9 @@ type routeTranslation struct {
 	rules   []routetable.Rule
 	dropped []droppedRule // invalid rules, left out of rules
 	refs    []problem     // unresolved references, in spec order
+	// policies are the BackendTLSPolicies its backends use; the Gateways
+	// the route is accepted by become their ancestors.
+	policies []*policyState
 }
 
 type droppedRule struct {
@@ -61,7 +64,7 @@ func (b *builder) translateRoute(r *gatewayv1.HTTPRoute) *routeTranslation {
 		rules = []gatewayv1.HTTPRouteRule{{}}
 	}
 	for i := range rules {
-		rule, why := b.translateRule(r, i, &rules[i], &t.refs)
+		rule, why := b.translateRule(r, i, &rules[i], t)
 		if !why.ok() {
 			t.dropped = append(t.dropped, droppedRule{index: i, why: why})
 			continue
@@ -71,7 +74,7 @@ func (b *builder) translateRoute(r *gatewayv1.HTTPRoute) *routeTranslation {
 	return t
 }
 
-func (b *builder) translateRule(r *gatewayv1.HTTPRoute, i int, spec *gatewayv1.HTTPRouteRule, refs *[]problem) (routetable.Rule, problem) {
+func (b *builder) translateRule(r *gatewayv1.HTTPRoute, i int, spec *gatewayv1.HTTPRouteRule, t *routeTranslation) (routetable.Rule, problem) {
 	where := fieldPath{}.field("spec").index("rules", i)
 	rule := routetable.Rule{Index: i}
 	if len(spec.BackendRefs) > 0 {
@@ -79,18 +82,18 @@ func (b *builder) translateRule(r *gatewayv1.HTTPRoute, i int, spec *gatewayv1.H
 	}
 	var why, p problem // why is the first reason the rule is invalid
 	rule.Matches, why = translateMatches(where, spec.Matches)
-	rule.Filters, p = b.translateFilters(r, where, spec.Filters, rule.Matches, refs)
+	rule.Filters, p = b.translateFilters(r, where, spec.Filters, rule.Matches, t)
 	why = firstProblem(why, p)
 	for j := range spec.BackendRefs {
 		ref := &spec.BackendRefs[j]
 		refWhere := where.index("backendRefs", j)
-		backend, unresolved := b.backend(r, ref.BackendObjectReference, refWhere)
+		backend, unresolved := b.backend(r, ref.BackendObjectReference, refWhere, t)
 		backend.Weight = deref(ref.Weight, 1)
 		if !unresolved.ok() {
 			backend.Unresolved = unresolved.reason
-			*refs = append(*refs, unresolved)
+			t.refs = append(t.refs, unresolved)
 		}
-		backend.Filters, p = b.translateFilters(r, refWhere, ref.Filters, rule.Matches, refs)
+		backend.Filters, p = b.translateFilters(r, refWhere, ref.Filters, rule.Matches, t)
 		why = firstProblem(why, p)
 		rule.Backends = append(rule.Backends, backend)
 	}

@@ -40,8 +40,11 @@ type Snapshot struct {
 	// ReferenceGrants as served at gateway.networking.k8s.io/v1 (the CRD also
 	// serves v1beta1 with the same schema).
 	ReferenceGrants []gatewayv1.ReferenceGrant
-	Services        []corev1.Service
-	EndpointSlices  []discoveryv1.EndpointSlice
+	// BackendTLSPolicies with their current status: Build needs it to clear
+	// our stale ancestor entries.
+	BackendTLSPolicies []gatewayv1.BackendTLSPolicy
+	Services           []corev1.Service
+	EndpointSlices     []discoveryv1.EndpointSlice
 	// Secrets referenced by listeners' certificateRefs and CA certificate
 	// references (others are ignored).
 	Secrets []corev1.Secret
@@ -85,6 +88,11 @@ type Result struct {
 	// ours but no such parentRef any more maps to an empty list. Apply with
 	// MergeRouteStatus.
 	HTTPRoutes map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	// BackendTLSPolicies holds only our controller's ancestor entries, one
+	// per Gateway of ours that accepted a route using the policy; a policy
+	// with stale entries of ours maps to an empty list. Apply with
+	// MergePolicyStatus.
+	BackendTLSPolicies map[types.NamespacedName]gatewayv1.PolicyStatus
 }
 
 // DefaultSupportedFeatures lists the Gateway API features tenantgate's
@@ -92,6 +100,8 @@ type Result struct {
 // exactly these.
 func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 	names := []gatewayv1.FeatureName{
+		"BackendTLSPolicy",
+		"BackendTLSPolicySANValidation",
 		"Gateway",
 		"GatewayAddressEmpty",
 		"GatewayFrontendClientCertificateValidation",
