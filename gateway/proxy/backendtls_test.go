@@ -1,11 +1,17 @@
 package proxy
 
 import (
+	"context"
+	"crypto/ecdsa"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
@@ -80,5 +86,52 @@ func TestProxyBackendTLS(t *testing.T) {
 	g.apply(t, table[0])
 	if got := pools(); got != 1 {
 		t.Errorf("%d TLS connection pools once the table keeps one TLS backend, want 1", got)
+	}
+}
+
+// asPEM is a signed certificate as the route table carries it.
+func asPEM(t *testing.T, c tls.Certificate) *routetable.Certificate {
+	t.Helper()
+	key, err := x509.MarshalECPrivateKey(c.PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &routetable.Certificate{
+		Secret:  "infra/gateway-client",
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: key}),
+	}
+}
+
+func TestProxyPresentsTheGatewayClientCertificate(t *testing.T) {
+	serverCA, clientCA := newTestAuthority(t, "backend CA"), newTestAuthority(t, "gateway client CA")
+	pool := x509.NewCertPool()
+	pool.AddCert(clientCA.cert)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Seen-Client", r.TLS.PeerCertificates[0].Subject.CommonName)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCA.server(t, []string{"backend.example.com"})}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	backend := routetable.Backend{Name: "apples/mtls:443", Weight: 1, Endpoints: []routetable.Endpoint{endpointOf(t, srv)},
+		TLS: &routetable.BackendTLS{Policy: "apples/mtls", ServerName: "backend.example.com", CAPEM: serverCA.pem, CACertificates: []string{"ConfigMap apples/ca"}}}
+
+	addr, port := loopback(t)
+	_, otherPort := loopback(t)
+	withCert := httpListener("infra/with-cert/http", addr, port, "", simpleRoute("mtls", "/", routetable.Rule{Backends: []routetable.Backend{backend}}))
+	withCert.BackendClientCertificate = asPEM(t, clientCA.client(t))
+	withoutCert := httpListener("infra/without-cert/http", addr, otherPort, "", simpleRoute("mtls", "/", routetable.Rule{Backends: []routetable.Backend{backend}}))
+	s := NewServer(Options{})
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	applyConfig(t, s, routetable.Config{Listeners: []routetable.Listener{withCert, withoutCert}})
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, _ := get(t, client, "http://"+net.JoinHostPort(addr, itoa(port))+"/", "example.com")
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Seen-Client") != "issued by gateway client CA" {
+		t.Errorf("through the Gateway with a client certificate: %d, backend saw %q; want 200 and the Gateway's certificate", resp.StatusCode, resp.Header.Get("Seen-Client"))
+	}
+	resp, _ = get(t, client, "http://"+net.JoinHostPort(addr, itoa(otherPort))+"/", "example.com")
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("through the Gateway without a client certificate: %d, want 502 from a backend that requires one", resp.StatusCode)
 	}
 }

@@ -25,7 +25,8 @@
 // origin get the gateway's CORS headers in place of the backend's.
 //
 // A backend with TLS settings (BackendTLSPolicy) is reached over HTTPS with
-// its SNI and verified against its CAs and names; each distinct setting has
+// its SNI, verified against its CAs and names, and shown the Gateway's
+// client certificate (spec.tls.backend) when it has one; each distinct setting has
 // its own connection pool, kept across table swaps while a table uses it.
 //
 // A rule's retry policy sends a backend request again, to the backend's

@@ -1,6 +1,7 @@
 package routetable
 
 import (
+	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -103,7 +104,20 @@ func (f *CompiledFilters) Empty() bool {
 	return f.RequestHeader == nil && f.ResponseHeader == nil && f.Redirect == nil && f.Rewrite == nil && len(f.Mirrors) == 0 && f.CORS == nil
 }
 
-func compileRule(route *Route, in Rule, where string) (*CompiledRule, error) {
+// scope is what compiling a rule takes from around it: where it is, for
+// errors, and the client certificate its listener presents to TLS backends.
+type scope struct {
+	where      string
+	clientCert *tls.Certificate
+}
+
+// backend narrows the scope to one backend.
+func (sc scope) backend(name string) scope {
+	sc.where += " backend " + name
+	return sc
+}
+
+func compileRule(route *Route, in Rule, sc scope) (*CompiledRule, error) {
 	r := &CompiledRule{
 		Route:     route.Namespace + "/" + route.Name,
 		Namespace: route.Namespace,
@@ -113,15 +127,15 @@ func compileRule(route *Route, in Rule, where string) (*CompiledRule, error) {
 		Timeouts:  in.Timeouts,
 	}
 	var err error
-	if r.Filters, err = compileFilters(in.Filters, where); err != nil {
+	if r.Filters, err = compileFilters(in.Filters, sc); err != nil {
 		return nil, err
 	}
-	if r.Retry, err = compileRetry(in.Retry, where); err != nil {
+	if r.Retry, err = compileRetry(in.Retry, sc.where); err != nil {
 		return nil, err
 	}
 	var total int64
 	for _, b := range in.Backends {
-		cb, err := compileBackend(b, where, true)
+		cb, err := compileBackend(b, sc, true)
 		if err != nil {
 			return nil, err
 		}
@@ -151,16 +165,16 @@ func (r *CompiledRule) tlsKeys(keys map[string]bool) {
 }
 
 // compileBackend builds a backend; a mirror target takes no filters of its own.
-func compileBackend(in Backend, where string, withFilters bool) (*CompiledBackend, error) {
+func compileBackend(in Backend, sc scope, withFilters bool) (*CompiledBackend, error) {
 	b := &CompiledBackend{Name: in.Name, Weight: in.Weight, Unresolved: in.Unresolved, AppProtocol: in.AppProtocol}
 	scheme := "http"
 	if in.TLS != nil {
 		var err error
-		if b.TLS, err = compileBackendTLS(in.TLS, where+" backend "+in.Name); err != nil {
+		if b.TLS, err = compileBackendTLS(in.TLS, sc.backend(in.Name)); err != nil {
 			return nil, err
 		}
 		if in.AppProtocol == AppProtocolH2C {
-			return nil, fmt.Errorf("%s backend %s speaks h2c, which is cleartext, yet has TLS settings; drop one", where, in.Name)
+			return nil, fmt.Errorf("%s backend %s speaks h2c, which is cleartext, yet has TLS settings; drop one", sc.where, in.Name)
 		}
 		scheme = "https"
 	}
@@ -170,14 +184,15 @@ func compileBackend(in Backend, where string, withFilters bool) (*CompiledBacken
 	}
 	if withFilters {
 		var err error
-		if b.Filters, err = compileFilters(in.Filters, where+" backend "+in.Name); err != nil {
+		if b.Filters, err = compileFilters(in.Filters, sc.backend(in.Name)); err != nil {
 			return nil, err
 		}
 	}
 	return b, nil
 }
 
-func compileFilters(in []Filter, where string) (CompiledFilters, error) {
+func compileFilters(in []Filter, sc scope) (CompiledFilters, error) {
+	where := sc.where
 	var f CompiledFilters
 	for _, filter := range in {
 		if !filter.hasPayload() {
@@ -194,7 +209,7 @@ func compileFilters(in []Filter, where string) (CompiledFilters, error) {
 		case FilterURLRewrite:
 			dup, f.Rewrite = f.Rewrite != nil, filter.Rewrite
 		case FilterRequestMirror:
-			mb, err := compileBackend(filter.Mirror.Backend, where, false)
+			mb, err := compileBackend(filter.Mirror.Backend, sc, false)
 			if err != nil {
 				return f, err
 			}

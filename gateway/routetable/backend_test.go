@@ -10,7 +10,7 @@ func weighted(weights ...int32) *CompiledRule {
 	for i, w := range weights {
 		backends = append(backends, Backend{Name: string(rune('a' + i)), Weight: w})
 	}
-	r, err := compileRule(&Route{Namespace: "ns", Name: "r"}, Rule{Backends: backends}, "test")
+	r, err := compileRule(&Route{Namespace: "ns", Name: "r"}, Rule{Backends: backends}, scope{where: "test"})
 	if err != nil {
 		panic(err)
 	}
@@ -52,7 +52,7 @@ func TestPickBackendWithoutWeightIsNil(t *testing.T) {
 }
 
 func TestPickEndpointRoundRobin(t *testing.T) {
-	b, err := compileBackend(Backend{Name: "b", Endpoints: []Endpoint{{Address: "10.0.0.1", Port: 80}, {Address: "10.0.0.2", Port: 80}, {Address: "fd00::1", Port: 8080}}}, "test", true)
+	b, err := compileBackend(Backend{Name: "b", Endpoints: []Endpoint{{Address: "10.0.0.1", Port: 80}, {Address: "10.0.0.2", Port: 80}, {Address: "fd00::1", Port: 8080}}}, scope{where: "test"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}

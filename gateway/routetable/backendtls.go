@@ -22,7 +22,8 @@ type CompiledBackendTLS struct {
 // compileBackendTLS parses the CAs and builds the client TLS config. With
 // SubjectAltNames the chain is verified without the hostname check and the
 // leaf must then carry one of the names.
-func compileBackendTLS(in *BackendTLS, where string) (*CompiledBackendTLS, error) {
+func compileBackendTLS(in *BackendTLS, sc scope) (*CompiledBackendTLS, error) {
+	where := sc.where
 	if in.ServerName == "" {
 		return nil, fmt.Errorf("%s has TLS settings from BackendTLSPolicy %s without a server name; set validation.hostname", where, in.Policy)
 	}
@@ -39,12 +40,15 @@ func compileBackendTLS(in *BackendTLS, where string) (*CompiledBackendTLS, error
 		}
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: in.ServerName, RootCAs: roots}
+	if sc.clientCert != nil {
+		cfg.Certificates = []tls.Certificate{*sc.clientCert}
+	}
 	if len(in.SubjectAltNames) > 0 {
 		sans := in.SubjectAltNames
 		cfg.InsecureSkipVerify = true // VerifyConnection checks the chain itself, then the names
 		cfg.VerifyConnection = func(cs tls.ConnectionState) error { return verifyBackend(cs, roots, sans) }
 	}
-	return &CompiledBackendTLS{Key: backendTLSKey(in), Config: cfg}, nil
+	return &CompiledBackendTLS{Key: backendTLSKey(in, sc.clientCert), Config: cfg}, nil
 }
 
 // verifyBackend checks that the backend's certificate chains to roots and
@@ -89,13 +93,19 @@ func carriesName(leaf *x509.Certificate, sans []SubjectAltName) bool {
 	return false
 }
 
-// backendTLSKey digests everything that shapes a connection.
-func backendTLSKey(in *BackendTLS) string {
+// backendTLSKey digests everything that shapes a connection, the client
+// certificate presented included.
+func backendTLSKey(in *BackendTLS, clientCert *tls.Certificate) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%q %t %d\n", in.ServerName, in.SystemCAs, len(in.SubjectAltNames))
 	for _, san := range in.SubjectAltNames {
 		fmt.Fprintf(h, "%q %q\n", san.Type, san.Value)
 	}
 	h.Write(in.CAPEM)
+	if clientCert != nil {
+		for _, der := range clientCert.Certificate {
+			h.Write(der)
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }

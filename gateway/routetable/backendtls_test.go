@@ -1,6 +1,7 @@
 package routetable
 
 import (
+	"crypto/tls"
 	"strings"
 	"testing"
 )
@@ -28,7 +29,7 @@ func tlsBackend(settings BackendTLS) Backend {
 
 func compileTLSBackend(t *testing.T, b Backend) (*CompiledBackend, error) {
 	t.Helper()
-	return compileBackend(b, "HTTPRoute ns/r rule 0", true)
+	return compileBackend(b, scope{where: "HTTPRoute ns/r rule 0"}, true)
 }
 
 func TestCompileBackendTLS(t *testing.T) {
@@ -60,7 +61,7 @@ func TestCompileBackendTLS(t *testing.T) {
 
 func TestBackendTLSKey(t *testing.T) {
 	base := BackendTLS{ServerName: "svc.example.com", CAPEM: []byte(testCAPEM)}
-	key := func(b BackendTLS) string { return backendTLSKey(&b) }
+	key := func(b BackendTLS) string { return backendTLSKey(&b, nil) }
 	otherName, withSAN, system := base, base, base
 	otherName.ServerName = "other.example.com"
 	withSAN.SubjectAltNames = []SubjectAltName{{Type: SANHostname, Value: "svc.example.com"}}
@@ -104,14 +105,33 @@ func TestTableUsesBackendTLS(t *testing.T) {
 	rule := Rule{Backends: []Backend{main}, Filters: []Filter{{Type: FilterRequestMirror, Mirror: &Mirror{Backend: mirror, Percent: 100}}}}
 	table := mustCompile(t, Config{Listeners: []Listener{listener("ns/gw/http", "", route("ns/r", 0, nil, rule))}})
 	for name, b := range map[string]Backend{"backend": main, "mirror": mirror} {
-		if !table.UsesBackendTLS(backendTLSKey(b.TLS)) {
+		if !table.UsesBackendTLS(backendTLSKey(b.TLS, nil)) {
 			t.Errorf("the table does not report its %s's TLS settings", name)
 		}
 	}
-	if table.UsesBackendTLS(backendTLSKey(&BackendTLS{ServerName: "gone.example.com"})) {
+	if table.UsesBackendTLS(backendTLSKey(&BackendTLS{ServerName: "gone.example.com"}, nil)) {
 		t.Error("the table reports TLS settings no backend has")
 	}
 	if (*Table)(nil).UsesBackendTLS("x") {
 		t.Error("a nil table uses TLS settings")
+	}
+}
+
+func TestBackendTLSPresentsTheListenersClientCertificate(t *testing.T) {
+	settings := BackendTLS{Policy: "ns/policy", ServerName: "svc.example.com", CAPEM: []byte(testCAPEM)}
+	gatewayA := &tls.Certificate{Certificate: [][]byte{[]byte("certificate of gateway a")}}
+	gatewayB := &tls.Certificate{Certificate: [][]byte{[]byte("certificate of gateway b")}}
+	withA, err := compileBackendTLS(&settings, scope{where: "test", clientCert: gatewayA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(withA.Config.Certificates) != 1 || string(withA.Config.Certificates[0].Certificate[0]) != "certificate of gateway a" {
+		t.Error("the backend TLS config does not present the listener's client certificate")
+	}
+	keys := map[string]string{
+		"none": backendTLSKey(&settings, nil), "a": withA.Key, "b": backendTLSKey(&settings, gatewayB),
+	}
+	if keys["none"] == keys["a"] || keys["a"] == keys["b"] {
+		t.Errorf("keys %v: connections presenting different client certificates would be shared", keys)
 	}
 }

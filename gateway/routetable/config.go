@@ -36,6 +36,9 @@ type Listener struct {
 	Certificates []Certificate `json:"certificates,omitempty"`
 	// ClientValidation, on an HTTPS listener, asks clients for a certificate.
 	ClientValidation *ClientValidation `json:"clientValidation,omitempty"`
+	// BackendClientCertificate is presented to backends reached over TLS
+	// (the Gateway's spec.tls.backend).
+	BackendClientCertificate *Certificate `json:"backendClientCertificate,omitempty"`
 	// Routes attached to this listener and accepted.
 	Routes []Route `json:"routes,omitempty"`
 }

@@ -215,6 +215,14 @@ func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, 
 			l.ClientAuth = tls.RequestClientCert // asks, but lets every client through
 		}
 	}
+	var clientCert *tls.Certificate
+	if c := in.BackendClientCertificate; c != nil {
+		cert, err := tls.X509KeyPair(c.CertPEM, c.KeyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("listener %s has a backend client certificate from Secret %s that does not parse (%v); fix the Secret's tls.crt and tls.key", in.Name, c.Secret, err)
+		}
+		clientCert = &cert
+	}
 	for _, c := range in.Certificates {
 		cert, err := tls.X509KeyPair(c.CertPEM, c.KeyPEM)
 		if err != nil {
@@ -225,7 +233,7 @@ func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, 
 	byHostname := map[string][]*CompiledMatch{}
 	for i := range in.Routes {
 		route := &in.Routes[i]
-		matches, err := compileRoute(route, in.Name)
+		matches, err := compileRoute(route, in.Name, clientCert)
 		if err != nil {
 			return nil, err
 		}
@@ -272,11 +280,11 @@ func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, 
 
 // compileRoute compiles every match of every rule; a rule without matches
 // gets the spec's default PathPrefix "/".
-func compileRoute(route *Route, listener string) ([]*CompiledMatch, error) {
+func compileRoute(route *Route, listener string, clientCert *tls.Certificate) ([]*CompiledMatch, error) {
 	var out []*CompiledMatch
 	for _, rule := range route.Rules {
 		where := fmt.Sprintf("HTTPRoute %s/%s rule %d on listener %s", route.Namespace, route.Name, rule.Index, listener)
-		cr, err := compileRule(route, rule, where)
+		cr, err := compileRule(route, rule, scope{where: where, clientCert: clientCert})
 		if err != nil {
 			return nil, err
 		}

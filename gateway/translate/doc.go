@@ -10,7 +10,8 @@
 // transition times.
 //
 // Build runs in stages, one file each: gatewayclass.go (classes we own),
-// gateways.go (addresses, Gateway conditions), listeners.go (protocol, TLS,
+// gateways.go (addresses, Gateway conditions, the backend client
+// certificate), listeners.go (protocol, TLS,
 // allowedRoutes, conflicts), frontendtls.go (client certificate validation
 // per port), cacerts.go (CA bundles from ConfigMaps and Secrets),
 // backendtls.go (BackendTLSPolicy precedence, validation and ancestor

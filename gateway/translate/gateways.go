@@ -7,6 +7,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
 // gatewayState is one Gateway of one of our GatewayClasses.
@@ -17,6 +19,10 @@ type gatewayState struct {
 	address   string  // the IP it serves on, once usable
 	addressed problem // why it has no usable address
 	listeners []*listenerState
+	// clientCert is presented to TLS backends (spec.tls.backend); clientCertRef
+	// says why the reference is unusable.
+	clientCert    *routetable.Certificate
+	clientCertRef problem
 }
 
 // gateways judges every Gateway of our classes: the Gateway itself, its
@@ -32,6 +38,7 @@ func (b *builder) gateways() {
 		g.reject = b.gatewayProblem(g, class)
 		if g.reject.ok() {
 			g.address, g.addressed = b.address(g)
+			g.clientCert, g.clientCertRef = b.backendClientCertificate(gw)
 		}
 		for i := range gw.Spec.Listeners {
 			g.listeners = append(g.listeners, b.listener(g, &gw.Spec.Listeners[i]))
@@ -58,9 +65,6 @@ func (b *builder) gatewayProblem(g *gatewayState, class *classState) problem {
 	case gw.Spec.Infrastructure != nil && gw.Spec.Infrastructure.ParametersRef != nil:
 		return newProblem(gatewayv1.GatewayReasonInvalidParameters,
 			"Gateway %s sets spec.infrastructure.parametersRef, but tenantgate takes no parameters; remove it.", g.key)
-	case gw.Spec.TLS != nil && gw.Spec.TLS.Backend != nil:
-		return newProblem(gatewayv1.GatewayReasonInvalid,
-			"Gateway %s sets spec.tls.backend (a client certificate for backends), which tenantgate does not support; remove it.", g.key)
 	}
 	for i, a := range gw.Spec.Addresses {
 		if t := deref(a.Type, gatewayv1.IPAddressType); t != gatewayv1.IPAddressType {
@@ -148,8 +152,8 @@ func (b *builder) gatewayStatus(g *gatewayState) gatewayv1.GatewayStatus {
 			unresolved = append(unresolved, string(l.spec.Name))
 		}
 	}
-	resolved := problem{}
-	if len(unresolved) > 0 {
+	resolved := g.clientCertRef
+	if len(unresolved) > 0 && resolved.ok() {
 		resolved = newProblem(gatewayv1.GatewayReasonListenersNotResolved,
 			"Of this Gateway, %s %s unresolved references; see the listeners' ResolvedRefs conditions.", listenerList(unresolved), verb(len(unresolved), "has", "have"))
 	}

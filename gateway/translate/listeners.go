@@ -192,12 +192,19 @@ func (b *builder) certificates(l *listenerState) (accept, refs problem) {
 	return accept, joinProblems(problems)
 }
 
-// certificate resolves one certificateRef to a PEM chain and key.
+// certificate resolves one listener certificateRef to a PEM chain and key.
 func (b *builder) certificate(gatewayNamespace string, listener gatewayv1.SectionName, i int, ref gatewayv1.SecretObjectReference) (routetable.Certificate, problem) {
+	return b.keyPair(gatewayNamespace, ref, fmt.Sprintf("Listener %s tls.certificateRefs[%d]", listener, i), gatewayv1.ListenerReasonInvalidCertificateRef)
+}
+
+// keyPair resolves a Gateway's reference to a kubernetes.io/tls Secret
+// into its PEM chain and key. where names the reference in messages;
+// invalid is the reason for an unusable one (RefNotPermitted when a
+// ReferenceGrant is missing).
+func (b *builder) keyPair(gatewayNamespace string, ref gatewayv1.SecretObjectReference, where string, invalid gatewayv1.ListenerConditionReason) (routetable.Certificate, problem) {
 	group, kind := deref(ref.Group, ""), deref(ref.Kind, "Secret")
 	if group != "" || kind != "Secret" {
-		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
-			"Listener %s tls.certificateRefs[%d] refers to %s %q in group %q; only core Secrets are supported.", listener, i, kind, ref.Name, group)
+		return routetable.Certificate{}, newProblem(invalid, "%s refers to %s %q in group %q; only core Secrets are supported.", where, kind, ref.Name, group)
 	}
 	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(gatewayNamespace))), Name: string(ref.Name)}
 	allowed := b.referenceAllowed(reference{
@@ -206,24 +213,38 @@ func (b *builder) certificate(gatewayNamespace string, listener gatewayv1.Sectio
 	})
 	if !allowed {
 		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonRefNotPermitted,
-			"Listener %s tls.certificateRefs[%d] refers to Secret %s in another namespace, and no ReferenceGrant there allows Gateways from %s; create one in %s.",
-			listener, i, key, gatewayNamespace, key.Namespace)
+			"%s refers to Secret %s in another namespace, and no ReferenceGrant there allows Gateways from %s; create one in %s.",
+			where, key, gatewayNamespace, key.Namespace)
 	}
 	secret := b.secrets[key]
 	switch {
 	case secret == nil:
-		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
-			"Listener %s tls.certificateRefs[%d] refers to Secret %s, which does not exist; create it.", listener, i, key)
+		return routetable.Certificate{}, newProblem(invalid, "%s refers to Secret %s, which does not exist; create it.", where, key)
 	case secret.Type != corev1.SecretTypeTLS:
-		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
-			"Listener %s tls.certificateRefs[%d] refers to Secret %s of type %q; use a Secret of type kubernetes.io/tls.", listener, i, key, secret.Type)
+		return routetable.Certificate{}, newProblem(invalid, "%s refers to Secret %s of type %q; use a Secret of type kubernetes.io/tls.", where, key, secret.Type)
 	}
 	crt, keyPEM := secret.Data[corev1.TLSCertKey], secret.Data[corev1.TLSPrivateKeyKey]
 	if _, err := tls.X509KeyPair(crt, keyPEM); err != nil {
-		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
-			"Listener %s tls.certificateRefs[%d] refers to Secret %s, which does not hold a matching PEM certificate and key (%v); fix tls.crt and tls.key.", listener, i, key, err)
+		return routetable.Certificate{}, newProblem(invalid,
+			"%s refers to Secret %s, which does not hold a matching PEM certificate and key (%v); fix tls.crt and tls.key.", where, key, err)
 	}
 	return routetable.Certificate{Secret: key.String(), CertPEM: bytes.Clone(crt), KeyPEM: bytes.Clone(keyPEM)}, problem{}
+}
+
+// backendClientCertificate resolves spec.tls.backend.clientCertificateRef,
+// the certificate the Gateway presents to backends reached over TLS. An
+// unusable one leaves the Gateway accepted with ResolvedRefs False, and its
+// TLS backends are reached without a client certificate.
+func (b *builder) backendClientCertificate(gw *gatewayv1.Gateway) (*routetable.Certificate, problem) {
+	if gw.Spec.TLS == nil || gw.Spec.TLS.Backend == nil || gw.Spec.TLS.Backend.ClientCertificateRef == nil {
+		return nil, problem{}
+	}
+	where := fmt.Sprintf("Gateway %s/%s spec.tls.backend.clientCertificateRef", gw.Namespace, gw.Name)
+	cert, p := b.keyPair(gw.Namespace, *gw.Spec.TLS.Backend.ClientCertificateRef, where, gatewayv1.ListenerConditionReason(gatewayv1.GatewayReasonInvalidClientCertificateRef))
+	if !p.ok() {
+		return nil, p
+	}
+	return &cert, problem{}
 }
 
 // portKey groups listeners that would share one socket: the same address and
@@ -299,14 +320,15 @@ func markConflicts(group []*listenerState) {
 // config is the data plane's view of a programmed listener.
 func (l *listenerState) config() routetable.Listener {
 	return routetable.Listener{
-		Name:             l.name,
-		Address:          l.gateway.address,
-		Port:             l.spec.Port,
-		Protocol:         routetable.Protocol(l.spec.Protocol),
-		Hostname:         l.hostname(),
-		Certificates:     l.certificates,
-		ClientValidation: l.clientValidation,
-		Routes:           l.routes,
+		Name:                     l.name,
+		Address:                  l.gateway.address,
+		Port:                     l.spec.Port,
+		Protocol:                 routetable.Protocol(l.spec.Protocol),
+		Hostname:                 l.hostname(),
+		Certificates:             l.certificates,
+		ClientValidation:         l.clientValidation,
+		BackendClientCertificate: l.gateway.clientCert,
+		Routes:                   l.routes,
 	}
 }
 

@@ -104,6 +104,7 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 		"BackendTLSPolicySANValidation",
 		"Gateway",
 		"GatewayAddressEmpty",
+		"GatewayBackendClientCertificate",
 		"GatewayFrontendClientCertificateValidation",
 		"GatewayFrontendClientCertificateValidationInsecureFallback",
 		"GatewayHTTPListenerIsolation",
