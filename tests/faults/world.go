@@ -136,6 +136,13 @@ func (w *World) ApplyServingWorld(t testing.TB) {
 	t.Helper()
 	w.ApplySeed(t, "00-namespaces.yaml", "01-workloads.yaml", "02-gateway.yaml", "03-tenants.yaml",
 		"scenario-b/gateway-allow-teams.yaml", "scenario-b/httproute-apples.yaml")
+	w.AwaitEchoDeployments(t)
+}
+
+// AwaitEchoDeployments waits until apple-echo and banana-echo have all
+// their replicas ready and up to date.
+func (w *World) AwaitEchoDeployments(t testing.TB) {
+	t.Helper()
 	for _, d := range []types.NamespacedName{{Namespace: "apples", Name: "apple-echo"}, {Namespace: "bananas", Name: "banana-echo"}} {
 		w.Eventually(t, 2*time.Minute, "Deployment "+d.String()+" ready", func(ctx context.Context) (bool, string) {
 			var dep appsv1.Deployment
@@ -190,8 +197,9 @@ func (w *World) RouteAccepted(t testing.TB, ns, name string, timeout time.Durati
 	})
 }
 
-// Pods lists the names of the Pods of an app label in a namespace.
-func (w *World) Pods(t testing.TB, ns, app string) []string {
+// ReadyPods lists the Pods of an app label in a namespace that are Ready
+// and not being deleted.
+func (w *World) ReadyPods(t testing.TB, ns, app string) []string {
 	t.Helper()
 	var pods corev1.PodList
 	if err := w.Client.List(context.Background(), &pods, client.InNamespace(ns), client.MatchingLabels{"app": app}); err != nil {
@@ -199,8 +207,10 @@ func (w *World) Pods(t testing.TB, ns, app string) []string {
 	}
 	var names []string
 	for _, p := range pods.Items {
-		if p.DeletionTimestamp == nil {
-			names = append(names, p.Name)
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && p.DeletionTimestamp == nil {
+				names = append(names, p.Name)
+			}
 		}
 	}
 	return names
