@@ -1,8 +1,3 @@
-// Command report gathers what `make bench` measured — the data-plane
-// driver's JSON, the `go test -bench` output of the control-plane, policy
-// and translation benchmarks, and the machine and version facts run.sh
-// collected — into results.Results, and writes it as JSON and as the
-// Markdown report. A missing input file means that part was skipped.
 package main
 
 import (
@@ -28,9 +23,21 @@ func main() {
 	build := flag.String("build", "", "go test -bench output of gateway/translate's BenchmarkBuild")
 	markdown := flag.String("markdown", "docs/bench/REPORT.md", "report to write")
 	jsonOut := flag.String("json", "", "results JSON to write; empty skips it")
+	from := flag.String("results", "", "re-render a results JSON written by an earlier run (-json) instead of reading the other inputs")
 	flag.Parse()
 	var r results.Results
 	var err error
+	if *from != "" {
+		data, ok := readOptional(*from)
+		if !ok {
+			log.Fatalf("%s does not exist; give the results.json of an earlier run", *from)
+		}
+		if err := decodeStrict(data, &r); err != nil {
+			log.Fatalf("%s is not a results JSON: %v", *from, err)
+		}
+		write(r, *markdown, *jsonOut)
+		return
+	}
 	if r.Machine, err = readFacts(*machine); err != nil {
 		log.Fatal(err)
 	}
@@ -39,9 +46,7 @@ func main() {
 	}
 	if data, ok := readOptional(*dataplane); ok {
 		r.DataPlane = &results.DataPlane{}
-		dec := json.NewDecoder(strings.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(r.DataPlane); err != nil {
+		if err := decodeStrict(data, r.DataPlane); err != nil {
 			log.Fatalf("%s is not the data-plane driver's JSON: %v", *dataplane, err)
 		}
 	}
@@ -55,18 +60,30 @@ func main() {
 			}
 		}
 	}
-	if err := os.WriteFile(*markdown, []byte(report.Render(r)), 0o644); err != nil {
+	write(r, *markdown, *jsonOut)
+}
+
+// write renders the report and, when jsonOut is set, keeps the results.
+func write(r results.Results, markdown, jsonOut string) {
+	if err := os.WriteFile(markdown, []byte(report.Render(r)), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	if *jsonOut != "" {
-		data, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := os.WriteFile(*jsonOut, append(data, '\n'), 0o644); err != nil {
-			log.Fatal(err)
-		}
+	if jsonOut == "" {
+		return
 	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(jsonOut, append(data, '\n'), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func decodeStrict(data string, into any) error {
+	dec := json.NewDecoder(strings.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(into)
 }
 
 // readOptional returns a file's contents, or false when there is no file.

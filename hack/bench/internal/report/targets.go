@@ -121,7 +121,23 @@ func throughputWhy(r results.Results, other string) string {
 			count(tg), other, count(ot), num(1e6/tg), num(1e6/ot))
 	}
 	b.WriteString(profileSentence(dp.Profile))
+	b.WriteString(flushSentence(dp.Profile))
 	return b.String()
+}
+
+// flushSentence points at ReverseProxy's flush timer when the profile shows
+// it: with FlushInterval -1 every response starts a timer goroutine that
+// flushes the headers in a write of their own before the body's write.
+func flushSentence(p *results.Profile) string {
+	if p == nil {
+		return ""
+	}
+	for _, e := range p.Top {
+		if strings.Contains(e.Function, "httputil.(*maxLatencyWriter).delayedFlush") && e.Cum >= 5 {
+			return fmt.Sprintf(" The largest avoidable cost: %s%% of the CPU is under httputil's maxLatencyWriter.delayedFlush. gateway/proxy sets ReverseProxy.FlushInterval to -1, so every response starts a timer goroutine that flushes the headers, usually in a write syscall of their own before the body goes out in another; with FlushInterval 0, ReverseProxy still flushes at once for event streams and bodies of unknown length, and a plain response leaves in one write.", num(e.Cum))
+		}
+	}
+	return ""
 }
 
 // profileSentence names the largest categories of the CPU profile and the
@@ -160,39 +176,67 @@ func latencyWhy(r results.Results) string {
 	}
 	tgRate := open(dp, "tenantgate", results.BodySmall, openRate).Median
 	nxRate := open(dp, "nginx", results.BodySmall, openRate).Median
-	return fmt.Sprintf("Each proxy is offered half of its own maximum (tenantgate %s req/s, nginx %s req/s), so both cores are equally busy in relative terms; "+
-		"tenantgate's tail comes from the same per-request CPU cost as its throughput (Go scheduler wake-ups and garbage collection pauses show in the profile), and on this shared machine from other work taking its core. %s",
-		count(tgRate), count(nxRate), profileSentence(dp.Profile))
+	p99 := open(dp, "tenantgate", results.BodySmall, openP99)
+	return fmt.Sprintf("Each proxy is offered half of its own maximum (tenantgate %s req/s, nginx %s req/s). tenantgate's p50 is close to the others'; its tail comes from the per-request CPU cost described above (scheduler wake-ups of the three goroutines a proxied request crosses, the flush timer, garbage collection) and, on this shared machine, from other work taking its core: its own p99 ranged from %s to %s ms between runs, so this verdict is the least steady of all.",
+		count(tgRate), count(nxRate), num(p99.Min), num(p99.Max))
 }
 
-// buildTime is "translate.Build of 5,000 routes takes N ms on one core",
-// or nothing when BenchmarkBuild did not run.
+// buildTime is ", which alone takes N ms on one core for 5,000 routes", or
+// nothing when BenchmarkBuild did not run.
 func buildTime(r results.Results) string {
 	ns := results.Summarize(results.Metric(r.Build, "BenchmarkBuild", "ns/op"))
 	if ns.N == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (translate.Build of 5,000 routes alone takes %s ms on one core)", num(ns.Median/1e6))
+	return fmt.Sprintf(", which alone takes %s ms on one core for 5,000 routes", num(ns.Median/1e6))
 }
+
+// throttled says whether status writes ran at client-go's default
+// client-side rate limit (5 requests/s) during the 5,000-route phase.
+func throttled(r results.Results) (float64, bool) {
+	rate := metric(r.ControlPlane, benchApply5000, "routes/s-accepted")
+	return rate.Median, rate.N > 0 && rate.Median <= 6
+}
+
+const throttleCause = "client-go's default client-side rate limit (5 requests/s, burst 10): tenantgate's rest.Config keeps QPS 0 whenever it is handed one (tests/stack, the local runner) or reads -kubeconfig, while ctrl.GetConfig() in a cluster disables that limiter. Setting QPS to -1 as GetConfig does, and writing statuses concurrently, are the fixes"
 
 func applyWhy(r results.Results, serving, accepted float64) string {
 	var b strings.Builder
+	rate, slow := throttled(r)
 	if serving > 5 {
-		fmt.Fprintf(&b, "Serving took %s s after the last apply: every change runs one reconcile of everything (snapshot of the cache, translate.Build of all routes%s, compile, swap, then status writes), and changes that arrive meanwhile wait for the next. ", num(serving), buildTime(r))
+		fmt.Fprintf(&b, "Serving took %s s after the last apply: every change runs one reconcile of everything (snapshot of the cache, translate.Build of all routes%s, compile, swap, then status writes), and changes that arrive meanwhile wait for the next one", num(serving), buildTime(r))
+		if slow {
+			b.WriteString(", which waits for the previous reconcile's status writes")
+		}
+		b.WriteString(". ")
 	}
 	if errs := metric(r.ControlPlane, benchApply5000, "reconcile-errors").Median; errs > 0 {
 		fmt.Fprintf(&b, "%s of the %s reconciles in the phase failed, mostly on status write conflicts (the Gateway's attachedRoutes is written on every reconcile from a cache that lags its own last write), and a failed reconcile is retried with exponential backoff. ",
 			count(errs), count(metric(r.ControlPlane, benchApply5000, "reconciles").Median))
 	}
 	if accepted > 5 {
-		fmt.Fprintf(&b, "Accepted took %s s: the status writer updates each route's status with its own API call, one after another, inside the reconcile, so 5,000 new routes cost 5,000 sequential writes before the next reconcile can start. Batching or parallelising status writes (and writing them after the swap, off the reconcile's path) is the fix.", num(accepted))
+		fmt.Fprintf(&b, "Accepted took %s: the status writer updates each route's status with its own API call, one after another inside the reconcile", bounded(accepted, metric(r.ControlPlane, benchApply5000, "routes-not-accepted").Median))
+		if rate > 0 {
+			fmt.Fprintf(&b, ", and got through %s routes/s", num(rate))
+		}
+		if slow {
+			b.WriteString(", which is " + throttleCause)
+		}
+		b.WriteString(".")
 	}
-	return b.String()
+	return strings.TrimSpace(b.String())
 }
 
 func changeWhy(r results.Results) string {
 	apply := metric(r.ControlPlane, benchChange, "ms-apply-p50").Median
-	return fmt.Sprintf("A change costs the API write with its admission (%s ms at p50), the watch event, then a full reconcile: listing the cache, translating all 5,000 routes%s, compiling and swapping the table; a reconcile still busy writing status delays the next one.", num(apply), buildTime(r))
+	s := fmt.Sprintf("A change costs the API write with its admission (%s ms at p50), the watch event, then a full reconcile: listing the cache, translating all 5,000 routes%s, compiling and swapping the table; a reconcile still busy writing status delays the next one.", num(apply), buildTime(r))
+	if n := metric(r.ControlPlane, benchChange, "changes"); n.N > 0 && n.Median < 100 {
+		s += fmt.Sprintf(" Only %s changes fitted in the phase's 90 s: changes that wait 30 s are given up (and count as 30 s).", count(n.Median))
+	}
+	if _, slow := throttled(r); slow {
+		s += " Here the previous phase's status writes were still going, at " + throttleCause + "."
+	}
+	return s
 }
 
 func webhookWhy(r results.Results) string {
@@ -202,7 +246,11 @@ func webhookWhy(r results.Results) string {
 	} else {
 		b.WriteString("A policy check alone is cheap, ")
 	}
-	fmt.Fprintf(&b, "but tenantgate's own decision time reached %s ms at p99: the webhook's policy cache is rebuilt from the whole cache (listing and copying every route, then tenancy.NewPolicy) after any change to a Tenant, Namespace, Gateway, HTTPRoute or ReferenceGrant, and each admitted update is such a change, so at a steady rate of updates nearly every admission pays for a rebuild over 10,000 routes, serialised behind one mutex. Updating the policy's indexes incrementally, or rebuilding in the background and deciding against the last complete policy, is the fix.",
-		num(metric(r.ControlPlane, benchWebhook, "ms-decision-p99").Median))
+	decision := num(metric(r.ControlPlane, benchWebhook, "ms-decision-p99").Median) + " ms"
+	if metric(r.ControlPlane, benchWebhook, "ms-decision-p99").Median >= 1000 {
+		decision = "1 s or more (past its histogram's last bucket)"
+	}
+	fmt.Fprintf(&b, "but tenantgate's own decision time reached %s at p99: the webhook's policy cache is rebuilt from the whole cache (listing and copying every route, then tenancy.NewPolicy) after any change to a Tenant, Namespace, Gateway, HTTPRoute or ReferenceGrant, and each admitted update is such a change, so at a steady rate of updates nearly every admission pays for a rebuild over 10,000 routes, serialised behind one mutex. Updating the policy's indexes incrementally, or rebuilding in the background and deciding against the last complete policy, is the fix.",
+		decision)
 	return b.String()
 }
