@@ -17,6 +17,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 	var (
 		classes   gatewayv1.GatewayClassList
 		gateways  gatewayv1.GatewayList
+		sets      gatewayv1.ListenerSetList
 		routes    gatewayv1.HTTPRouteList
 		grants    gatewayv1.ReferenceGrantList
 		policies  gatewayv1.BackendTLSPolicyList
@@ -26,7 +27,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		configs   corev1.ConfigMapList
 		namespace corev1.NamespaceList
 	)
-	lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &policies, &services, &slices, &secrets, &configs, &namespace}
+	lists := []client.ObjectList{&classes, &gateways, &sets, &routes, &grants, &policies, &services, &slices, &secrets, &configs, &namespace}
 	for _, l := range lists {
 		if err := r.Reader.List(ctx, l); err != nil {
 			return nil, err
@@ -37,6 +38,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		Now:                r.now(),
 		GatewayClasses:     classes.Items,
 		Gateways:           gateways.Items,
+		ListenerSets:       sets.Items,
 		HTTPRoutes:         routes.Items,
 		ReferenceGrants:    grants.Items,
 		BackendTLSPolicies: policies.Items,

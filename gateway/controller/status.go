@@ -56,6 +56,19 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res
 			errs = append(errs, r.update(ctx, obj))
 		}
 	}
+	for i := range s.ListenerSets {
+		obj := &s.ListenerSets[i]
+		desired, ok := res.ListenerSets[client.ObjectKeyFromObject(obj)]
+		if !ok {
+			continue
+		}
+		next := translate.MergeListenerSetStatus(obj.Status, desired)
+		if !equality.Semantic.DeepEqual(obj.Status, next) {
+			obj = obj.DeepCopy()
+			obj.Status = next
+			errs = append(errs, r.update(ctx, obj))
+		}
+	}
 	for i := range s.BackendTLSPolicies {
 		obj := &s.BackendTLSPolicies[i]
 		desired, ok := res.BackendTLSPolicies[client.ObjectKeyFromObject(obj)]

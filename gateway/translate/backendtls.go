@@ -40,15 +40,7 @@ type policyTarget struct {
 // the oldest policy naming it (then by namespace/name); the others are
 // Conflicted there.
 func (b *builder) backendTLSPolicies() {
-	ordered := make([]*gatewayv1.BackendTLSPolicy, len(b.s.BackendTLSPolicies))
-	for i := range b.s.BackendTLSPolicies {
-		ordered[i] = &b.s.BackendTLSPolicies[i]
-	}
-	slices.SortFunc(ordered, func(x, y *gatewayv1.BackendTLSPolicy) int {
-		return cmp.Or(x.CreationTimestamp.Compare(y.CreationTimestamp.Time),
-			cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
-	})
-	for _, p := range ordered {
+	for _, p := range sortedByAge(b.s.BackendTLSPolicies) {
 		st := &policyState{policy: p, key: keyOf(&p.ObjectMeta)}
 		st.accept, st.refs = b.judgePolicy(st)
 		for _, ref := range p.Spec.TargetRefs {

@@ -23,6 +23,7 @@ func Build(s *Snapshot) Result {
 	b.backendTLSPolicies()
 	b.routes()
 	b.policyStatuses()
+	b.listenerSetStatuses()
 	return b.finish()
 }
 
@@ -40,6 +41,9 @@ type builder struct {
 	configMaps map[types.NamespacedName]*corev1.ConfigMap
 	grants     map[string][]*gatewayv1.ReferenceGrant // by namespace
 	endpoints  map[servicePort]endpointSet            // memoized per Service port
+
+	setByKey    map[types.NamespacedName]*listenerSetState
+	orderedSets []*listenerSetState // ListenerSets of ours, oldest first
 
 	policies       []*policyState                  // BackendTLSPolicies, oldest first
 	policyByTarget map[policyTarget]*policyState   // the policy that applies
@@ -66,6 +70,7 @@ func newBuilder(s *Snapshot) *builder {
 		endpoints:      make(map[servicePort]endpointSet),
 		classes:        make(map[string]*classState),
 		policyByTarget: make(map[policyTarget]*policyState),
+		setByKey:       make(map[types.NamespacedName]*listenerSetState),
 		policiesOn:     make(map[policyTarget][]*policyState),
 		gatewayByKey:   make(map[types.NamespacedName]*gatewayState),
 		result: Result{
@@ -73,6 +78,7 @@ func newBuilder(s *Snapshot) *builder {
 			Gateways:           make(map[types.NamespacedName]gatewayv1.GatewayStatus),
 			HTTPRoutes:         make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus),
 			BackendTLSPolicies: make(map[types.NamespacedName]gatewayv1.PolicyStatus),
+			ListenerSets:       make(map[types.NamespacedName]gatewayv1.ListenerSetStatus),
 		},
 	}
 	for i := range s.Namespaces {
@@ -112,7 +118,7 @@ func (b *builder) finish() Result {
 	var listeners []routetable.Listener
 	for _, g := range b.ordered {
 		b.result.Gateways[g.key] = b.gatewayStatus(g)
-		for _, l := range g.listeners {
+		for _, l := range g.allListeners() {
 			if l.inConfig {
 				listeners = append(listeners, l.config())
 			}
@@ -157,6 +163,20 @@ func sortedPointers[T any, P interface {
 	}
 	slices.SortFunc(out, func(x, y P) int {
 		return cmp.Or(cmp.Compare(x.GetNamespace(), y.GetNamespace()), cmp.Compare(x.GetName(), y.GetName()))
+	})
+	return out
+}
+
+// sortedByAge is sortedPointers ordered oldest first, then by
+// namespace/name: the precedence the spec gives policies and ListenerSets.
+func sortedByAge[T any, P interface {
+	*T
+	metav1.Object
+}](items []T) []P {
+	out := sortedPointers[T, P](items)
+	slices.SortStableFunc(out, func(x, y P) int {
+		tx, ty := x.GetCreationTimestamp(), y.GetCreationTimestamp()
+		return tx.Compare(ty.Time)
 	})
 	return out
 }

@@ -1,6 +1,7 @@
 // Package translate turns a snapshot of Gateway API objects into the data
-// plane's routetable.Config and the exact status every GatewayClass, Gateway
-// and HTTPRoute of our controller should carry.
+// plane's routetable.Config and the exact status every GatewayClass,
+// Gateway, ListenerSet, HTTPRoute and BackendTLSPolicy of our controller
+// should carry.
 //
 // Build is a pure function: it reads only its Snapshot (no API calls, no
 // clock, no globals), sorts what it reads, and returns the same Result for the
@@ -11,8 +12,9 @@
 //
 // Build runs in stages, one file each: gatewayclass.go (classes we own),
 // gateways.go (addresses, Gateway conditions, the backend client
-// certificate), listeners.go (protocol, TLS,
-// allowedRoutes, conflicts), frontendtls.go (client certificate validation
+// certificate), listeners.go (protocol, TLS, allowedRoutes, conflicts by
+// precedence), listenersets.go (ListenerSets: allowedListeners,
+// precedence, status), frontendtls.go (client certificate validation
 // per port), cacerts.go (CA bundles from ConfigMaps and Secrets),
 // backendtls.go (BackendTLSPolicy precedence, validation and ancestor
 // status), routes.go (parent attachment and route status),
@@ -32,7 +34,9 @@
 // targets may win some), its ancestors are the Gateways that accepted a
 // route referencing a target, and one without a usable CA makes its
 // backends answer 500 rather than go in the clear; appProtocol https needs
-// a BackendTLSPolicy.
+// a BackendTLSPolicy; a ListenerSet's listener that loses a port conflict to
+// an earlier one reports the conflict as its Accepted and Programmed reason,
+// and a ListenerSet's listeners are not part of its Gateway's status.
 //
 // This package must not touch the API server, the proxy or the route table's
 // compiled form; it owns only the translation and its golden tests in

@@ -23,6 +23,8 @@ type gatewayState struct {
 	// says why the reference is unusable.
 	clientCert    *routetable.Certificate
 	clientCertRef problem
+	// sets are the ListenerSets attached to it, in precedence order.
+	sets []*listenerSetState
 }
 
 // gateways judges every Gateway of our classes: the Gateway itself, its
@@ -41,14 +43,15 @@ func (b *builder) gateways() {
 			g.clientCert, g.clientCertRef = b.backendClientCertificate(gw)
 		}
 		for i := range gw.Spec.Listeners {
-			g.listeners = append(g.listeners, b.listener(g, &gw.Spec.Listeners[i]))
+			g.listeners = append(g.listeners, b.listener(g, nil, &gw.Spec.Listeners[i]))
 		}
 		b.gatewayByKey[g.key] = g
 		b.ordered = append(b.ordered, g)
 	}
+	b.listenerSets()
 	b.conflicts()
 	for _, g := range b.ordered {
-		for _, l := range g.listeners {
+		for _, l := range g.allListeners() {
 			b.program(l)
 		}
 	}
@@ -110,6 +113,9 @@ func (b *builder) address(g *gatewayState) (string, problem) {
 func (b *builder) program(l *listenerState) {
 	g := l.gateway
 	switch {
+	case !l.conflict.ok() && l.set != nil:
+		// ListenerSet listeners report what keeps them off the port, as the spec's tests expect.
+		l.programmed = problem{reason: l.conflict.reason, message: "The listener conflicts with an earlier one; see its Conflicted condition."}
 	case !l.supported:
 		l.programmed = newProblem(gatewayv1.ListenerReasonInvalid, "The listener's protocol is not supported.")
 	case !g.reject.ok():
@@ -166,6 +172,9 @@ func (b *builder) gatewayStatus(g *gatewayState) gatewayv1.GatewayStatus {
 				orReason(resolved, gatewayv1.GatewayReasonResolvedRefs), orMessage(resolved, "All references resolved."), gen),
 		},
 		Listeners: listeners,
+	}
+	if attached := g.attachedSets(); attached > 0 || b.namedBySets(g) {
+		status.AttachedListenerSets = &attached
 	}
 	if insecureFrontendValidation(g.gateway) {
 		status.Conditions = append(status.Conditions, b.condition(string(gatewayv1.GatewayConditionInsecureFrontendValidationMode), true,

@@ -134,6 +134,8 @@ func addObject(t testing.TB, s *Snapshot, obj runtime.Object) {
 		s.GatewayClasses = append(s.GatewayClasses, *o)
 	case *gatewayv1.Gateway:
 		s.Gateways = append(s.Gateways, *o)
+	case *gatewayv1.ListenerSet:
+		s.ListenerSets = append(s.ListenerSets, *o)
 	case *gatewayv1.HTTPRoute:
 		s.HTTPRoutes = append(s.HTTPRoutes, *o)
 	case *gatewayv1.ReferenceGrant:
@@ -194,6 +196,7 @@ type golden struct {
 	Gateways       map[string]gatewayv1.GatewayStatus      `json:"gateways,omitempty"`
 	HTTPRoutes     map[string]gatewayv1.HTTPRouteStatus    `json:"httpRoutes,omitempty"`
 	Policies       map[string]gatewayv1.PolicyStatus       `json:"backendTLSPolicies,omitempty"`
+	ListenerSets   map[string]gatewayv1.ListenerSetStatus  `json:"listenerSets,omitempty"`
 }
 
 func goldenOf(r Result) golden {
@@ -203,6 +206,7 @@ func goldenOf(r Result) golden {
 		Gateways:       make(map[string]gatewayv1.GatewayStatus),
 		HTTPRoutes:     make(map[string]gatewayv1.HTTPRouteStatus),
 		Policies:       make(map[string]gatewayv1.PolicyStatus),
+		ListenerSets:   make(map[string]gatewayv1.ListenerSetStatus),
 	}
 	for k, v := range r.GatewayClasses {
 		if slices.Equal(v.SupportedFeatures, DefaultSupportedFeatures()) {
@@ -218,6 +222,9 @@ func goldenOf(r Result) golden {
 	}
 	for k, v := range r.BackendTLSPolicies {
 		g.Policies[k.String()] = v
+	}
+	for k, v := range r.ListenerSets {
+		g.ListenerSets[k.String()] = v
 	}
 	return g
 }
@@ -294,6 +301,12 @@ func checkConditions(t *testing.T, r Result) {
 	for k, s := range r.HTTPRoutes {
 		for _, p := range s.Parents {
 			check(k.String(), p.Conditions)
+		}
+	}
+	for k, s := range r.ListenerSets {
+		check(k.String(), s.Conditions)
+		for _, l := range s.Listeners {
+			check(k.String()+"/"+string(l.Name), l.Conditions)
 		}
 	}
 	for k, s := range r.BackendTLSPolicies {

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/tls"
 	"fmt"
 	"slices"
@@ -19,11 +20,19 @@ import (
 
 const kindHTTPRoute gatewayv1.Kind = "HTTPRoute"
 
-// listenerState is one listener of one of our Gateways as Build judges it.
+// listenerState is one listener of one of our Gateways, its own or one a
+// ListenerSet adds, as Build judges it.
 type listenerState struct {
 	gateway *gatewayState
-	spec    *gatewayv1.Listener
-	name    string // "namespace/gateway/listener"
+	// set is the ListenerSet that adds the listener; nil for the Gateway's own.
+	set *listenerSetState
+	// precedence orders listeners sharing a port: 0 for the Gateway's own,
+	// then each ListenerSet's in turn; a listener loses to earlier ones.
+	precedence int
+	spec       *gatewayv1.Listener
+	// name is "namespace/gateway/listener", or for a ListenerSet's
+	// "namespace/gateway/set-namespace/set-name/listener".
+	name string
 
 	supported  bool // HTTP or HTTPS
 	kinds      []gatewayv1.RouteGroupKind
@@ -51,7 +60,7 @@ func (l *listenerState) hostname() string { return string(deref(l.spec.Hostname,
 type namespaceFilter struct {
 	from     gatewayv1.FromNamespaces
 	selector labels.Selector
-	own      string // the Gateway's namespace
+	own      string // the namespace of the Gateway or ListenerSet
 }
 
 func (f namespaceFilter) admits(ns *corev1.Namespace, name string) bool {
@@ -73,22 +82,30 @@ func (l *listenerState) admits(ns *corev1.Namespace, name string) bool {
 }
 
 // listener validates one listener: protocol, route kinds, namespaces, TLS.
-func (b *builder) listener(g *gatewayState, spec *gatewayv1.Listener) *listenerState {
+// set is nil for the Gateway's own listeners.
+func (b *builder) listener(g *gatewayState, set *listenerSetState, spec *gatewayv1.Listener) *listenerState {
 	l := &listenerState{
 		gateway: g,
+		set:     set,
 		spec:    spec,
 		name:    g.key.Namespace + "/" + g.key.Name + "/" + string(spec.Name),
 		kinds:   []gatewayv1.RouteGroupKind{},
 	}
-	if spec.Protocol != gatewayv1.HTTPProtocolType && spec.Protocol != gatewayv1.HTTPSProtocolType {
+	if set != nil {
+		l.precedence = set.precedence
+		l.name = g.key.Namespace + "/" + g.key.Name + "/" + set.key.Namespace + "/" + set.key.Name + "/" + string(spec.Name)
+	}
+	l.supported = spec.Protocol == gatewayv1.HTTPProtocolType || spec.Protocol == gatewayv1.HTTPSProtocolType
+	kindsProblem := b.routeKinds(l)
+	if !l.supported {
 		l.accept = newProblem(gatewayv1.ListenerReasonUnsupportedProtocol,
 			"Listener %s uses protocol %s, which tenantgate does not support; use HTTP or HTTPS.", spec.Name, spec.Protocol)
+		l.refs = kindsProblem
 		return l
 	}
-	l.supported = true
-	kindsProblem := b.routeKinds(l)
+	_, ownNamespace := l.origin()
 	var namespacesProblem problem
-	l.namespaces, namespacesProblem = namespacesOf(g.gateway.Namespace, spec)
+	l.namespaces, namespacesProblem = namespacesOf(ownNamespace, spec)
 	var tlsProblem, certProblem, caAccept, caRefs problem
 	if spec.Protocol == gatewayv1.HTTPSProtocolType {
 		tlsProblem, certProblem = b.certificates(l)
@@ -99,8 +116,9 @@ func (b *builder) listener(g *gatewayState, spec *gatewayv1.Listener) *listenerS
 	return l
 }
 
-// routeKinds keeps the allowedRoutes kinds tenantgate serves (HTTPRoute),
-// defaulting to HTTPRoute when none are listed.
+// routeKinds keeps the allowedRoutes kinds tenantgate serves (HTTPRoute on
+// HTTP and HTTPS listeners, none on others), defaulting to HTTPRoute when
+// none are listed.
 func (b *builder) routeKinds(l *listenerState) problem {
 	group := gatewayv1.Group(gatewayv1.GroupName)
 	httpRoute := gatewayv1.RouteGroupKind{Group: &group, Kind: kindHTTPRoute}
@@ -109,12 +127,14 @@ func (b *builder) routeKinds(l *listenerState) problem {
 		requested = l.spec.AllowedRoutes.Kinds
 	}
 	if len(requested) == 0 {
-		l.kinds, l.httpRoutes = []gatewayv1.RouteGroupKind{httpRoute}, true
+		if l.supported {
+			l.kinds, l.httpRoutes = []gatewayv1.RouteGroupKind{httpRoute}, true
+		}
 		return problem{}
 	}
 	var invalid []string
 	for _, k := range requested {
-		if deref(k.Group, group) == group && k.Kind == kindHTTPRoute {
+		if l.supported && deref(k.Group, group) == group && k.Kind == kindHTTPRoute {
 			if !l.httpRoutes {
 				l.kinds, l.httpRoutes = append(l.kinds, httpRoute), true
 			}
@@ -124,6 +144,11 @@ func (b *builder) routeKinds(l *listenerState) problem {
 	}
 	if len(invalid) == 0 {
 		return problem{}
+	}
+	if !l.supported {
+		return newProblem(gatewayv1.ListenerReasonInvalidRouteKinds,
+			"Listener %s allows route kinds %s, but tenantgate serves no routes on %s listeners; use an HTTP or HTTPS listener.",
+			l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol)
 	}
 	return newProblem(gatewayv1.ListenerReasonInvalidRouteKinds,
 		"Listener %s allows route kinds %s, which tenantgate does not support on %s listeners; list only HTTPRoute.",
@@ -162,7 +187,8 @@ func namespacesOf(gatewayNamespace string, spec *gatewayv1.Listener) (namespaceF
 // problem for Accepted (unsupported TLS settings) and one for ResolvedRefs
 // (unusable references).
 func (b *builder) certificates(l *listenerState) (accept, refs problem) {
-	spec, gw := l.spec, l.gateway.gateway
+	spec := l.spec
+	fromKind, fromNamespace := l.origin()
 	t := spec.TLS
 	if t == nil || len(t.CertificateRefs) == 0 {
 		return problem{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
@@ -182,7 +208,7 @@ func (b *builder) certificates(l *listenerState) (accept, refs problem) {
 	}
 	var problems []problem
 	for i, ref := range t.CertificateRefs {
-		cert, p := b.certificate(gw.Namespace, spec.Name, i, ref)
+		cert, p := b.keyPair(fromKind, fromNamespace, ref, fmt.Sprintf("Listener %s tls.certificateRefs[%d]", spec.Name, i), gatewayv1.ListenerReasonInvalidCertificateRef)
 		if !p.ok() {
 			problems = append(problems, p)
 			continue
@@ -192,29 +218,33 @@ func (b *builder) certificates(l *listenerState) (accept, refs problem) {
 	return accept, joinProblems(problems)
 }
 
-// certificate resolves one listener certificateRef to a PEM chain and key.
-func (b *builder) certificate(gatewayNamespace string, listener gatewayv1.SectionName, i int, ref gatewayv1.SecretObjectReference) (routetable.Certificate, problem) {
-	return b.keyPair(gatewayNamespace, ref, fmt.Sprintf("Listener %s tls.certificateRefs[%d]", listener, i), gatewayv1.ListenerReasonInvalidCertificateRef)
+// origin is the kind and namespace a listener's references come from: its
+// ListenerSet's, else its Gateway's.
+func (l *listenerState) origin() (kind, namespace string) {
+	if l.set != nil {
+		return kindListenerSet, l.set.key.Namespace
+	}
+	return "Gateway", l.gateway.key.Namespace
 }
 
-// keyPair resolves a Gateway's reference to a kubernetes.io/tls Secret
-// into its PEM chain and key. where names the reference in messages;
-// invalid is the reason for an unusable one (RefNotPermitted when a
-// ReferenceGrant is missing).
-func (b *builder) keyPair(gatewayNamespace string, ref gatewayv1.SecretObjectReference, where string, invalid gatewayv1.ListenerConditionReason) (routetable.Certificate, problem) {
+// keyPair resolves a reference from a Gateway or ListenerSet (fromKind in
+// fromNamespace) to a kubernetes.io/tls Secret into its PEM chain and key.
+// where names the reference in messages; invalid is the reason for an
+// unusable one (RefNotPermitted when a ReferenceGrant is missing).
+func (b *builder) keyPair(fromKind, fromNamespace string, ref gatewayv1.SecretObjectReference, where string, invalid gatewayv1.ListenerConditionReason) (routetable.Certificate, problem) {
 	group, kind := deref(ref.Group, ""), deref(ref.Kind, "Secret")
 	if group != "" || kind != "Secret" {
 		return routetable.Certificate{}, newProblem(invalid, "%s refers to %s %q in group %q; only core Secrets are supported.", where, kind, ref.Name, group)
 	}
-	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(gatewayNamespace))), Name: string(ref.Name)}
+	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(fromNamespace))), Name: string(ref.Name)}
 	allowed := b.referenceAllowed(reference{
-		fromGroup: gatewayv1.GroupName, fromKind: "Gateway", fromNamespace: gatewayNamespace,
+		fromGroup: gatewayv1.GroupName, fromKind: fromKind, fromNamespace: fromNamespace,
 		toGroup: "", toKind: "Secret", toNamespace: key.Namespace, toName: key.Name,
 	})
 	if !allowed {
 		return routetable.Certificate{}, newProblem(gatewayv1.ListenerReasonRefNotPermitted,
-			"%s refers to Secret %s in another namespace, and no ReferenceGrant there allows Gateways from %s; create one in %s.",
-			where, key, gatewayNamespace, key.Namespace)
+			"%s refers to Secret %s in another namespace, and no ReferenceGrant there allows %ss from %s; create one in %s.",
+			where, key, fromKind, fromNamespace, key.Namespace)
 	}
 	secret := b.secrets[key]
 	switch {
@@ -240,7 +270,7 @@ func (b *builder) backendClientCertificate(gw *gatewayv1.Gateway) (*routetable.C
 		return nil, problem{}
 	}
 	where := fmt.Sprintf("Gateway %s/%s spec.tls.backend.clientCertificateRef", gw.Namespace, gw.Name)
-	cert, p := b.keyPair(gw.Namespace, *gw.Spec.TLS.Backend.ClientCertificateRef, where, gatewayv1.ListenerConditionReason(gatewayv1.GatewayReasonInvalidClientCertificateRef))
+	cert, p := b.keyPair("Gateway", gw.Namespace, *gw.Spec.TLS.Backend.ClientCertificateRef, where, gatewayv1.ListenerConditionReason(gatewayv1.GatewayReasonInvalidClientCertificateRef))
 	if !p.ok() {
 		return nil, p
 	}
@@ -256,8 +286,11 @@ type portKey struct {
 
 // conflicts marks listeners that cannot be told apart on a shared port:
 // different protocols (ProtocolConflict) or the same hostname
-// (HostnameConflict), across Gateways that share an address too. It also
-// flags HTTPS listeners whose hostnames overlap (OverlappingTLSConfig).
+// (HostnameConflict), across Gateways that share an address too. Among a
+// Gateway's own listeners (one precedence) both sides are conflicted; a
+// ListenerSet's listener loses to every earlier one it clashes with, which
+// keeps the port. It also flags HTTPS listeners whose hostnames overlap
+// (OverlappingTLSConfig).
 func (b *builder) conflicts() {
 	groups := make(map[portKey][]*listenerState)
 	var keys []portKey
@@ -265,9 +298,9 @@ func (b *builder) conflicts() {
 		if !g.reject.ok() {
 			continue
 		}
-		for _, l := range g.listeners {
-			if !l.supported {
-				continue
+		for _, l := range g.allListeners() {
+			if !l.supported && l.set == nil {
+				continue // unsupported: never served, so it takes no port
 			}
 			k := portKey{address: g.address, port: l.spec.Port}
 			if g.address == "" {
@@ -284,11 +317,19 @@ func (b *builder) conflicts() {
 	}
 }
 
+// markConflicts judges each listener of one port against the others it
+// competes with: its peers of the same precedence and the earlier ones. A
+// listener that is not served (unsupported, or itself conflicted with an
+// earlier one) holds the port against nobody.
 func markConflicts(group []*listenerState) {
+	slices.SortStableFunc(group, func(x, y *listenerState) int { return cmp.Compare(x.precedence, y.precedence) })
 	for _, l := range group {
 		var protocols, hostnames, overlaps []string
 		for _, o := range group {
-			if o == l {
+			if o == l || o.precedence > l.precedence || !o.supported || (o.precedence < l.precedence && !o.conflict.ok()) {
+				continue
+			}
+			if !l.supported && o.precedence == l.precedence {
 				continue
 			}
 			switch {
@@ -335,8 +376,12 @@ func (l *listenerState) config() routetable.Listener {
 // status is the listener's entry in its Gateway's status.
 func (b *builder) listenerStatus(l *listenerState) gatewayv1.ListenerStatus {
 	gen := l.gateway.gateway.Generation
-	// A conflicted listener must not be accepted either.
+	// A conflicted listener must not be accepted either; one a ListenerSet
+	// adds reports the conflict first, since an earlier listener owns the port.
 	accept := firstProblem(l.accept, l.conflict)
+	if l.set != nil {
+		accept = firstProblem(l.conflict, l.accept)
+	}
 	conds := []metav1.Condition{
 		b.condition(string(gatewayv1.ListenerConditionAccepted), accept.ok(),
 			orReason(accept, gatewayv1.ListenerReasonAccepted), orMessage(accept, "The listener is valid."), gen),

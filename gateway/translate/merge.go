@@ -64,12 +64,34 @@ func MergeGatewayClassStatus(current, desired gatewayv1.GatewayClassStatus) gate
 func MergeGatewayStatus(current, desired gatewayv1.GatewayStatus) gatewayv1.GatewayStatus {
 	out := desired
 	out.Conditions = MergeConditions(current.Conditions, desired.Conditions)
-	out.Listeners = make([]gatewayv1.ListenerStatus, len(desired.Listeners))
-	for i, l := range desired.Listeners {
-		if j := slices.IndexFunc(current.Listeners, func(c gatewayv1.ListenerStatus) bool { return c.Name == l.Name }); j >= 0 {
-			l.Conditions = MergeConditions(current.Listeners[j].Conditions, l.Conditions)
+	out.Listeners = mergeListeners(current.Listeners, desired.Listeners, func(l *gatewayv1.ListenerStatus) (gatewayv1.SectionName, *[]metav1.Condition) {
+		return l.Name, &l.Conditions
+	})
+	return out
+}
+
+// MergeListenerSetStatus merges a desired ListenerSet status into the
+// current one the way MergeGatewayStatus does for Gateways.
+func MergeListenerSetStatus(current, desired gatewayv1.ListenerSetStatus) gatewayv1.ListenerSetStatus {
+	out := desired
+	out.Conditions = MergeConditions(current.Conditions, desired.Conditions)
+	out.Listeners = mergeListeners(current.Listeners, desired.Listeners, func(l *gatewayv1.ListenerEntryStatus) (gatewayv1.SectionName, *[]metav1.Condition) {
+		return l.Name, &l.Conditions
+	})
+	return out
+}
+
+// mergeListeners returns the desired listener entries, each with its
+// conditions merged into those of the current entry of the same name.
+func mergeListeners[L any](current, desired []L, parts func(*L) (gatewayv1.SectionName, *[]metav1.Condition)) []L {
+	out := make([]L, len(desired))
+	for i, l := range desired {
+		name, conds := parts(&l)
+		if j := slices.IndexFunc(current, func(c L) bool { n, _ := parts(&c); return n == name }); j >= 0 {
+			_, old := parts(&current[j])
+			*conds = MergeConditions(*old, *conds)
 		}
-		out.Listeners[i] = l
+		out[i] = l
 	}
 	return out
 }

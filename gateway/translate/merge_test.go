@@ -169,3 +169,30 @@ func TestMergePolicyStatus(t *testing.T) {
 		t.Errorf("MergePolicyStatus: %s", diff.Diff(want, got))
 	}
 }
+
+func TestMergeListenerSetStatusKeepsListenerTransitionTimes(t *testing.T) {
+	current := gatewayv1.ListenerSetStatus{
+		Conditions: []metav1.Condition{cond("Accepted", "True", "Accepted", 1, earlier)},
+		Listeners: []gatewayv1.ListenerEntryStatus{
+			{Name: "http", Conditions: []metav1.Condition{cond("Conflicted", "False", "NoConflicts", 1, earlier)}},
+			{Name: "removed", Conditions: []metav1.Condition{cond("Accepted", "True", "Accepted", 1, earlier)}},
+		},
+	}
+	desired := gatewayv1.ListenerSetStatus{
+		Conditions: []metav1.Condition{cond("Accepted", "True", "ListenersNotValid", 2, later)},
+		Listeners: []gatewayv1.ListenerEntryStatus{
+			{Name: "http", AttachedRoutes: 1, Conditions: []metav1.Condition{cond("Conflicted", "True", "HostnameConflict", 2, later)}},
+			{Name: "added", Conditions: []metav1.Condition{cond("Accepted", "True", "Accepted", 2, later)}},
+		},
+	}
+	want := gatewayv1.ListenerSetStatus{
+		Conditions: []metav1.Condition{cond("Accepted", "True", "ListenersNotValid", 2, earlier)},
+		Listeners: []gatewayv1.ListenerEntryStatus{
+			{Name: "http", AttachedRoutes: 1, Conditions: []metav1.Condition{cond("Conflicted", "True", "HostnameConflict", 2, later)}},
+			{Name: "added", Conditions: []metav1.Condition{cond("Accepted", "True", "Accepted", 2, later)}},
+		},
+	}
+	if got := MergeListenerSetStatus(current, desired); !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("MergeListenerSetStatus: %s", diff.Diff(want, got))
+	}
+}

@@ -33,9 +33,9 @@ func (b *builder) routes() {
 
 func (b *builder) route(r *gatewayv1.HTTPRoute) {
 	key := keyOf(&r.ObjectMeta)
-	var parents []int // indexes of parentRefs naming our Gateways
+	var parents []int // indexes of parentRefs naming our Gateways or their ListenerSets
 	for i := range r.Spec.ParentRefs {
-		if b.parentGateway(r, &r.Spec.ParentRefs[i]) != nil {
+		if _, ok := b.parentOf(r, &r.Spec.ParentRefs[i]); ok {
 			parents = append(parents, i)
 		}
 	}
@@ -52,33 +52,69 @@ func (b *builder) route(r *gatewayv1.HTTPRoute) {
 	statuses := make([]gatewayv1.RouteParentStatus, 0, len(parents))
 	for _, i := range parents {
 		ref := &r.Spec.ParentRefs[i]
-		g := b.parentGateway(r, ref)
-		attachments, accepted := b.attach(r, ref, g)
+		p, _ := b.parentOf(r, ref)
+		attachments, accepted := b.attach(r, ref, p)
 		accepted = firstProblem(refused, accepted, t.accepted())
 		if accepted.ok() {
 			for _, a := range attachments {
 				served = b.serve(r, a, t, served)
 			}
-			for _, p := range t.policies {
-				p.addAncestor(g)
+			for _, policy := range t.policies {
+				policy.addAncestor(p.gateway)
 			}
 		}
 		statuses = append(statuses, gatewayv1.RouteParentStatus{
 			ParentRef:      *ref.DeepCopy(),
 			ControllerName: b.controller,
-			Conditions:     b.routeConditions(r, g, attachments, accepted, resolved, t),
+			Conditions:     b.routeConditions(r, p, attachments, accepted, resolved, t),
 		})
 	}
 	b.result.HTTPRoutes[key] = gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: statuses}}
 }
 
-// parentGateway returns the Gateway of ours a parentRef names, if any.
-func (b *builder) parentGateway(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference) *gatewayState {
-	if deref(ref.Group, gatewayv1.GroupName) != gatewayv1.GroupName || deref(ref.Kind, "Gateway") != "Gateway" {
-		return nil
+// parent is what a route's parentRef names: one of our Gateways, whose own
+// listeners it may attach to, or a ListenerSet of one, whose listeners it
+// may attach to.
+type parent struct {
+	gateway *gatewayState
+	set     *listenerSetState // nil for a Gateway
+}
+
+// parentOf resolves a parentRef to a Gateway of ours or a ListenerSet
+// whose parent is one.
+func (b *builder) parentOf(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference) (parent, bool) {
+	if deref(ref.Group, gatewayv1.GroupName) != gatewayv1.GroupName {
+		return parent{}, false
 	}
-	ns := string(deref(ref.Namespace, gatewayv1.Namespace(r.Namespace)))
-	return b.gatewayByKey[types.NamespacedName{Namespace: ns, Name: string(ref.Name)}]
+	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(r.Namespace))), Name: string(ref.Name)}
+	switch deref(ref.Kind, "Gateway") {
+	case "Gateway":
+		g := b.gatewayByKey[key]
+		return parent{gateway: g}, g != nil
+	case kindListenerSet:
+		st := b.setByKey[key]
+		if st == nil {
+			return parent{}, false
+		}
+		return parent{gateway: st.gateway, set: st}, true
+	}
+	return parent{}, false
+}
+
+// listeners are the listeners the parent offers routes.
+func (p parent) listeners() []*listenerState {
+	if p.set != nil {
+		return p.set.listeners
+	}
+	return p.gateway.listeners
+}
+
+// String names the parent in messages.
+func (p parent) String() string {
+	if p.set != nil {
+		return "ListenerSet " + p.set.key.String()
+	}
+	return "Gateway " + p.gateway.key.String()
 }
 
 func (b *builder) hasOurParents(r *gatewayv1.HTTPRoute) bool {
@@ -106,15 +142,18 @@ func (b *builder) refusal(r *gatewayv1.HTTPRoute) problem {
 	return problem{reason: string(ReasonNotAllowedByTenant), message: message}
 }
 
-// attach finds the listeners of g the parentRef selects (sectionName, port),
+// attach finds the listeners of p the parentRef selects (sectionName, port),
 // keeps those whose allowedRoutes admit the route, then those whose hostname
 // intersects the route's. Attachment depends on nothing else, not even the
 // listener's own conditions.
-func (b *builder) attach(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference, g *gatewayState) ([]attachment, problem) {
+func (b *builder) attach(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference, p parent) ([]attachment, problem) {
+	if p.set != nil && !p.set.reject.ok() {
+		return nil, newProblem(gatewayv1.RouteReasonNoMatchingParent, "%s is not attached to its Gateway: %s", p, p.set.reject.message)
+	}
 	ns := b.namespaces[r.Namespace]
 	var attachments []attachment
 	selected, admitted := 0, 0
-	for _, l := range g.listeners {
+	for _, l := range p.listeners() {
 		if !selects(ref, l) {
 			continue
 		}
@@ -130,19 +169,19 @@ func (b *builder) attach(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference,
 	switch {
 	case selected == 0:
 		return nil, newProblem(gatewayv1.RouteReasonNoMatchingParent,
-			"Gateway %s has no listener%s; fix the parentRef.", g.key, parentSelector(ref))
+			"%s has no listener%s; fix the parentRef.", p, parentSelector(ref))
 	case admitted == 0:
 		return nil, newProblem(gatewayv1.RouteReasonNotAllowedByListeners,
-			"Gateway %s does not admit this route: %s; change the listener's allowedRoutes or the parentRef.", g.key, b.refusals(r, ref, g))
+			"%s does not admit this route: %s; change the listener's allowedRoutes or the parentRef.", p, b.refusals(r, ref, p))
 	case len(attachments) == 0:
 		var hostnames []string
-		for _, l := range g.listeners {
+		for _, l := range p.listeners() {
 			if selects(ref, l) && l.admits(ns, r.Namespace) {
 				hostnames = append(hostnames, fmt.Sprintf("%s: %s", l.spec.Name, l.hostname()))
 			}
 		}
 		return nil, newProblem(gatewayv1.RouteReasonNoMatchingListenerHostname,
-			"None of the route's hostnames matches a listener of Gateway %s (%s); add a matching hostname.", g.key, strings.Join(hostnames, ", "))
+			"None of the route's hostnames matches a listener of %s (%s); add a matching hostname.", p, strings.Join(hostnames, ", "))
 	}
 	return attachments, problem{}
 }
@@ -154,9 +193,9 @@ func selects(ref *gatewayv1.ParentReference, l *listenerState) bool {
 }
 
 // refusals says why each listener the parentRef selects refuses the route.
-func (b *builder) refusals(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference, g *gatewayState) string {
+func (b *builder) refusals(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference, p parent) string {
 	var out []string
-	for _, l := range g.listeners {
+	for _, l := range p.listeners() {
 		switch {
 		case !selects(ref, l):
 		case !l.httpRoutes:
@@ -215,11 +254,11 @@ func (b *builder) serve(r *gatewayv1.HTTPRoute, a attachment, t *routeTranslatio
 
 // attachedMessage says where an accepted route is attached; the common
 // message for one listener is built once per listener.
-func attachedMessage(g *gatewayState, attachments []attachment) string {
+func attachedMessage(p parent, attachments []attachment) string {
 	if len(attachments) == 1 {
 		l := attachments[0].listener
 		if l.attachedMessage == "" {
-			l.attachedMessage = fmt.Sprintf("Attached to listener %s of Gateway %s.", l.spec.Name, g.key)
+			l.attachedMessage = fmt.Sprintf("Attached to listener %s of %s.", l.spec.Name, p)
 		}
 		return l.attachedMessage
 	}
@@ -227,16 +266,16 @@ func attachedMessage(g *gatewayState, attachments []attachment) string {
 	for i, a := range attachments {
 		names[i] = string(a.listener.spec.Name)
 	}
-	return fmt.Sprintf("Attached to %s of Gateway %s.", listenerList(names), g.key)
+	return fmt.Sprintf("Attached to %s of %s.", listenerList(names), p)
 }
 
 // routeConditions is one parent entry's conditions: Accepted, ResolvedRefs
 // (even when not accepted) and PartiallyInvalid when rules were dropped.
-func (b *builder) routeConditions(r *gatewayv1.HTTPRoute, g *gatewayState, attachments []attachment, accepted, resolved problem, t *routeTranslation) []metav1.Condition {
+func (b *builder) routeConditions(r *gatewayv1.HTTPRoute, p parent, attachments []attachment, accepted, resolved problem, t *routeTranslation) []metav1.Condition {
 	gen := r.Generation
 	conds := []metav1.Condition{
 		b.condition(string(gatewayv1.RouteConditionAccepted), accepted.ok(), orReason(accepted, gatewayv1.RouteReasonAccepted),
-			orMessage(accepted, attachedMessage(g, attachments)), gen),
+			orMessage(accepted, attachedMessage(p, attachments)), gen),
 		b.condition(string(gatewayv1.RouteConditionResolvedRefs), resolved.ok(), orReason(resolved, gatewayv1.RouteReasonResolvedRefs),
 			orMessage(resolved, "All references resolved."), gen),
 	}

@@ -34,6 +34,8 @@ type Snapshot struct {
 
 	GatewayClasses []gatewayv1.GatewayClass
 	Gateways       []gatewayv1.Gateway
+	// ListenerSets add listeners to Gateways that allow them.
+	ListenerSets []gatewayv1.ListenerSet
 	// HTTPRoutes with their current status: Build needs it to clear our stale
 	// parent entries.
 	HTTPRoutes []gatewayv1.HTTPRoute
@@ -93,6 +95,9 @@ type Result struct {
 	// with stale entries of ours maps to an empty list. Apply with
 	// MergePolicyStatus.
 	BackendTLSPolicies map[types.NamespacedName]gatewayv1.PolicyStatus
+	// ListenerSets holds the status of every ListenerSet whose parent is one
+	// of our Gateways. Apply with MergeListenerSetStatus.
+	ListenerSets map[types.NamespacedName]gatewayv1.ListenerSetStatus
 }
 
 // DefaultSupportedFeatures lists the Gateway API features tenantgate's
@@ -138,6 +143,7 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 		"HTTPRouteRetryBackendTimeout",
 		"HTTPRouteRetryConnectionError",
 		"HTTPRouteSchemeRedirect",
+		"ListenerSet",
 		"ReferenceGrant",
 	}
 	features := make([]gatewayv1.SupportedFeature, len(names))
