@@ -2,9 +2,9 @@ package app
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -15,31 +15,36 @@ import (
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
 
-// policyCache keeps one *tenancy.Policy built from the manager's cache and
-// rebuilds it only after an object it depends on changed, so the webhook and
-// the translator ask the same engine without re-indexing per request.
+// policyCache keeps one *tenancy.Policy built from the manager's cache. It
+// rebuilds in the background after an object the policy reads changed, one
+// build at a time, so a burst of changes costs one build and admission never
+// waits for indexing: the webhook and the translator decide against the last
+// complete policy.
 type policyCache struct {
 	reader   client.Reader
 	platform []string
+	log      logr.Logger
 
 	changes atomic.Uint64
-	// changed tells the gateway controller to rebuild after the count moved;
-	// its own watches may fire before this handler, on the old policy.
+	current atomic.Pointer[tenancy.Policy]
+	// kick wakes the builder; ready is closed after the first build.
+	kick  chan struct{}
+	ready chan struct{}
+	// changed tells the gateway controller to rebuild with the new policy.
 	changed chan event.GenericEvent
-	mu      sync.Mutex
-	builtAt uint64
-	policy  *tenancy.Policy
 }
 
 // newPolicyCache counts every change to the objects the policy reads.
-func newPolicyCache(ctx context.Context, c cache.Cache, platform []string) (*policyCache, error) {
-	pc := &policyCache{reader: c, platform: platform, changed: make(chan event.GenericEvent, 1)}
-	pc.changes.Store(1)
+func newPolicyCache(ctx context.Context, c cache.Cache, platform []string, log logr.Logger) (*policyCache, error) {
+	pc := &policyCache{
+		reader: c, platform: platform, log: log,
+		kick: make(chan struct{}, 1), ready: make(chan struct{}), changed: make(chan event.GenericEvent, 1),
+	}
 	bump := toolsHandler(func() {
 		pc.changes.Add(1)
 		select {
-		case pc.changed <- event.GenericEvent{Object: &v1alpha1.Tenant{}}:
-		default: // a rebuild is already pending; it will see this change
+		case pc.kick <- struct{}{}:
+		default: // a build is already due; it will see this change
 		}
 	})
 	for _, obj := range []client.Object{
@@ -56,14 +61,53 @@ func newPolicyCache(ctx context.Context, c cache.Cache, platform []string) (*pol
 	return pc, nil
 }
 
-// Policy returns the policy for the cache's current contents.
-func (pc *policyCache) Policy(ctx context.Context) (*tenancy.Policy, error) {
-	seen := pc.changes.Load()
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if pc.policy != nil && pc.builtAt == seen {
-		return pc.policy, nil
+// Start builds the policy whenever it is due, until ctx ends. The manager
+// runs it on every replica once the cache has synced.
+func (pc *policyCache) Start(ctx context.Context) error {
+	built := uint64(0)
+	for {
+		if seen := pc.changes.Load(); seen != built || pc.current.Load() == nil {
+			p, err := pc.build(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				pc.log.Error(err, "building the tenant policy; keeping the previous one")
+			} else {
+				pc.current.Store(p)
+				built = seen
+				if !isClosed(pc.ready) {
+					close(pc.ready)
+				}
+				select {
+				case pc.changed <- event.GenericEvent{Object: &v1alpha1.Tenant{}}:
+				default:
+				}
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-pc.kick:
+		}
 	}
+}
+
+// NeedLeaderElection is false: every replica answers admission and serves traffic.
+func (pc *policyCache) NeedLeaderElection() bool { return false }
+
+// Policy returns the last complete policy, waiting only for the first build.
+func (pc *policyCache) Policy(ctx context.Context) (*tenancy.Policy, error) {
+	select {
+	case <-pc.ready:
+		return pc.current.Load(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (pc *policyCache) build(ctx context.Context) (*tenancy.Policy, error) {
 	var (
 		tenants    v1alpha1.TenantList
 		namespaces corev1.NamespaceList
@@ -72,14 +116,22 @@ func (pc *policyCache) Policy(ctx context.Context) (*tenancy.Policy, error) {
 		grants     gatewayv1.ReferenceGrantList
 	)
 	for _, l := range []client.ObjectList{&tenants, &namespaces, &gateways, &routes, &grants} {
+		// The lists are the policy's own: it keeps pointers into them.
 		if err := pc.reader.List(ctx, l); err != nil {
 			return nil, err
 		}
 	}
-	pc.policy = tenancy.NewPolicy(tenancy.Inputs{
+	return tenancy.NewPolicy(tenancy.Inputs{
 		Tenants: tenants.Items, Namespaces: namespaces.Items, PlatformNamespaces: pc.platform,
 		Gateways: gateways.Items, HTTPRoutes: routes.Items, ReferenceGrants: grants.Items,
-	})
-	pc.builtAt = seen
-	return pc.policy, nil
+	}), nil
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -52,6 +54,14 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 			return err
 		}
 	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = float32(opts.KubeAPIQPS), opts.KubeAPIBurst
+	if cfg.QPS == 0 {
+		cfg.QPS = 100
+	}
+	if cfg.Burst == 0 {
+		cfg.Burst = 200
+	}
 	scheme, err := Scheme()
 	if err != nil {
 		return err
@@ -76,8 +86,20 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	policy, err := newPolicyCache(ctx, mgr.GetCache(), opts.PlatformNamespaces)
+	policy, err := newPolicyCache(ctx, mgr.GetCache(), opts.PlatformNamespaces, log.WithName("policy"))
 	if err != nil {
+		return err
+	}
+	if err := mgr.Add(policy); err != nil {
+		return err
+	}
+	// Not ready to admit or route until the tenant policy has been built once.
+	if err := mgr.AddReadyzCheck("tenant-policy", func(*http.Request) error {
+		if !isClosed(policy.ready) {
+			return errors.New("the tenant policy has not been built from the cache yet")
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	if opts.EnableWebhook {
