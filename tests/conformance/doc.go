@@ -3,4 +3,8 @@
 // against the local cluster and tenantgate. `make test` runs a smoke subset;
 // `make conformance` runs the whole profile and writes the suite's own
 // ConformanceReport.
+//
+// The cluster runs the Gateway API experimental CRD channel (HTTPRoute
+// retry exists only there), so the report says gatewayAPIChannel:
+// experimental.
 package conformance
