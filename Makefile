@@ -17,6 +17,10 @@ build: ## Build bin/tenantgate and bin/tenantgate-local
 test: tools lint ## Unit and integration tests against a real kube-apiserver (needs root)
 	$(GO) test $(GOTEST_FLAGS) ./...
 
+.PHONY: test-faults
+test-faults: tools ## Fault tests, with the long repeated ones (-tags faults; needs root); figures on "figures:" lines
+	$(GO) test -count=1 -timeout 60m -tags faults -v ./tests/faults
+
 run: tools build ## Start the local cluster and tenantgate; Ctrl-C stops and cleans up (needs root)
 	bin/tenantgate-local -state-dir .local
 

@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,12 @@ import (
 // -leader-elect), sharing one cluster: a backend Pod deleted mid-traffic,
 // hostile clients, hostile objects.
 func TestOneReplicaUnderFaults(t *testing.T) {
+	oneReplicaUnderFaults(t, 1, 500)
+}
+
+// oneReplicaUnderFaults deletes a backend Pod deletions times and holds
+// slowConns slow-header connections.
+func oneReplicaUnderFaults(t *testing.T, deletions, slowConns int) {
 	w := StartWorld(t, true)
 	g := w.Replica(t, "gateway", ReplicaOptions{
 		Webhook: true, WebhookPort: w.Webhooks().LocalServingPort,
@@ -27,8 +34,8 @@ func TestOneReplicaUnderFaults(t *testing.T) {
 	w.RouteAccepted(t, "apples", "apples", 30*time.Second)
 	awaitServing(t, w, g, addr, "apples.example.com")
 
-	t.Run("4 backend Pod deleted mid-traffic", func(t *testing.T) { backendPodDeleted(t, w, addr, 1) })
-	t.Run("5 hostile clients", func(t *testing.T) { hostileClients(t, addr, 500) })
+	t.Run("4 backend Pod deleted mid-traffic", func(t *testing.T) { backendPodDeleted(t, w, addr, deletions) })
+	t.Run("5 hostile clients", func(t *testing.T) { hostileClients(t, addr, slowConns) })
 	t.Run("6 hostile objects", func(t *testing.T) { hostileObjects(t, w, g, addr) })
 	if g.Exited() {
 		t.Errorf("tenantgate exited: %v; its log ends:\n%s", g.proc.Err(), tail(g.LogPath, 5))
@@ -36,24 +43,26 @@ func TestOneReplicaUnderFaults(t *testing.T) {
 }
 
 // backendPodDeleted deletes one apple-echo Pod deletions times while
-// requests flow, each time waiting until the Pod object is gone and the
-// Deployment has replaced it. At most 1% of requests may fail; responses
-// that started a second after a Pod was gone must not come from it.
+// requests flow, each time waiting until the Pod object is gone and a
+// replacement is ready, then lets at least 2000 more requests through. At
+// most 1% of requests may fail; responses that started a second after a
+// Pod was gone must not come from it.
 func backendPodDeleted(t *testing.T, w *World, addr string, deletions int) {
 	ctx := context.Background()
 	traffic := Stream{Name: "apples.example.com while apple-echo Pods are deleted", Addrs: []string{addr}, Host: "apples.example.com", Path: "/",
-		Max: 50000, Duration: 5 * time.Minute, Workers: 2, Pause: 5 * time.Millisecond}.Start()
+		Max: 100000, Duration: 5 * time.Minute, Workers: 2, Pause: 5 * time.Millisecond}.Start()
+	defer traffic.Stop()
 	gone := map[string]time.Time{} // deleted Pod -> when its object was gone
-	time.Sleep(2 * time.Second)
+	var phases []string
+	traffic.AwaitSent(500)
 	for i := range deletions {
 		pods := w.ReadyPods(t, "apples", "apple-echo")
 		if len(pods) < 2 {
-			traffic.Stop()
-			t.Fatalf("deletion %d: apple-echo has Pods %v, want 2", i+1, pods)
+			t.Fatalf("deletion %d: apple-echo has ready Pods %v, want 2", i+1, pods)
 		}
 		victim := pods[0]
+		deleted := time.Now()
 		if err := w.Client.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "apples", Name: victim}}); err != nil {
-			traffic.Stop()
 			t.Fatal(err)
 		}
 		w.Eventually(t, time.Minute, "Pod apples/"+victim+" gone", func(ctx context.Context) (bool, string) {
@@ -61,13 +70,14 @@ func backendPodDeleted(t *testing.T, w *World, addr string, deletions int) {
 			return apierrors.IsNotFound(err), fmt.Sprint(err)
 		})
 		gone[victim] = time.Now()
-		w.Eventually(t, time.Minute, "a replacement for "+victim+" ready", func(context.Context) (bool, string) {
+		w.Eventually(t, 2*time.Minute, "a replacement for "+victim+" ready", func(context.Context) (bool, string) {
 			ready := w.ReadyPods(t, "apples", "apple-echo")
 			return len(ready) == 2, fmt.Sprint(ready)
 		})
-		time.Sleep(time.Second)
+		phases = append(phases, fmt.Sprintf("%s gone after %v, replacement ready after %v", victim,
+			gone[victim].Sub(deleted).Round(time.Millisecond), time.Since(deleted).Round(time.Millisecond)))
+		traffic.AwaitSent(traffic.Sent() + 2000)
 	}
-	time.Sleep(2 * time.Second)
 	f := traffic.Stop()
 	stale := 0
 	for _, r := range f.Results {
@@ -75,7 +85,7 @@ func backendPodDeleted(t *testing.T, w *World, addr string, deletions int) {
 			stale++
 		}
 	}
-	t.Logf("figures: fault=backend-pod-deleted %d deletion(s): %s; answered by a deleted Pod more than 1s after it was gone: %d", deletions, f, stale)
+	t.Logf("figures: fault=backend-pod-deleted %s; %s; answered by a deleted Pod more than 1s after it was gone: %d", strings.Join(phases, "; "), f, stale)
 	if f.Sent == 0 || float64(f.Failed+f.Lost) > 0.01*float64(f.Sent) {
 		t.Errorf("more than 1%% of requests failed or were lost: %s", f)
 	}

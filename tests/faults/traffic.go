@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -72,7 +73,22 @@ func (f Figures) String() string {
 type Running struct {
 	stop    context.CancelFunc
 	done    chan struct{}
+	sent    atomic.Int64
 	figures Figures
+}
+
+// Sent is how many requests have been answered or lost so far.
+func (r *Running) Sent() int { return int(r.sent.Load()) }
+
+// AwaitSent waits until at least n requests are done or the stream ended.
+func (r *Running) AwaitSent(n int) {
+	for r.Sent() < n {
+		select {
+		case <-r.done:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Start sends the stream in the background.
@@ -81,7 +97,7 @@ func (s Stream) Start() *Running {
 	r := &Running{stop: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		r.figures = s.run(ctx)
+		r.figures = s.run(ctx, &r.sent)
 	}()
 	return r
 }
@@ -102,7 +118,7 @@ func (r *Running) Stop() Figures {
 // Run sends the whole stream and returns its figures.
 func (s Stream) Run() Figures { return s.Start().Wait() }
 
-func (s Stream) run(ctx context.Context) Figures {
+func (s Stream) run(ctx context.Context, progress *atomic.Int64) Figures {
 	workers := max(s.Workers, 1)
 	transport := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
@@ -161,6 +177,7 @@ func (s Stream) run(ctx context.Context) Figures {
 				}
 				f.Results = append(f.Results, res)
 				mu.Unlock()
+				progress.Add(1)
 				select {
 				case <-ctx.Done():
 					return

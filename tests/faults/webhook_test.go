@@ -19,25 +19,31 @@ import (
 // is killed (SIGKILL) between the 100th and 101st of 200 applies; every
 // apply gets its webhook's answer.
 func TestWebhookReplicaKilledDuringApplies(t *testing.T) {
-	webhookReplicaKilled(t, 200)
+	webhookReplicaKilled(t, 200, 1)
 }
 
-// webhookReplicaKilled runs applies server-side applies of HTTPRoutes (one
-// in ten a hijack the policy must deny) and kills a replica halfway.
-func webhookReplicaKilled(t *testing.T, applies int) {
+// webhookReplicaKilled sends applies server-side applies of HTTPRoutes (one
+// in ten a hijack the policy must deny) and kills the busiest replica kills
+// times, evenly spread; ten applies after each kill a fresh replica joins,
+// as the Deployment would replace the Pod.
+func webhookReplicaKilled(t *testing.T, applies, kills int) {
 	w := StartWorld(t, true)
 	hooks := w.Webhooks()
-	opts := ReplicaOptions{Webhook: true, LeaderElect: true}
-	opts.WebhookPort = freePort(t)
-	a := w.Replica(t, "a", opts)
-	opts.WebhookPort = freePort(t)
-	b := w.Replica(t, "b", opts)
-	lb, err := NewBalancer(net.JoinHostPort(hooks.LocalServingHost, strconv.Itoa(hooks.LocalServingPort)), a.WebhookAddr, b.WebhookAddr)
+	lb, err := NewBalancer(net.JoinHostPort(hooks.LocalServingHost, strconv.Itoa(hooks.LocalServingPort)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lb.Close() })
-	replicas := map[string]*Replica{a.WebhookAddr: a, b.WebhookAddr: b}
+	replicas := map[string]*Replica{}
+	started := 0
+	start := func() {
+		r := w.Replica(t, fmt.Sprintf("webhook-%d", started), ReplicaOptions{Webhook: true, WebhookPort: freePort(t), LeaderElect: true})
+		started++
+		replicas[r.WebhookAddr] = r
+		lb.Add(r.WebhookAddr)
+	}
+	start()
+	start()
 
 	w.ApplySeed(t, "00-namespaces.yaml", "02-gateway.yaml", "03-tenants.yaml", "scenario-b/gateway-allow-teams.yaml")
 	ctx := context.Background()
@@ -47,20 +53,28 @@ func webhookReplicaKilled(t *testing.T, applies int) {
 	})
 
 	var admitted, denied int
-	var failures []string
-	var killed, survivor *Replica
-	decidedBefore := map[*Replica]float64{}
-	for i := range applies {
-		if i == applies/2 {
-			killed = busiest(lb, replicas)
-			for _, r := range replicas {
-				decidedBefore[r] = r.Metric(t, "tenantgate_admission_decisions_total", nil)
-				if r != killed {
-					survivor = r
-				}
+	var failures, killed []string
+	decided := func() float64 { // by the replicas alive now
+		var n float64
+		for _, r := range replicas {
+			if !r.Exited() {
+				n += r.Metric(t, "tenantgate_admission_decisions_total", nil)
 			}
-			killed.Kill(t)
-			t.Logf("killed replica %s (pid %d) after %d applies; it had decided %.0f admissions", killed.Name, killed.Pid(), i, decidedBefore[killed])
+		}
+		return n
+	}
+	every := applies / (kills + 1)
+	var before float64
+	for i := range applies {
+		if i > 0 && i%every == 0 && len(killed) < kills {
+			victim := busiest(lb, replicas)
+			victim.Kill(t)
+			delete(replicas, victim.WebhookAddr)
+			killed = append(killed, fmt.Sprintf("%s (pid %d) after apply %d", victim.Name, victim.Pid(), i))
+			before = decided()
+		}
+		if i > 0 && i%every == 10 && len(replicas) < 2 {
+			start()
 		}
 		hijack := i%10 == 9
 		manifest := teamRoute(i)
@@ -77,14 +91,14 @@ func webhookReplicaKilled(t *testing.T, applies int) {
 			failures = append(failures, fmt.Sprintf("apply %d (hijack %v): %v", i, hijack, err))
 		}
 	}
-	after := survivor.Metric(t, "tenantgate_admission_decisions_total", nil) - decidedBefore[survivor]
-	t.Logf("figures: fault=webhook-replica-killed applies sent %d, admitted %d, denied as expected %d, failed %d; survivor %s decided %.0f after the kill; balancer dropped %v, live %+v",
-		applies, admitted, denied, len(failures), survivor.Name, after, lb.Dropped(), lb.Live())
+	after := decided() - before
+	t.Logf("figures: fault=webhook-replica-killed applies sent %d, admitted %d, denied as expected %d, failed %d; killed %s; the replicas alive at the end decided %.0f admissions after the last kill; balancer dropped %v",
+		applies, admitted, denied, len(failures), strings.Join(killed, ", "), after, lb.Dropped())
 	if len(failures) > 0 {
 		t.Errorf("%d of %d applies did not get the webhook's answer:\n%s", len(failures), applies, strings.Join(failures, "\n"))
 	}
-	if after < float64(applies-applies/2) {
-		t.Errorf("the surviving replica decided %.0f admissions after the kill, want at least the %d applies sent after it", after, applies-applies/2)
+	if want := float64(applies - kills*every); after < want {
+		t.Errorf("the replicas alive at the end decided %.0f admissions after the last kill, want at least the %.0f applies sent after it", after, want)
 	}
 }
 
