@@ -46,8 +46,6 @@ type Reconciler struct {
 	Pool           AddressPool
 	ControllerName gatewayv1.GatewayController
 	Policy         PolicyFunc
-	// Elected is closed once this replica may write status.
-	Elected <-chan struct{}
 	// PolicyChanged receives an event whenever the tenant policy changed, so a
 	// Tenant edit (a type this controller does not watch) rebuilds too.
 	PolicyChanged <-chan event.GenericEvent
@@ -55,6 +53,7 @@ type Reconciler struct {
 	// Now stamps condition transitions; time.Now when nil.
 	Now func() time.Time
 
+	statuses   *statusQueue
 	mu         sync.Mutex
 	bindErrors map[string]string
 	listening  map[string]bool
@@ -75,12 +74,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	for _, obj := range watched() {
 		b = b.Watches(obj, all)
 	}
-	elected := make(chan event.GenericEvent, 1)
-	go func() {
-		<-r.Elected
-		elected <- event.GenericEvent{Object: &gatewayv1.GatewayClass{}}
-	}()
-	b = b.WatchesRawSource(source.Channel(elected, all))
+	r.statuses = newStatusQueue()
+	if err := mgr.Add(statusWriter{r}); err != nil {
+		return err
+	}
 	if r.PolicyChanged != nil {
 		b = b.WatchesRawSource(source.Channel(r.PolicyChanged, all))
 	}
@@ -95,7 +92,7 @@ func watched() []client.Object {
 }
 
 // Reconcile translates the whole snapshot, swaps the data plane's table, and
-// writes the status that changed.
+// hands the desired status to the status writer.
 func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	s, err := r.snapshot(ctx)
 	if err != nil {
@@ -105,12 +102,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	select {
-	case <-r.Elected:
-	default:
-		return reconcile.Result{}, nil
-	}
-	return reconcile.Result{}, r.writeStatus(ctx, s, res)
+	r.statuses.submit(&statusJob{snapshot: s, result: res})
+	return reconcile.Result{}, nil
 }
 
 // program builds and applies the table; when the data plane's bind results

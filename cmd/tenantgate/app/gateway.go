@@ -44,7 +44,6 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, log logr.
 			}
 			return p, nil
 		},
-		Elected:       mgr.Elected(),
 		PolicyChanged: policy.changed,
 		Log:           log.WithName("gateway"),
 		Now:           time.Now,

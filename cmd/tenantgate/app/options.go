@@ -27,7 +27,7 @@ type Options struct {
 	LogLevel           string
 	LogFormat          string
 	// KubeAPIQPS and KubeAPIBurst limit this client's API requests; zero
-	// means 100 and 200 (client-go's default of 5/s would make writing the
+	// means 500 and 1000 (client-go's default of 5/s would make writing the
 	// status of thousands of routes take minutes).
 	KubeAPIQPS   float64
 	KubeAPIBurst int
@@ -52,8 +52,8 @@ func ParseFlags(args []string) (Options, error) {
 	fs.StringVar(&platform, "platform-namespaces", "", "comma-separated namespaces trusted by tenant policy (e.g. infra)")
 	fs.StringVar(&o.ControllerName, "controller-name", "tenantgate.dev/gateway-controller", "GatewayClass controllerName this gateway implements")
 	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
-	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", 100, "API requests per second this process may send (the API server's priority and fairness still applies)")
-	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 200, "API requests this process may send in a burst")
+	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", 500, "API requests per second this process may send (the API server's priority and fairness still applies)")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 1000, "API requests this process may send in a burst")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info or error")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "json or console")
 	if err := fs.Parse(args); err != nil {

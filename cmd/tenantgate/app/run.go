@@ -57,10 +57,10 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = float32(opts.KubeAPIQPS), opts.KubeAPIBurst
 	if cfg.QPS == 0 {
-		cfg.QPS = 100
+		cfg.QPS = 500
 	}
 	if cfg.Burst == 0 {
-		cfg.Burst = 200
+		cfg.Burst = 1000
 	}
 	scheme, err := Scheme()
 	if err != nil {

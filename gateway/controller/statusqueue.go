@@ -1,0 +1,88 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/tenantgate/tenantgate/gateway/translate"
+)
+
+// statusJob is one build's desired status, with the snapshot it came from.
+type statusJob struct {
+	snapshot *translate.Snapshot
+	result   translate.Result
+}
+
+// statusQueue hands the latest build to the status writer. Only the newest
+// job matters: an older one still waiting is replaced, never written.
+type statusQueue struct {
+	mu   sync.Mutex
+	job  *statusJob
+	wake chan struct{}
+}
+
+func newStatusQueue() *statusQueue { return &statusQueue{wake: make(chan struct{}, 1)} }
+
+func (q *statusQueue) submit(j *statusJob) {
+	q.mu.Lock()
+	q.job = j
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// retry puts j back unless a newer job arrived meanwhile.
+func (q *statusQueue) retry(j *statusJob) {
+	q.mu.Lock()
+	if q.job == nil {
+		q.job = j
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *statusQueue) take(ctx context.Context) *statusJob {
+	for {
+		q.mu.Lock()
+		j := q.job
+		q.job = nil
+		q.mu.Unlock()
+		if j != nil {
+			return j
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-q.wake:
+		}
+	}
+}
+
+// statusWriter writes status off the reconcile's path, so a burst of status
+// updates never delays the next table swap. It runs only on the elected
+// leader (a manager runnable that needs leader election).
+type statusWriter struct{ r *Reconciler }
+
+func (w statusWriter) Start(ctx context.Context) error {
+	for {
+		j := w.r.statuses.take(ctx)
+		if j == nil {
+			return nil
+		}
+		if err := w.r.writeStatus(ctx, j.snapshot, j.result); err != nil && ctx.Err() == nil {
+			w.r.Log.V(1).Info("status write failed; retrying unless a newer build supersedes it", "error", err.Error())
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+			w.r.statuses.retry(j)
+		}
+	}
+}
