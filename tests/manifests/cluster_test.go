@@ -138,7 +138,7 @@ func TestOnLocalCluster(t *testing.T) {
 			{"own-namespace permissions elsewhere", keys(expand(usedInOwnNamespace)), []string{"", "default"}, false},
 			{"unused verbs", append(denied(usedClusterWide), denied(usedInOwnNamespace)...), []string{"", namespace}, false},
 			{"unrelated resources", []permission{
-				{"", "pods", "list"}, {"", "configmaps", "get"}, {"apps", "deployments", "update"},
+				{"", "pods", "list"}, {"", "persistentvolumeclaims", "get"}, {"apps", "deployments", "update"},
 				{"admissionregistration.k8s.io", "validatingwebhookconfigurations", "update"},
 				{"rbac.authorization.k8s.io", "clusterroles", "escalate"}, {"", "serviceaccounts", "impersonate"},
 			}, []string{"", namespace}, false},

@@ -43,11 +43,11 @@ var (
 var usedClusterWide = []grant{
 	// gateway/controller watches these; the policy cache reads Gateways,
 	// HTTPRoutes and ReferenceGrants (v1beta1 is the same resource).
-	{"gateway.networking.k8s.io", []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"}, read},
+	{"gateway.networking.k8s.io", []string{"gatewayclasses", "gateways", "httproutes", "referencegrants", "listenersets", "backendtlspolicies"}, read},
 	// The elected leader writes the status of what it owns.
-	{"gateway.networking.k8s.io", []string{"gatewayclasses/status", "gateways/status", "httproutes/status"}, writeStatus},
-	// Backends, listener certificates, namespace labels (allowedRoutes, tenant membership).
-	{"", []string{"services", "secrets", "namespaces"}, read},
+	{"gateway.networking.k8s.io", []string{"gatewayclasses/status", "gateways/status", "httproutes/status", "listenersets/status", "backendtlspolicies/status"}, writeStatus},
+	// Backends, listener certificates, CA bundles (ConfigMaps), namespace labels (allowedRoutes, tenant membership).
+	{"", []string{"services", "secrets", "configmaps", "namespaces"}, read},
 	{"discovery.k8s.io", []string{"endpointslices"}, read},
 	// Tenants are the policy; their status reports the audit.
 	{"tenancy.tenantgate.dev", []string{"tenants"}, read},

@@ -6,12 +6,13 @@ package app
 
 // The gateway controller and the policy cache read the Gateway API objects;
 // the leader writes the status of the ones it owns.
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses;gateways;httproutes;referencegrants,verbs=get;list;watch
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses/status;gateways/status;httproutes/status,verbs=update;patch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses;gateways;httproutes;referencegrants;listenersets;backendtlspolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses/status;gateways/status;httproutes/status;listenersets/status;backendtlspolicies/status,verbs=update;patch
 
 // Backends, endpoints, listener certificates (any namespace a ReferenceGrant
-// opens) and namespace labels for allowedRoutes and tenant membership.
-// +kubebuilder:rbac:groups="",resources=services;secrets;namespaces,verbs=get;list;watch
+// opens), CA bundles for client and backend TLS validation, and namespace
+// labels for allowedRoutes and tenant membership.
+// +kubebuilder:rbac:groups="",resources=services;secrets;configmaps;namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 
 // Tenants are the policy; their status reports the audit.
