@@ -50,7 +50,7 @@ func gatewayLeaderKills(t *testing.T, kills int) {
 		return r
 	}
 	leader := start(t)
-	leaderLease(t, w, leader, 30*time.Second)
+	holder := leaderLease(t, w, leader, 30*time.Second)
 	follower := start(t)
 	w.ApplyServingWorld(t)
 
@@ -67,6 +67,9 @@ func gatewayLeaderKills(t *testing.T, kills int) {
 		if got := follower.Writes(t); got != 0 {
 			t.Errorf("round %d: follower %s made %v write requests to the API; only the leader may write", round, follower.Name, got)
 		}
+		if leader.Writes(t) == 0 {
+			t.Errorf("round %d: leader %s made no write to the API, yet the route's status was written", round, leader.Name)
+		}
 		if follower.Leader(t) || !leader.Leader(t) {
 			t.Errorf("round %d: leader metric: %s %v, %s %v; want only %s", round, leader.Name, leader.Leader(t), follower.Name, follower.Leader(t), leader.Name)
 		}
@@ -80,13 +83,17 @@ func gatewayLeaderKills(t *testing.T, kills int) {
 		time.Sleep(2 * time.Second)
 		killed := time.Now()
 		leader.Kill(t)
-		leaderLease(t, w, follower, 45*time.Second)
+		newHolder := leaderLease(t, w, follower, 45*time.Second)
 		takeover := time.Since(killed)
+		if newHolder == holder {
+			t.Errorf("round %d: the Lease still names %s after its holder was killed", round, holder)
+		}
+		holder = newHolder
 		time.Sleep(2 * time.Second)
 		f1, f2 := failover.Stop(), bystanders.Stop()
 		t.Logf("figures: fault=proxy-replica-killed round %d: %s", round, f1)
 		t.Logf("figures: fault=proxy-replica-killed round %d: %s", round, f2)
-		t.Logf("figures: fault=leader-killed round %d: %s took the Lease %v after %s was killed", round, follower.Name, takeover.Round(time.Millisecond), leader.Name)
+		t.Logf("figures: fault=leader-killed round %d: %s took the Lease (holder %s) %v after %s was killed", round, follower.Name, holder, takeover.Round(time.Millisecond), leader.Name)
 		for _, f := range []Figures{f1, f2} {
 			if f.Sent == 0 || f.Failed != 0 || f.Lost != 0 {
 				t.Errorf("round %d: %s", round, f)
