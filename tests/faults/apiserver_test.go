@@ -15,14 +15,16 @@ import (
 // or lost request, and a route added the moment the API server is back
 // (while tenantgate's watches are still reconnecting) gets served.
 func TestAPIServerRestartUnderTraffic(t *testing.T) {
-	apiServerRestarts(t, 1, 15*time.Second)
+	apiServerRestarts(t, 1, 15*time.Second, true)
 }
 
-func apiServerRestarts(t *testing.T, rounds int, down time.Duration) {
+// apiServerRestarts restarts the API server rounds times, each time down
+// for at least down, under traffic through one tenantgate.
+func apiServerRestarts(t *testing.T, rounds int, down time.Duration, leaderElect bool) {
 	w := StartWorld(t, true)
 	g := w.Replica(t, "gateway", ReplicaOptions{
 		Webhook: true, WebhookPort: w.Webhooks().LocalServingPort,
-		Gateway: true, AddressPool: "127.62.0.0/24", LeaderElect: true,
+		Gateway: true, AddressPool: "127.62.0.0/24", LeaderElect: leaderElect,
 	})
 	w.ApplyServingWorld(t)
 	addr := w.GatewayAddress(t)

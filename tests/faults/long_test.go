@@ -19,7 +19,15 @@ func TestWebhookReplicasKilledRepeatedly(t *testing.T) {
 // TestAPIServerRestartedRepeatedly restarts the API server three times
 // under traffic, each time down for 15s.
 func TestAPIServerRestartedRepeatedly(t *testing.T) {
-	apiServerRestarts(t, 3, 15*time.Second)
+	apiServerRestarts(t, 3, 15*time.Second, true)
+}
+
+// TestAPIServerRestartWithoutLeaderElection is the same fault with
+// -leader-elect=false, which tells a failure of leader election (the
+// leader exits when it cannot renew its Lease) from one of the proxy or
+// the watches.
+func TestAPIServerRestartWithoutLeaderElection(t *testing.T) {
+	apiServerRestarts(t, 1, 15*time.Second, false)
 }
 
 // TestGatewayLeaderKilledRepeatedly kills the leading gateway replica three

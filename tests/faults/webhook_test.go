@@ -18,6 +18,12 @@ import (
 // behind the Service stand-in, the one carrying the API server's connection
 // is killed (SIGKILL) between the 100th and 101st of 200 applies; every
 // apply gets its webhook's answer.
+//
+// The kill lands between two applies, not inside one: the API server sends
+// each admission request once (k8s.io/apiserver's validating dispatcher
+// does not retry a webhook call whose connection is cut), so a request in
+// flight on a replica at the instant it dies fails its apply, with this
+// stand-in as with a real Service.
 func TestWebhookReplicaKilledDuringApplies(t *testing.T) {
 	webhookReplicaKilled(t, 200, 1)
 }
