@@ -42,7 +42,8 @@
 //     stops the process and starts the same command line itself.
 //
 // Tests built with the "faults" tag (make test-faults) repeat the faults
-// several times; the rest fit in `make test`.
+// several times, and restart the API server once more with leader election
+// off; the rest fit in `make test`.
 //
 // The package owns only test harness code; it must not change the product
 // packages it exercises, nor the cluster harness.
