@@ -246,6 +246,8 @@ GOMAXPROCS=1 taskset -c 1 go test -run '^$' -bench 'BenchmarkBuild$' -benchtime 
 failed=""
 if [[ $skip != *controlplane* ]]; then
 	say "control plane and webhook at scale: a local cluster with tenantgate in-process (a few minutes)"
+	# The tree may have moved since the data plane was built (a shared work tree).
+	printf 'tenantgate at the control-plane step\t%s\n' "$(git describe --always --dirty 2>/dev/null || echo unknown)" >>"$work/versions.tsv"
 	# A failed phase still leaves the others' figures; the report says what is missing.
 	go test -run '^$' -bench 'BenchmarkControlPlane$' -benchtime 1x -timeout 30m ./tests/bench/ | tee "$work/controlplane.txt" ||
 		failed="the control-plane benchmark failed (its output is in the log above)"

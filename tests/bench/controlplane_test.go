@@ -39,13 +39,19 @@ func BenchmarkControlPlane(b *testing.B) {
 	small, large, tenants, changes := scaled(1000), scaled(5000), scaled(1000), scaled(100)
 	s := stack.Start(b, stack.Options{AddressPool: "127.40.0.0/16", PlatformNamespaces: []string{gatewayNS}})
 	e := newEnv(b, s)
+	e.startRSS = residentMiB(b)["MiB-rss"]
 	b.Run(fmt.Sprintf("apply=%d", small), func(b *testing.B) {
 		e.applyUntilServing(b, "a", small, time.Minute)
 		e.deleteSet(b, "a")
 	})
 	b.Run(fmt.Sprintf("apply=%d", large), func(b *testing.B) { e.applyUntilServing(b, "b", large, 2*time.Minute) })
 	b.Run(fmt.Sprintf("change=%d", changes), func(b *testing.B) { e.changes(b, "b", large, changes, 90*time.Second) })
-	b.Run("memory", func(b *testing.B) { reportMemory(b) })
+	b.Run("memory", func(b *testing.B) {
+		for unit, v := range residentMiB(b) {
+			b.ReportMetric(v, unit)
+		}
+		b.ReportMetric(e.startRSS, "MiB-rss-before-routes")
+	})
 	b.Run("webhook", func(b *testing.B) {
 		e.seedTenants(b, tenants, 5)
 		e.webhookAtRate(b, tenants, 5, 200, 15*time.Second)
@@ -63,6 +69,8 @@ type env struct {
 	kube  *rest.Config
 	addr  string // the Gateway's address:80
 	probe *http.Client
+	// startRSS is the process's RSS once the cluster and the Gateway are up.
+	startRSS float64
 }
 
 func newEnv(b *testing.B, s *stack.Stack) *env {
@@ -188,6 +196,16 @@ func (e *env) reconciles(b *testing.B) reconcileCounts {
 	return reconcileCounts{total, errors}
 }
 
+// reconcileTime is controller-runtime's histogram of the gateway
+// controller's reconcile durations so far.
+func (e *env) reconcileTime(b *testing.B) Histogram {
+	h, err := ParseHistogram(bytes.NewReader(e.tenantgateMetrics(b)), "controller_runtime_reconcile_time_seconds", map[string]string{"controller": "gateway"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
 func (e *env) tenantgateMetrics(b *testing.B) []byte {
 	resp, err := http.Get(e.s.MetricsURL)
 	if err != nil {
@@ -221,6 +239,7 @@ func (e *env) get(host string) (int, string) {
 func (e *env) changes(b *testing.B, set string, n, count int, budget time.Duration) {
 	ctx := context.Background()
 	var wire, api []time.Duration
+	reconcileBefore := e.reconcileTime(b)
 	phaseEnd := time.Now().Add(budget)
 	for k := 0; k < count && time.Now().Before(phaseEnd); k++ {
 		i := k * 997 % n // spread over namespaces and the table
@@ -239,8 +258,12 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 		}
 		wire = append(wire, time.Since(start))
 	}
+	reconcile := e.reconcileTime(b).Since(reconcileBefore)
 	slices.Sort(wire)
 	slices.Sort(api)
+	b.ReportMetric(reconcile.Quantile(0.5)*1000, "ms-reconcile-p50")
+	b.ReportMetric(reconcile.Quantile(0.99)*1000, "ms-reconcile-p99")
+	b.ReportMetric(reconcile.Count, "reconciles")
 	b.ReportMetric(float64(len(wire)), "changes")
 	b.ReportMetric(ms(results.Percentile(wire, 0.5)), "ms-wire-p50")
 	b.ReportMetric(ms(results.Percentile(wire, 0.99)), "ms-wire-p99")
@@ -248,25 +271,30 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	b.ReportMetric(ms(results.Percentile(api, 0.5)), "ms-apply-p50")
 }
 
-// reportMemory reports this process's resident memory. tenantgate runs in
-// it, alongside the cluster harness's node agent and the benchmark's own
-// client, so it is an upper bound on the controller's.
-func reportMemory(b *testing.B) {
+// residentMiB is this process's resident memory now and at its peak.
+// tenantgate runs in it, alongside the cluster harness's node agent and the
+// benchmark's own client, so it is an upper bound on the controller's.
+func residentMiB(b *testing.B) map[string]float64 {
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		b.Fatal(err)
 	}
+	units := map[string]string{"VmRSS:": "MiB-rss", "VmHWM:": "MiB-rss-peak"}
+	out := map[string]float64{}
 	for line := range strings.Lines(string(status)) {
 		f := strings.Fields(line)
-		if len(f) == 3 && f[2] == "kB" && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
+		if len(f) != 3 || f[2] != "kB" {
+			continue
+		}
+		if unit, ok := units[f[0]]; ok {
 			kb, err := strconv.ParseFloat(f[1], 64)
 			if err != nil {
 				b.Fatal(err)
 			}
-			unit := map[string]string{"VmRSS:": "MiB-rss", "VmHWM:": "MiB-rss-peak"}[f[0]]
-			b.ReportMetric(kb/1024, unit)
+			out[unit] = kb / 1024
 		}
 	}
+	return out
 }
 
 func ms(d time.Duration) float64 { return results.Milliseconds(d) }
