@@ -39,6 +39,13 @@ func exchangeOf(r *http.Request) *exchange {
 }
 
 func (h *socketHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+		// RFC 9112 §6.3: a request framed by both Transfer-Encoding and
+		// Content-Length (net/http drops the latter before we see it) must
+		// not be followed on the same connection; close after any chunked
+		// request so nothing after its body is ever read as a request.
+		w.Header().Set("Connection", "close")
+	}
 	h.active.Add(1)
 	defer h.active.Add(-1)
 	ex := &exchange{recorder: recorder{ResponseWriter: w}, start: time.Now()}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -73,6 +75,12 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 		LeaderElection:          opts.LeaderElect,
 		LeaderElectionID:        "tenantgate-status-writer",
 		LeaderElectionNamespace: opts.LeaderElectionNS,
+		// Losing the Lease ends the process (and with it this replica's
+		// proxy), so renewals must outlast a routine API server restart;
+		// a dead leader is still replaced within about half a minute.
+		LeaseDuration: ptr.To(30 * time.Second),
+		RenewDeadline: ptr.To(25 * time.Second),
+		RetryPeriod:   ptr.To(3 * time.Second),
 		WebhookServer: crwebhook.NewServer(crwebhook.Options{
 			Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir,
 		}),
