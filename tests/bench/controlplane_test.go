@@ -133,9 +133,6 @@ func (e *env) applyUntilServing(b *testing.B, set string, n int, within time.Dur
 	b.ReportMetric(float64(notServing), "routes-not-serving")
 	b.ReportMetric(max(acceptedAt.Sub(lastApply).Seconds(), 0), "s-accepted")
 	b.ReportMetric(float64(notAccepted), "routes-not-accepted")
-	if secs := acceptedAt.Sub(lastApply).Seconds(); secs > 0 {
-		b.ReportMetric(float64(n-notAccepted)/secs, "routes/s-accepted")
-	}
 	b.ReportMetric(after.total-before.total, "reconciles")
 	b.ReportMetric(after.errors-before.errors, "reconcile-errors")
 }
