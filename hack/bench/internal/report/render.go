@@ -216,7 +216,11 @@ func controlPlane(b *strings.Builder, r results.Results) {
 	var rows [][]string
 	cp := r.ControlPlane
 	add := func(what string, s results.Summary, unit string) {
-		if s.N > 0 {
+		switch {
+		case s.N == 0:
+		case unit == "": // a count
+			rows = append(rows, []string{what, spread(s, count)})
+		default:
 			rows = append(rows, []string{what, spread(s, num) + " " + unit})
 		}
 	}
@@ -228,7 +232,7 @@ func controlPlane(b *strings.Builder, r results.Results) {
 		add(n+" routes: all Accepted, after the last apply", metric(cp, name, "s-accepted"), "s")
 		add(n+" routes: still not Accepted when the benchmark stopped waiting", metric(cp, name, "routes-not-accepted"), "")
 		add(n+" routes: reconciles of everything during the phase", metric(cp, name, "reconciles"), "")
-		add(n+" routes: status write conflicts during the phase", metric(cp, name, "reconcile-errors"), "")
+		add(n+" routes: failed reconciles during the phase", metric(cp, name, "reconcile-errors"), "")
 	}
 	add("Route changes made (100 asked, 90 s budget)", metric(cp, benchChange, "changes"), "")
 	add("Route change to wire, p50 (5,000 routes)", metric(cp, benchChange, "ms-wire-p50"), "ms")
