@@ -46,9 +46,12 @@ func newForwarder(opts Options, m *metrics) *forwarder {
 	h2c.Protocols.SetUnencryptedHTTP2(true)
 	f := &forwarder{http1: http1, h2c: h2c, logger: opts.Logger, metrics: m, retryBodyLimit: opts.RetryBodyLimit}
 	f.proxy = &httputil.ReverseProxy{
-		Rewrite:        f.rewrite,
-		Transport:      f,
-		FlushInterval:  -1, // flush every write: streaming and server-sent events
+		Rewrite:   f.rewrite,
+		Transport: f,
+		// 0: ReverseProxy still flushes every write of a response of unknown
+		// length (streams, server-sent events); a fixed-length one is not
+		// flushed per write, which costs a timer goroutine per response.
+		FlushInterval:  0,
 		BufferPool:     &bufferPool{},
 		ModifyResponse: f.modifyResponse,
 		ErrorHandler:   f.fail,
