@@ -17,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/tenantgate/tenantgate/cmd/tenantgate/app"
 	"github.com/tenantgate/tenantgate/tests/cluster"
+	"github.com/tenantgate/tenantgate/tests/stack"
 )
 
 // ControllerName is the GatewayClass controllerName the replicas implement.
@@ -216,19 +216,10 @@ func (w *World) ReadyPods(t testing.TB, ns, app string) []string {
 	return names
 }
 
-// Eventually polls cond every 100ms until it holds or timeout passes, then
-// fails the test with what cond last said.
+// Eventually polls cond until it holds or timeout passes (stack.Eventually).
 func (w *World) Eventually(t testing.TB, timeout time.Duration, what string, cond func(ctx context.Context) (bool, string)) {
 	t.Helper()
-	var last string
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		ok, why := cond(ctx)
-		last = why
-		return ok, nil
-	})
-	if err != nil {
-		t.Fatalf("%s: not within %s; last: %s", what, timeout, last)
-	}
+	stack.Eventually(t, timeout, what, cond)
 }
 
 // decode splits a YAML stream into objects, skipping empty documents.
