@@ -135,7 +135,12 @@ func startLocal(t *testing.T, root, bin string) (*exec.Cmd, leftovers) {
 
 func assertGone(t *testing.T, left leftovers) {
 	t.Helper()
+	// SIGKILLed processes take a moment to go; give them up to 10 s.
+	deadline := time.Now().Add(10 * time.Second)
 	for _, pid := range left.pids {
+		for time.Now().Before(deadline) && syscall.Kill(pid, 0) == nil && !zombie(pid) {
+			time.Sleep(50 * time.Millisecond)
+		}
 		if syscall.Kill(pid, 0) == nil && !zombie(pid) {
 			cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 			t.Errorf("process %d (%s) is still running", pid, strings.ReplaceAll(string(cmdline), "\x00", " "))
