@@ -1,8 +1,8 @@
 package tenancy
 
 import (
-	"flag"
-	"os"
+	"github.com/tenantgate/tenantgate/tests/golden"
+
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,8 +11,6 @@ import (
 
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden/*.out.yaml from the current output")
 
 // goldenOut is what a golden scenario produces: the verdict on every route
 // and grant of the snapshot, and every tenant's audit.
@@ -87,10 +85,8 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			outPath := strings.TrimSuffix(in, ".in.yaml") + ".out.yaml"
-			if *update {
-				if err := os.WriteFile(outPath, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
+			if golden.Updating() {
+				golden.Check(t, outPath, got)
 				return
 			}
 			var want goldenOut

@@ -1,9 +1,9 @@
 package routetable
 
 import (
-	"bytes"
+	"github.com/tenantgate/tenantgate/tests/golden"
+
 	"cmp"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,8 +12,6 @@ import (
 
 	"sigs.k8s.io/yaml"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the current results")
 
 // goldenInput is a Config and the requests to look up in it.
 type goldenInput struct {
@@ -60,20 +58,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out := filepath.Join("testdata", name+".out.yaml")
-			if *update {
-				if err := os.WriteFile(out, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatalf("%v; run go test -update to create it", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the lookups; run go test -update and review the diff.\ngot:\n%s", out, got)
-			}
+			golden.Check(t, filepath.Join("testdata", name+".out.yaml"), got)
 		})
 	}
 }

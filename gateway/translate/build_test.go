@@ -1,6 +1,8 @@
 package translate
 
 import (
+	goldenfile "github.com/tenantgate/tenantgate/tests/golden"
+
 	"bytes"
 	"testing"
 
@@ -167,7 +169,7 @@ func TestResultDoesNotAliasSnapshot(t *testing.T) {
 	}
 	after, _ := yaml.Marshal(goldenOf(result))
 	if !bytes.Equal(before, after) {
-		t.Errorf("changing the snapshot changed an earlier Result:\n%s", lineDiff(string(before), string(after)))
+		t.Errorf("changing the snapshot changed an earlier Result:\n%s", goldenfile.Diff(string(before), string(after)))
 	}
 }
 

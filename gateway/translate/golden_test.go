@@ -1,10 +1,11 @@
 package translate
 
 import (
+	goldenfile "github.com/tenantgate/tenantgate/tests/golden"
+
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"io"
 	"maps"
 	"os"
@@ -14,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pmezard/go-difflib/difflib"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -31,8 +31,6 @@ import (
 
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the current output")
 
 // Environment is a test-only object in NAME.in.yaml holding the Snapshot
 // inputs that are not Kubernetes objects.
@@ -257,20 +255,7 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(got, again) {
 				t.Fatal("Build is not deterministic: two runs on one snapshot differ")
 			}
-			out := strings.TrimSuffix(in, ".in.yaml") + ".out.yaml"
-			if *update {
-				if err := os.WriteFile(out, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatalf("%v (run go test ./gateway/translate -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from Build's output (rerun with -update if the change is intended):\n%s", out, lineDiff(string(want), string(got)))
-			}
+			goldenfile.Check(t, strings.TrimSuffix(in, ".in.yaml")+".out.yaml", got)
 		})
 	}
 }
@@ -314,16 +299,4 @@ func checkConditions(t *testing.T, r Result) {
 			check(k.String(), a.Conditions)
 		}
 	}
-}
-
-// lineDiff is a unified diff of a golden file against Build's output.
-func lineDiff(want, got string) string {
-	diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(want), B: difflib.SplitLines(got),
-		FromFile: "want", ToFile: "got", Context: 3,
-	})
-	if err != nil {
-		return err.Error()
-	}
-	return diff
 }

@@ -1,8 +1,9 @@
 package report
 
 import (
+	"github.com/tenantgate/tenantgate/tests/golden"
+
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +11,6 @@ import (
 
 	"github.com/tenantgate/tenantgate/hack/bench/results"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.out.md from the current renderer")
 
 // TestRender renders every testdata/NAME.in.json (a results.Results, read
 // strictly) and compares it with NAME.out.md.
@@ -34,39 +33,9 @@ func TestRender(t *testing.T) {
 				t.Fatalf("%s: %v", in, err)
 			}
 			got := Render(r)
-			out := filepath.Join("testdata", name+".out.md")
-			if *update {
-				if err := os.WriteFile(out, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("Render(%s) differs from %s; run with -update and review the diff:\n%s", in, out, firstDiff(string(want), got))
-			}
+			golden.Check(t, filepath.Join("testdata", name+".out.md"), []byte(got))
 		})
 	}
-}
-
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := range max(len(w), len(g)) {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return "line " + itoa(i+1) + ":\n- " + wl + "\n+ " + gl
-		}
-	}
-	return ""
 }
 
 func itoa(i int) string { return count(float64(i)) }
