@@ -1,52 +1,18 @@
 package routetable
 
 import (
-	"cmp"
-	"strings"
+	"github.com/tenantgate/tenantgate/gateway/hostname"
 )
 
 // NormalizeHost returns a Host header or SNI name as the table compares it:
-// without port, brackets or trailing dot, in lower case. It allocates only
-// when host has upper-case letters.
-func NormalizeHost(host string) string {
-	if strings.HasPrefix(host, "[") {
-		if end := strings.IndexByte(host, ']'); end > 0 {
-			host = host[1:end]
-		}
-	} else if colon := strings.LastIndexByte(host, ':'); colon >= 0 {
-		host = host[:colon]
-	}
-	host = strings.TrimSuffix(host, ".")
-	return strings.ToLower(host)
-}
+// without port, brackets or trailing dot, in lower case (hostname.FromHost).
+func NormalizeHost(host string) string { return hostname.FromHost(host) }
 
-// isWildcard reports whether hostname is a wildcard such as "*.a.com".
-func isWildcard(hostname string) bool { return strings.HasPrefix(hostname, "*.") }
-
-// compareHostnames orders hostnames from most to least specific: exact names
-// first (longest first), then wildcards (longest suffix first), then "".
-func compareHostnames(a, b string) int {
-	rank := func(h string) int {
-		switch {
-		case h == "":
-			return 2
-		case isWildcard(h):
-			return 1
-		}
-		return 0
-	}
-	return cmp.Or(cmp.Compare(rank(a), rank(b)), -cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
-}
-
-// covers reports whether wildcard w matches every host that hostname h
-// matches, h being an exact name or a more specific wildcard.
-func covers(w, h string) bool {
-	suffix := w[1:] // "*.a.com" -> ".a.com"
-	if isWildcard(h) {
-		h = h[1:]
-	}
-	return len(h) > len(suffix) && strings.HasSuffix(h, suffix)
-}
+// isWildcard, compareHostnames and covers are the hostname package's rules
+// under the names the table's code uses.
+func isWildcard(h string) bool         { return hostname.IsWildcard(h) }
+func compareHostnames(a, b string) int { return hostname.Compare(a, b) }
+func covers(w, h string) bool          { return hostname.Covers(w, h) }
 
 // hostIndex finds the most specific entry for a normalized host: an exact
 // name, else the longest matching wildcard suffix, else the catch-all.

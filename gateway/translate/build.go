@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/gateway/model"
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
@@ -39,8 +40,10 @@ type builder struct {
 	slices     map[types.NamespacedName][]*discoveryv1.EndpointSlice // by Service
 	secrets    map[types.NamespacedName]*corev1.Secret
 	configMaps map[types.NamespacedName]*corev1.ConfigMap
-	grants     map[string][]*gatewayv1.ReferenceGrant // by namespace
-	endpoints  map[servicePort]endpointSet            // memoized per Service port
+	grants     *model.Grants
+	model      *model.Model // built once the classes we own are known
+	listenerOf map[*model.Listener]*listenerState
+	endpoints  map[servicePort]endpointSet // memoized per Service port
 
 	setByKey    map[types.NamespacedName]*listenerSetState
 	orderedSets []*listenerSetState // ListenerSets of ours, oldest first
@@ -66,7 +69,8 @@ func newBuilder(s *Snapshot) *builder {
 		slices:         make(map[types.NamespacedName][]*discoveryv1.EndpointSlice, len(s.EndpointSlices)),
 		secrets:        make(map[types.NamespacedName]*corev1.Secret, len(s.Secrets)),
 		configMaps:     make(map[types.NamespacedName]*corev1.ConfigMap, len(s.ConfigMaps)),
-		grants:         make(map[string][]*gatewayv1.ReferenceGrant),
+		grants:         model.NewGrants(s.ReferenceGrants, nil),
+		listenerOf:     make(map[*model.Listener]*listenerState),
 		endpoints:      make(map[servicePort]endpointSet),
 		classes:        make(map[string]*classState),
 		policyByTarget: make(map[policyTarget]*policyState),
@@ -104,10 +108,6 @@ func newBuilder(s *Snapshot) *builder {
 	}
 	for i := range s.ConfigMaps {
 		b.configMaps[keyOf(&s.ConfigMaps[i].ObjectMeta)] = &s.ConfigMaps[i]
-	}
-	for i := range s.ReferenceGrants {
-		g := &s.ReferenceGrants[i]
-		b.grants[g.Namespace] = append(b.grants[g.Namespace], g)
 	}
 	return b
 }

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/gateway/model"
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
@@ -31,19 +32,21 @@ type gatewayState struct {
 // address, its listeners, then conflicts between listeners and what the data
 // plane reported.
 func (b *builder) gateways() {
-	for _, gw := range sortedPointers(b.s.Gateways) {
-		class := b.classes[string(gw.Spec.GatewayClassName)]
-		if class == nil {
-			continue
-		}
-		g := &gatewayState{gateway: gw, key: keyOf(&gw.ObjectMeta)}
-		g.reject = b.gatewayProblem(g, class)
+	b.model = model.New(model.Inputs{
+		Gateways: b.s.Gateways, ListenerSets: b.s.ListenerSets, Namespaces: b.s.Namespaces,
+		Support: func(*gatewayv1.Gateway) model.Support { return servedKinds },
+		Include: func(gw *gatewayv1.Gateway) bool { return b.classes[string(gw.Spec.GatewayClassName)] != nil },
+	})
+	for _, mg := range b.model.Gateways() {
+		gw := mg.Object
+		g := &gatewayState{gateway: gw, key: mg.Key}
+		g.reject = b.gatewayProblem(g, b.classes[string(gw.Spec.GatewayClassName)])
 		if g.reject.ok() {
 			g.address, g.addressed = b.address(g)
 			g.clientCert, g.clientCertRef = b.backendClientCertificate(gw)
 		}
-		for i := range gw.Spec.Listeners {
-			g.listeners = append(g.listeners, b.listener(g, nil, &gw.Spec.Listeners[i]))
+		for _, ml := range mg.Listeners {
+			g.listeners = append(g.listeners, b.listener(g, nil, ml))
 		}
 		b.gatewayByKey[g.key] = g
 		b.ordered = append(b.ordered, g)

@@ -11,18 +11,29 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/gateway/hostname"
+	"github.com/tenantgate/tenantgate/gateway/model"
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
-const kindHTTPRoute gatewayv1.Kind = "HTTPRoute"
+const kindHTTPRoute = model.KindHTTPRoute
+
+// servedKinds are the route kinds tenantgate's data plane carries on each
+// protocol: HTTPRoute on HTTP and HTTPS.
+func servedKinds(protocol gatewayv1.ProtocolType) []gatewayv1.Kind {
+	if protocol == gatewayv1.HTTPProtocolType || protocol == gatewayv1.HTTPSProtocolType {
+		return []gatewayv1.Kind{kindHTTPRoute}
+	}
+	return nil
+}
 
 // listenerState is one listener of one of our Gateways, its own or one a
-// ListenerSet adds, as Build judges it.
+// ListenerSet adds, as Build judges it; what it admits is the model's.
 type listenerState struct {
+	m       *model.Listener
 	gateway *gatewayState
 	// set is the ListenerSet that adds the listener; nil for the Gateway's own.
 	set *listenerSetState
@@ -34,10 +45,7 @@ type listenerState struct {
 	// "namespace/gateway/set-namespace/set-name/listener".
 	name string
 
-	supported  bool // HTTP or HTTPS
-	kinds      []gatewayv1.RouteGroupKind
-	httpRoutes bool // HTTPRoute is among kinds
-	namespaces namespaceFilter
+	supported bool // tenantgate serves routes on its protocol
 
 	accept   problem // Accepted
 	refs     problem // ResolvedRefs
@@ -56,56 +64,34 @@ type listenerState struct {
 
 func (l *listenerState) hostname() string { return string(deref(l.spec.Hostname, "")) }
 
-// namespaceFilter is a listener's allowedRoutes.namespaces.
-type namespaceFilter struct {
-	from     gatewayv1.FromNamespaces
-	selector labels.Selector
-	own      string // the namespace of the Gateway or ListenerSet
-}
-
-func (f namespaceFilter) admits(ns *corev1.Namespace, name string) bool {
-	switch f.from {
-	case gatewayv1.NamespacesFromAll:
-		return true
-	case gatewayv1.NamespacesFromSame:
-		return name == f.own
-	case gatewayv1.NamespacesFromSelector:
-		return ns != nil && f.selector.Matches(labels.Set(ns.Labels))
-	}
-	return false
-}
-
-// admits reports whether the listener's allowedRoutes admit an HTTPRoute
-// from the namespace.
-func (l *listenerState) admits(ns *corev1.Namespace, name string) bool {
-	return l.httpRoutes && l.namespaces.admits(ns, name)
-}
-
-// listener validates one listener: protocol, route kinds, namespaces, TLS.
-// set is nil for the Gateway's own listeners.
-func (b *builder) listener(g *gatewayState, set *listenerSetState, spec *gatewayv1.Listener) *listenerState {
+// listener judges one listener the model resolved: protocol, route kinds,
+// namespaces, TLS. set is nil for the Gateway's own listeners.
+func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Listener) *listenerState {
+	spec := ml.Spec
 	l := &listenerState{
+		m:       ml,
 		gateway: g,
 		set:     set,
 		spec:    spec,
 		name:    g.key.Namespace + "/" + g.key.Name + "/" + string(spec.Name),
-		kinds:   []gatewayv1.RouteGroupKind{},
 	}
+	b.listenerOf[ml] = l
 	if set != nil {
 		l.precedence = set.precedence
 		l.name = g.key.Namespace + "/" + g.key.Name + "/" + set.key.Namespace + "/" + set.key.Name + "/" + string(spec.Name)
 	}
-	l.supported = spec.Protocol == gatewayv1.HTTPProtocolType || spec.Protocol == gatewayv1.HTTPSProtocolType
-	kindsProblem := b.routeKinds(l)
+	l.supported = len(servedKinds(spec.Protocol)) > 0
+	kindsProblem := l.routeKinds()
 	if !l.supported {
 		l.accept = newProblem(gatewayv1.ListenerReasonUnsupportedProtocol,
 			"Listener %s uses protocol %s, which tenantgate does not support; use HTTP or HTTPS.", spec.Name, spec.Protocol)
 		l.refs = kindsProblem
 		return l
 	}
-	_, ownNamespace := l.origin()
 	var namespacesProblem problem
-	l.namespaces, namespacesProblem = namespacesOf(ownNamespace, spec)
+	if ml.NamespacesProblem != "" {
+		namespacesProblem = problem{reason: string(gatewayv1.ListenerReasonUnsupportedValue), message: ml.NamespacesProblem}
+	}
 	var tlsProblem, certProblem, caAccept, caRefs problem
 	if spec.Protocol == gatewayv1.HTTPSProtocolType {
 		tlsProblem, certProblem = b.certificates(l)
@@ -116,36 +102,14 @@ func (b *builder) listener(g *gatewayState, set *listenerSetState, spec *gateway
 	return l
 }
 
-// routeKinds keeps the allowedRoutes kinds tenantgate serves (HTTPRoute on
-// HTTP and HTTPS listeners, none on others), defaulting to HTTPRoute when
-// none are listed.
-func (b *builder) routeKinds(l *listenerState) problem {
-	group := gatewayv1.Group(gatewayv1.GroupName)
-	httpRoute := gatewayv1.RouteGroupKind{Group: &group, Kind: kindHTTPRoute}
-	var requested []gatewayv1.RouteGroupKind
-	if l.spec.AllowedRoutes != nil {
-		requested = l.spec.AllowedRoutes.Kinds
-	}
-	if len(requested) == 0 {
-		if l.supported {
-			l.kinds, l.httpRoutes = []gatewayv1.RouteGroupKind{httpRoute}, true
-		}
+// routeKinds reports the allowedRoutes kinds tenantgate does not serve on
+// the listener (the model keeps those it does).
+func (l *listenerState) routeKinds() problem {
+	invalid := l.m.InvalidKinds
+	switch {
+	case len(invalid) == 0:
 		return problem{}
-	}
-	var invalid []string
-	for _, k := range requested {
-		if l.supported && deref(k.Group, group) == group && k.Kind == kindHTTPRoute {
-			if !l.httpRoutes {
-				l.kinds, l.httpRoutes = append(l.kinds, httpRoute), true
-			}
-			continue
-		}
-		invalid = append(invalid, fmt.Sprintf("%s/%s", deref(k.Group, group), k.Kind))
-	}
-	if len(invalid) == 0 {
-		return problem{}
-	}
-	if !l.supported {
+	case !l.supported:
 		return newProblem(gatewayv1.ListenerReasonInvalidRouteKinds,
 			"Listener %s allows route kinds %s, but tenantgate serves no routes on %s listeners; use an HTTP or HTTPS listener.",
 			l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol)
@@ -153,34 +117,6 @@ func (b *builder) routeKinds(l *listenerState) problem {
 	return newProblem(gatewayv1.ListenerReasonInvalidRouteKinds,
 		"Listener %s allows route kinds %s, which tenantgate does not support on %s listeners; list only HTTPRoute.",
 		l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol)
-}
-
-// namespacesOf reads allowedRoutes.namespaces; the default is Same.
-func namespacesOf(gatewayNamespace string, spec *gatewayv1.Listener) (namespaceFilter, problem) {
-	f := namespaceFilter{from: gatewayv1.NamespacesFromSame, own: gatewayNamespace}
-	if spec.AllowedRoutes == nil || spec.AllowedRoutes.Namespaces == nil {
-		return f, problem{}
-	}
-	rn := spec.AllowedRoutes.Namespaces
-	f.from = deref(rn.From, gatewayv1.NamespacesFromSame)
-	switch f.from {
-	case gatewayv1.NamespacesFromAll, gatewayv1.NamespacesFromSame:
-		return f, problem{}
-	case gatewayv1.NamespacesFromSelector:
-		if rn.Selector == nil {
-			return f, newProblem(gatewayv1.ListenerReasonUnsupportedValue,
-				"Listener %s sets allowedRoutes.namespaces.from to Selector without a selector; add allowedRoutes.namespaces.selector.", spec.Name)
-		}
-		sel, err := metav1.LabelSelectorAsSelector(rn.Selector)
-		if err != nil {
-			return f, newProblem(gatewayv1.ListenerReasonUnsupportedValue,
-				"Listener %s has an invalid allowedRoutes.namespaces.selector: %v; fix the selector.", spec.Name, err)
-		}
-		f.selector = sel
-		return f, problem{}
-	}
-	return f, newProblem(gatewayv1.ListenerReasonUnsupportedValue,
-		"Listener %s sets allowedRoutes.namespaces.from to %q; use Same, All or Selector.", spec.Name, f.from)
 }
 
 // certificates resolves an HTTPS listener's certificateRefs. It returns a
@@ -335,9 +271,9 @@ func markConflicts(group []*listenerState) {
 			switch {
 			case o.spec.Protocol != l.spec.Protocol:
 				protocols = append(protocols, o.name)
-			case o.hostname() == l.hostname():
+			case o.m.Hostname == l.m.Hostname:
 				hostnames = append(hostnames, o.name)
-			case l.spec.Protocol == gatewayv1.HTTPSProtocolType && hostnamesOverlap(o.hostname(), l.hostname()):
+			case l.spec.Protocol == gatewayv1.HTTPSProtocolType && hostname.Overlaps(o.m.Hostname, l.m.Hostname):
 				overlaps = append(overlaps, o.name)
 			}
 		}
@@ -398,7 +334,7 @@ func (b *builder) listenerStatus(l *listenerState) gatewayv1.ListenerStatus {
 	}
 	return gatewayv1.ListenerStatus{
 		Name:           l.spec.Name,
-		SupportedKinds: l.kinds,
+		SupportedKinds: l.m.Kinds,
 		AttachedRoutes: l.attached,
 		Conditions:     conds,
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -27,16 +26,14 @@ type listenerSetState struct {
 	listeners []*listenerState
 }
 
-// listenerSets attaches every ListenerSet naming one of our Gateways as its
-// parent, oldest first (then by namespace/name), so each one's listeners
-// lose port conflicts to the Gateway's and to older ListenerSets'.
+// listenerSets attaches every ListenerSet the model found naming one of our
+// Gateways, in the model's precedence order (oldest first, then by
+// namespace/name), so each one's listeners lose port conflicts to the
+// Gateway's and to older ListenerSets'.
 func (b *builder) listenerSets() {
-	for _, ls := range sortedByAge(b.s.ListenerSets) {
-		g := b.listenerSetParent(ls)
-		if g == nil {
-			continue
-		}
-		st := &listenerSetState{set: ls, key: keyOf(&ls.ObjectMeta), gateway: g}
+	for _, ms := range b.model.ListenerSets() {
+		g := b.gatewayByKey[ms.Parent.Key]
+		st := &listenerSetState{set: ms.Object, key: ms.Key, gateway: g}
 		b.setByKey[st.key] = st
 		b.orderedSets = append(b.orderedSets, st)
 		if !g.reject.ok() {
@@ -44,61 +41,17 @@ func (b *builder) listenerSets() {
 				"Gateway %s is not accepted, so ListenerSet %s cannot attach to it; see the Gateway's Accepted condition.", g.key, st.key)
 			continue
 		}
-		if why := b.listenerSetRefusal(g, ls.Namespace); why != "" {
+		if ms.Refusal != "" {
 			st.reject = newProblem(gatewayv1.ListenerSetReasonNotAllowed,
-				"Gateway %s does not allow ListenerSets from namespace %s: %s; change the Gateway's allowedListeners.", g.key, ls.Namespace, why)
+				"Gateway %s does not allow ListenerSets from namespace %s: %s; change the Gateway's allowedListeners.", g.key, ms.Key.Namespace, ms.Refusal)
 			continue
 		}
 		g.sets = append(g.sets, st)
 		st.precedence = len(g.sets)
-		for i := range ls.Spec.Listeners {
-			st.listeners = append(st.listeners, b.listener(g, st, listenerOf(&ls.Spec.Listeners[i])))
+		for _, ml := range ms.Listeners {
+			st.listeners = append(st.listeners, b.listener(g, st, ml))
 		}
 	}
-}
-
-// listenerSetParent returns the Gateway of ours a ListenerSet names, if any.
-func (b *builder) listenerSetParent(ls *gatewayv1.ListenerSet) *gatewayState {
-	ref := ls.Spec.ParentRef
-	if deref(ref.Group, gatewayv1.GroupName) != gatewayv1.GroupName || deref(ref.Kind, "Gateway") != "Gateway" {
-		return nil
-	}
-	ns := string(deref(ref.Namespace, gatewayv1.Namespace(ls.Namespace)))
-	return b.gatewayByKey[types.NamespacedName{Namespace: ns, Name: string(ref.Name)}]
-}
-
-// listenerSetRefusal says why a Gateway's allowedListeners refuse
-// ListenerSets from a namespace, "" when it admits them. The default is None.
-func (b *builder) listenerSetRefusal(g *gatewayState, namespace string) string {
-	from, selector := gatewayv1.FromNamespaces("None"), (*metav1.LabelSelector)(nil)
-	if al := g.gateway.Spec.AllowedListeners; al != nil && al.Namespaces != nil {
-		from, selector = deref(al.Namespaces.From, from), al.Namespaces.Selector
-	}
-	switch from {
-	case gatewayv1.NamespacesFromAll:
-		return ""
-	case gatewayv1.NamespacesFromSame:
-		if namespace == g.key.Namespace {
-			return ""
-		}
-		return "it allows only its own namespace " + g.key.Namespace
-	case gatewayv1.NamespacesFromSelector:
-		sel, err := metav1.LabelSelectorAsSelector(selector)
-		switch {
-		case selector == nil || err != nil:
-			return "its allowedListeners.namespaces.selector is missing or invalid"
-		case b.namespaces[namespace] != nil && sel.Matches(labels.Set(b.namespaces[namespace].Labels)):
-			return ""
-		}
-		return fmt.Sprintf("it allows only namespaces matching %q", sel.String())
-	}
-	return "it allows none (allowedListeners.namespaces.from is " + string(from) + ")"
-}
-
-// listenerOf reads a ListenerSet entry as a listener; the fields are the
-// same and point into the snapshot, which Build never modifies.
-func listenerOf(e *gatewayv1.ListenerEntry) *gatewayv1.Listener {
-	return &gatewayv1.Listener{Name: e.Name, Hostname: e.Hostname, Port: e.Port, Protocol: e.Protocol, TLS: e.TLS, AllowedRoutes: e.AllowedRoutes}
 }
 
 // allListeners are a Gateway's own listeners, then those of its attached

@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/gateway/model"
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
@@ -72,10 +72,10 @@ func (b *builder) route(r *gatewayv1.HTTPRoute) {
 	b.result.HTTPRoutes[key] = gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: statuses}}
 }
 
-// parent is what a route's parentRef names: one of our Gateways, whose own
-// listeners it may attach to, or a ListenerSet of one, whose listeners it
-// may attach to.
+// parent is what a route's parentRef names in the model, with our state
+// for it: one of our Gateways, or a ListenerSet of one.
 type parent struct {
+	m       model.Parent
 	gateway *gatewayState
 	set     *listenerSetState // nil for a Gateway
 }
@@ -83,39 +83,19 @@ type parent struct {
 // parentOf resolves a parentRef to a Gateway of ours or a ListenerSet
 // whose parent is one.
 func (b *builder) parentOf(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference) (parent, bool) {
-	if deref(ref.Group, gatewayv1.GroupName) != gatewayv1.GroupName {
+	mp, ok := b.model.ParentRef(ref, r.Namespace)
+	if !ok {
 		return parent{}, false
 	}
-	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(r.Namespace))), Name: string(ref.Name)}
-	switch deref(ref.Kind, "Gateway") {
-	case "Gateway":
-		g := b.gatewayByKey[key]
-		return parent{gateway: g}, g != nil
-	case kindListenerSet:
-		st := b.setByKey[key]
-		if st == nil {
-			return parent{}, false
-		}
-		return parent{gateway: st.gateway, set: st}, true
+	p := parent{m: mp, gateway: b.gatewayByKey[mp.Gateway.Key]}
+	if mp.Set != nil {
+		p.set = b.setByKey[mp.Set.Key]
 	}
-	return parent{}, false
-}
-
-// listeners are the listeners the parent offers routes.
-func (p parent) listeners() []*listenerState {
-	if p.set != nil {
-		return p.set.listeners
-	}
-	return p.gateway.listeners
+	return p, true
 }
 
 // String names the parent in messages.
-func (p parent) String() string {
-	if p.set != nil {
-		return "ListenerSet " + p.set.key.String()
-	}
-	return "Gateway " + p.gateway.key.String()
-}
+func (p parent) String() string { return p.m.String() }
 
 func (b *builder) hasOurParents(r *gatewayv1.HTTPRoute) bool {
 	for _, p := range r.Status.Parents {
@@ -142,94 +122,22 @@ func (b *builder) refusal(r *gatewayv1.HTTPRoute) problem {
 	return problem{reason: string(ReasonNotAllowedByTenant), message: message}
 }
 
-// attach finds the listeners of p the parentRef selects (sectionName, port),
-// keeps those whose allowedRoutes admit the route, then those whose hostname
-// intersects the route's. Attachment depends on nothing else, not even the
-// listener's own conditions.
+// attach is the model's attachment of the route to the parent's listeners;
+// a ListenerSet we did not attach (its Gateway is not accepted, or does
+// not allow it) offers none.
 func (b *builder) attach(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference, p parent) ([]attachment, problem) {
 	if p.set != nil && !p.set.reject.ok() {
 		return nil, newProblem(gatewayv1.RouteReasonNoMatchingParent, "%s is not attached to its Gateway: %s", p, p.set.reject.message)
 	}
-	ns := b.namespaces[r.Namespace]
-	var attachments []attachment
-	selected, admitted := 0, 0
-	for _, l := range p.listeners() {
-		if !selects(ref, l) {
-			continue
-		}
-		selected++
-		if !l.admits(ns, r.Namespace) {
-			continue
-		}
-		admitted++
-		if hosts, ok := routeHostnames(l.hostname(), r.Spec.Hostnames); ok {
-			attachments = append(attachments, attachment{listener: l, hostnames: hosts})
-		}
+	found, why := b.model.Attach(model.Route{Kind: kindHTTPRoute, Namespace: r.Namespace, Hostnames: r.Spec.Hostnames}, ref, p.m)
+	if why != nil {
+		return nil, problem{reason: why.Reason, message: why.Message}
 	}
-	switch {
-	case selected == 0:
-		return nil, newProblem(gatewayv1.RouteReasonNoMatchingParent,
-			"%s has no listener%s; fix the parentRef.", p, parentSelector(ref))
-	case admitted == 0:
-		return nil, newProblem(gatewayv1.RouteReasonNotAllowedByListeners,
-			"%s does not admit this route: %s; change the listener's allowedRoutes or the parentRef.", p, b.refusals(r, ref, p))
-	case len(attachments) == 0:
-		var hostnames []string
-		for _, l := range p.listeners() {
-			if selects(ref, l) && l.admits(ns, r.Namespace) {
-				hostnames = append(hostnames, fmt.Sprintf("%s: %s", l.spec.Name, l.hostname()))
-			}
-		}
-		return nil, newProblem(gatewayv1.RouteReasonNoMatchingListenerHostname,
-			"None of the route's hostnames matches a listener of %s (%s); add a matching hostname.", p, strings.Join(hostnames, ", "))
+	attachments := make([]attachment, len(found))
+	for i, a := range found {
+		attachments[i] = attachment{listener: b.listenerOf[a.Listener], hostnames: a.Hostnames}
 	}
 	return attachments, problem{}
-}
-
-// selects reports whether a parentRef's sectionName and port, when set,
-// name the listener.
-func selects(ref *gatewayv1.ParentReference, l *listenerState) bool {
-	return (ref.SectionName == nil || *ref.SectionName == l.spec.Name) && (ref.Port == nil || *ref.Port == l.spec.Port)
-}
-
-// refusals says why each listener the parentRef selects refuses the route.
-func (b *builder) refusals(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference, p parent) string {
-	var out []string
-	for _, l := range p.listeners() {
-		switch {
-		case !selects(ref, l):
-		case !l.httpRoutes:
-			out = append(out, fmt.Sprintf("listener %s does not allow HTTPRoutes", l.spec.Name))
-		default:
-			out = append(out, fmt.Sprintf("listener %s admits %s, not %s", l.spec.Name, l.namespaces.describe(), r.Namespace))
-		}
-	}
-	return strings.Join(out, "; ")
-}
-
-func parentSelector(ref *gatewayv1.ParentReference) string {
-	var parts []string
-	if ref.SectionName != nil {
-		parts = append(parts, fmt.Sprintf(" named %s", *ref.SectionName))
-	}
-	if ref.Port != nil {
-		parts = append(parts, fmt.Sprintf(" on port %d", *ref.Port))
-	}
-	return strings.Join(parts, "")
-}
-
-// describe says which namespaces a listener admits, for messages.
-func (f namespaceFilter) describe() string {
-	switch f.from {
-	case gatewayv1.NamespacesFromSame:
-		return "only its own namespace " + f.own
-	case gatewayv1.NamespacesFromSelector:
-		if f.selector == nil {
-			return "no namespace (its selector is invalid)"
-		}
-		return fmt.Sprintf("only namespaces matching %q", f.selector.String())
-	}
-	return "no namespace (allowedRoutes.namespaces.from is " + string(f.from) + ")"
 }
 
 // serve counts an accepted route on a listener once and, when the listener is
