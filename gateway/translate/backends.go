@@ -40,11 +40,15 @@ func (b *builder) backend(route *gatewayv1.HTTPRoute, ref gatewayv1.BackendObjec
 		return out, newProblem(gatewayv1.RouteReasonInvalidKind,
 			"%s refers to %s %s in group %q; tenantgate forwards only to core Services.", where, kind, key, group)
 	}
-	allowed := b.referenceAllowed(reference{
+	grantRef := reference{
 		fromGroup: gatewayv1.GroupName, fromKind: string(kindHTTPRoute), fromNamespace: route.Namespace,
 		toGroup: "", toKind: "Service", toNamespace: key.Namespace, toName: key.Name,
-	})
-	if !allowed {
+	}
+	if !b.referenceAllowed(grantRef) {
+		if ignored := b.referenceIgnored(grantRef); ignored != "" {
+			return out, newProblem(gatewayv1.RouteReasonRefNotPermitted,
+				"%s refers to Service %s in another namespace; %s; fix the grant or the tenant's spec.referenceGrants.", where, key, ignored)
+		}
 		return out, newProblem(gatewayv1.RouteReasonRefNotPermitted,
 			"%s refers to Service %s in another namespace, and no ReferenceGrant there allows HTTPRoutes from %s; create one in %s.",
 			where, key, route.Namespace, key.Namespace)

@@ -3,6 +3,7 @@ package translate
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -69,7 +70,7 @@ func newBuilder(s *Snapshot) *builder {
 		slices:         make(map[types.NamespacedName][]*discoveryv1.EndpointSlice, len(s.EndpointSlices)),
 		secrets:        make(map[types.NamespacedName]*corev1.Secret, len(s.Secrets)),
 		configMaps:     make(map[types.NamespacedName]*corev1.ConfigMap, len(s.ConfigMaps)),
-		grants:         model.NewGrants(s.ReferenceGrants, nil),
+		grants:         model.NewGrants(s.ReferenceGrants, grantFilter(s.Policy)),
 		listenerOf:     make(map[*model.Listener]*listenerState),
 		endpoints:      make(map[servicePort]endpointSet),
 		classes:        make(map[string]*classState),
@@ -179,4 +180,18 @@ func sortedByAge[T any, P interface {
 		return tx.Compare(ty.Time)
 	})
 	return out
+}
+
+// grantFilter ignores the ReferenceGrants the tenancy policy refuses.
+func grantFilter(p RoutePolicy) model.GrantFilter {
+	gp, ok := p.(GrantPolicy)
+	if !ok {
+		return nil
+	}
+	return func(g *gatewayv1.ReferenceGrant) string {
+		if v := gp.GrantViolations(g); len(v) > 0 {
+			return "it breaks tenant policy: " + strings.Join(v, "; ")
+		}
+		return ""
+	}
 }

@@ -45,8 +45,9 @@ func (b *builder) gateways() {
 			g.address, g.addressed = b.address(g)
 			g.clientCert, g.clientCertRef = b.backendClientCertificate(gw)
 		}
+		refused := b.listenerRefusals(gw, nil)
 		for _, ml := range mg.Listeners {
-			g.listeners = append(g.listeners, b.listener(g, nil, ml))
+			g.listeners = append(g.listeners, b.listener(g, nil, ml, tenantProblem(refused[ml.Spec.Name])))
 		}
 		b.gatewayByKey[g.key] = g
 		b.ordered = append(b.ordered, g)

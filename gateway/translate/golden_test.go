@@ -45,6 +45,11 @@ type Environment struct {
 	Listening *[]string `json:"listening,omitempty"`
 	// Violations feed a fake RoutePolicy, by HTTPRoute "namespace/name".
 	Violations map[string][]string `json:"violations,omitempty"`
+	// ListenerViolations refuse listeners of Gateways and ListenerSets, by
+	// "namespace/name/listener" of the object declaring them.
+	ListenerViolations map[string][]string `json:"listenerViolations,omitempty"`
+	// GrantViolations refuse ReferenceGrants, by "namespace/name".
+	GrantViolations map[string][]string `json:"grantViolations,omitempty"`
 	// SupportedFeatures replaces DefaultSupportedFeatures when set.
 	SupportedFeatures []gatewayv1.FeatureName `json:"supportedFeatures,omitempty"`
 }
@@ -58,15 +63,38 @@ func (e *Environment) DeepCopyObject() runtime.Object {
 		c.Listening = &l
 	}
 	c.Violations = maps.Clone(e.Violations)
+	c.ListenerViolations, c.GrantViolations = maps.Clone(e.ListenerViolations), maps.Clone(e.GrantViolations)
 	c.SupportedFeatures = slices.Clone(e.SupportedFeatures)
 	return &c
 }
 
-// fakePolicy refuses the routes listed in an Environment.
-type fakePolicy map[string][]string
+// fakePolicy refuses the routes, listeners and grants an Environment lists.
+type fakePolicy struct{ Routes, Listeners, Grants map[string][]string }
 
 func (p fakePolicy) RouteViolations(r *gatewayv1.HTTPRoute) []string {
-	return p[r.Namespace+"/"+r.Name]
+	return p.Routes[r.Namespace+"/"+r.Name]
+}
+
+func (p fakePolicy) GatewayListenerViolations(gw *gatewayv1.Gateway) map[gatewayv1.SectionName][]string {
+	return p.listenersOf(gw.Namespace, gw.Name)
+}
+
+func (p fakePolicy) ListenerSetViolations(ls *gatewayv1.ListenerSet) map[gatewayv1.SectionName][]string {
+	return p.listenersOf(ls.Namespace, ls.Name)
+}
+
+func (p fakePolicy) listenersOf(ns, name string) map[gatewayv1.SectionName][]string {
+	out := map[gatewayv1.SectionName][]string{}
+	for k, v := range p.Listeners {
+		if owner, listener, ok := strings.Cut(k, "/"+name+"/"); ok && owner == ns {
+			out[gatewayv1.SectionName(listener)] = v
+		}
+	}
+	return out
+}
+
+func (p fakePolicy) GrantViolations(g *gatewayv1.ReferenceGrant) []string {
+	return p.Grants[g.Namespace+"/"+g.Name]
 }
 
 // goldenNow is the snapshot time of every golden test.
@@ -166,8 +194,8 @@ func addObject(t testing.TB, s *Snapshot, obj runtime.Object) {
 				s.Listening[name] = true
 			}
 		}
-		if o.Violations != nil {
-			s.Policy = fakePolicy(o.Violations)
+		if o.Violations != nil || o.ListenerViolations != nil || o.GrantViolations != nil {
+			s.Policy = fakePolicy{Routes: o.Violations, Listeners: o.ListenerViolations, Grants: o.GrantViolations}
 		}
 		for _, f := range o.SupportedFeatures {
 			s.SupportedFeatures = append(s.SupportedFeatures, gatewayv1.SupportedFeature{Name: f})

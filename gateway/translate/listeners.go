@@ -45,7 +45,8 @@ type listenerState struct {
 	// "namespace/gateway/set-namespace/set-name/listener".
 	name string
 
-	supported bool // tenantgate serves routes on its protocol
+	supported bool    // tenantgate serves routes on its protocol
+	tenant    problem // NotAllowedByTenant: it serves nothing and holds no port
 
 	accept   problem // Accepted
 	refs     problem // ResolvedRefs
@@ -64,9 +65,9 @@ type listenerState struct {
 
 func (l *listenerState) hostname() string { return string(deref(l.spec.Hostname, "")) }
 
-// listener judges one listener the model resolved: protocol, route kinds,
-// namespaces, TLS. set is nil for the Gateway's own listeners.
-func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Listener) *listenerState {
+// listener judges one listener the model resolved: tenant policy, protocol,
+// route kinds, namespaces, TLS. set is nil for the Gateway's own listeners.
+func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Listener, tenant problem) *listenerState {
 	spec := ml.Spec
 	l := &listenerState{
 		m:       ml,
@@ -86,6 +87,10 @@ func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Lis
 		l.accept = newProblem(gatewayv1.ListenerReasonUnsupportedProtocol,
 			"Listener %s uses protocol %s, which tenantgate does not support; use HTTP or HTTPS.", spec.Name, spec.Protocol)
 		l.refs = kindsProblem
+		return l
+	}
+	if l.tenant = tenant; !tenant.ok() {
+		l.accept = tenant
 		return l
 	}
 	var namespacesProblem problem
@@ -235,8 +240,8 @@ func (b *builder) conflicts() {
 			continue
 		}
 		for _, l := range g.allListeners() {
-			if !l.supported && l.set == nil {
-				continue // unsupported: never served, so it takes no port
+			if (!l.supported && l.set == nil) || !l.tenant.ok() {
+				continue // never served, so it takes no port
 			}
 			k := portKey{address: g.address, port: l.spec.Port}
 			if g.address == "" {
@@ -359,4 +364,17 @@ func orMessage(p problem, fallback string) string {
 		return fallback
 	}
 	return p.message
+}
+
+// listenerRefusals asks the tenancy policy about the listeners a Gateway
+// or ListenerSet declares; nil when it has no opinion.
+func (b *builder) listenerRefusals(gw *gatewayv1.Gateway, ls *gatewayv1.ListenerSet) map[gatewayv1.SectionName][]string {
+	lp, ok := b.s.Policy.(ListenerPolicy)
+	switch {
+	case !ok:
+		return nil
+	case ls != nil:
+		return lp.ListenerSetViolations(ls)
+	}
+	return lp.GatewayListenerViolations(gw)
 }

@@ -48,8 +48,9 @@ func (b *builder) listenerSets() {
 		}
 		g.sets = append(g.sets, st)
 		st.precedence = len(g.sets)
+		refused := b.listenerRefusals(nil, ms.Object)
 		for _, ml := range ms.Listeners {
-			st.listeners = append(st.listeners, b.listener(g, st, ml))
+			st.listeners = append(st.listeners, b.listener(g, st, ml, tenantProblem(refused[ml.Spec.Name])))
 		}
 	}
 }

@@ -13,9 +13,20 @@ type reference struct {
 // reference. Build indexes the grants afresh each time, so deleting or
 // narrowing one revokes at once.
 func (b *builder) referenceAllowed(r reference) bool {
-	ok, _ := b.grants.Allows(model.Reference{
+	ok, _ := b.grants.Allows(r.model())
+	return ok
+}
+
+// referenceIgnored says why a grant that would allow a refused reference
+// opens nothing (tenant policy); "" when no grant would.
+func (b *builder) referenceIgnored(r reference) string {
+	_, ignored := b.grants.Allows(r.model())
+	return ignored
+}
+
+func (r reference) model() model.Reference {
+	return model.Reference{
 		FromGroup: r.fromGroup, FromKind: r.fromKind, FromNamespace: r.fromNamespace,
 		ToGroup: r.toGroup, ToKind: r.toKind, ToNamespace: r.toNamespace, ToName: r.toName,
-	})
-	return ok
+	}
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
-// ReasonNotAllowedByTenant is the route Accepted reason when the tenancy
-// policy refuses the route.
+// ReasonNotAllowedByTenant is the route and listener Accepted reason when
+// the tenancy policy refuses the object.
 const ReasonNotAllowedByTenant gatewayv1.RouteConditionReason = "NotAllowedByTenant"
 
 // attachment is a route attached to one listener, with the hostnames it
@@ -111,7 +111,12 @@ func (b *builder) refusal(r *gatewayv1.HTTPRoute) problem {
 	if b.s.Policy == nil {
 		return problem{}
 	}
-	violations := b.s.Policy.RouteViolations(r)
+	return tenantProblem(b.s.Policy.RouteViolations(r))
+}
+
+// tenantProblem is NotAllowedByTenant with the policy's violations, or no
+// problem when there are none.
+func tenantProblem(violations []string) problem {
 	if len(violations) == 0 {
 		return problem{}
 	}

@@ -19,6 +19,21 @@ type RoutePolicy interface {
 	RouteViolations(route *gatewayv1.HTTPRoute) []string
 }
 
+// ListenerPolicy judges the listeners tenants declare, in ListenerSets and
+// in Gateways of their namespaces: the reasons each breaks its tenant's
+// rules, by listener name; a policy implementing it is asked about both.
+type ListenerPolicy interface {
+	GatewayListenerViolations(gw *gatewayv1.Gateway) map[gatewayv1.SectionName][]string
+	ListenerSetViolations(ls *gatewayv1.ListenerSet) map[gatewayv1.SectionName][]string
+}
+
+// GrantPolicy judges ReferenceGrants: one that breaks its tenant's
+// referenceGrants rules (say, it predates its namespace joining the tenant)
+// opens nothing.
+type GrantPolicy interface {
+	GrantViolations(g *gatewayv1.ReferenceGrant) []string
+}
+
 // Snapshot is everything Build reads: objects from the cache plus what the
 // controller and the data plane know about addresses and sockets. Build never
 // modifies it.
@@ -75,6 +90,8 @@ type Snapshot struct {
 	Listening map[string]bool
 
 	// Policy refuses routes that break tenant rules; nil allows every route.
+	// When it is also a ListenerPolicy and a GrantPolicy it refuses those
+	// listeners and grants too.
 	Policy RoutePolicy
 }
 
