@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,9 @@ func (h *socketHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route answers r from the table loaded once at its start.
 func (h *socketHandler) route(ex *exchange, r *http.Request) {
 	w := &ex.recorder
+	if !h.server.normalizePath(w, r) {
+		return
+	}
 	sock := h.server.table.Load().Socket(h.key.Address, h.key.Port)
 	if sock == nil {
 		reply(w, http.StatusNotFound)
@@ -71,7 +75,12 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 		reply(w, http.StatusNotFound)
 		return
 	}
-	if ex.match = ex.listener.Match(r.Host, r); ex.match == nil {
+	ex.match = ex.listener.Match(r.Host, r)
+	if hasEncodedSlash(r.URL) && !slashesAgree(ex, r) {
+		h.server.refusePath(w, errEncodedSlash)
+		return
+	}
+	if ex.match == nil {
 		reply(w, http.StatusNotFound)
 		return
 	}
@@ -107,6 +116,67 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 	r = r.WithContext(ctx)
 	h.server.mirror(ex, r)
 	h.server.forward.proxy.ServeHTTP(w, r)
+}
+
+// normalizePath puts r's path in normal form (NormalizePath) before it is
+// matched and forwarded; the query is left alone. It answers 400 and
+// returns false for a path that cannot be normalised safely.
+func (s *Server) normalizePath(w http.ResponseWriter, r *http.Request) bool {
+	in := r.URL.RawPath // the path as sent, when it differs from Go's default escaping
+	if in == "" {
+		in = r.URL.EscapedPath() // Path itself, not copied, when nothing needs escaping
+	}
+	normal, err := NormalizePath(in)
+	if err != nil {
+		s.refusePath(w, err)
+		return false
+	}
+	if normal != in {
+		path, err := url.PathUnescape(normal)
+		if err != nil { // cannot happen: normal forms hold only valid escapes
+			s.refusePath(w, errInvalidEscape)
+			return false
+		}
+		r.URL.Path, r.URL.RawPath = path, normal
+	}
+	return true
+}
+
+// slashesAgree reports whether r, whose path holds %2F or %5C, picks the
+// same rule as it would with them decoded to "/": only then can a backend
+// that decodes them not be reached with a path another rule (or tenant)
+// owns.
+func slashesAgree(ex *exchange, r *http.Request) bool {
+	decoded, err := slashesDecoded(r.URL.EscapedPath())
+	if err != nil {
+		return false
+	}
+	path, err := url.PathUnescape(decoded)
+	if err != nil {
+		return false
+	}
+	u := *r.URL
+	u.Path, u.RawPath = path, decoded
+	alt := r.WithContext(r.Context())
+	alt.URL = &u
+	return ruleOf(ex.listener.Match(r.Host, alt)) == ruleOf(ex.match)
+}
+
+func ruleOf(m *routetable.CompiledMatch) *routetable.CompiledRule {
+	if m == nil {
+		return nil
+	}
+	return m.Rule
+}
+
+// refusePath answers 400 with why the path was refused.
+func (s *Server) refusePath(w http.ResponseWriter, err error) {
+	reason := "invalid"
+	if pe, ok := err.(*PathError); ok {
+		reason = pe.Reason
+	}
+	s.metrics.rejectedPaths.WithLabelValues(reason).Inc()
+	http.Error(w, "400 Bad Request: "+err.Error(), http.StatusBadRequest)
 }
 
 // requestTimeout bounds the whole request, 0 for none. With retries each
