@@ -30,6 +30,19 @@ type exchange struct {
 	endpoint *routetable.CompiledEndpoint
 	// corsHeaders is set when a CORS filter put headers on the response.
 	corsHeaders bool
+	// body is the request body held for mirrors and retries, if any.
+	body *heldBody
+	// bodyTimedOut is set (by whichever goroutine reads the body) when the
+	// client was too slow sending it.
+	bodyTimedOut atomic.Bool
+}
+
+// releaseBody gives back the held body once the handler is done with it;
+// readers still open keep it until they are closed.
+func (ex *exchange) releaseBody() {
+	if ex.body != nil {
+		ex.body.release()
+	}
 }
 
 type exchangeKey struct{}
@@ -51,6 +64,7 @@ func (h *socketHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.active.Add(-1)
 	ex := &exchange{recorder: recorder{ResponseWriter: w}, start: time.Now()}
 	defer h.server.finish(ex, r)
+	defer ex.releaseBody()
 	h.route(ex, r)
 }
 
@@ -114,6 +128,9 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 		defer cancel()
 	}
 	r = r.WithContext(ctx)
+	if r.Body != nil && r.Body != http.NoBody && r.Header.Get("Upgrade") == "" {
+		r.Body = &timedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), grace: h.server.opts.BodyReadTimeout, timedOut: &ex.bodyTimedOut}
+	}
 	h.server.mirror(ex, r)
 	h.server.forward.proxy.ServeHTTP(w, r)
 }
