@@ -109,7 +109,9 @@ func (f *forwarder) keepBody(ex *exchange, r *http.Request, limit int64) string 
 		h.complete = h.size <= limit && (err == io.EOF || err == io.ErrUnexpectedEOF)
 	}
 	ex.body = h
-	r.Body = &replayBody{held: h.reader(), rest: r.Body}
+	// ReverseProxy never closes the inbound body, so the exchange closes this reader when the handler returns.
+	ex.replay = h.reader()
+	r.Body = &replayBody{held: ex.replay, rest: r.Body}
 	switch {
 	case h.complete:
 		return ""

@@ -3,6 +3,7 @@ package proxy
 import (
 	"cmp"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -30,8 +31,10 @@ type exchange struct {
 	endpoint *routetable.CompiledEndpoint
 	// corsHeaders is set when a CORS filter put headers on the response.
 	corsHeaders bool
-	// body is the request body held for mirrors and retries, if any.
-	body *heldBody
+	// body is the request body held for mirrors and retries, if any, and
+	// replay the reader of it that the request's own body starts with.
+	body   *heldBody
+	replay io.ReadCloser
 	// bodyTimedOut is set (by whichever goroutine reads the body) when the
 	// client was too slow sending it.
 	bodyTimedOut atomic.Bool
@@ -41,6 +44,7 @@ type exchange struct {
 // readers still open keep it until they are closed.
 func (ex *exchange) releaseBody() {
 	if ex.body != nil {
+		_ = ex.replay.Close()
 		ex.body.release()
 	}
 }
