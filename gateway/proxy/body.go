@@ -19,20 +19,17 @@ const (
 	bodyUnreadable     = "body_unreadable"
 )
 
-// bodyChunkSize is the unit in which bodies are held: recycled chunks keep
-// held bodies from turning into garbage the GC must double the heap for.
-const bodyChunkSize = 32 << 10
-
-type bodyChunk = [bodyChunkSize]byte
-
-var bodyChunks = sync.Pool{New: func() any { return new(bodyChunk) }}
-
 // bodyBudget bounds the request body bytes held in memory at once by all
-// requests; bytes are taken before they are read.
+// requests; bytes are taken, in whole chunks, before they are read.
 type bodyBudget struct {
-	limit int64
-	used  atomic.Int64
-	gauge prometheus.Gauge
+	chunks chunkStore
+	limit  int64
+	used   atomic.Int64
+	gauge  prometheus.Gauge
+}
+
+func newBodyBudget(limit int64, m *metrics) *bodyBudget {
+	return &bodyBudget{limit: limit, gauge: m.bufferedBodyBytes, chunks: chunkStore{limit: limit}}
 }
 
 func (b *bodyBudget) take(n int64) bool {
@@ -88,20 +85,20 @@ func (f *forwarder) keepBody(ex *exchange, r *http.Request, limit int64) string 
 	if want < 0 {
 		want = limit + 1 // chunked: one byte over the limit tells it is too large
 	}
-	if !f.budget.take(want) {
+	if !f.budget.take(chunkBytes(want)) {
 		return bodyBudgetExhaused
 	}
 	h := &heldBody{budget: f.budget}
 	h.refs.Store(1) // the exchange's, released when the handler returns
 	var err error
 	for h.size < want && err == nil {
-		c := bodyChunks.Get().(*bodyChunk)
+		c := f.budget.chunks.get()
 		var n int
 		n, err = io.ReadFull(r.Body, c[:min(int64(bodyChunkSize), want-h.size)])
 		h.chunks = append(h.chunks, c)
 		h.size += int64(n)
 	}
-	f.budget.give(want - h.size)
+	f.budget.give(chunkBytes(want) - int64(len(h.chunks))*bodyChunkSize)
 	switch {
 	case r.ContentLength >= 0:
 		h.complete = h.size == r.ContentLength
@@ -135,10 +132,10 @@ func (h *heldBody) release() {
 		return
 	}
 	for i, c := range h.chunks {
-		bodyChunks.Put(c)
+		h.budget.chunks.put(c)
 		h.chunks[i] = nil
 	}
-	h.budget.give(h.size)
+	h.budget.give(int64(len(h.chunks)) * bodyChunkSize)
 }
 
 // heldReader reads a heldBody. The mutex makes Close wait for a Read in

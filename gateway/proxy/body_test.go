@@ -51,7 +51,7 @@ func TestKeepBody(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newMetrics(nil)
-			f := &forwarder{metrics: m, budget: &bodyBudget{limit: tc.budget, gauge: m.bufferedBodyBytes}}
+			f := &forwarder{metrics: m, budget: newBodyBudget(tc.budget, m)}
 			f.budget.take(tc.used)
 			src := &countingBody{Reader: strings.NewReader(payload)}
 			r, _ := http.NewRequest("POST", "http://example.com/", nil)
@@ -63,8 +63,8 @@ func TestKeepBody(t *testing.T) {
 			if src.read != tc.wantRead {
 				t.Fatalf("read %d bytes before deciding, want %d", src.read, tc.wantRead)
 			}
-			if held := f.budget.used.Load() - tc.used; held != int64(tc.wantRead) {
-				t.Fatalf("budget holds %d bytes for the request, want the %d read", held, tc.wantRead)
+			if held := f.budget.used.Load() - tc.used; held != chunkBytes(int64(tc.wantRead)) {
+				t.Fatalf("budget holds %d bytes for the request, want the %d read in whole chunks", held, tc.wantRead)
 			}
 			if ex.body != nil && ex.body.complete {
 				copy1, copy2 := ex.body.reader(), ex.body.reader()
@@ -93,7 +93,7 @@ func TestKeepBody(t *testing.T) {
 
 func TestHeldReaderRefusesReadsAfterClose(t *testing.T) {
 	m := newMetrics(nil)
-	f := &forwarder{metrics: m, budget: &bodyBudget{limit: 1 << 20, gauge: m.bufferedBodyBytes}}
+	f := &forwarder{metrics: m, budget: newBodyBudget(1<<20, m)}
 	r, _ := http.NewRequest("POST", "http://example.com/", strings.NewReader("secret of apples"))
 	ex := &exchange{}
 	if reason := f.keepBody(ex, r, 1<<10); reason != "" {

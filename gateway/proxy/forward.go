@@ -47,7 +47,7 @@ func newForwarder(opts Options, m *metrics) *forwarder {
 	h2c.Protocols = new(http.Protocols)
 	h2c.Protocols.SetUnencryptedHTTP2(true)
 	f := &forwarder{http1: http1, h2c: h2c, logger: opts.Logger, metrics: m, retryBodyLimit: opts.RetryBodyLimit,
-		budget: &bodyBudget{limit: opts.MaxBufferedBodyBytes, gauge: m.bufferedBodyBytes}}
+		budget: newBodyBudget(opts.MaxBufferedBodyBytes, m)}
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:   f.rewrite,
 		Transport: f,
