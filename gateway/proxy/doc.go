@@ -35,6 +35,18 @@
 // backoff with jitter; the request timeout bounds all tries, and bodies
 // over RetryBodyLimit and upgrades are tried once.
 //
+// Memory is bounded whatever clients send. A body is held (for mirrors and
+// retries, once for both) only after its size, in 4 KiB chunks, is taken
+// from one budget shared by all requests (MaxBufferedBodyBytes, 64 MiB);
+// when the budget is spent the request still goes to its backend,
+// streaming, unmirrored and tried once, and the metrics count it. Chunks
+// are mapped outside the Go heap and reused, so the budget bounds RSS
+// instead of being doubled by the collector. A body must arrive within
+// BodyReadTimeout plus one second per 500 bytes (mod_reqtimeout's rule),
+// else 408; each socket accepts at most MaxConnectionsPerListener
+// connections (x/net's netutil.LimitListener), the rest wait in the
+// kernel's queue.
+//
 // Every request path is normalised before it is matched, on every
 // listener, and the backend receives the normal form (the query is left
 // alone): escaped unreserved characters decoded and other escapes in
@@ -54,7 +66,8 @@
 // Double-encoded sequences (%252F) are data and pass unchanged.
 //
 // Answers the proxy gives itself: 404 when no listener or rule matches, 421
-// for a misdirected TLS request, 400 for a path refused by normalisation, 500 for a rule without a usable backendRef
+// for a misdirected TLS request, 400 for a path refused by normalisation,
+// 408 for a body sent too slowly, 500 for a rule without a usable backendRef
 // (unresolved, or no weight), 503 for a backend without ready endpoints or
 // whose endpoint refuses connections, 504 when a rule timeout expires, 502
 // for other backend failures, 431 and 400 (from net/http) for oversized or
