@@ -35,8 +35,39 @@
 // backoff with jitter; the request timeout bounds all tries, and bodies
 // over RetryBodyLimit and upgrades are tried once.
 //
+// Memory is bounded whatever clients send. A body is held (for mirrors and
+// retries, once for both) only after its size, in 4 KiB chunks, is taken
+// from one budget shared by all requests (MaxBufferedBodyBytes, 64 MiB);
+// when the budget is spent the request still goes to its backend,
+// streaming, unmirrored and tried once, and the metrics count it. Chunks
+// are mapped outside the Go heap and reused, so the budget bounds RSS
+// instead of being doubled by the collector. A body must arrive within
+// BodyReadTimeout plus one second per 500 bytes (mod_reqtimeout's rule),
+// else 408; each socket accepts at most MaxConnectionsPerListener
+// connections (x/net's netutil.LimitListener), the rest wait in the
+// kernel's queue.
+//
+// Every request path is normalised before it is matched, on every
+// listener, and the backend receives the normal form (the query is left
+// alone): escaped unreserved characters decoded and other escapes in
+// uppercase hex (RFC 3986 §6.2.2), repeated slashes merged, then "." and
+// ".." segments resolved (§5.2.4). This is what Envoy Gateway does by
+// default (normalisation on, mergeSlashes on), so a host split by path
+// between tenants is split by the path every backend will resolve. A path
+// that climbs above the root, holds a raw "\", a control character, an
+// invalid escape or a "..;" segment (read as ".." by Tomcat and Spring)
+// gets 400 with the reason. An encoded "/" or "\" (%2F, %5C) is kept when
+// decoding it would pick the same rule (GitLab's /api/v4/projects/a%2Fb
+// works) and gets 400 when it would pick another rule or none: only then
+// can a backend that decodes it be led outside the rule's URL space.
+// Envoy Gateway's default instead redirects to the decoded path
+// (UnescapeAndRedirect), which breaks such APIs (envoyproxy/gateway
+// discussion 2842) and gives an attacker a 3xx rather than a refusal.
+// Double-encoded sequences (%252F) are data and pass unchanged.
+//
 // Answers the proxy gives itself: 404 when no listener or rule matches, 421
-// for a misdirected TLS request, 500 for a rule without a usable backendRef
+// for a misdirected TLS request, 400 for a path refused by normalisation,
+// 408 for a body sent too slowly, 500 for a rule without a usable backendRef
 // (unresolved, or no weight), 503 for a backend without ready endpoints or
 // whose endpoint refuses connections, 504 when a rule timeout expires, 502
 // for other backend failures, 431 and 400 (from net/http) for oversized or

@@ -24,6 +24,8 @@ type forwarder struct {
 	logger         logr.Logger
 	metrics        *metrics
 	retryBodyLimit int64
+	// budget bounds the body bytes held for mirrors and retries, all requests together.
+	budget *bodyBudget
 	// tls holds one HTTP/1.1 transport per backend TLS settings (by
 	// CompiledBackendTLS.Key): connections with other SNI or CAs to the same
 	// endpoint must not be shared.
@@ -44,7 +46,8 @@ func newForwarder(opts Options, m *metrics) *forwarder {
 	h2c := http1.Clone()
 	h2c.Protocols = new(http.Protocols)
 	h2c.Protocols.SetUnencryptedHTTP2(true)
-	f := &forwarder{http1: http1, h2c: h2c, logger: opts.Logger, metrics: m, retryBodyLimit: opts.RetryBodyLimit}
+	f := &forwarder{http1: http1, h2c: h2c, logger: opts.Logger, metrics: m, retryBodyLimit: opts.RetryBodyLimit,
+		budget: newBodyBudget(opts.MaxBufferedBodyBytes, m)}
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:   f.rewrite,
 		Transport: f,
@@ -145,10 +148,14 @@ func (f *forwarder) modifyResponse(resp *http.Response) error {
 	return nil
 }
 
-// fail answers a request the backend did not: 504 when a rule timeout
-// expired, 503 when no connection could be made, else 502.
+// fail answers a request the backend did not: 408 when the client sent its
+// body too slowly, 504 when a rule timeout expired, 503 when no connection
+// could be made, else 502.
 func (f *forwarder) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := errorStatus(r.Context(), err)
+	if exchangeOf(r).bodyTimedOut.Load() {
+		status = http.StatusRequestTimeout
+	}
 	f.logger.V(1).Info("backend request failed", "backend", exchangeOf(r).backend.Name, "status", status, "error", err.Error())
 	reply(w, status)
 }

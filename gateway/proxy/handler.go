@@ -3,7 +3,9 @@ package proxy
 import (
 	"cmp"
 	"context"
+	"io"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +31,22 @@ type exchange struct {
 	endpoint *routetable.CompiledEndpoint
 	// corsHeaders is set when a CORS filter put headers on the response.
 	corsHeaders bool
+	// body is the request body held for mirrors and retries, if any, and
+	// replay the reader of it that the request's own body starts with.
+	body   *heldBody
+	replay io.ReadCloser
+	// bodyTimedOut is set (by whichever goroutine reads the body) when the
+	// client was too slow sending it.
+	bodyTimedOut atomic.Bool
+}
+
+// releaseBody gives back the held body once the handler is done with it;
+// readers still open keep it until they are closed.
+func (ex *exchange) releaseBody() {
+	if ex.body != nil {
+		_ = ex.replay.Close()
+		ex.body.release()
+	}
 }
 
 type exchangeKey struct{}
@@ -50,12 +68,16 @@ func (h *socketHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.active.Add(-1)
 	ex := &exchange{recorder: recorder{ResponseWriter: w}, start: time.Now()}
 	defer h.server.finish(ex, r)
+	defer ex.releaseBody()
 	h.route(ex, r)
 }
 
 // route answers r from the table loaded once at its start.
 func (h *socketHandler) route(ex *exchange, r *http.Request) {
 	w := &ex.recorder
+	if !h.server.normalizePath(w, r) {
+		return
+	}
 	sock := h.server.table.Load().Socket(h.key.Address, h.key.Port)
 	if sock == nil {
 		reply(w, http.StatusNotFound)
@@ -71,7 +93,12 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 		reply(w, http.StatusNotFound)
 		return
 	}
-	if ex.match = ex.listener.Match(r.Host, r); ex.match == nil {
+	ex.match = ex.listener.Match(r.Host, r)
+	if hasEncodedSlash(r.URL) && !slashesAgree(ex, r) {
+		h.server.refusePath(w, errEncodedSlash)
+		return
+	}
+	if ex.match == nil {
 		reply(w, http.StatusNotFound)
 		return
 	}
@@ -105,8 +132,72 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 		defer cancel()
 	}
 	r = r.WithContext(ctx)
+	if r.Body != nil && r.Body != http.NoBody && r.Header.Get("Upgrade") == "" {
+		r.Body = &timedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), grace: h.server.opts.BodyReadTimeout, timedOut: &ex.bodyTimedOut}
+	}
 	h.server.mirror(ex, r)
 	h.server.forward.proxy.ServeHTTP(w, r)
+}
+
+// normalizePath puts r's path in normal form (NormalizePath) before it is
+// matched and forwarded; the query is left alone. It answers 400 and
+// returns false for a path that cannot be normalised safely.
+func (s *Server) normalizePath(w http.ResponseWriter, r *http.Request) bool {
+	in := r.URL.RawPath // the path as sent, when it differs from Go's default escaping
+	if in == "" {
+		in = r.URL.EscapedPath() // Path itself, not copied, when nothing needs escaping
+	}
+	normal, err := NormalizePath(in)
+	if err != nil {
+		s.refusePath(w, err)
+		return false
+	}
+	if normal != in {
+		path, err := url.PathUnescape(normal)
+		if err != nil { // cannot happen: normal forms hold only valid escapes
+			s.refusePath(w, errInvalidEscape)
+			return false
+		}
+		r.URL.Path, r.URL.RawPath = path, normal
+	}
+	return true
+}
+
+// slashesAgree reports whether r, whose path holds %2F or %5C, picks the
+// same rule as it would with them decoded to "/": only then can a backend
+// that decodes them not be reached with a path another rule (or tenant)
+// owns.
+func slashesAgree(ex *exchange, r *http.Request) bool {
+	decoded, err := slashesDecoded(r.URL.EscapedPath())
+	if err != nil {
+		return false
+	}
+	path, err := url.PathUnescape(decoded)
+	if err != nil {
+		return false
+	}
+	u := *r.URL
+	u.Path, u.RawPath = path, decoded
+	alt := r.WithContext(r.Context())
+	alt.URL = &u
+	return ruleOf(ex.listener.Match(r.Host, alt)) == ruleOf(ex.match)
+}
+
+func ruleOf(m *routetable.CompiledMatch) *routetable.CompiledRule {
+	if m == nil {
+		return nil
+	}
+	return m.Rule
+}
+
+// refusePath answers 400 with why the path was refused.
+func (s *Server) refusePath(w http.ResponseWriter, err error) {
+	reason := "invalid"
+	if pe, ok := err.(*PathError); ok {
+		reason = pe.Reason
+	}
+	s.metrics.rejectedPaths.WithLabelValues(reason).Inc()
+	http.Error(w, "400 Bad Request: "+err.Error(), http.StatusBadRequest)
 }
 
 // requestTimeout bounds the whole request, 0 for none. With retries each

@@ -14,6 +14,12 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	mirrors  *prometheus.CounterVec
 	retries  *prometheus.CounterVec
+	// rejectedPaths counts requests answered 400 by path normalisation.
+	rejectedPaths *prometheus.CounterVec
+	// retriesUnavailable counts requests with a retry policy sent once because their body was not kept.
+	retriesUnavailable *prometheus.CounterVec
+	// bufferedBodyBytes is the request body bytes held for mirrors and retries now.
+	bufferedBodyBytes prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -29,15 +35,27 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"route"}),
 		mirrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tenantgate_proxy_mirror_requests_total",
-			Help: "Mirrored request copies by mirror backend and result (sent, failed, dropped, no_endpoint, body_too_large).",
+			Help: "Mirrored request copies by mirror backend and result (sent, failed, dropped, no_endpoint, body_too_large, body_budget_exhausted).",
 		}, []string{"backend", "result"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tenantgate_proxy_retries_total",
 			Help: "Backend requests sent again by a retry policy, by route (namespace/name) and why (status, timeout, connection_error).",
 		}, []string{"route", "reason"}),
+		rejectedPaths: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tenantgate_proxy_rejected_paths_total",
+			Help: "Requests answered 400 because their path cannot be normalised safely, by reason (climbs_above_root, encoded_slash, backslash, control_character, invalid_escape, dot_segment_parameters, not_absolute).",
+		}, []string{"reason"}),
+		retriesUnavailable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tenantgate_proxy_retries_unavailable_total",
+			Help: "Requests of a route with a retry policy that could be tried only once because their body was not kept, by route (namespace/name) and why (body_too_large, body_budget_exhausted).",
+		}, []string{"route", "reason"}),
+		bufferedBodyBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tenantgate_proxy_buffered_body_bytes",
+			Help: "Request body bytes held in memory for mirrors and retries, bounded by the proxy's body buffer budget.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.mirrors, m.retries)
+		reg.MustRegister(m.requests, m.duration, m.mirrors, m.retries, m.rejectedPaths, m.retriesUnavailable, m.bufferedBodyBytes)
 	}
 	return m
 }

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -11,16 +10,17 @@ import (
 )
 
 // mirror sends copies of r to the rule's and the backend's mirror targets,
-// each to one endpoint, and ignores the answers. A body is buffered up to
-// MirrorBodyLimit; a larger request, an upgrade, or a full set of in-flight
-// mirrors is not mirrored. r keeps its body intact either way.
+// each to one endpoint, and ignores the answers. A copy takes a mirror slot
+// first, then the body is held (up to MirrorBodyLimit, within the body
+// budget); without a slot the copy is dropped, and a body that cannot be
+// held (too large, budget spent, upgrade) is not mirrored. r goes to its
+// backend either way, with its body intact.
 func (s *Server) mirror(ex *exchange, r *http.Request) {
 	lists := [...][]routetable.CompiledMirror{ex.match.Rule.Filters.Mirrors, ex.backend.Filters.Mirrors}
 	if len(lists[0])+len(lists[1]) == 0 || r.Header.Get("Upgrade") != "" {
 		return
 	}
-	var body []byte
-	buffered := false
+	held := false
 	for _, list := range lists {
 		for i := range list {
 			m := &list[i]
@@ -32,23 +32,23 @@ func (s *Server) mirror(ex *exchange, r *http.Request) {
 				s.metrics.mirrors.WithLabelValues(m.Backend.Name, "no_endpoint").Inc()
 				continue
 			}
-			if !buffered {
-				var ok bool
-				if body, ok = bufferBody(r, s.opts.MirrorBodyLimit); !ok {
-					s.metrics.mirrors.WithLabelValues(m.Backend.Name, "body_too_large").Inc()
-					return
-				}
-				buffered = true
-			}
 			select {
 			case s.mirrors <- struct{}{}:
 			default:
 				s.metrics.mirrors.WithLabelValues(m.Backend.Name, "dropped").Inc()
 				continue
 			}
+			if !held {
+				if reason := s.forward.keepBody(ex, r, s.opts.MirrorBodyLimit); reason != "" {
+					<-s.mirrors
+					s.metrics.mirrors.WithLabelValues(m.Backend.Name, reason).Inc()
+					return
+				}
+				held = true
+			}
 			// Copied here, not in the goroutine: the original request moves on.
 			ctx, cancel := context.WithTimeout(s.hardCtx, s.opts.MirrorTimeout)
-			out := mirrorRequest(ctx, r, endpoint, body)
+			out := mirrorRequest(ctx, r, endpoint, ex.body)
 			applyRequestFilters(out, ex.match, &ex.match.Rule.Filters)
 			go s.sendMirror(out, cancel, m.Backend)
 		}
@@ -69,35 +69,21 @@ func (s *Server) sendMirror(out *http.Request, cancel context.CancelFunc, b *rou
 	s.metrics.mirrors.WithLabelValues(b.Name, "sent").Inc()
 }
 
-// mirrorRequest copies r for endpoint e with the buffered body.
-func mirrorRequest(ctx context.Context, r *http.Request, e *routetable.CompiledEndpoint, body []byte) *http.Request {
+// mirrorRequest copies r for endpoint e with the held body (nil: none).
+func mirrorRequest(ctx context.Context, r *http.Request, e *routetable.CompiledEndpoint, body *heldBody) *http.Request {
 	out := r.Clone(ctx)
 	out.RequestURI = ""
 	out.URL.Scheme, out.URL.Host = e.URL.Scheme, e.URL.Host
 	out.Close = false
 	removeHopByHop(out.Header)
-	out.Body, out.ContentLength = http.NoBody, 0
-	if len(body) > 0 {
-		out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-	}
+	setHeldBody(out, body)
 	return out
 }
 
-// bufferBody reads up to limit bytes of r's body and puts them back in front
-// of the rest; ok is false when the body is larger than limit or unreadable.
-func bufferBody(r *http.Request, limit int64) (body []byte, ok bool) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, true
+// setHeldBody gives out its own reader of body (nil: no body).
+func setHeldBody(out *http.Request, body *heldBody) {
+	out.Body, out.ContentLength = http.NoBody, 0
+	if body != nil && body.size > 0 {
+		out.Body, out.ContentLength = body.reader(), body.size
 	}
-	buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	r.Body = replayBody{Reader: io.MultiReader(bytes.NewReader(buf), r.Body), Closer: r.Body}
-	if err != nil || int64(len(buf)) > limit {
-		return nil, false
-	}
-	return buf, true
-}
-
-type replayBody struct {
-	io.Reader
-	io.Closer
 }

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -17,11 +16,12 @@ import (
 // out or answers a retriable status. Each try is bounded by the rule's
 // backendRequest timeout; the request timeout bounds them all. A body is
 // buffered up to RetryBodyLimit to be sent again; a larger one is tried
-// once. The last try's answer or error is the request's.
+// once, as is one the body budget cannot cover now. The last try's answer
+// or error is the request's.
 func (f *forwarder) retryRoundTrip(ex *exchange, out *http.Request, policy *routetable.Retry) (*http.Response, error) {
-	body, replayable := bufferBody(out, f.retryBodyLimit)
 	tries := 1 + policy.Attempts
-	if !replayable {
+	if reason := f.keepBody(ex, out, f.retryBodyLimit); reason != "" {
+		f.metrics.retriesUnavailable.WithLabelValues(ex.match.Rule.Route, reason).Inc()
 		tries = 1
 	}
 	parent := out.Context()
@@ -52,7 +52,7 @@ func (f *forwarder) retryRoundTrip(ex *exchange, out *http.Request, policy *rout
 		if err := sleep(parent, backoff(policy.Backoff, try)); err != nil {
 			return nil, err
 		}
-		out = nextAttempt(ex, out, body)
+		out = nextAttempt(ex, out)
 	}
 }
 
@@ -64,17 +64,14 @@ func attemptContext(parent context.Context, timeout time.Duration) (context.Cont
 	return context.WithCancel(parent)
 }
 
-// nextAttempt copies out for the backend's next endpoint with the buffered body.
-func nextAttempt(ex *exchange, out *http.Request, body []byte) *http.Request {
+// nextAttempt copies out for the backend's next endpoint with the held body.
+func nextAttempt(ex *exchange, out *http.Request) *http.Request {
 	next := out.Clone(out.Context())
 	if e := ex.backend.PickEndpoint(); e != nil {
 		ex.endpoint = e
 		next.URL.Scheme, next.URL.Host = e.URL.Scheme, e.URL.Host
 	}
-	next.Body, next.ContentLength = http.NoBody, 0
-	if len(body) > 0 {
-		next.Body, next.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-	}
+	setHeldBody(next, ex.body)
 	return next
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
@@ -50,6 +51,22 @@ type Options struct {
 	// RetryBodyLimit is the largest request body kept to be sent again by a
 	// rule's retry policy; a larger request is tried once. Default 1 MiB.
 	RetryBodyLimit int64
+	// MaxBufferedBodyBytes bounds the request body bytes held in memory for
+	// mirrors and retries by all requests at once, taken before a body is
+	// read; a request the budget cannot cover goes to its backend streaming,
+	// unmirrored and tried once. Default 64 MiB: 64 bodies at the 1 MiB
+	// per-request limits, a small share of a data plane Pod's memory.
+	MaxBufferedBodyBytes int64
+	// MaxConnectionsPerListener bounds the client connections open on one
+	// socket (address and port, shared by the listeners on it); more wait
+	// in the kernel's accept queue. Default 10,000: at roughly 10 KiB per
+	// idle HTTP/1.1 connection, about 100 MiB at worst.
+	MaxConnectionsPerListener int
+	// BodyReadTimeout is how long a client may take to send a request
+	// body, plus one second per 500 bytes received (Apache mod_reqtimeout's
+	// rule), counting only time the proxy waits for it; a slower client gets
+	// 408. Default 30s.
+	BodyReadTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -63,6 +80,7 @@ func (o Options) withDefaults() Options {
 	set(&o.DrainTimeout, 30*time.Second)
 	set(&o.DialTimeout, 5*time.Second)
 	set(&o.MirrorTimeout, 10*time.Second)
+	set(&o.BodyReadTimeout, 30*time.Second)
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = 64 << 10
 	}
@@ -74,6 +92,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RetryBodyLimit <= 0 {
 		o.RetryBodyLimit = 1 << 20
+	}
+	if o.MaxBufferedBodyBytes <= 0 {
+		o.MaxBufferedBodyBytes = 64 << 20
+	}
+	if o.MaxConnectionsPerListener <= 0 {
+		o.MaxConnectionsPerListener = 10_000
 	}
 	if o.MaxMirrorsInFlight <= 0 {
 		o.MaxMirrorsInFlight = 256
@@ -223,6 +247,7 @@ func (s *Server) open(id socketID) (*socket, error) {
 	if err != nil {
 		return nil, err
 	}
+	ln = netutil.LimitListener(ln, s.opts.MaxConnectionsPerListener)
 	ctx, abort := context.WithCancel(s.hardCtx)
 	h := &socketHandler{server: s, key: id.SocketKey}
 	protocols := new(http.Protocols)

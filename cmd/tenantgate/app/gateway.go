@@ -21,7 +21,15 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, log logr.
 	if err != nil {
 		return err
 	}
-	srv := proxy.NewServer(proxy.Options{Registerer: metrics.Registry, Logger: log.WithName("proxy")})
+	srv := proxy.NewServer(proxy.Options{
+		Registerer:                metrics.Registry,
+		Logger:                    log.WithName("proxy"),
+		MaxBufferedBodyBytes:      int64(opts.ProxyMaxBufferedBodyBytes),
+		MirrorBodyLimit:           int64(opts.ProxyMaxBufferedBodyBytesPerRequest),
+		RetryBodyLimit:            int64(opts.ProxyMaxBufferedBodyBytesPerRequest),
+		MaxConnectionsPerListener: opts.ProxyMaxConnectionsPerListener,
+		BodyReadTimeout:           opts.ProxyBodyReadTimeout,
+	})
 	if err := mgr.Add(everyReplica(func(ctx context.Context) error {
 		<-ctx.Done()
 		// Drain: stop accepting, let in-flight requests finish.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Options are tenantgate's settings, one per flag.
@@ -31,6 +33,28 @@ type Options struct {
 	// status of thousands of routes take minutes).
 	KubeAPIQPS   float64
 	KubeAPIBurst int
+	// Proxy* bound the data plane's memory and connections (issue 13); see proxy.Options.
+	ProxyMaxBufferedBodyBytes           byteSize
+	ProxyMaxBufferedBodyBytesPerRequest byteSize
+	ProxyMaxConnectionsPerListener      int
+	ProxyBodyReadTimeout                time.Duration
+}
+
+// byteSize is a flag holding a byte count, written as an integer or a
+// Kubernetes quantity (64Mi, 1Gi).
+type byteSize int64
+
+func (b *byteSize) String() string {
+	return resource.NewQuantity(int64(*b), resource.BinarySI).String()
+}
+
+func (b *byteSize) Set(s string) error {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a byte count; write it like 67108864 or 64Mi", s)
+	}
+	*b = byteSize(q.Value())
+	return nil
 }
 
 // ParseFlags reads Options from command-line arguments.
@@ -54,6 +78,11 @@ func ParseFlags(args []string) (Options, error) {
 	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", 500, "API requests per second this process may send (the API server's priority and fairness still applies)")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 1000, "API requests this process may send in a burst")
+	o.ProxyMaxBufferedBodyBytes, o.ProxyMaxBufferedBodyBytesPerRequest = 64<<20, 1<<20
+	fs.Var(&o.ProxyMaxBufferedBodyBytes, "proxy-max-buffered-body-bytes", "request body bytes the proxy may hold in memory for mirrors and retries, all requests together; a request beyond it is streamed to its backend unmirrored and tried once")
+	fs.Var(&o.ProxyMaxBufferedBodyBytesPerRequest, "proxy-max-buffered-body-bytes-per-request", "largest request body the proxy holds to mirror it or send it again; larger ones are streamed unmirrored and tried once")
+	fs.IntVar(&o.ProxyMaxConnectionsPerListener, "proxy-max-connections-per-listener", 10000, "client connections open at once on one proxy socket (address and port); more wait in the accept queue")
+	fs.DurationVar(&o.ProxyBodyReadTimeout, "proxy-body-read-timeout", 30*time.Second, "time a client has to send a request body, plus 1s per 500 bytes received; a slower client gets 408")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info or error")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "json or console")
 	if err := fs.Parse(args); err != nil {
@@ -79,6 +108,23 @@ func (o Options) Validate() error {
 	case "json", "console":
 	default:
 		return fmt.Errorf("-log-format %q is not json or console", o.LogFormat)
+	}
+	return o.validateProxy()
+}
+
+// validateProxy checks the data plane's limits.
+func (o Options) validateProxy() error {
+	switch {
+	case o.ProxyMaxBufferedBodyBytes < 0:
+		return fmt.Errorf("-proxy-max-buffered-body-bytes %d is negative; give a byte count such as 64Mi", o.ProxyMaxBufferedBodyBytes)
+	case o.ProxyMaxBufferedBodyBytesPerRequest < 0:
+		return fmt.Errorf("-proxy-max-buffered-body-bytes-per-request %d is negative; give a byte count such as 1Mi", o.ProxyMaxBufferedBodyBytesPerRequest)
+	case o.ProxyMaxBufferedBodyBytes > 0 && o.ProxyMaxBufferedBodyBytesPerRequest > o.ProxyMaxBufferedBodyBytes:
+		return fmt.Errorf("-proxy-max-buffered-body-bytes-per-request %s is over -proxy-max-buffered-body-bytes %s, so no such body could ever be held; raise the total or lower the per-request limit", o.ProxyMaxBufferedBodyBytesPerRequest.String(), o.ProxyMaxBufferedBodyBytes.String())
+	case o.ProxyMaxConnectionsPerListener < 0:
+		return fmt.Errorf("-proxy-max-connections-per-listener %d is negative; give a positive count such as 10000 (0 means the default)", o.ProxyMaxConnectionsPerListener)
+	case o.ProxyBodyReadTimeout < 0 || o.ProxyBodyReadTimeout > 0 && o.ProxyBodyReadTimeout < time.Second:
+		return fmt.Errorf("-proxy-body-read-timeout %s is under 1s, which would cut ordinary uploads; give at least 1s (0 means the default of 30s)", o.ProxyBodyReadTimeout)
 	}
 	return nil
 }
