@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -112,10 +111,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 func (r *Reconciler) program(s *translate.Snapshot) (translate.Result, error) {
 	for attempt := 0; ; attempt++ {
 		res := translate.Build(s)
-		table, err := routetable.Compile(res.Config)
-		if err != nil {
-			// The last good table keeps serving.
-			return res, fmt.Errorf("compiling the route table: %w", err)
+		table, faults := routetable.Compile(res.Config)
+		for _, f := range faults {
+			// Build checks with Compile's own functions, so this is a translator bug; only this part is left out.
+			r.Log.Error(f.Err, "Left out of the route table", "listener", f.Listener, "route", f.Route, "rule", f.Rule)
 		}
 		failed := r.DataPlane.Apply(table)
 		bind, listening := bindResults(res.Config, failed)
