@@ -76,7 +76,7 @@ var hostileBundles = []func([]byte) []byte{
 	func([]byte) []byte { return []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n") },
 	func([]byte) []byte { return nil },
 	func(b []byte) []byte { return append([]byte("-----BEGIN CERTIFICATE-----\n"), b...) }, // an unterminated block first
-	func(b []byte) []byte { return append(b, "-----BEGIN CERTIFICATE-----\nAAAA"...) },   // and last
+	func(b []byte) []byte { return append(b, "-----BEGIN CERTIFICATE-----\nAAAA"...) },     // and last
 	func(b []byte) []byte { return b[:len(b)/2] },
 }
 
