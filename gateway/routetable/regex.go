@@ -30,7 +30,7 @@ const (
 // words that follow "the regular expression is not usable: ".
 func CompileRegex(expr string) (*regexp.Regexp, error) {
 	if len(expr) > MaxRegexLength {
-		return nil, fmt.Errorf("it is %d bytes long, more than the %d tenantgate allows", len(expr), MaxRegexLength)
+		return nil, fmt.Errorf("it is %d bytes long, over the limit of %d", len(expr), MaxRegexLength)
 	}
 	// The expression must parse alone, so that ")|(" cannot escape the anchors.
 	if _, err := syntax.Parse(expr, syntax.Perl); err != nil {
@@ -42,14 +42,14 @@ func CompileRegex(expr string) (*regexp.Regexp, error) {
 		return nil, err
 	}
 	if depth := height(tree) - 1; depth > MaxRegexNesting { // less the anchors' concatenation
-		return nil, fmt.Errorf("it nests %d levels deep, more than the %d tenantgate allows", depth, MaxRegexNesting)
+		return nil, fmt.Errorf("it nests %d levels deep, over the limit of %d", depth, MaxRegexNesting)
 	}
 	prog, err := syntax.Compile(tree.Simplify())
 	if err != nil {
 		return nil, err
 	}
 	if n := len(prog.Inst); n > MaxRegexProgram {
-		return nil, fmt.Errorf("it compiles to %d instructions, more than the %d tenantgate allows; use fewer or smaller repetitions", n, MaxRegexProgram)
+		return nil, fmt.Errorf("it compiles to %d instructions, over the limit of %d (use fewer or smaller repetitions)", n, MaxRegexProgram)
 	}
 	return regexp.Compile(anchored)
 }

@@ -13,14 +13,14 @@ func TestCompileRegex(t *testing.T) {
 	}{
 		{"ordinary path", `/api/v[0-9]+/users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`, ""},
 		{"at the length limit", strings.Repeat("a", MaxRegexLength), ""},
-		{"over the length limit", strings.Repeat("a", MaxRegexLength+1), "1025 bytes long, more than the 1024"},
+		{"over the length limit", strings.Repeat("a", MaxRegexLength+1), "1025 bytes long, over the limit of 1024"},
 		{"syntax error", "(", "missing closing )"},
 		{"cannot escape the anchors", "a)|(b", "unexpected )"},
 		{"nested at the limit", strings.Repeat("(", MaxRegexNesting-1) + "a" + strings.Repeat(")", MaxRegexNesting-1), ""},
-		{"nested too deep", strings.Repeat("(", MaxRegexNesting) + "a" + strings.Repeat(")", MaxRegexNesting), "nests 33 levels deep, more than the 32"},
+		{"nested too deep", strings.Repeat("(", MaxRegexNesting) + "a" + strings.Repeat(")", MaxRegexNesting), "nests 33 levels deep, over the limit of 32"},
 		// 999 levels pass regexp.Compile alone but not anchored; the length limit refuses them first.
-		{"999 levels", strings.Repeat("(", 999) + "a" + strings.Repeat(")", 999), "more than the 1024"},
-		{"program too large", ".{0,1000}", "2004 instructions, more than the 2000"},
+		{"999 levels", strings.Repeat("(", 999) + "a" + strings.Repeat(")", 999), "over the limit of 1024"},
+		{"program too large", ".{0,1000}", "2004 instructions, over the limit of 2000"},
 		{"repetition the parser refuses", "(a{1000}){1000}", "invalid repeat count"},
 	}
 	for _, tc := range cases {
