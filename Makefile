@@ -41,7 +41,7 @@ lint: ## go vet and a gofmt check
 
 .PHONY: fuzz
 FUZZTIME ?= 5m
-fuzz: ## Fuzz Build and Compile over mutated golden snapshots for FUZZTIME (default 5m) each; findings land in gateway/translate/testdata/fuzz
+fuzz: ## Fuzz Build and Compile over mutated golden snapshots for FUZZTIME (default 5m) each; findings land in the package's testdata/fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./gateway/translate
 	$(GO) test -run '^$$' -fuzz '^FuzzCompileRegex$$' -fuzztime $(FUZZTIME) ./gateway/routetable
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCACertificates$$' -fuzztime $(FUZZTIME) ./gateway/routetable
