@@ -117,6 +117,15 @@ func (r *Reconciler) program(s *translate.Snapshot) (translate.Result, error) {
 			r.Log.Error(f.Err, "Left out of the route table", "listener", f.Listener, "route", f.Route, "rule", f.Rule)
 		}
 		failed := r.DataPlane.Apply(table)
+		for _, f := range faults {
+			if f.Route != "" {
+				continue
+			}
+			if failed == nil {
+				failed = map[string]error{}
+			}
+			failed[f.Listener] = f.Err // a listener left out is not served: its status says so
+		}
 		bind, listening := bindResults(res.Config, failed)
 		r.mu.Lock()
 		same := maps.Equal(bind, r.bindErrors) && maps.Equal(listening, r.listening)
