@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/tenantgate/tenantgate/gateway/hostname"
 )
 
 // Table is a compiled Config. It is immutable once built (apart from the
@@ -379,7 +381,6 @@ func routeHostnames(route *Route, listenerHostname string) []string {
 	return out
 }
 
-// normalizeHostname lower-cases a configured hostname and drops a trailing dot.
-func normalizeHostname(h string) string {
-	return strings.ToLower(strings.TrimSuffix(h, "."))
-}
+// normalizeHostname is a configured hostname as the translator's conflict
+// check compares it, so listeners it lets share a port stay distinct here.
+func normalizeHostname(h string) string { return hostname.Normalize(h) }

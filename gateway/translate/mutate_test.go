@@ -296,8 +296,12 @@ var mutations = []mutation{
 	}),
 	listenerMutation("duplicate listener", func(c *chooser, g *gatewayv1.Gateway, l *gatewayv1.Listener) {
 		dup := *l.DeepCopy()
-		if c.intn(2) == 0 {
+		switch c.intn(3) {
+		case 0:
 			dup.Hostname = new(gatewayv1.Hostname(pick(c, hostileHostnames)))
+		case 1: // another name, the same hostname but for case and a trailing dot
+			dup.Name += "-copy"
+			dup.Hostname = new(gatewayv1.Hostname(strings.ToUpper(string(deref(l.Hostname, "example.com"))) + "."))
 		}
 		g.Spec.Listeners = append(g.Spec.Listeners, dup)
 	}),
