@@ -38,3 +38,10 @@ conformance: tools ## Whole Gateway API conformance suite (GATEWAY-HTTP); report
 lint: ## go vet and a gofmt check
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: fuzz
+FUZZTIME ?= 5m
+fuzz: ## Fuzz Build and Compile over mutated golden snapshots for FUZZTIME (default 5m) each; findings land in the package's testdata/fuzz
+	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./gateway/translate
+	$(GO) test -run '^$$' -fuzz '^FuzzCompileRegex$$' -fuzztime $(FUZZTIME) ./gateway/routetable
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCACertificates$$' -fuzztime $(FUZZTIME) ./gateway/routetable

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -112,12 +111,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 func (r *Reconciler) program(s *translate.Snapshot) (translate.Result, error) {
 	for attempt := 0; ; attempt++ {
 		res := translate.Build(s)
-		table, err := routetable.Compile(res.Config)
-		if err != nil {
-			// The last good table keeps serving.
-			return res, fmt.Errorf("compiling the route table: %w", err)
+		table, faults := routetable.Compile(res.Config)
+		for _, f := range faults {
+			// Build checks with Compile's own functions, so this is a translator bug; only this part is left out.
+			r.Log.Error(f.Err, "Left out of the route table", "listener", f.Listener, "route", f.Route, "rule", f.Rule)
 		}
 		failed := r.DataPlane.Apply(table)
+		for _, f := range faults {
+			if f.Route != "" {
+				continue
+			}
+			if failed == nil {
+				failed = map[string]error{}
+			}
+			failed[f.Listener] = f.Err // a listener left out is not served: its status says so
+		}
 		bind, listening := bindResults(res.Config, failed)
 		r.mu.Lock()
 		same := maps.Equal(bind, r.bindErrors) && maps.Equal(listening, r.listening)

@@ -52,8 +52,8 @@ func compiledMatch(t *testing.T, protocol routetable.Protocol, port int32, prefi
 	if protocol == routetable.ProtocolHTTPS {
 		l.Certificates = []routetable.Certificate{testCertificate(t, "example.com")}
 	}
-	table, err := routetable.Compile(routetable.Config{Listeners: []routetable.Listener{l}})
-	if err != nil {
+	table, faults := routetable.Compile(routetable.Config{Listeners: []routetable.Listener{l}})
+	if err := faults.Err(); err != nil {
 		t.Fatal(err)
 	}
 	_, m := table.Socket("127.0.0.1", port).Route("example.com", httptest.NewRequest("GET", prefix, nil))

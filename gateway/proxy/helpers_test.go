@@ -154,8 +154,8 @@ func (g *gateway) apply(t testing.TB, routes ...routetable.Route) {
 
 func applyConfig(t testing.TB, s *Server, cfg routetable.Config) {
 	t.Helper()
-	table, err := routetable.Compile(cfg)
-	if err != nil {
+	table, faults := routetable.Compile(cfg)
+	if err := faults.Err(); err != nil {
 		t.Fatal(err)
 	}
 	if errs := s.Apply(table); errs != nil {

@@ -75,8 +75,8 @@ func TestApplyReportsBindErrorsByListener(t *testing.T) {
 		httpListener("infra/gw/busy-b", busyAddr, busyPort, "b.example.com", routes...),
 		httpListener("infra/gw/free", freeAddr, freePort, "", routes...),
 	}}
-	table, err := routetable.Compile(cfg)
-	if err != nil {
+	table, faults := routetable.Compile(cfg)
+	if err := faults.Err(); err != nil {
 		t.Fatal(err)
 	}
 	s := NewServer(Options{})

@@ -89,14 +89,14 @@ func TestCompileErrors(t *testing.T) {
 		want      string
 	}{
 		{"bad path regular expression names the route", []Listener{listener("ns/gw/http", "", route("apples/shop", 0, nil, rule(regex("(["))))},
-			`HTTPRoute apples/shop rule 0 on listener ns/gw/http has path regular expression "([" that does not compile`},
+			`HTTPRoute apples/shop rule 0 on listener ns/gw/http has path regular expression "([" that is not usable`},
 		{"bad header regular expression names the route", []Listener{listener("ns/gw/http", "", route("apples/shop", 0, nil, rule(badRegex)))},
-			`HTTPRoute apples/shop rule 0 on listener ns/gw/http has header "x" regular expression "(" that does not compile`},
+			`HTTPRoute apples/shop rule 0 on listener ns/gw/http has header "x" regular expression "(" that is not usable`},
 		{"unknown path type", []Listener{listener("ns/gw/http", "", route("apples/shop", 0, nil, rule(Match{Path: PathMatch{Type: "Glob", Value: "/*"}})))},
 			`has path match type "Glob"`},
 		{"HTTPS without certificate", []Listener{https}, "listener ns/gw/https is HTTPS without a certificate"},
 		{"certificate that does not parse", []Listener{badCert}, "listener ns/gw/https has a certificate from Secret ns/cert that does not parse"},
-		{"client CA that does not parse", []Listener{badCA}, "listener ns/gw/https has no CA certificate that parses in ConfigMap ns/ca"},
+		{"client CA that does not parse", []Listener{badCA}, "listener ns/gw/https cannot use the CA certificates of ConfigMap ns/ca: it holds no PEM certificate"},
 		{"client validation on HTTP", []Listener{validatingHTTP}, "listener ns/gw/http validates client certificates but is HTTP"},
 		{"two protocols on one port", []Listener{listener("ns/gw/http", "a.com"), other}, "listener ns/gw/other uses HTTPS on 127.0.0.1:80 where listener ns/gw/http uses HTTP"},
 		{"same hostname twice on one port", []Listener{listener("ns/gw/a", "x.com"), listener("ns/gw/b", "X.com.")}, `listener ns/gw/b has hostname "x.com" on 127.0.0.1:80 like listener ns/gw/a`},
@@ -118,9 +118,9 @@ func TestCompileErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Compile(Config{Listeners: tc.listeners})
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Compile error %v, want it to contain %q", err, tc.want)
+			_, faults := Compile(Config{Listeners: tc.listeners})
+			if err := faults.Err(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Compile faults %v, want one containing %q", err, tc.want)
 			}
 		})
 	}

@@ -29,9 +29,9 @@ func compileBackendTLS(in *BackendTLS, sc scope) (*CompiledBackendTLS, error) {
 	}
 	var roots *x509.CertPool // nil: the system's
 	if !in.SystemCAs {
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(in.CAPEM) {
-			return nil, fmt.Errorf("%s has no CA certificate that parses from BackendTLSPolicy %s (%s); fix their ca.crt", where, in.Policy, strings.Join(in.CACertificates, ", "))
+		var err error
+		if roots, err = caPool(in.CAPEM); err != nil {
+			return nil, fmt.Errorf("%s cannot use the CA certificates of BackendTLSPolicy %s (%s): %v; fix their ca.crt", where, in.Policy, strings.Join(in.CACertificates, ", "), err)
 		}
 	}
 	for _, san := range in.SubjectAltNames {

@@ -85,7 +85,7 @@ func TestCompileBackendTLSErrors(t *testing.T) {
 		want    string
 	}{
 		{"no server name", tlsBackend(BackendTLS{CAPEM: []byte(testCAPEM)}), "without a server name"},
-		{"CA that does not parse", tlsBackend(BackendTLS{ServerName: "svc.example.com", CAPEM: []byte("nope"), CACertificates: []string{"ConfigMap ns/ca"}}), "no CA certificate that parses from BackendTLSPolicy ns/policy (ConfigMap ns/ca)"},
+		{"CA that does not parse", tlsBackend(BackendTLS{ServerName: "svc.example.com", CAPEM: []byte("nope"), CACertificates: []string{"ConfigMap ns/ca"}}), "cannot use the CA certificates of BackendTLSPolicy ns/policy (ConfigMap ns/ca): it holds no PEM certificate"},
 		{"unknown subject alt name type", tlsBackend(BackendTLS{ServerName: "svc.example.com", CAPEM: []byte(testCAPEM), SubjectAltNames: []SubjectAltName{{Type: "IP", Value: "10.0.0.1"}}}), `subject alt name type "IP"`},
 		{"h2c with TLS", h2c, "speaks h2c, which is cleartext, yet has TLS settings"},
 	}

@@ -85,6 +85,13 @@ func (c *CompiledCORS) allow(wildcard bool, listed, requested string) string {
 	return ""
 }
 
+// CheckCORS returns the error that would leave a rule with this CORS filter
+// out of the table; the translator calls it on every CORS filter it keeps.
+func CheckCORS(in *CORS) error {
+	_, err := compileCORS(in, "the filter")
+	return err
+}
+
 // compileCORS checks the origins and joins the header values.
 func compileCORS(in *CORS, where string) (*CompiledCORS, error) {
 	c := &CompiledCORS{AllowCredentials: in.AllowCredentials}

@@ -133,3 +133,12 @@ func TestCORSAllowsOriginDoesNotAllocate(t *testing.T) {
 		t.Errorf("AllowsOrigin allocates %.1f times per run, want 0", allocs)
 	}
 }
+
+func TestCheckCORS(t *testing.T) {
+	if err := CheckCORS(&CORS{AllowOrigins: []string{"https://*.example.com:8443", "*"}, AllowMethods: []string{"GET"}}); err != nil {
+		t.Errorf("a valid filter: %v", err)
+	}
+	if err := CheckCORS(&CORS{AllowOrigins: []string{"ftp://example.com"}}); err == nil || !strings.Contains(err.Error(), `the filter has CORS origin "ftp://example.com"`) {
+		t.Errorf("an ftp origin: %v", err)
+	}
+}

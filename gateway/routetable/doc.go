@@ -4,6 +4,12 @@
 // no I/O and must not learn about sockets or HTTP serving; that is the
 // proxy's job.
 //
+// Compile never fails as a whole: a listener or a rule that does not compile
+// is left out and reported as a Fault, and everything else is served. The
+// checks it makes live in exported functions (CompileRegex with its length,
+// nesting and program-size limits, ParseCACertificates) that the translator
+// and admission call to validate, so what they accept compiles.
+//
 // Compile groups listeners into sockets by (Address, Port). On a socket a
 // request belongs to the listener with the most specific matching hostname
 // (exact, then the longest wildcard suffix, then the listener without one);
@@ -20,7 +26,7 @@
 // most headers, most query parameters, the oldest route, "namespace/name",
 // rule index and match index. Paths compare in escaped form; PathPrefix is
 // segment-aware and ignores a trailing slash. Regular expressions are RE2,
-// anchored to match the whole value, and compiled once.
+// anchored to match the whole value, and compiled once by CompileRegex.
 //
 // CORS filters are compiled to parsed origin patterns (scheme, host with an
 // optional leading "*." wildcard, port defaulted by scheme) and pre-joined

@@ -56,8 +56,8 @@ func request(method, host, target string, headers ...string) *http.Request {
 
 func mustCompile(t testing.TB, cfg Config) *Table {
 	t.Helper()
-	table, err := Compile(cfg)
-	if err != nil {
+	table, faults := Compile(cfg)
+	if err := faults.Err(); err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
 	return table

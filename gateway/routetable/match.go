@@ -49,9 +49,9 @@ func compileMatch(rule *CompiledRule, index int, in Match, where string) (*Compi
 	case PathPrefix:
 		m.prefix = strings.TrimSuffix(in.Path.Value, "/")
 	case PathRegex:
-		re, err := compileRegexp(in.Path.Value)
+		re, err := CompileRegex(in.Path.Value)
 		if err != nil {
-			return nil, fmt.Errorf("%s has path regular expression %q that does not compile (%v); fix it to RE2 syntax", where, in.Path.Value, err)
+			return nil, fmt.Errorf("%s has path regular expression %.64q that is not usable (%v)", where, in.Path.Value, err)
 		}
 		m.pathRE = re
 	default:
@@ -82,9 +82,9 @@ func compileValueMatches(in []ValueMatch, key func(string) string, kind, where s
 		switch v.Type {
 		case MatchExact, "":
 		case MatchRegex:
-			re, err := compileRegexp(v.Value)
+			re, err := CompileRegex(v.Value)
 			if err != nil {
-				return nil, fmt.Errorf("%s has %s %q regular expression %q that does not compile (%v); fix it to RE2 syntax", where, kind, v.Name, v.Value, err)
+				return nil, fmt.Errorf("%s has %s %.64q regular expression %.64q that is not usable (%v)", where, kind, v.Name, v.Value, err)
 			}
 			vm.re = re
 		default:
@@ -93,14 +93,6 @@ func compileValueMatches(in []ValueMatch, key func(string) string, kind, where s
 		out = append(out, vm)
 	}
 	return out, nil
-}
-
-// compileRegexp anchors expr: a regular expression must match the whole value.
-func compileRegexp(expr string) (*regexp.Regexp, error) {
-	if _, err := regexp.Compile(expr); err != nil {
-		return nil, err
-	}
-	return regexp.Compile("^(?:" + expr + ")$")
 }
 
 // matchesRequest tests everything but the path, which the caller has checked.

@@ -3,11 +3,14 @@ package routetable
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/tenantgate/tenantgate/gateway/hostname"
 )
 
 // Table is a compiled Config. It is immutable once built (apart from the
@@ -130,39 +133,51 @@ func (l *CompiledListener) Certificate(hello *tls.ClientHelloInfo) *tls.Certific
 	return &l.Certificates[0]
 }
 
-// Compile checks cfg and builds its Table. Errors name the listener or route
-// at fault; a Config the translator produced from accepted objects compiles.
-func Compile(cfg Config) (*Table, error) {
+// Fault is a part of a Config that Compile left out of its Table: a whole
+// listener, or one rule of a route on a listener.
+type Fault struct {
+	// Listener is the listener's name.
+	Listener string
+	// Route is "namespace/name" and Rule the rule's index when only that
+	// rule was left out; Route is "" when the whole listener was.
+	Route string
+	Rule  int
+	Err   error
+}
+
+func (f Fault) Error() string { return f.Err.Error() }
+
+// Faults are what Compile left out, in Config order.
+type Faults []Fault
+
+// Err joins the faults into one error, nil when there are none.
+func (fs Faults) Err() error {
+	errs := make([]error, len(fs))
+	for i, f := range fs {
+		errs[i] = f.Err
+	}
+	return errors.Join(errs...)
+}
+
+// Compile builds cfg's Table. It never fails as a whole: a listener or a
+// rule that does not compile is left out and reported as a Fault naming it,
+// and everything else is served. The translator validates with the same
+// functions (CompileRegex, ParseCACertificates, ...), so a Config it
+// produces compiles without faults; one that does not is a bug there.
+func Compile(cfg Config) (*Table, Faults) {
 	t := &Table{sockets: map[SocketKey]*Socket{}, tlsKeys: map[string]bool{}}
+	var faults Faults
 	names := map[string]bool{}
 	for i := range cfg.Listeners {
 		in := &cfg.Listeners[i]
-		if names[in.Name] {
-			return nil, fmt.Errorf("listener %s appears twice in the route table; give each listener a unique name", in.Name)
-		}
-		names[in.Name] = true
-		key, err := socketKey(in)
+		l, rules, err := t.addListener(in, names)
+		faults = append(faults, rules...)
 		if err != nil {
-			return nil, err
+			faults = append(faults, Fault{Listener: in.Name, Err: err})
 		}
-		s := t.sockets[key]
-		if s != nil && s.Protocol != in.Protocol {
-			return nil, fmt.Errorf("listener %s uses %s on %s:%d where listener %s uses %s; one port serves one protocol", in.Name, in.Protocol, key.Address, key.Port, s.Listeners[0].Name, s.Protocol)
+		if l != nil {
+			names[in.Name] = true
 		}
-		l, err := compileListener(in, t.tlsKeys)
-		if err != nil {
-			return nil, err
-		}
-		if s == nil {
-			s = &Socket{SocketKey: key, Protocol: l.Protocol}
-			t.sockets[key] = s
-			t.ordered = append(t.ordered, s)
-		}
-		if s.byHost.get(l.Hostname) != nil {
-			return nil, fmt.Errorf("listener %s has hostname %q on %s:%d like listener %s; listeners sharing a port need distinct hostnames", l.Name, l.Hostname, key.Address, key.Port, s.byHost.get(l.Hostname).Name)
-		}
-		s.Listeners = append(s.Listeners, l)
-		s.byHost.add(l.Hostname, l)
 	}
 	for _, s := range t.ordered {
 		slices.SortStableFunc(s.Listeners, func(a, b *CompiledListener) int { return compareHostnames(a.Hostname, b.Hostname) })
@@ -173,7 +188,40 @@ func Compile(cfg Config) (*Table, error) {
 		}
 		return int(a.Port - b.Port)
 	})
-	return t, nil
+	return t, faults
+}
+
+// addListener compiles one listener onto its socket; an error leaves the
+// table as it was. Rule faults are returned even when the listener is added.
+func (t *Table) addListener(in *Listener, names map[string]bool) (*CompiledListener, Faults, error) {
+	if names[in.Name] {
+		return nil, nil, fmt.Errorf("listener %s appears twice in the route table; give each listener a unique name", in.Name)
+	}
+	key, err := socketKey(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := t.sockets[key]
+	if s != nil && s.Protocol != in.Protocol {
+		return nil, nil, fmt.Errorf("listener %s uses %s on %s:%d where listener %s uses %s; one port serves one protocol", in.Name, in.Protocol, key.Address, key.Port, s.Listeners[0].Name, s.Protocol)
+	}
+	if s != nil {
+		if other := s.byHost.get(normalizeHostname(in.Hostname)); other != nil {
+			return nil, nil, fmt.Errorf("listener %s has hostname %q on %s:%d like listener %s; listeners sharing a port need distinct hostnames", in.Name, normalizeHostname(in.Hostname), key.Address, key.Port, other.Name)
+		}
+	}
+	l, faults, err := compileListener(in, t.tlsKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s == nil {
+		s = &Socket{SocketKey: key, Protocol: l.Protocol}
+		t.sockets[key] = s
+		t.ordered = append(t.ordered, s)
+	}
+	s.Listeners = append(s.Listeners, l)
+	s.byHost.add(l.Hostname, l)
+	return l, faults, nil
 }
 
 // socketKey validates a listener's address and port; "" binds every address.
@@ -191,25 +239,28 @@ func socketKey(in *Listener) (SocketKey, error) {
 	return SocketKey{Address: addr.String(), Port: in.Port}, nil
 }
 
-func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, error) {
+// compileListener compiles a listener and the rules of its routes; a rule
+// that does not compile is left out and returned as a Fault.
+func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, Faults, error) {
 	l := &CompiledListener{Name: in.Name, Hostname: normalizeHostname(in.Hostname), Protocol: in.Protocol, Port: in.Port}
 	switch in.Protocol {
 	case ProtocolHTTP:
 	case ProtocolHTTPS:
 		if len(in.Certificates) == 0 {
-			return nil, fmt.Errorf("listener %s is HTTPS without a certificate; reference a TLS Secret in certificateRefs", in.Name)
+			return nil, nil, fmt.Errorf("listener %s is HTTPS without a certificate; reference a TLS Secret in certificateRefs", in.Name)
 		}
 	default:
-		return nil, fmt.Errorf("listener %s has protocol %q; the proxy serves HTTP and HTTPS", in.Name, in.Protocol)
+		return nil, nil, fmt.Errorf("listener %s has protocol %q; the proxy serves HTTP and HTTPS", in.Name, in.Protocol)
 	}
 	if v := in.ClientValidation; v != nil {
 		if in.Protocol != ProtocolHTTPS {
-			return nil, fmt.Errorf("listener %s validates client certificates but is %s; only HTTPS listeners can", in.Name, in.Protocol)
+			return nil, nil, fmt.Errorf("listener %s validates client certificates but is %s; only HTTPS listeners can", in.Name, in.Protocol)
 		}
-		l.ClientCAs = x509.NewCertPool()
-		if !l.ClientCAs.AppendCertsFromPEM(v.CAPEM) {
-			return nil, fmt.Errorf("listener %s has no CA certificate that parses in %s; fix their ca.crt", in.Name, strings.Join(v.CACertificates, ", "))
+		pool, err := caPool(v.CAPEM)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listener %s cannot use the CA certificates of %s: %v; fix their ca.crt", in.Name, strings.Join(v.CACertificates, ", "), err)
 		}
+		l.ClientCAs = pool
 		l.ClientAuth = tls.RequireAndVerifyClientCert
 		if v.InsecureFallback {
 			l.ClientAuth = tls.RequestClientCert // asks, but lets every client through
@@ -219,24 +270,23 @@ func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, 
 	if c := in.BackendClientCertificate; c != nil {
 		cert, err := tls.X509KeyPair(c.CertPEM, c.KeyPEM)
 		if err != nil {
-			return nil, fmt.Errorf("listener %s has a backend client certificate from Secret %s that does not parse (%v); fix the Secret's tls.crt and tls.key", in.Name, c.Secret, err)
+			return nil, nil, fmt.Errorf("listener %s has a backend client certificate from Secret %s that does not parse (%v); fix the Secret's tls.crt and tls.key", in.Name, c.Secret, err)
 		}
 		clientCert = &cert
 	}
 	for _, c := range in.Certificates {
 		cert, err := tls.X509KeyPair(c.CertPEM, c.KeyPEM)
 		if err != nil {
-			return nil, fmt.Errorf("listener %s has a certificate from Secret %s that does not parse (%v); fix the Secret's tls.crt and tls.key", in.Name, c.Secret, err)
+			return nil, nil, fmt.Errorf("listener %s has a certificate from Secret %s that does not parse (%v); fix the Secret's tls.crt and tls.key", in.Name, c.Secret, err)
 		}
 		l.Certificates = append(l.Certificates, cert)
 	}
+	var faults Faults
 	byHostname := map[string][]*CompiledMatch{}
 	for i := range in.Routes {
 		route := &in.Routes[i]
-		matches, err := compileRoute(route, in.Name, clientCert)
-		if err != nil {
-			return nil, err
-		}
+		matches, routeFaults := compileRoute(route, in.Name, clientCert)
+		faults = append(faults, routeFaults...)
 		for i, m := range matches {
 			if i == 0 || m.Rule != matches[i-1].Rule {
 				m.Rule.tlsKeys(tlsKeys)
@@ -275,30 +325,43 @@ func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, 
 		}
 		l.hosts.add(h, &hostRoutes{chain: chain})
 	}
-	return l, nil
+	return l, faults, nil
 }
 
 // compileRoute compiles every match of every rule; a rule without matches
-// gets the spec's default PathPrefix "/".
-func compileRoute(route *Route, listener string, clientCert *tls.Certificate) ([]*CompiledMatch, error) {
+// gets the spec's default PathPrefix "/". A rule that does not compile is
+// left out whole and reported.
+func compileRoute(route *Route, listener string, clientCert *tls.Certificate) ([]*CompiledMatch, Faults) {
 	var out []*CompiledMatch
+	var faults Faults
 	for _, rule := range route.Rules {
-		where := fmt.Sprintf("HTTPRoute %s/%s rule %d on listener %s", route.Namespace, route.Name, rule.Index, listener)
-		cr, err := compileRule(route, rule, scope{where: where, clientCert: clientCert})
+		matches, err := compileRuleMatches(route, rule, listener, clientCert)
+		if err != nil {
+			faults = append(faults, Fault{Listener: listener, Route: route.Namespace + "/" + route.Name, Rule: rule.Index, Err: err})
+			continue
+		}
+		out = append(out, matches...)
+	}
+	return out, faults
+}
+
+func compileRuleMatches(route *Route, rule Rule, listener string, clientCert *tls.Certificate) ([]*CompiledMatch, error) {
+	where := fmt.Sprintf("HTTPRoute %s/%s rule %d on listener %s", route.Namespace, route.Name, rule.Index, listener)
+	cr, err := compileRule(route, rule, scope{where: where, clientCert: clientCert})
+	if err != nil {
+		return nil, err
+	}
+	matches := rule.Matches
+	if len(matches) == 0 {
+		matches = []Match{{Path: PathMatch{Type: PathPrefix, Value: "/"}}}
+	}
+	out := make([]*CompiledMatch, 0, len(matches))
+	for i, m := range matches {
+		cm, err := compileMatch(cr, i, m, where)
 		if err != nil {
 			return nil, err
 		}
-		matches := rule.Matches
-		if len(matches) == 0 {
-			matches = []Match{{Path: PathMatch{Type: PathPrefix, Value: "/"}}}
-		}
-		for i, m := range matches {
-			cm, err := compileMatch(cr, i, m, where)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, cm)
-		}
+		out = append(out, cm)
 	}
 	return out, nil
 }
@@ -318,7 +381,6 @@ func routeHostnames(route *Route, listenerHostname string) []string {
 	return out
 }
 
-// normalizeHostname lower-cases a configured hostname and drops a trailing dot.
-func normalizeHostname(h string) string {
-	return strings.ToLower(strings.TrimSuffix(h, "."))
-}
+// normalizeHostname is a configured hostname as the translator's conflict
+// check compares it, so listeners it lets share a port stay distinct here.
+func normalizeHostname(h string) string { return hostname.Normalize(h) }

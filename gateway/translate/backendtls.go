@@ -136,16 +136,16 @@ func (b *builder) judgePolicy(st *policyState) (accept, refs problem) {
 	for i, ref := range v.CACertificateRefs {
 		group, kind := string(ref.Group), string(ref.Kind)
 		key := types.NamespacedName{Namespace: st.key.Namespace, Name: string(ref.Name)}
-		pem, fault := b.caBundle(group, kind, key)
+		pem, fault, detail := b.caBundle(group, kind, key)
 		if fault != caUsable {
 			reason := gatewayv1.BackendTLSPolicyReasonInvalidCACertificateRef
 			if fault == caUnsupportedKind {
 				reason = gatewayv1.BackendTLSPolicyReasonInvalidKind
 			}
-			problems = append(problems, newProblem(reason, "BackendTLSPolicy %s spec.validation.caCertificateRefs[%d] refers to %s.", st.key, i, fault.describe(group, kind, key)))
+			problems = append(problems, newProblem(reason, "BackendTLSPolicy %s spec.validation.caCertificateRefs[%d] refers to %s.", st.key, i, fault.describe(group, kind, key, detail)))
 			continue
 		}
-		tls.CAPEM = append(append(tls.CAPEM, pem...), '\n')
+		tls.CAPEM = append(tls.CAPEM, pem...)
 		tls.CACertificates = append(tls.CACertificates, kind+" "+key.String())
 	}
 	refs = joinProblems(problems)

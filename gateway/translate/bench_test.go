@@ -137,8 +137,8 @@ func BenchmarkCompileTable(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	table, err := routetable.Compile(cfg)
-	if err != nil {
+	table, faults := routetable.Compile(cfg)
+	if err := faults.Err(); err != nil {
 		b.Fatal(err)
 	}
 	runtime.GC()
@@ -146,8 +146,8 @@ func BenchmarkCompileTable(b *testing.B) {
 	runtime.KeepAlive(table)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := routetable.Compile(cfg); err != nil {
-			b.Fatal(err)
+		if _, faults := routetable.Compile(cfg); len(faults) > 0 {
+			b.Fatal(faults.Err())
 		}
 	}
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "table-MiB")

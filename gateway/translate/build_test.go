@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
 // The golden files cannot show PEM (the Config hides it from YAML), so this
@@ -38,11 +40,13 @@ func caSources(s *Snapshot) map[string][]byte {
 	return sources
 }
 
-// bundleOf is what a CA bundle naming sources must hold.
+// bundleOf is what a CA bundle naming sources must hold: their
+// certificates, re-encoded without headers or other blocks.
 func bundleOf(sources map[string][]byte, names []string) []byte {
 	var want []byte
 	for _, name := range names {
-		want = append(append(want, sources[name]...), '\n')
+		certs, _ := routetable.ParseCACertificates(sources[name])
+		want = append(want, routetable.EncodeCACertificates(certs)...)
 	}
 	return want
 }

@@ -1,12 +1,12 @@
 package translate
 
 import (
-	"bytes"
-	"crypto/x509"
-	"encoding/pem"
+	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
 // caFault is why a CA certificate reference cannot be used.
@@ -17,6 +17,7 @@ const (
 	caUnsupportedKind         // neither a ConfigMap nor a Secret
 	caNotFound                // the object does not exist
 	caNoCertificate           // no ca.crt, or no PEM certificate in it
+	caUnusable                // ca.crt has a certificate block the data plane cannot use
 )
 
 // caCertificateKey is where a ConfigMap or Secret holds a CA bundle.
@@ -24,36 +25,43 @@ const caCertificateKey = "ca.crt"
 
 // caBundle reads the PEM CA certificates a reference points at: key ca.crt
 // of a core ConfigMap (the API's Core support) or Secret (tenantgate's
-// addition). The caller checks ReferenceGrants first.
-func (b *builder) caBundle(group, kind string, key types.NamespacedName) ([]byte, caFault) {
+// addition). It parses them with the data plane's own parser and returns
+// them re-encoded, headers and other blocks gone, so bundles concatenate
+// safely; detail says what is wrong with an unusable one. The caller checks
+// ReferenceGrants first.
+func (b *builder) caBundle(group, kind string, key types.NamespacedName) (bundle []byte, fault caFault, detail error) {
 	if group != "" {
-		return nil, caUnsupportedKind
+		return nil, caUnsupportedKind, nil
 	}
 	var data []byte
 	switch kind {
 	case "ConfigMap":
 		cm := b.configMaps[key]
 		if cm == nil {
-			return nil, caNotFound
+			return nil, caNotFound, nil
 		}
 		data = []byte(cm.Data[caCertificateKey])
 	case "Secret":
 		secret := b.secrets[key]
 		if secret == nil {
-			return nil, caNotFound
+			return nil, caNotFound, nil
 		}
 		data = secret.Data[caCertificateKey]
 	default:
-		return nil, caUnsupportedKind
+		return nil, caUnsupportedKind, nil
 	}
-	if !hasPEMCertificate(data) {
-		return nil, caNoCertificate
+	certs, err := routetable.ParseCACertificates(data)
+	switch {
+	case errors.Is(err, routetable.ErrNoCACertificate):
+		return nil, caNoCertificate, err
+	case err != nil:
+		return nil, caUnusable, err
 	}
-	return bytes.Clone(data), caUsable
+	return routetable.EncodeCACertificates(certs), caUsable, nil
 }
 
 // describe says what is wrong with a CA reference, to follow "... refers to ".
-func (f caFault) describe(group, kind string, key types.NamespacedName) string {
+func (f caFault) describe(group, kind string, key types.NamespacedName, detail error) string {
 	switch f {
 	case caUnsupportedKind:
 		return fmt.Sprintf("%s %q in group %q; use a core ConfigMap (or Secret) with the CA certificates in ca.crt", kind, key.Name, group)
@@ -61,25 +69,8 @@ func (f caFault) describe(group, kind string, key types.NamespacedName) string {
 		return fmt.Sprintf("%s %s, which does not exist; create it", kind, key)
 	case caNoCertificate:
 		return fmt.Sprintf("%s %s, which has no PEM certificate under key ca.crt; add the CA certificates there", kind, key)
+	case caUnusable:
+		return fmt.Sprintf("%s %s, whose ca.crt cannot be used: %v", kind, key, detail)
 	}
 	return kind + " " + key.String()
-}
-
-// hasPEMCertificate reports whether data holds at least one PEM certificate
-// that parses.
-func hasPEMCertificate(data []byte) bool {
-	for len(data) > 0 {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return false
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		if _, err := x509.ParseCertificate(block.Bytes); err == nil {
-			return true
-		}
-	}
-	return false
 }

@@ -233,6 +233,9 @@ func cors(where fieldPath, spec *gatewayv1.HTTPCORSFilter) (*routetable.CORS, pr
 			return nil, newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s lists \"*\" with other values; keep \"*\" alone or drop it.", where.field(list.name))
 		}
 	}
+	if err := routetable.CheckCORS(c); err != nil { // the data plane's own parser has the last word
+		return nil, newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s cannot be served: %v.", where, err)
+	}
 	return c, problem{}
 }
 

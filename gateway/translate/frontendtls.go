@@ -60,16 +60,16 @@ func (b *builder) clientValidation(l *listenerState) (accept, refs problem) {
 				l.spec.Name, refWhere, kind, key, gw.Namespace, key.Namespace))
 			continue
 		}
-		pem, fault := b.caBundle(group, kind, key)
+		pem, fault, detail := b.caBundle(group, kind, key)
 		if fault != caUsable {
 			reason := gatewayv1.ListenerReasonInvalidCACertificateRef
 			if fault == caUnsupportedKind {
 				reason = gatewayv1.ListenerReasonInvalidCACertificateKind
 			}
-			problems = append(problems, newProblem(reason, "Listener %s uses %s, which refers to %s.", l.spec.Name, refWhere, fault.describe(group, kind, key)))
+			problems = append(problems, newProblem(reason, "Listener %s uses %s, which refers to %s.", l.spec.Name, refWhere, fault.describe(group, kind, key, detail)))
 			continue
 		}
-		cv.CAPEM = append(append(cv.CAPEM, pem...), '\n')
+		cv.CAPEM = append(cv.CAPEM, pem...)
 		cv.CACertificates = append(cv.CACertificates, kind+" "+key.String())
 	}
 	refs = joinProblems(problems)

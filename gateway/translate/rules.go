@@ -1,11 +1,14 @@
 package translate
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
+	"regexp/syntax"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -185,11 +188,34 @@ func valueMatchType(where fieldPath, typ, value string) (routetable.StringMatchT
 	return "", unsupportedValue(where.field("type"), typ, "Exact or RegularExpression")
 }
 
+// checkRegex validates with the data plane's own compiler, limits included,
+// so a rule it passes compiles there.
 func checkRegex(where fieldPath, expr string) problem {
-	if _, err := regexp.Compile(expr); err != nil {
-		return newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s %q is not a valid RE2 regular expression (%v); fix it.", where, expr, err)
+	_, err := routetable.CompileRegex(expr)
+	var syntaxErr *syntax.Error
+	switch {
+	case err == nil:
+		return problem{}
+	case errors.As(err, &syntaxErr):
+		return newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s %s is not a valid RE2 regular expression (%v); fix it.", where, quoteClipped(expr), err)
 	}
-	return problem{}
+	return newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s %s is not a regular expression tenantgate accepts: %v; simplify it.", where, quoteClipped(expr), err)
+}
+
+// maxQuoted is how much of a value a message repeats.
+const maxQuoted = 64
+
+// quoteClipped quotes a value for a message, cut to maxQuoted bytes (on a
+// rune boundary) with its full length when longer.
+func quoteClipped(value string) string {
+	if len(value) <= maxQuoted {
+		return strconv.Quote(value)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(value[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q... (%d bytes)", value[:cut], len(value))
 }
 
 func knownMethod(m gatewayv1.HTTPMethod) bool {

@@ -31,8 +31,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	table, err := routetable.Compile(cfg)
-	if err != nil {
+	table, faults := routetable.Compile(cfg)
+	if err := faults.Err(); err != nil {
 		log.Fatalf("compiling the benchmark route table: %v", err)
 	}
 	// Metrics are recorded as in production, into a registry nobody scrapes.
