@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -157,7 +158,9 @@ func (b *builder) gatewayStatus(g *gatewayState) gatewayv1.GatewayStatus {
 	var unresolved []string
 	listeners := make([]gatewayv1.ListenerStatus, 0, len(g.listeners))
 	for _, l := range g.listeners {
-		listeners = append(listeners, b.listenerStatus(l))
+		if !slices.ContainsFunc(listeners, func(st gatewayv1.ListenerStatus) bool { return st.Name == l.spec.Name }) {
+			listeners = append(listeners, b.listenerStatus(l)) // status lists each name once
+		}
 		if !l.refs.ok() {
 			unresolved = append(unresolved, string(l.spec.Name))
 		}

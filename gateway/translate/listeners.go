@@ -46,7 +46,7 @@ type listenerState struct {
 	name string
 
 	supported bool    // tenantgate serves routes on its protocol
-	tenant    problem // NotAllowedByTenant: it serves nothing and holds no port
+	refused   problem // tenant policy or an impossible shape: it serves nothing and holds no port
 
 	accept   problem // Accepted
 	refs     problem // ResolvedRefs
@@ -68,6 +68,10 @@ func (l *listenerState) hostname() string { return string(deref(l.spec.Hostname,
 // listener judges one listener the model resolved: tenant policy, protocol,
 // route kinds, namespaces, TLS. set is nil for the Gateway's own listeners.
 func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Listener, tenant problem) *listenerState {
+	siblings := g.listeners
+	if set != nil {
+		siblings = set.listeners
+	}
 	spec := ml.Spec
 	l := &listenerState{
 		m:       ml,
@@ -89,8 +93,8 @@ func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Lis
 		l.refs = kindsProblem
 		return l
 	}
-	if l.tenant = tenant; !tenant.ok() {
-		l.accept = tenant
+	if l.refused = firstProblem(tenant, shapeProblem(spec, siblings)); !l.refused.ok() {
+		l.accept = l.refused
 		return l
 	}
 	var namespacesProblem problem
@@ -105,6 +109,21 @@ func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Lis
 	l.accept = firstProblem(namespacesProblem, tlsProblem, caAccept)
 	l.refs = firstProblem(certProblem, kindsProblem, caRefs)
 	return l
+}
+
+// shapeProblem refuses what the API's own validation forbids but an object
+// written before that validation may hold: a port outside 1-65535, a name
+// an earlier listener of the same Gateway or ListenerSet already uses.
+func shapeProblem(spec *gatewayv1.Listener, earlier []*listenerState) problem {
+	if spec.Port < 1 || spec.Port > 65535 {
+		return newProblem(gatewayv1.ListenerReasonUnsupportedValue, "Listener %s has port %d; use a port from 1 to 65535.", spec.Name, spec.Port)
+	}
+	for _, o := range earlier {
+		if o.spec.Name == spec.Name {
+			return newProblem(gatewayv1.ListenerReasonUnsupportedValue, "Listener name %s is used by an earlier listener too; give each listener its own name.", spec.Name)
+		}
+	}
+	return problem{}
 }
 
 // routeKinds reports the allowedRoutes kinds tenantgate does not serve on
@@ -240,7 +259,7 @@ func (b *builder) conflicts() {
 			continue
 		}
 		for _, l := range g.allListeners() {
-			if (!l.supported && l.set == nil) || !l.tenant.ok() {
+			if (!l.supported && l.set == nil) || !l.refused.ok() {
 				continue // never served, so it takes no port
 			}
 			k := portKey{address: g.address, port: l.spec.Port}

@@ -101,6 +101,9 @@ func (b *builder) listenerSetStatuses() {
 			Listeners: make([]gatewayv1.ListenerEntryStatus, 0, len(st.listeners)),
 		}
 		for _, l := range st.listeners {
+			if slices.ContainsFunc(status.Listeners, func(e gatewayv1.ListenerEntryStatus) bool { return e.Name == l.spec.Name }) {
+				continue // status lists each name once
+			}
 			ls := b.listenerStatus(l)
 			status.Listeners = append(status.Listeners, gatewayv1.ListenerEntryStatus{
 				Name: ls.Name, SupportedKinds: ls.SupportedKinds, AttachedRoutes: ls.AttachedRoutes, Conditions: ls.Conditions,
