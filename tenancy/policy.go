@@ -46,8 +46,8 @@ type Policy struct {
 	gateways map[objectKey]*gatewayInfo
 	// listenerSets by namespace/name
 	listenerSets map[objectKey]*listenerSetInfo
-	defaults map[gatewayv1.GatewayDefaultScope][]*gatewayInfo // default Gateways by scope, sorted
-	grants   map[grantKey][]gatewayv1.ReferenceGrantTo
+	defaults     map[gatewayv1.GatewayDefaultScope][]*gatewayInfo // default Gateways by scope, sorted
+	grants       map[grantKey][]gatewayv1.ReferenceGrantTo
 
 	in        Inputs // the snapshot, for what-if checks of a namespace move
 	refGrants []*gatewayv1.ReferenceGrant
@@ -60,12 +60,12 @@ type Policy struct {
 // namespace, the tenants whose selector shares one of its labels).
 func NewPolicy(in Inputs) *Policy {
 	p := &Policy{
-		byName:   make(map[string]*tenantInfo, len(in.Tenants)),
-		gateways: make(map[objectKey]*gatewayInfo, len(in.Gateways)),
+		byName:       make(map[string]*tenantInfo, len(in.Tenants)),
+		gateways:     make(map[objectKey]*gatewayInfo, len(in.Gateways)),
 		listenerSets: make(map[objectKey]*listenerSetInfo, len(in.ListenerSets)),
-		in:       in,
-		defaults: map[gatewayv1.GatewayDefaultScope][]*gatewayInfo{},
-		grants:   map[grantKey][]gatewayv1.ReferenceGrantTo{},
+		in:           in,
+		defaults:     map[gatewayv1.GatewayDefaultScope][]*gatewayInfo{},
+		grants:       map[grantKey][]gatewayv1.ReferenceGrantTo{},
 	}
 	tenants := make([]*v1alpha1.Tenant, 0, len(in.Tenants))
 	for i := range in.Tenants {
