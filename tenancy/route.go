@@ -101,9 +101,13 @@ func (c *routeCheck) checkParents() {
 			continue
 		}
 		if !c.allListenersAllowed(key, ref, allowed) {
+			every := "every listener of Gateway " + key.String()
+			if ref.Port != nil {
+				every = fmt.Sprintf("every listener of Gateway %s on port %d", key, *ref.Port)
+			}
 			c.deny(violation(parentsPath.Index(i).Child("sectionName"), "",
-				"unset, so the route attaches to every listener of Gateway %s, but tenant %q may use only listeners %s; set sectionName to one of them",
-				key, t.name, strings.Join(allowed.sections, ", ")))
+				"unset, so the route attaches to %s, but tenant %q may use only listeners %s; set sectionName to one of them",
+				every, t.name, strings.Join(allowed.sections, ", ")))
 		}
 	}
 }
