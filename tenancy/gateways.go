@@ -76,13 +76,14 @@ type listenerFields struct {
 	port     gatewayv1.PortNumber
 	protocol gatewayv1.ProtocolType
 	allowed  *gatewayv1.AllowedRoutes
+	tls      *gatewayv1.ListenerTLSConfig
 }
 
 func gatewayListeners(gw *gatewayv1.Gateway) []listenerFields {
 	out := make([]listenerFields, len(gw.Spec.Listeners))
 	for i := range gw.Spec.Listeners {
 		l := &gw.Spec.Listeners[i]
-		out[i] = listenerFields{l.Name, l.Hostname, l.Port, l.Protocol, l.AllowedRoutes}
+		out[i] = listenerFields{l.Name, l.Hostname, l.Port, l.Protocol, l.AllowedRoutes, l.TLS}
 	}
 	return out
 }
@@ -91,7 +92,7 @@ func listenerSetListeners(ls *gatewayv1.ListenerSet) []listenerFields {
 	out := make([]listenerFields, len(ls.Spec.Listeners))
 	for i := range ls.Spec.Listeners {
 		l := &ls.Spec.Listeners[i]
-		out[i] = listenerFields{l.Name, l.Hostname, l.Port, l.Protocol, l.AllowedRoutes}
+		out[i] = listenerFields{l.Name, l.Hostname, l.Port, l.Protocol, l.AllowedRoutes, l.TLS}
 	}
 	return out
 }

@@ -331,6 +331,21 @@ spec:
 			`spec.listeners[2].hostname: unset, so listener "c" takes every hostname, including "apples.example.com" of tenant "apples", and namespace "rogue" belongs to no tenant; set a hostname no tenant owns`,
 		},
 	}, {
+		name: "a certificate in another namespace without a grant is warned about",
+		kind: kindListenerSet,
+		obj: `
+metadata: {namespace: bananas, name: ls}
+spec:
+  parentRef: {namespace: infra, name: l4}
+  listeners:
+  - name: secure
+    port: 443
+    protocol: HTTPS
+    hostname: www.bananas.example.com
+    tls: {certificateRefs: [{name: wildcard, namespace: infra}, {name: own}]}`,
+		tenant:   "bananas",
+		warnings: []string{`spec.listeners[0].tls.certificateRefs[0]: no ReferenceGrant in namespace "infra" lets ListenerSets in namespace "bananas" use Secret "wildcard"; listener "secure" gets no certificate (ResolvedRefs=False/RefNotPermitted) until one does`},
+	}, {
 		name: "a platform ListenerSet is trusted",
 		kind: kindListenerSet,
 		obj: `

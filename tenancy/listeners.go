@@ -81,6 +81,7 @@ func (p *Policy) checkListenerSet(ls *gatewayv1.ListenerSet, warnings bool) (*li
 		c.checkListeners(listenerSetListeners(ls))
 	}
 	if warnings {
+		c.warnCertificates(listenerSetListeners(ls))
 		if ok, why := p.listenerSetAttached(info); !ok {
 			c.v.Warnings = append(c.v.Warnings, oneLine(fmt.Sprintf(
 				"spec.parentRef: %s; the ListenerSet will not attach (Accepted=False/NotAllowed) until it does", why)))
@@ -92,7 +93,9 @@ func (p *Policy) checkListenerSet(ls *gatewayv1.ListenerSet, warnings bool) (*li
 // CheckGateway checks the listener hostnames of a Gateway in a tenant
 // namespace; Gateways elsewhere are not policed.
 func (p *Policy) CheckGateway(gw *gatewayv1.Gateway) Verdict {
-	return p.checkGateway(gw).v
+	c := p.checkGateway(gw)
+	c.warnCertificates(gatewayListeners(gw))
+	return c.v
 }
 
 func (p *Policy) checkGateway(gw *gatewayv1.Gateway) *listenerCheck {
@@ -199,6 +202,35 @@ func (c *listenerCheck) checkUnmanagedListener(i int, at *field.Path, l listener
 		c.deny(i, violation(at, string(*l.hostname),
 			"wildcard %q covers %q, owned by tenant %q, and namespace %q belongs to no tenant; use a narrower hostname that no tenant owns",
 			h, first.pattern, first.tenant.name, c.ns))
+	}
+}
+
+// warnCertificates warns about listener certificates in other namespaces
+// that no ReferenceGrant opens to this kind of object.
+func (c *listenerCheck) warnCertificates(listeners []listenerFields) {
+	for i, l := range listeners {
+		if l.tls == nil {
+			continue
+		}
+		for j, ref := range l.tls.CertificateRefs {
+			ns := c.ns
+			if ref.Namespace != nil && *ref.Namespace != "" {
+				ns = string(*ref.Namespace)
+			}
+			group, kind := gatewayv1.Group(""), gatewayv1.Kind("Secret")
+			if ref.Group != nil {
+				group = *ref.Group
+			}
+			if ref.Kind != nil {
+				kind = *ref.Kind
+			}
+			if ns == c.ns || c.p.granted(c.kind, c.ns, ns, group, kind, ref.Name) {
+				continue
+			}
+			c.v.Warnings = append(c.v.Warnings, oneLine(fmt.Sprintf(
+				"%s: no ReferenceGrant in namespace %q lets %ss in namespace %q use %s %q; listener %q gets no certificate (ResolvedRefs=False/RefNotPermitted) until one does",
+				listenersPath.Index(i).Child("tls", "certificateRefs").Index(j), ns, c.kind, c.ns, kind, ref.Name, l.name)))
+		}
 	}
 }
 
