@@ -38,13 +38,15 @@ spec:
   listeners: [{name: web, port: 80, protocol: HTTP, hostname: kiwis.example.com}]`),
 	want: denied(takeoverLimes),
 }, {
-	name: "ListenerSet listener hostname in another case with a trailing dot denied",
+	// The API server refuses upper case and trailing dots in Gateway API
+	// hostnames; a Tenant may write them (limes owns "Limes.Example.com.").
+	name: "ListenerSet of no tenant on a hostname a Tenant wrote in another case with a trailing dot denied",
 	obj: listenerSet(`
-metadata: {namespace: limes, name: ls}
+metadata: {namespace: rogue, name: ls}
 spec:
   parentRef: {namespace: infra, name: l4}
-  listeners: [{name: web, port: 80, protocol: HTTP, hostname: KIWIS.example.com.}]`),
-	want: denied(takeoverLimes),
+  listeners: [{name: web, port: 80, protocol: HTTP, hostname: limes.example.com}]`),
+	want: denied(`spec.listeners[0].hostname: "limes.example.com" is owned by tenant "limes" ("limes.example.com"), and namespace "rogue" belongs to no tenant; use a hostname no tenant owns or create the ListenerSet in a namespace of tenant limes`),
 }, {
 	name: "ListenerSet listener inside another tenant's wildcard is a takeover",
 	obj: listenerSet(`
@@ -159,16 +161,27 @@ spec:
   parentRefs: [{namespace: infra, name: market, sectionName: wild}]
   hostnames: [api.kiwis.example.com]`),
 }, {
-	name: "TLSRoute claiming another tenant's SNI name denied, whatever its case and trailing dot",
+	name: "TLSRoute claiming another tenant's SNI name denied",
 	obj: object[*gatewayv1.TLSRoute](`
 apiVersion: gateway.networking.k8s.io/v1
 kind: TLSRoute
 metadata: {namespace: limes, name: r}
 spec:
   parentRefs: [{namespace: infra, name: l4, sectionName: tls}]
-  hostnames: [KIWIS.example.com.]
+  hostnames: [kiwis.example.com]
   rules: [{backendRefs: [{name: lime-db, port: 443}]}]`),
 	want: denied(`spec.hostnames[0]: "kiwis.example.com" belongs to tenant "kiwis", not tenant "limes"; use a hostname listed in Tenant limes spec.hostnames`),
+}, {
+	name: "TLSRoute of no tenant on an SNI name a Tenant wrote in another case with a trailing dot denied",
+	obj: object[*gatewayv1.TLSRoute](`
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {namespace: rogue, name: r}
+spec:
+  parentRefs: [{namespace: infra, name: l4, sectionName: tls}]
+  hostnames: [limes.example.com]
+  rules: [{backendRefs: [{name: rogue-db, port: 443}]}]`),
+	want: denied(`spec.hostnames[0]: "limes.example.com" is owned by tenant "limes" ("limes.example.com"), and namespace "rogue" belongs to no tenant; use a hostname no tenant owns or create the route in a namespace of tenant limes`),
 }, {
 	name: "TLSRoute wildcard covering another tenant's names denied",
 	obj: object[*gatewayv1.TLSRoute](`
