@@ -61,25 +61,16 @@ func (p *Policy) runAudit() {
 			}
 		}
 	}
-	for _, r := range p.routes {
-		v, victims := p.checkHTTPRoute(r, false)
-		if len(v.Violations) == 0 {
-			continue
-		}
+	p.forEachObject("", func(kind, ns, name string, v Verdict, victims []*tenantInfo) {
 		tenants := []string{v.Tenant}
-		if v.Tenant == "" {
+		if v.Tenant == "" { // an object of no tenant: the tenants whose hostnames it takes
 			tenants = tenants[:0]
 			for _, t := range victims {
 				tenants = append(tenants, t.name)
 			}
 		}
-		file(tenants, "HTTPRoute", r.Namespace, r.Name, v)
-	}
-	for _, g := range p.refGrants {
-		if v := p.CheckReferenceGrant(g); len(v.Violations) > 0 {
-			file([]string{v.Tenant}, "ReferenceGrant", g.Namespace, g.Name, v)
-		}
-	}
+		file(tenants, kind, ns, name, v)
+	})
 	for _, list := range p.audit {
 		sort.SliceStable(list, func(i, j int) bool {
 			a, b := list[i], list[j]
@@ -121,4 +112,46 @@ func (r TenantReport) Conditions(generation int64) []metav1.Condition {
 // summary is the first line, with a count of the others.
 func summary(lines []string) string {
 	return lines[0] + more(len(lines)-1)
+}
+
+// forEachObject checks every existing object of the snapshot (only those
+// in namespace ns, unless it is empty) and calls yield for each that
+// breaks a rule, with, for an object of no tenant, the tenants whose
+// hostnames it takes.
+func (p *Policy) forEachObject(ns string, yield func(kind, ns, name string, v Verdict, victims []*tenantInfo)) {
+	in := func(objNS string) bool { return ns == "" || objNS == ns }
+	for _, r := range p.in.routeViews() {
+		if !in(r.namespace) {
+			continue
+		}
+		if v, victims := p.checkRoute(r, false); len(v.Violations) > 0 {
+			yield(r.kind, r.namespace, r.name, v, victims)
+		}
+	}
+	for i := range p.in.ListenerSets {
+		ls := &p.in.ListenerSets[i]
+		if !in(ls.Namespace) {
+			continue
+		}
+		if c, victims := p.checkListenerSet(ls, false); len(c.v.Violations) > 0 {
+			yield(kindListenerSet, ls.Namespace, ls.Name, c.v, victims)
+		}
+	}
+	for i := range p.in.Gateways {
+		gw := &p.in.Gateways[i]
+		if !in(gw.Namespace) {
+			continue
+		}
+		if v := p.CheckGateway(gw); len(v.Violations) > 0 {
+			yield(kindGateway, gw.Namespace, gw.Name, v, nil)
+		}
+	}
+	for _, g := range p.refGrants {
+		if !in(g.Namespace) {
+			continue
+		}
+		if v := p.CheckReferenceGrant(g); len(v.Violations) > 0 {
+			yield("ReferenceGrant", g.Namespace, g.Name, v, nil)
+		}
+	}
 }

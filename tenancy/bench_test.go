@@ -45,11 +45,14 @@ func largeSnapshot(tenants, routesPerTenant int) Inputs {
 				Gateways: []v1alpha1.GatewayReference{{Namespace: "infra", Name: "shared", SectionNames: []string{"http"}}},
 			},
 		})
+		apiService := gatewayv1.ObjectName("api")
 		in.ReferenceGrants = append(in.ReferenceGrants, gatewayv1.ReferenceGrant{
 			ObjectMeta: metav1.ObjectMeta{Namespace: name + "-dev", Name: "from-" + name},
 			Spec: gatewayv1.ReferenceGrantSpec{
 				From: []gatewayv1.ReferenceGrantFrom{{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: gatewayv1.Namespace(name)}},
-				To:   []gatewayv1.ReferenceGrantTo{{Kind: "Service"}},
+				// Named: the tenants do not allow wildcard grants, and a grant
+				// breaking its tenant's rules opens nothing.
+				To: []gatewayv1.ReferenceGrantTo{{Kind: "Service", Name: &apiService}},
 			},
 		})
 		for j := range routesPerTenant {

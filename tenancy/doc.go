@@ -1,7 +1,11 @@
 // Package tenancy is tenantgate's policy engine: given plain snapshots of
-// Tenants, Namespaces, Gateways, HTTPRoutes and ReferenceGrants it decides
-// which routes and grants cross a tenant's boundary and which Tenants
-// overlap, returning field errors with one-line messages and warnings.
+// Tenants, Namespaces, Gateways, ListenerSets, routes of every kind and
+// ReferenceGrants it decides which routes, listeners, grants and namespace
+// moves cross a tenant's boundary and which Tenants overlap, returning
+// field errors with one-line messages and warnings. The Gateway API
+// semantics it needs (listener admission, ListenerSet attachment, parentRef
+// selection, grant matching, hostname patterns) are kept in gateways.go,
+// grant.go and hostnames.go, to be swapped for a shared model.
 //
 // It owns the rules of design.md "Policy, in words" and the indexes that make
 // each check cheap; it is pure: no API calls, no clocks, no globals, and a

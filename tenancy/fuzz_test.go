@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -176,3 +177,146 @@ func FuzzHostIndex(f *testing.F) {
 		}
 	})
 }
+
+func FuzzCheckOtherRouteKinds(f *testing.F) {
+	f.Add("apples", "GRPCRoute", "bananas.example.com", "infra", "shared", "Gateway", "grpc", uint16(0), "")
+	f.Add("bananas", "TLSRoute", "", "infra", "apples-web", "ListenerSet", "", uint16(80), "apples")
+	f.Add("rogue", "TCPRoute", "x", "infra", "l4", "", "tcp", uint16(5432), "shared-services")
+	f.Add("apples", "UDPRoute", "*", "", "nope", "ListenerSet", "udp", uint16(5353), "")
+	p := worldPolicy(f)
+	f.Fuzz(func(t *testing.T, ns, kind, host, parentNS, parentName, parentKind, section string, port uint16, backendNS string) {
+		ref := gatewayv1.ParentReference{Name: gatewayv1.ObjectName(parentName)}
+		if parentNS != "" {
+			ref.Namespace = (*gatewayv1.Namespace)(&parentNS)
+		}
+		if parentKind != "" {
+			ref.Kind = (*gatewayv1.Kind)(&parentKind)
+		}
+		if section != "" {
+			ref.SectionName = (*gatewayv1.SectionName)(&section)
+		}
+		if port != 0 {
+			ref.Port = (*gatewayv1.PortNumber)(ptrTo(int32(port)))
+		}
+		common := gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{ref}}
+		backend := gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "echo"}}
+		if backendNS != "" {
+			backend.Namespace = (*gatewayv1.Namespace)(&backendNS)
+		}
+		var hostnames []gatewayv1.Hostname
+		if host != "" {
+			hostnames = []gatewayv1.Hostname{gatewayv1.Hostname(host)}
+		}
+		meta := metav1.ObjectMeta{Namespace: ns, Name: "fuzz"}
+		var check func() (Verdict, []string)
+		switch kind {
+		case "GRPCRoute":
+			r := &gatewayv1.GRPCRoute{ObjectMeta: meta}
+			r.Spec.CommonRouteSpec, r.Spec.Hostnames = common, hostnames
+			r.Spec.Rules = []gatewayv1.GRPCRouteRule{{BackendRefs: []gatewayv1.GRPCBackendRef{{BackendRef: backend}}}}
+			check = func() (Verdict, []string) { return p.CheckGRPCRoute(r), p.GRPCRouteViolations(r) }
+		case "TLSRoute":
+			r := &gatewayv1.TLSRoute{ObjectMeta: meta}
+			r.Spec.CommonRouteSpec, r.Spec.Hostnames = common, hostnames
+			r.Spec.Rules = []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{backend}}}
+			check = func() (Verdict, []string) { return p.CheckTLSRoute(r), p.TLSRouteViolations(r) }
+		case "UDPRoute":
+			r := &gatewayv1.UDPRoute{ObjectMeta: meta}
+			r.Spec.CommonRouteSpec = common
+			r.Spec.Rules = []gatewayv1.UDPRouteRule{{BackendRefs: []gatewayv1.BackendRef{backend}}}
+			check = func() (Verdict, []string) { return p.CheckUDPRoute(r), p.UDPRouteViolations(r) }
+		default:
+			r := &gatewayv1.TCPRoute{ObjectMeta: meta}
+			r.Spec.CommonRouteSpec = common
+			r.Spec.Rules = []gatewayv1.TCPRouteRule{{BackendRefs: []gatewayv1.BackendRef{backend}}}
+			check = func() (Verdict, []string) { return p.CheckTCPRoute(r), p.TCPRouteViolations(r) }
+		}
+		v, enforced := check()
+		checkVerdictInvariants(t, v, true)
+		if again, _ := check(); !reflect.DeepEqual(v, again) {
+			t.Fatalf("not deterministic:\n%+v\n%+v", v, again)
+		}
+		if v.Denied() != (len(enforced) > 0) {
+			t.Fatalf("gateway-side violations %q disagree with Denied() = %v", enforced, v.Denied())
+		}
+		if ns == "infra" && len(v.Violations) > 0 {
+			t.Fatalf("a platform route was policed: %q", v.Messages())
+		}
+	})
+}
+
+func FuzzCheckListenerSet(f *testing.F) {
+	f.Add("bananas", "apples.example.com", "*.example.com", "infra", "l4", true)
+	f.Add("rogue", "", "free.example.net", "", "shared", false)
+	f.Add("apples", "SHOP.example.com.", "*", "infra", "edge", true)
+	p := worldPolicy(f)
+	f.Fuzz(func(t *testing.T, ns, host1, host2, parentNS, parentName string, https bool) {
+		ls := &gatewayv1.ListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fuzz"}}
+		ls.Spec.ParentRef.Name = gatewayv1.ObjectName(parentName)
+		if parentNS != "" {
+			ls.Spec.ParentRef.Namespace = (*gatewayv1.Namespace)(&parentNS)
+		}
+		protocol := gatewayv1.HTTPProtocolType
+		if https {
+			protocol = gatewayv1.HTTPSProtocolType
+		}
+		for i, h := range []string{host1, host2} {
+			l := gatewayv1.ListenerEntry{Name: gatewayv1.SectionName([]string{"one", "two"}[i]), Port: 80, Protocol: protocol}
+			if h != "" {
+				l.Hostname = (*gatewayv1.Hostname)(&h)
+			}
+			ls.Spec.Listeners = append(ls.Spec.Listeners, l)
+		}
+		v := p.CheckListenerSet(ls)
+		checkVerdictInvariants(t, v, true)
+		if !reflect.DeepEqual(v, p.CheckListenerSet(ls)) {
+			t.Fatal("not deterministic")
+		}
+		lv := p.ListenerSetViolations(ls)
+		n := len(lv.Object)
+		for _, lines := range lv.Listeners {
+			n += len(lines)
+		}
+		if v.Denied() != (n > 0) || v.Denied() && n != len(v.Violations) {
+			t.Fatalf("ListenerSetViolations %+v disagree with the verdict %q (denied %v)", lv, v.Messages(), v.Denied())
+		}
+		if ns == "infra" && len(v.Violations) > 0 {
+			t.Fatalf("a platform ListenerSet was policed: %q", v.Messages())
+		}
+		// Whatever it holds, a snapshot with it builds and audits.
+		var in Inputs
+		readYAML(t, "testdata/world.yaml", &in)
+		in.ListenerSets = append(in.ListenerSets, *ls)
+		np := NewPolicy(in)
+		for _, tn := range []string{"apples", "bananas", "cherries"} {
+			np.TenantStatus(tn)
+		}
+	})
+}
+
+func FuzzCheckNamespace(f *testing.F) {
+	f.Add("cherries", "team", "apples")
+	f.Add("rogue", "team", "apples")
+	f.Add("new", "", "")
+	p := worldPolicy(f)
+	f.Fuzz(func(t *testing.T, name, key, value string) {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if key != "" {
+			ns.Labels = map[string]string{key: value}
+		}
+		v := p.CheckNamespace(ns)
+		for _, line := range append(v.Messages(), v.Warnings...) {
+			if !strings.HasPrefix(line, "metadata.labels: ") || strings.ContainsAny(line, "\n\r") {
+				t.Fatalf("malformed line %q", line)
+			}
+		}
+		if v.Denied() && len(v.Violations) != 1 {
+			t.Fatalf("denied with %d violations", len(v.Violations))
+		}
+		if !reflect.DeepEqual(v, p.CheckNamespace(ns)) {
+			t.Fatal("not deterministic")
+		}
+	})
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -16,6 +16,8 @@ import (
 // and grant of the snapshot, and every tenant's audit.
 type goldenOut struct {
 	HTTPRoutes      []objectVerdict `json:"httpRoutes,omitempty"`
+	OtherRoutes     []objectVerdict `json:"otherRoutes,omitempty"`
+	ListenerSets    []objectVerdict `json:"listenerSets,omitempty"`
 	ReferenceGrants []objectVerdict `json:"referenceGrants,omitempty"`
 	Tenants         []tenantAudit   `json:"tenants,omitempty"`
 }
@@ -50,6 +52,16 @@ func runScenario(s Inputs) goldenOut {
 	for i := range s.HTTPRoutes {
 		r := &s.HTTPRoutes[i]
 		out.HTTPRoutes = append(out.HTTPRoutes, verdictOf(r.Namespace+"/"+r.Name, p.CheckHTTPRoute(r)))
+	}
+	for _, r := range s.routeViews() {
+		if r.kind != kindHTTPRoute {
+			v, _ := p.checkRoute(r, true)
+			out.OtherRoutes = append(out.OtherRoutes, verdictOf(r.kind+" "+r.namespace+"/"+r.name, v))
+		}
+	}
+	for i := range s.ListenerSets {
+		ls := &s.ListenerSets[i]
+		out.ListenerSets = append(out.ListenerSets, verdictOf(ls.Namespace+"/"+ls.Name, p.CheckListenerSet(ls)))
 	}
 	for i := range s.ReferenceGrants {
 		g := &s.ReferenceGrants[i]

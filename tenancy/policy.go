@@ -22,9 +22,17 @@ type Inputs struct {
 	// (admin-configured, e.g. --platform-namespaces=infra).
 	PlatformNamespaces []string            `json:"platformNamespaces,omitempty"`
 	Gateways           []gatewayv1.Gateway `json:"gateways,omitempty"`
-	// HTTPRoutes and ReferenceGrants are the existing objects, audited by
+	// ListenerSets add listeners to Gateways (routes attach to them by a
+	// ListenerSet parentRef).
+	ListenerSets []gatewayv1.ListenerSet `json:"listenerSets,omitempty"`
+	// The routes and ReferenceGrants are the existing objects, audited by
 	// TenantStatus; ReferenceGrants also decide the cross-namespace warnings.
+	// A kind the cluster does not serve is simply empty.
 	HTTPRoutes      []gatewayv1.HTTPRoute      `json:"httpRoutes,omitempty"`
+	GRPCRoutes      []gatewayv1.GRPCRoute      `json:"grpcRoutes,omitempty"`
+	TLSRoutes       []gatewayv1.TLSRoute       `json:"tlsRoutes,omitempty"`
+	TCPRoutes       []gatewayv1.TCPRoute       `json:"tcpRoutes,omitempty"`
+	UDPRoutes       []gatewayv1.UDPRoute       `json:"udpRoutes,omitempty"`
 	ReferenceGrants []gatewayv1.ReferenceGrant `json:"referenceGrants,omitempty"`
 }
 
@@ -36,10 +44,12 @@ type Policy struct {
 	hosts    *hostIndex
 	members  *membership
 	gateways map[objectKey]*gatewayInfo
-	defaults map[gatewayv1.GatewayDefaultScope][]*gatewayInfo // default Gateways by scope, sorted
-	grants   map[grantKey][]gatewayv1.ReferenceGrantTo
+	// listenerSets by namespace/name
+	listenerSets map[objectKey]*listenerSetInfo
+	defaults     map[gatewayv1.GatewayDefaultScope][]*gatewayInfo // default Gateways by scope, sorted
+	grants       map[grantKey][]gatewayv1.ReferenceGrantTo
 
-	routes    []*gatewayv1.HTTPRoute
+	in        Inputs // the snapshot, for what-if checks of a namespace move
 	refGrants []*gatewayv1.ReferenceGrant
 
 	auditOnce sync.Once
@@ -50,10 +60,12 @@ type Policy struct {
 // namespace, the tenants whose selector shares one of its labels).
 func NewPolicy(in Inputs) *Policy {
 	p := &Policy{
-		byName:   make(map[string]*tenantInfo, len(in.Tenants)),
-		gateways: make(map[objectKey]*gatewayInfo, len(in.Gateways)),
-		defaults: map[gatewayv1.GatewayDefaultScope][]*gatewayInfo{},
-		grants:   map[grantKey][]gatewayv1.ReferenceGrantTo{},
+		byName:       make(map[string]*tenantInfo, len(in.Tenants)),
+		gateways:     make(map[objectKey]*gatewayInfo, len(in.Gateways)),
+		listenerSets: make(map[objectKey]*listenerSetInfo, len(in.ListenerSets)),
+		in:           in,
+		defaults:     map[gatewayv1.GatewayDefaultScope][]*gatewayInfo{},
+		grants:       map[grantKey][]gatewayv1.ReferenceGrantTo{},
 	}
 	tenants := make([]*v1alpha1.Tenant, 0, len(in.Tenants))
 	for i := range in.Tenants {
@@ -80,13 +92,14 @@ func NewPolicy(in Inputs) *Policy {
 	for _, list := range p.defaults {
 		sort.Slice(list, func(i, j int) bool { return list[i].key.String() < list[j].key.String() })
 	}
+	for i := range in.ListenerSets {
+		ls := newListenerSetInfo(&in.ListenerSets[i])
+		p.listenerSets[ls.key] = ls
+	}
 	for i := range in.ReferenceGrants {
 		g := &in.ReferenceGrants[i]
 		p.refGrants = append(p.refGrants, g)
 		p.indexGrant(g)
-	}
-	for i := range in.HTTPRoutes {
-		p.routes = append(p.routes, &in.HTTPRoutes[i])
 	}
 	return p
 }
@@ -132,7 +145,31 @@ func Message(e *field.Error) string {
 // each; empty means the gateway may program it. Violations of a tenant in
 // Warn mode are not enforced.
 func (p *Policy) RouteViolations(route *gatewayv1.HTTPRoute) []string {
-	v, _ := p.checkHTTPRoute(route, false)
+	return p.enforced(httpRouteView(route))
+}
+
+// GRPCRouteViolations is RouteViolations for a GRPCRoute.
+func (p *Policy) GRPCRouteViolations(route *gatewayv1.GRPCRoute) []string {
+	return p.enforced(grpcRouteView(route))
+}
+
+// TLSRouteViolations is RouteViolations for a TLSRoute.
+func (p *Policy) TLSRouteViolations(route *gatewayv1.TLSRoute) []string {
+	return p.enforced(tlsRouteView(route))
+}
+
+// TCPRouteViolations is RouteViolations for a TCPRoute.
+func (p *Policy) TCPRouteViolations(route *gatewayv1.TCPRoute) []string {
+	return p.enforced(tcpRouteView(route))
+}
+
+// UDPRouteViolations is RouteViolations for a UDPRoute.
+func (p *Policy) UDPRouteViolations(route *gatewayv1.UDPRoute) []string {
+	return p.enforced(udpRouteView(route))
+}
+
+func (p *Policy) enforced(r *routeView) []string {
+	v, _ := p.checkRoute(r, false)
 	if !v.Denied() {
 		return nil
 	}

@@ -10,21 +10,10 @@ import (
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
 
-// CheckHTTPRoute checks a route against the policy of its namespace's
-// tenant: parents, hostnames (claimed or inherited from listeners), paths on
-// shared hosts, and where it sends traffic. A route in a namespace of no
-// tenant may not claim, inherit or shadow a tenant's hostname; a route in a
-// platform namespace is trusted. Warnings say why an allowed route will not
-// work yet (no listener admits it, a backend lacks a ReferenceGrant).
-func (p *Policy) CheckHTTPRoute(route *gatewayv1.HTTPRoute) Verdict {
-	v, _ := p.checkHTTPRoute(route, true)
-	return v
-}
-
-// routeCheck is the state of one HTTPRoute check.
+// routeCheck is the state of one route check.
 type routeCheck struct {
 	p        *Policy
-	route    *gatewayv1.HTTPRoute
+	route    *routeView
 	ns       string
 	tenant   *tenantInfo // nil outside tenant namespaces
 	warnings bool        // whether to compute warnings
@@ -39,10 +28,10 @@ var (
 	rulesPath     = specPath.Child("rules")
 )
 
-// checkHTTPRoute also returns, for a route of no tenant, the tenants whose
+// checkRoute also returns, for a route of no tenant, the tenants whose
 // hostnames it takes, so the audit can list it on their status.
-func (p *Policy) checkHTTPRoute(route *gatewayv1.HTTPRoute, warnings bool) (Verdict, []*tenantInfo) {
-	c := &routeCheck{p: p, route: route, ns: route.Namespace, warnings: warnings}
+func (p *Policy) checkRoute(route *routeView, warnings bool) (Verdict, []*tenantInfo) {
+	c := &routeCheck{p: p, route: route, ns: route.namespace, warnings: warnings}
 	c.v.Enforcement = v1alpha1.EnforcementDeny
 	switch {
 	case p.members.platform[c.ns]:
@@ -75,14 +64,18 @@ func (c *routeCheck) checkParents() {
 	if t.gateways == nil {
 		return
 	}
-	if scope := c.route.Spec.UseDefaultGateways; scope != "" && scope != gatewayv1.GatewayDefaultScopeNone {
+	if scope := c.route.common.UseDefaultGateways; scope != "" && scope != gatewayv1.GatewayDefaultScopeNone {
 		c.deny(violation(specPath.Child("useDefaultGateways"), string(scope),
 			"%q attaches the route to the cluster's default Gateways, but tenant %q may attach routes only to its gateways (%s); remove it and use parentRefs",
 			scope, t.name, t.gatewayList()))
 	}
-	for i := range c.route.Spec.ParentRefs {
-		ref := &c.route.Spec.ParentRefs[i]
+	for i := range c.route.common.ParentRefs {
+		ref := &c.route.common.ParentRefs[i]
 		key := parentKey(ref, c.ns)
+		if parentKindOf(ref) == kindListenerSet {
+			c.checkListenerSetParent(i, key)
+			continue
+		}
 		if !isGatewayParent(ref) {
 			c.deny(violation(parentsPath.Index(i), key.String(),
 				"parent %s %s is not a Gateway; tenant %q may attach routes only to its gateways (%s)",
@@ -108,10 +101,43 @@ func (c *routeCheck) checkParents() {
 			continue
 		}
 		if !c.allListenersAllowed(key, ref, allowed) {
+			every := "every listener of Gateway " + key.String()
+			if ref.Port != nil {
+				every = fmt.Sprintf("every listener of Gateway %s on port %d", key, *ref.Port)
+			}
 			c.deny(violation(parentsPath.Index(i).Child("sectionName"), "",
-				"unset, so the route attaches to every listener of Gateway %s, but tenant %q may use only listeners %s; set sectionName to one of them",
-				key, t.name, strings.Join(allowed.sections, ", ")))
+				"unset, so the route attaches to %s, but tenant %q may use only listeners %s; set sectionName to one of them",
+				every, t.name, strings.Join(allowed.sections, ", ")))
 		}
+	}
+}
+
+// checkListenerSetParent allows a ListenerSet parent whose Gateway the
+// tenant may use; when the tenant may use only some listeners of that
+// Gateway, only a ListenerSet of its own namespaces (whose listeners the
+// ListenerSet policy keeps to its hostnames), as sectionNames name Gateway
+// listeners, not a ListenerSet's.
+func (c *routeCheck) checkListenerSetParent(i int, key objectKey) {
+	t := c.tenant
+	at := parentsPath.Index(i)
+	ls := c.p.listenerSets[key]
+	if ls == nil {
+		c.deny(violation(at, key.String(),
+			"ListenerSet %s does not exist, so its Gateway cannot be checked against the gateways tenant %q may use (%s); create the ListenerSet first or attach to one of those gateways",
+			key, t.name, t.gatewayList()))
+		return
+	}
+	allowed := t.gateways[ls.parent]
+	if !ls.gatewayOK || allowed == nil {
+		c.deny(violation(at, key.String(),
+			"ListenerSet %s adds listeners to Gateway %s, which is not one of the gateways tenant %q may use (%s); attach to a ListenerSet of one of them or add the Gateway to Tenant %s spec.gateways",
+			key, ls.parent, t.name, t.gatewayList(), t.name))
+		return
+	}
+	if !allowed.anyListener && c.p.members.owner[key.namespace] != t {
+		c.deny(violation(at, key.String(),
+			"ListenerSet %s adds listeners to Gateway %s, of which tenant %q may use only listeners %s (spec.gateways sectionNames); attach to one of them or to a ListenerSet in the tenant's namespaces",
+			key, ls.parent, t.name, strings.Join(allowed.sections, ", ")))
 	}
 }
 
@@ -133,6 +159,8 @@ func (c *routeCheck) allListenersAllowed(key objectKey, ref *gatewayv1.ParentRef
 
 // sharedHost is a hostname the tenant owns only some paths on.
 type sharedHost struct {
+	at       *field.Path // the hostname's field (spec.hostnames when inherited)
+	value    string
 	name     string // with where it came from, for messages
 	prefixes []string
 }
@@ -140,19 +168,22 @@ type sharedHost struct {
 // checkTenantHostnames enforces ownership of the claimed (or, with no
 // hostnames, inherited) hostnames, then the paths on shared hosts.
 func (c *routeCheck) checkTenantHostnames() {
+	if !c.route.hostnamed {
+		return
+	}
 	var shared []sharedHost
-	if len(c.route.Spec.Hostnames) == 0 {
+	if len(c.route.hostnames) == 0 {
 		shared = c.checkInheritedHostnames()
 	}
-	for i, h := range c.route.Spec.Hostnames {
+	for i, h := range c.route.hostnames {
 		pat := parseHost(string(h))
 		whole, prefixes := c.p.ownership(c.tenant, pat)
 		switch {
 		case whole:
 		case prefixes != nil:
-			shared = append(shared, sharedHost{name: fmt.Sprintf("%q", pat), prefixes: prefixes})
+			shared = append(shared, sharedHost{at: hostnamesPath.Index(i), value: string(h), name: fmt.Sprintf("%q", pat), prefixes: prefixes})
 		default:
-			c.deny(violation(hostnamesPath.Index(i), string(h), "%s", c.notOwned(pat)))
+			c.deny(violation(hostnamesPath.Index(i), string(h), "%s", c.p.notOwned(c.tenant, pat)))
 		}
 	}
 	c.checkSharedPaths(shared)
@@ -175,11 +206,10 @@ func (p *Policy) ownership(t *tenantInfo, h hostPattern) (whole bool, prefixes [
 	return false, prefixes
 }
 
-// notOwned explains why the route's tenant may not claim h.
-func (c *routeCheck) notOwned(h hostPattern) string {
-	t := c.tenant
+// notOwned explains why tenant t may not claim h.
+func (p *Policy) notOwned(t *tenantInfo, h hostPattern) string {
 	var other *tenantInfo
-	c.p.hosts.covering(h, func(o *ownedHost) bool {
+	p.hosts.covering(h, func(o *ownedHost) bool {
 		if o.tenant != t {
 			other = o.tenant
 			return false
@@ -224,7 +254,7 @@ func (t *tenantInfo) ownsWildcard(domain string) bool {
 
 // inherited is a hostname a route without hostnames takes from a listener.
 type inherited struct {
-	listener string       // "namespace/gateway/listener"
+	listener string       // "namespace/gateway/listener" or "namespace/listenerset/listener"
 	hostname *hostPattern // nil: any hostname
 }
 
@@ -235,24 +265,19 @@ type inherited struct {
 func (c *routeCheck) inheritedHostnames() []inherited {
 	var out []inherited
 	nsLabels := c.p.members.labels[c.ns]
-	take := func(gw *gatewayInfo, listeners []*listenerInfo) {
+	take := func(listeners []*listenerInfo) {
 		for _, l := range listeners {
-			if l.admits(gw.key.namespace, c.ns, nsLabels) && !seenHostname(out, l.hostname) {
-				out = append(out, inherited{listener: gw.key.String() + "/" + l.name, hostname: l.hostname})
+			if l.admits(c.route.kind, c.ns, nsLabels) && !seenHostname(out, l.hostname) {
+				out = append(out, inherited{listener: l.path(), hostname: l.hostname})
 			}
 		}
 	}
-	for i := range c.route.Spec.ParentRefs {
-		ref := &c.route.Spec.ParentRefs[i]
-		if !isGatewayParent(ref) {
-			continue
-		}
-		if gw := c.p.gateways[parentKey(ref, c.ns)]; gw != nil {
-			take(gw, gw.selected(ref))
-		}
+	for i := range c.route.common.ParentRefs {
+		listeners, _, _ := c.p.parentListeners(&c.route.common.ParentRefs[i], c.ns)
+		take(listeners)
 	}
-	for _, gw := range c.p.defaultGateways(c.route.Spec.UseDefaultGateways) {
-		take(gw, gw.listeners)
+	for _, gw := range c.p.defaultGateways(c.route.common.UseDefaultGateways) {
+		take(gw.listeners)
 	}
 	return out
 }
@@ -282,7 +307,7 @@ func (c *routeCheck) checkInheritedHostnames() []sharedHost {
 		switch {
 		case whole:
 		case prefixes != nil:
-			shared = append(shared, sharedHost{name: fmt.Sprintf("%q (inherited from listener %s)", in.hostname, in.listener), prefixes: prefixes})
+			shared = append(shared, sharedHost{at: hostnamesPath, name: fmt.Sprintf("%q (inherited from listener %s)", in.hostname, in.listener), prefixes: prefixes})
 		default:
 			c.deny(violation(hostnamesPath, "",
 				"empty, so the route inherits %q from listener %s, which tenant %q does not own; list hostnames the tenant owns in spec.hostnames",
@@ -300,16 +325,25 @@ func (c *routeCheck) checkSharedPaths(shared []sharedHost) {
 		return
 	}
 	t := c.tenant
+	if c.route.http == nil {
+		for _, sh := range shared {
+			c.deny(violation(sh.at, sh.value,
+				"%s is a shared host on which tenant %q owns only the paths %s, and %s (tenant %q, spec.hostnames pathPrefixes); use a hostname the tenant owns whole",
+				sh.name, t.name, strings.Join(sh.prefixes, ", "), c.route.noPaths, t.name))
+		}
+		return
+	}
+	route := c.route.http
 	root := pathMatch{kind: gatewayv1.PathMatchPathPrefix, value: "/"}
-	if len(c.route.Spec.Rules) == 0 {
+	if len(route.Spec.Rules) == 0 {
 		for _, sh := range shared {
 			c.deny(violation(rulesPath, "",
 				"empty, so the route matches every path, which is outside the paths tenant %q owns on shared host %s (%s); add a rule matching a path under one of them",
 				t.name, sh.name, strings.Join(sh.prefixes, ", ")))
 		}
 	}
-	for i := range c.route.Spec.Rules {
-		rule := &c.route.Spec.Rules[i]
+	for i := range route.Spec.Rules {
+		rule := &route.Spec.Rules[i]
 		if len(rule.Matches) == 0 {
 			for _, sh := range shared {
 				if !root.within(sh.prefixes) {
@@ -352,7 +386,10 @@ func (c *routeCheck) pathOutside(m *gatewayv1.HTTPPathMatch, pm pathMatch, sh sh
 // every hostname a tenant owns, whether it claims, shadows (with a
 // wildcard) or inherits it.
 func (c *routeCheck) checkUnmanagedHostnames() {
-	for i, h := range c.route.Spec.Hostnames {
+	if !c.route.hostnamed {
+		return
+	}
+	for i, h := range c.route.hostnames {
 		pat := parseHost(string(h))
 		first, covered := c.takenBy(pat)
 		if first == nil {
@@ -368,7 +405,7 @@ func (c *routeCheck) checkUnmanagedHostnames() {
 				pat, first.pattern, first.tenant.name, c.ns))
 		}
 	}
-	if len(c.route.Spec.Hostnames) > 0 {
+	if len(c.route.hostnames) > 0 {
 		return
 	}
 	for _, in := range c.inheritedHostnames() {
@@ -386,72 +423,78 @@ func (c *routeCheck) checkUnmanagedHostnames() {
 	}
 }
 
-// takenBy finds the tenant hostnames h overlaps, records their tenants as
-// victims, and returns the first (a covering one if any, with covered set).
 func (c *routeCheck) takenBy(h hostPattern) (first *ownedHost, covered bool) {
-	c.p.hosts.covering(h, func(o *ownedHost) bool {
+	return c.p.takenBy(h, func(t *tenantInfo) { c.victims = addVictim(c.victims, &c.v, t) })
+}
+
+// takenBy finds the tenant hostnames h overlaps, calls victim with their
+// tenants, and returns the first (a covering one if any, with covered set).
+func (p *Policy) takenBy(h hostPattern, victim func(*tenantInfo)) (first *ownedHost, covered bool) {
+	p.hosts.covering(h, func(o *ownedHost) bool {
 		if first == nil {
 			first, covered = o, true
 		}
-		c.addVictim(o.tenant)
+		victim(o.tenant)
 		return true
 	})
-	c.p.hosts.below(h, func(o *ownedHost) bool {
+	p.hosts.below(h, func(o *ownedHost) bool {
 		if first == nil {
 			first = o
 		}
-		c.addVictim(o.tenant)
+		victim(o.tenant)
 		return true
 	})
 	return first, covered
 }
 
-// addVictim records a tenant whose hostname a route of no tenant takes; the
-// violation is enforced unless every such tenant is in Warn mode.
-func (c *routeCheck) addVictim(t *tenantInfo) {
-	for _, v := range c.victims {
-		if v == t {
-			return
+// addVictim records a tenant whose hostname an object of no tenant takes;
+// the violation is enforced unless every such tenant is in Warn mode.
+func addVictim(victims []*tenantInfo, v *Verdict, t *tenantInfo) []*tenantInfo {
+	for _, o := range victims {
+		if o == t {
+			return victims
 		}
 	}
-	c.victims = append(c.victims, t)
-	if len(c.victims) == 1 {
-		c.v.Enforcement = t.enforcement
+	victims = append(victims, t)
+	if len(victims) == 1 {
+		v.Enforcement = t.enforcement
 	} else if t.enforcement == v1alpha1.EnforcementDeny {
-		c.v.Enforcement = v1alpha1.EnforcementDeny
+		v.Enforcement = v1alpha1.EnforcementDeny
 	}
+	return victims
 }
 
 // warnListeners warns about parents the route will not attach to.
 func (c *routeCheck) warnListeners() {
 	nsLabels := c.p.members.labels[c.ns]
-	for i := range c.route.Spec.ParentRefs {
-		ref := &c.route.Spec.ParentRefs[i]
-		if !isGatewayParent(ref) {
+	kind := c.route.kind
+	for i := range c.route.common.ParentRefs {
+		ref := &c.route.common.ParentRefs[i]
+		pk := parentKindOf(ref)
+		if pk == "" {
 			continue
 		}
 		key := parentKey(ref, c.ns)
-		gw := c.p.gateways[key]
-		if gw == nil {
-			c.warn(parentsPath.Index(i), "Gateway %s does not exist; the route will not attach until it does", key)
+		listeners, found, why := c.p.parentListeners(ref, c.ns)
+		if !found {
+			c.warn(parentsPath.Index(i), "%s; the route will not attach until it does", why)
 			continue
 		}
-		listeners := gw.selected(ref)
 		if len(listeners) == 0 {
-			c.warn(parentsPath.Index(i), "Gateway %s has no listener matching this parentRef's sectionName and port; the route will not attach (Accepted=False/NoMatchingParent)", key)
+			c.warn(parentsPath.Index(i), "%s %s has no listener matching this parentRef's sectionName and port; the route will not attach (Accepted=False/NoMatchingParent)", pk, key)
 			continue
 		}
-		var why []string
+		var whyNot []string
 		for _, l := range listeners {
-			if l.admits(key.namespace, c.ns, nsLabels) {
-				why = nil
+			if l.admits(kind, c.ns, nsLabels) {
+				whyNot = nil
 				break
 			}
-			why = append(why, l.admission(key.namespace))
+			whyNot = append(whyNot, l.admission(kind))
 		}
-		if why != nil {
-			c.warn(parentsPath.Index(i), "no listener of Gateway %s admits HTTPRoutes from namespace %q (%s); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it",
-				key, c.ns, listUpTo(why))
+		if whyNot != nil {
+			c.warn(parentsPath.Index(i), "no listener of %s %s admits %ss from namespace %q (%s); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it",
+				pk, key, kind, c.ns, listUpTo(whyNot))
 		}
 	}
 }

@@ -25,26 +25,59 @@ func (t target) path() *field.Path {
 	return p
 }
 
-// forEachTarget calls yield for every traffic target of the route.
-func forEachTarget(route *gatewayv1.HTTPRoute, yield func(target)) {
-	filters := func(rule, backend int, fs []gatewayv1.HTTPRouteFilter) {
-		for k := range fs {
-			f := &fs[k]
-			if f.RequestMirror != nil {
-				yield(target{ref: &f.RequestMirror.BackendRef, rule: rule, backend: backend, filter: k, filterField: "requestMirror"})
-			}
-			if f.ExternalAuth != nil {
-				yield(target{ref: &f.ExternalAuth.BackendRef, rule: rule, backend: backend, filter: k, filterField: "externalAuth"})
-			}
+// httpFilters yields the targets of HTTPRoute filters (RequestMirror, ExternalAuth).
+func httpFilters(rule, backend int, fs []gatewayv1.HTTPRouteFilter, yield func(target)) {
+	for k := range fs {
+		f := &fs[k]
+		if f.RequestMirror != nil {
+			yield(target{ref: &f.RequestMirror.BackendRef, rule: rule, backend: backend, filter: k, filterField: "requestMirror"})
+		}
+		if f.ExternalAuth != nil {
+			yield(target{ref: &f.ExternalAuth.BackendRef, rule: rule, backend: backend, filter: k, filterField: "externalAuth"})
 		}
 	}
+}
+
+// httpTargets calls yield for every traffic target of an HTTPRoute.
+func httpTargets(route *gatewayv1.HTTPRoute, yield func(target)) {
 	for i := range route.Spec.Rules {
 		rule := &route.Spec.Rules[i]
-		filters(i, -1, rule.Filters)
+		httpFilters(i, -1, rule.Filters, yield)
 		for j := range rule.BackendRefs {
 			b := &rule.BackendRefs[j]
 			yield(target{ref: &b.BackendObjectReference, rule: i, backend: j, filter: -1})
-			filters(i, j, b.Filters)
+			httpFilters(i, j, b.Filters, yield)
+		}
+	}
+}
+
+// grpcFilters yields the targets of GRPCRoute filters (RequestMirror).
+func grpcFilters(rule, backend int, fs []gatewayv1.GRPCRouteFilter, yield func(target)) {
+	for k := range fs {
+		if m := fs[k].RequestMirror; m != nil {
+			yield(target{ref: &m.BackendRef, rule: rule, backend: backend, filter: k, filterField: "requestMirror"})
+		}
+	}
+}
+
+// grpcTargets calls yield for every traffic target of a GRPCRoute.
+func grpcTargets(route *gatewayv1.GRPCRoute, yield func(target)) {
+	for i := range route.Spec.Rules {
+		rule := &route.Spec.Rules[i]
+		grpcFilters(i, -1, rule.Filters, yield)
+		for j := range rule.BackendRefs {
+			b := &rule.BackendRefs[j]
+			yield(target{ref: &b.BackendObjectReference, rule: i, backend: j, filter: -1})
+			grpcFilters(i, j, b.Filters, yield)
+		}
+	}
+}
+
+// plainTargets yields the backendRefs of TLS, TCP and UDP route rules.
+func plainTargets(rules [][]gatewayv1.BackendRef, yield func(target)) {
+	for i, refs := range rules {
+		for j := range refs {
+			yield(target{ref: &refs[j].BackendObjectReference, rule: i, backend: j, filter: -1})
 		}
 	}
 }
@@ -71,7 +104,7 @@ func backendKind(ref *gatewayv1.BackendObjectReference) (gatewayv1.Group, gatewa
 // cross-namespace targets that no ReferenceGrant admits.
 func (c *routeCheck) checkTargets() {
 	t := c.tenant
-	forEachTarget(c.route, func(tg target) {
+	c.route.targets(func(tg target) {
 		ns := c.ns
 		if tg.ref.Namespace != nil && *tg.ref.Namespace != "" {
 			ns = string(*tg.ref.Namespace)
@@ -94,10 +127,10 @@ func (c *routeCheck) checkTargets() {
 				"%q is outside tenant %q; send traffic only to the tenant's namespaces (%s) or add it to Tenant %s spec.backendNamespaces",
 				ns, t.name, orNone(c.p.members.members[t.name]), t.name))
 		}
-		if denied || !c.warnings || ns == c.ns || c.p.granted(c.ns, ns, group, kind, tg.ref.Name) {
+		if denied || !c.warnings || ns == c.ns || c.p.granted(c.route.kind, c.ns, ns, group, kind, tg.ref.Name) {
 			return
 		}
-		c.warn(tg.path(), "no ReferenceGrant in namespace %q lets HTTPRoutes in namespace %q use %s %q; this backend gets no traffic (ResolvedRefs=False/RefNotPermitted) until one does",
-			ns, c.ns, kind, tg.ref.Name)
+		c.warn(tg.path(), "no ReferenceGrant in namespace %q lets %ss in namespace %q use %s %q; this backend gets no traffic (ResolvedRefs=False/RefNotPermitted) until one does",
+			ns, c.route.kind, c.ns, kind, tg.ref.Name)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -32,7 +33,7 @@ func newManager(t *testing.T, scheme *runtime.Scheme) ctrl.Manager {
 
 func TestRegisterServesEveryPath(t *testing.T) {
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{gatewayv1.Install, gatewayv1beta1.Install, v1alpha1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, gatewayv1.Install, gatewayv1beta1.Install, v1alpha1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +43,8 @@ func TestRegisterServesEveryPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := mgr.GetWebhookServer().WebhookMux()
-	for _, path := range []string{HTTPRoutePath, ReferenceGrantPath, ReferenceGrantV1beta1Path, TenantPath} {
+	for _, path := range []string{HTTPRoutePath, GRPCRoutePath, TLSRoutePath, TCPRoutePath, UDPRoutePath, ListenerSetPath,
+		GatewayPath, NamespacePath, ReferenceGrantPath, ReferenceGrantV1beta1Path, TenantPath} {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader("{}")))
 		// An empty review reaches the admission handler, which answers 200
@@ -55,11 +57,13 @@ func TestRegisterServesEveryPath(t *testing.T) {
 
 func TestRegisterNeedsTheSchemes(t *testing.T) {
 	scheme := runtime.NewScheme()
-	if err := gatewayv1.Install(scheme); err != nil {
-		t.Fatal(err)
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, gatewayv1.Install} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
 	}
 	err := Register(newManager(t, scheme), StaticPolicy(testPolicy(t)))
-	want := "the manager's scheme does not know gateway.networking.k8s.io/v1beta1, Kind=ReferenceGrant; add gateway-api v1 and v1beta1 and tenancy v1alpha1 to it before registering the webhook"
+	want := "the manager's scheme does not know gateway.networking.k8s.io/v1beta1, Kind=ReferenceGrant; add core v1, gateway-api v1 and v1beta1 and tenancy v1alpha1 to it before registering the webhook"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}

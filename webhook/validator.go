@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -56,6 +57,72 @@ func NewHTTPRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.H
 		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "HTTPRoute"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckHTTPRoute,
 		spec:  func(r *gatewayv1.HTTPRoute) any { return &r.Spec },
+	}
+}
+
+// NewGRPCRouteValidator checks GRPCRoutes (v1).
+func NewGRPCRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.GRPCRoute] {
+	return &Validator[*gatewayv1.GRPCRoute]{
+		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "GRPCRoute"}, source: src, metrics: m,
+		check: (*tenancy.Policy).CheckGRPCRoute,
+		spec:  func(r *gatewayv1.GRPCRoute) any { return &r.Spec },
+	}
+}
+
+// NewTLSRouteValidator checks TLSRoutes (v1; the API server converts
+// v1alpha2 and v1alpha3 where the experimental channel serves them).
+func NewTLSRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.TLSRoute] {
+	return &Validator[*gatewayv1.TLSRoute]{
+		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "TLSRoute"}, source: src, metrics: m,
+		check: (*tenancy.Policy).CheckTLSRoute,
+		spec:  func(r *gatewayv1.TLSRoute) any { return &r.Spec },
+	}
+}
+
+// NewTCPRouteValidator checks TCPRoutes (v1).
+func NewTCPRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.TCPRoute] {
+	return &Validator[*gatewayv1.TCPRoute]{
+		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "TCPRoute"}, source: src, metrics: m,
+		check: (*tenancy.Policy).CheckTCPRoute,
+		spec:  func(r *gatewayv1.TCPRoute) any { return &r.Spec },
+	}
+}
+
+// NewUDPRouteValidator checks UDPRoutes (v1).
+func NewUDPRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.UDPRoute] {
+	return &Validator[*gatewayv1.UDPRoute]{
+		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "UDPRoute"}, source: src, metrics: m,
+		check: (*tenancy.Policy).CheckUDPRoute,
+		spec:  func(r *gatewayv1.UDPRoute) any { return &r.Spec },
+	}
+}
+
+// NewListenerSetValidator checks ListenerSets (v1).
+func NewListenerSetValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.ListenerSet] {
+	return &Validator[*gatewayv1.ListenerSet]{
+		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "ListenerSet"}, source: src, metrics: m,
+		check: (*tenancy.Policy).CheckListenerSet,
+		spec:  func(ls *gatewayv1.ListenerSet) any { return &ls.Spec },
+	}
+}
+
+// NewGatewayValidator checks Gateways (v1; v1beta1 is converted).
+func NewGatewayValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.Gateway] {
+	return &Validator[*gatewayv1.Gateway]{
+		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "Gateway"}, source: src, metrics: m,
+		check: (*tenancy.Policy).CheckGateway,
+		spec:  func(gw *gatewayv1.Gateway) any { return &gw.Spec },
+	}
+}
+
+// NewNamespaceValidator checks namespace label changes: into two tenants
+// is refused, into a tenant whose rules its objects break is warned about.
+// Its "spec" is the labels, so other updates are never refused.
+func NewNamespaceValidator(src PolicySource, m *Metrics) *Validator[*corev1.Namespace] {
+	return &Validator[*corev1.Namespace]{
+		kind: schema.GroupKind{Kind: "Namespace"}, source: src, metrics: m,
+		check: (*tenancy.Policy).CheckNamespace,
+		spec:  func(ns *corev1.Namespace) any { return ns.Labels },
 	}
 }
 
@@ -161,7 +228,14 @@ func errorText(err error) string {
 // missingKind reports the first kind the webhook needs that the scheme lacks.
 func missingKind(scheme *runtime.Scheme) (schema.GroupVersionKind, bool) {
 	for _, gvk := range []schema.GroupVersionKind{
+		corev1.SchemeGroupVersion.WithKind("Namespace"),
 		gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"),
+		gatewayv1.SchemeGroupVersion.WithKind("GRPCRoute"),
+		gatewayv1.SchemeGroupVersion.WithKind("TLSRoute"),
+		gatewayv1.SchemeGroupVersion.WithKind("TCPRoute"),
+		gatewayv1.SchemeGroupVersion.WithKind("UDPRoute"),
+		gatewayv1.SchemeGroupVersion.WithKind("ListenerSet"),
+		gatewayv1.SchemeGroupVersion.WithKind("Gateway"),
 		gatewayv1.SchemeGroupVersion.WithKind("ReferenceGrant"),
 		gatewayv1beta1.SchemeGroupVersion.WithKind("ReferenceGrant"),
 		v1alpha1.GroupVersion.WithKind("Tenant"),

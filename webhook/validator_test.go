@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -215,4 +216,30 @@ func counter(t *testing.T, reg *prometheus.Registry, kind, operation, result str
 		t.Errorf("latency samples = %d, decisions = %v", observed, decisions)
 	}
 	return decisions
+}
+
+func TestListenerSetAndNamespaceValidators(t *testing.T) {
+	src := StaticPolicy(testPolicy(t))
+	ls := &gatewayv1.ListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: "cherries", Name: "ls"}}
+	ls.Spec.ParentRef.Name = "shared"
+	ns := gatewayv1.Namespace("infra")
+	ls.Spec.ParentRef.Namespace = &ns
+	host := gatewayv1.Hostname("apples.example.com")
+	ls.Spec.Listeners = []gatewayv1.ListenerEntry{{Name: "web", Port: 80, Protocol: gatewayv1.HTTPProtocolType, Hostname: &host}}
+	takeover := `spec.listeners[0].hostname: "apples.example.com" belongs to tenant "apples", not tenant "cherries"; use a hostname listed in Tenant cherries spec.hostnames`
+	notAttached := `spec.parentRef: Gateway infra/shared does not admit ListenerSets from namespace "cherries" (allowedListeners from: None); the ListenerSet will not attach (Accepted=False/NotAllowed) until it does`
+	warnings, err := NewListenerSetValidator(src, nil).ValidateCreate(context.Background(), ls)
+	if err != nil || !slices.Equal(warnings, []string{takeover, notAttached}) {
+		t.Errorf("Warn-mode tenant: warnings %q, error %v; want the takeover and the attachment warning", warnings, err)
+	}
+	ls.Namespace = "apples"
+	host = "cherries.example.com"
+	_, err = NewListenerSetValidator(src, nil).ValidateCreate(context.Background(), ls)
+	checkDenial(t, err, `spec.listeners[0].hostname: "cherries.example.com" belongs to tenant "cherries", not tenant "apples"; use a hostname listed in Tenant apples spec.hostnames`)
+
+	v := NewNamespaceValidator(src, nil)
+	moved := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "cherries", Labels: map[string]string{"x": "y"}}}
+	if _, err := v.ValidateUpdate(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "cherries"}}, moved); err != nil {
+		t.Errorf("a label no tenant selects was refused: %v", err)
+	}
 }

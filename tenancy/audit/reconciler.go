@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
@@ -16,6 +17,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -47,7 +49,7 @@ const (
 
 // Reconciler writes every Tenant's status from the policy. Its single work
 // item audits all tenants: any change to a Tenant, Namespace, Gateway,
-// HTTPRoute or ReferenceGrant can change the findings of any tenant, and the
+// ListenerSet, route of any kind or ReferenceGrant can change the findings of any tenant, and the
 // policy audits every object once per snapshot anyway.
 type Reconciler struct {
 	// Reader is the manager's cache.
@@ -95,14 +97,29 @@ var enqueueAllTenants = handler.Funcs{
 // labels change (tenant selectors, listener allowedRoutes).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	specChanged := builder.WithPredicates(predicate.GenerationChangedPredicate{})
-	return ctrl.NewControllerManagedBy(mgr).Named("tenant-audit").
+	b := ctrl.NewControllerManagedBy(mgr).Named("tenant-audit").
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: 1, NeedLeaderElection: ptr.To(true)}).
 		Watches(&v1alpha1.Tenant{}, enqueueAllTenants, specChanged).
 		Watches(&corev1.Namespace{}, enqueueAllTenants, builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Watches(&gatewayv1.Gateway{}, enqueueAllTenants, specChanged).
 		Watches(&gatewayv1.HTTPRoute{}, enqueueAllTenants, specChanged).
-		Watches(&gatewayv1.ReferenceGrant{}, enqueueAllTenants, specChanged).
-		Complete(r)
+		Watches(&gatewayv1.ReferenceGrant{}, enqueueAllTenants, specChanged)
+	// The other kinds the policy audits, where the cluster serves them.
+	for _, obj := range []client.Object{
+		&gatewayv1.ListenerSet{}, &gatewayv1.GRPCRoute{}, &gatewayv1.TLSRoute{}, &gatewayv1.TCPRoute{}, &gatewayv1.UDPRoute{},
+	} {
+		gvk, err := apiutil.GVKForObject(obj, mgr.GetScheme())
+		if err != nil {
+			return err
+		}
+		switch _, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); {
+		case err == nil:
+			b = b.Watches(obj, enqueueAllTenants, specChanged)
+		case !meta.IsNoMatchError(err):
+			return fmt.Errorf("finding whether the cluster serves %s: %w", gvk.Kind, err)
+		}
+	}
+	return b.Complete(r)
 }
 
 // Reconcile audits every Tenant and writes the statuses that changed.

@@ -94,12 +94,12 @@ func resourceName(obj client.Object) string {
 func webhookFor(obj client.Object) string {
 	gvk := obj.GetObjectKind().GroupVersionKind()
 	switch gvk.Kind {
-	case "HTTPRoute":
-		return "httproutes.tenantgate.dev"
 	case "ReferenceGrant":
 		return "referencegrants-" + gvk.Version + ".tenantgate.dev"
-	default:
+	case "":
 		return "tenants.tenantgate.dev"
+	default: // HTTPRoute -> httproutes.tenantgate.dev, and so on
+		return strings.ToLower(gvk.Kind) + "s.tenantgate.dev"
 	}
 }
 

@@ -21,13 +21,20 @@ func TestTenantPolicy(t *testing.T) {
 		{"routes/Warn mode", warnModeCases},
 		{"routes/listener warnings", listenerWarningCases},
 		{"routes/v1beta1", versionCases},
+		{"routes/other kinds", otherRouteCases},
+		{"routes/ListenerSet parents", listenerSetParentCases},
+		{"listenersets", listenerSetCases},
+		{"gateways in tenant namespaces", gatewayCasesInTenants},
 		{"referencegrants", grantCases},
+		{"referencegrants/other route kinds", grantKindCases},
 		{"tenants", tenantCases},
 	} {
 		t.Run(suite.name, func(t *testing.T) { h.runCases(t, suite.cases) })
 	}
 	t.Run("updates and deletes", h.testUpdates)
 	t.Run("seed scenario b", h.testSeedScenario)
+	t.Run("namespace moves", h.testNamespaceMoves)
+	t.Run("audit of the other kinds", h.testAuditNewKinds)
 	t.Run("metrics", h.testMetrics)
 	t.Run("audit", h.testAudit)
 }

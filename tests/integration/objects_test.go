@@ -218,3 +218,16 @@ func gateway(ns, name string) tenantOption {
 func enforcement(e v1alpha1.Enforcement) tenantOption {
 	return func(s *v1alpha1.TenantSpec) { s.Enforcement = e }
 }
+
+// parentOfKindIn attaches to a Gateway API object of kind (ListenerSet,
+// say) ns/name, on listener section ("" for none).
+func parentOfKindIn(ns, kind, name, section string) routeOption {
+	return func(r *gatewayv1.HTTPRoute) {
+		ref := gatewayv1.ParentReference{Kind: ptr.To(gatewayv1.Kind(kind)), Namespace: ptr.To(gatewayv1.Namespace(ns)),
+			Name: gatewayv1.ObjectName(name)}
+		if section != "" {
+			ref.SectionName = ptr.To(gatewayv1.SectionName(section))
+		}
+		r.Spec.ParentRefs = append(r.Spec.ParentRefs, ref)
+	}
+}

@@ -42,8 +42,8 @@ var (
 // cmd/tenantgate/app/rbac.go: the test compares the two.
 var usedClusterWide = []grant{
 	// gateway/controller watches these; the policy cache reads Gateways,
-	// HTTPRoutes and ReferenceGrants (v1beta1 is the same resource).
-	{"gateway.networking.k8s.io", []string{"gatewayclasses", "gateways", "httproutes", "referencegrants", "listenersets", "backendtlspolicies"}, read},
+	// ListenerSets, every route kind and ReferenceGrants (v1beta1 is the same resource).
+	{"gateway.networking.k8s.io", []string{"gatewayclasses", "gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes", "referencegrants", "listenersets", "backendtlspolicies"}, read},
 	// The elected leader writes the status of what it owns.
 	{"gateway.networking.k8s.io", []string{"gatewayclasses/status", "gateways/status", "httproutes/status", "listenersets/status", "backendtlspolicies/status"}, writeStatus},
 	// Backends, listener certificates, CA bundles (ConfigMaps), namespace labels (allowedRoutes, tenant membership).

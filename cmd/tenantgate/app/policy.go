@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -24,6 +25,8 @@ type policyCache struct {
 	reader   client.Reader
 	platform []string
 	log      logr.Logger
+	// served is the optional kinds the cluster serves (see optionalKinds).
+	served map[string]bool
 
 	changes atomic.Uint64
 	current atomic.Pointer[tenancy.Policy]
@@ -37,7 +40,7 @@ type policyCache struct {
 // newPolicyCache counts every change to the objects the policy reads.
 func newPolicyCache(ctx context.Context, c cache.Cache, platform []string, log logr.Logger) (*policyCache, error) {
 	pc := &policyCache{
-		reader: c, platform: platform, log: log,
+		reader: c, platform: platform, log: log, served: map[string]bool{},
 		kick: make(chan struct{}, 1), ready: make(chan struct{}), changed: make(chan event.GenericEvent, 1),
 	}
 	bump := toolsHandler(func() {
@@ -47,18 +50,48 @@ func newPolicyCache(ctx context.Context, c cache.Cache, platform []string, log l
 		default: // a build is already due; it will see this change
 		}
 	})
+	watch := func(obj client.Object) error {
+		inf, err := c.GetInformer(ctx, obj)
+		if err != nil {
+			return err
+		}
+		_, err = inf.AddEventHandler(bump)
+		return err
+	}
 	for _, obj := range []client.Object{
 		&v1alpha1.Tenant{}, &corev1.Namespace{}, &gatewayv1.Gateway{}, &gatewayv1.HTTPRoute{}, &gatewayv1.ReferenceGrant{},
 	} {
-		inf, err := c.GetInformer(ctx, obj)
-		if err != nil {
+		if err := watch(obj); err != nil {
 			return nil, err
 		}
-		if _, err := inf.AddEventHandler(bump); err != nil {
+	}
+	// A kind the cluster does not serve (no CRD) is simply left out; the
+	// policy then sees none of it. Installing its CRD later needs a restart.
+	for _, k := range optionalKinds {
+		switch err := watch(k.obj); {
+		case err == nil:
+			pc.served[k.name] = true
+		case meta.IsNoMatchError(err):
+			log.Info("the cluster does not serve this kind; the tenant policy leaves it out", "kind", k.name)
+		default:
 			return nil, err
 		}
 	}
 	return pc, nil
+}
+
+// optionalKinds are the Gateway API kinds the policy reads if the cluster
+// serves them.
+var optionalKinds = []struct {
+	name string
+	obj  client.Object
+	list func() client.ObjectList
+}{
+	{"ListenerSet", &gatewayv1.ListenerSet{}, func() client.ObjectList { return &gatewayv1.ListenerSetList{} }},
+	{"GRPCRoute", &gatewayv1.GRPCRoute{}, func() client.ObjectList { return &gatewayv1.GRPCRouteList{} }},
+	{"TLSRoute", &gatewayv1.TLSRoute{}, func() client.ObjectList { return &gatewayv1.TLSRouteList{} }},
+	{"TCPRoute", &gatewayv1.TCPRoute{}, func() client.ObjectList { return &gatewayv1.TCPRouteList{} }},
+	{"UDPRoute", &gatewayv1.UDPRoute{}, func() client.ObjectList { return &gatewayv1.UDPRouteList{} }},
 }
 
 // Start builds the policy whenever it is due, until ctx ends. The manager
@@ -121,10 +154,32 @@ func (pc *policyCache) build(ctx context.Context) (*tenancy.Policy, error) {
 			return nil, err
 		}
 	}
-	return tenancy.NewPolicy(tenancy.Inputs{
+	in := tenancy.Inputs{
 		Tenants: tenants.Items, Namespaces: namespaces.Items, PlatformNamespaces: pc.platform,
 		Gateways: gateways.Items, HTTPRoutes: routes.Items, ReferenceGrants: grants.Items,
-	}), nil
+	}
+	for _, k := range optionalKinds {
+		if !pc.served[k.name] {
+			continue
+		}
+		l := k.list()
+		if err := pc.reader.List(ctx, l); err != nil {
+			return nil, err
+		}
+		switch l := l.(type) {
+		case *gatewayv1.ListenerSetList:
+			in.ListenerSets = l.Items
+		case *gatewayv1.GRPCRouteList:
+			in.GRPCRoutes = l.Items
+		case *gatewayv1.TLSRouteList:
+			in.TLSRoutes = l.Items
+		case *gatewayv1.TCPRouteList:
+			in.TCPRoutes = l.Items
+		case *gatewayv1.UDPRouteList:
+			in.UDPRoutes = l.Items
+		}
+	}
+	return tenancy.NewPolicy(in), nil
 }
 
 func isClosed(ch chan struct{}) bool {

@@ -4,9 +4,10 @@ package app
 // markers into manifests/rbac/role.yaml (ClusterRole and Role "tenantgate").
 // tests/manifests checks them against the list of resources tenantgate uses.
 
-// The gateway controller and the policy cache read the Gateway API objects;
-// the leader writes the status of the ones it owns.
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses;gateways;httproutes;referencegrants;listenersets;backendtlspolicies,verbs=get;list;watch
+// The gateway controller and the policy cache read the Gateway API objects
+// (the policy also every other route kind the cluster serves); the leader
+// writes the status of the ones it owns.
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses;gateways;httproutes;grpcroutes;tlsroutes;tcproutes;udproutes;referencegrants;listenersets;backendtlspolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses/status;gateways/status;httproutes/status;listenersets/status;backendtlspolicies/status,verbs=update;patch
 
 // Backends, endpoints, listener certificates (any namespace a ReferenceGrant
