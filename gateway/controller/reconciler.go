@@ -33,7 +33,7 @@ type DataPlane interface {
 
 // PolicyFunc returns the tenant policy the translator re-checks routes
 // against; a nil policy allows every route.
-type PolicyFunc func(ctx context.Context) (translate.RoutePolicy, error)
+type PolicyFunc func(ctx context.Context) (translate.TenantPolicy, error)
 
 // Reconciler runs one reconcile of everything on any change.
 type Reconciler struct {

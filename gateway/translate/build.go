@@ -183,13 +183,12 @@ func sortedByAge[T any, P interface {
 }
 
 // grantFilter ignores the ReferenceGrants the tenancy policy refuses.
-func grantFilter(p RoutePolicy) model.GrantFilter {
-	gp, ok := p.(GrantPolicy)
-	if !ok {
+func grantFilter(p TenantPolicy) model.GrantFilter {
+	if p == nil {
 		return nil
 	}
 	return func(g *gatewayv1.ReferenceGrant) string {
-		if v := gp.GrantViolations(g); len(v) > 0 {
+		if v := p.GrantViolations(g); len(v) > 0 {
 			return "it breaks tenant policy: " + strings.Join(v, "; ")
 		}
 		return ""

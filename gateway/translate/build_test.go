@@ -115,7 +115,10 @@ func TestControllerNameSelectsClasses(t *testing.T) {
 }
 
 // countingPolicy records which routes the translator asked about.
-type countingPolicy struct{ asked []string }
+type countingPolicy struct {
+	fakePolicy
+	asked []string
+}
 
 func (p *countingPolicy) RouteViolations(r *gatewayv1.HTTPRoute) []string {
 	p.asked = append(p.asked, r.Namespace+"/"+r.Name)

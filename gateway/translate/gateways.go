@@ -48,7 +48,7 @@ func (b *builder) gateways() {
 		}
 		refused := b.listenerRefusals(gw, nil)
 		for _, ml := range mg.Listeners {
-			g.listeners = append(g.listeners, b.listener(g, nil, ml, tenantProblem(refused[ml.Spec.Name])))
+			g.listeners = append(g.listeners, b.listener(g, nil, ml, refused(ml.Spec.Name)))
 		}
 		b.gatewayByKey[g.key] = g
 		b.ordered = append(b.ordered, g)

@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/tenantgate/tenantgate/gateway/routetable"
+	"github.com/tenantgate/tenantgate/tenancy"
 )
 
 // Environment is a test-only object in NAME.in.yaml holding the Snapshot
@@ -43,7 +44,7 @@ type Environment struct {
 	BindErrors    map[string]string `json:"bindErrors,omitempty"`
 	// Listening, when present (even empty), lists the bound listeners.
 	Listening *[]string `json:"listening,omitempty"`
-	// Violations feed a fake RoutePolicy, by HTTPRoute "namespace/name".
+	// Violations feed a fake TenantPolicy, by HTTPRoute "namespace/name".
 	Violations map[string][]string `json:"violations,omitempty"`
 	// ListenerViolations refuse listeners of Gateways and ListenerSets, by
 	// "namespace/name/listener" of the object declaring them.
@@ -75,19 +76,19 @@ func (p fakePolicy) RouteViolations(r *gatewayv1.HTTPRoute) []string {
 	return p.Routes[r.Namespace+"/"+r.Name]
 }
 
-func (p fakePolicy) GatewayListenerViolations(gw *gatewayv1.Gateway) map[gatewayv1.SectionName][]string {
+func (p fakePolicy) GatewayViolations(gw *gatewayv1.Gateway) tenancy.ListenerViolations {
 	return p.listenersOf(gw.Namespace, gw.Name)
 }
 
-func (p fakePolicy) ListenerSetViolations(ls *gatewayv1.ListenerSet) map[gatewayv1.SectionName][]string {
+func (p fakePolicy) ListenerSetViolations(ls *gatewayv1.ListenerSet) tenancy.ListenerViolations {
 	return p.listenersOf(ls.Namespace, ls.Name)
 }
 
-func (p fakePolicy) listenersOf(ns, name string) map[gatewayv1.SectionName][]string {
-	out := map[gatewayv1.SectionName][]string{}
+func (p fakePolicy) listenersOf(ns, name string) tenancy.ListenerViolations {
+	out := tenancy.ListenerViolations{Listeners: map[gatewayv1.SectionName][]string{}}
 	for k, v := range p.Listeners {
 		if owner, listener, ok := strings.Cut(k, "/"+name+"/"); ok && owner == ns {
-			out[gatewayv1.SectionName(listener)] = v
+			out.Listeners[gatewayv1.SectionName(listener)] = v
 		}
 	}
 	return out

@@ -17,6 +17,7 @@ import (
 	"github.com/tenantgate/tenantgate/gateway/hostname"
 	"github.com/tenantgate/tenantgate/gateway/model"
 	"github.com/tenantgate/tenantgate/gateway/routetable"
+	"github.com/tenantgate/tenantgate/tenancy"
 )
 
 const kindHTTPRoute = model.KindHTTPRoute
@@ -386,14 +387,17 @@ func orMessage(p problem, fallback string) string {
 }
 
 // listenerRefusals asks the tenancy policy about the listeners a Gateway
-// or ListenerSet declares; nil when it has no opinion.
-func (b *builder) listenerRefusals(gw *gatewayv1.Gateway, ls *gatewayv1.ListenerSet) map[gatewayv1.SectionName][]string {
-	lp, ok := b.s.Policy.(ListenerPolicy)
+// or ListenerSet declares: the whole object's violations apply to each.
+func (b *builder) listenerRefusals(gw *gatewayv1.Gateway, ls *gatewayv1.ListenerSet) func(gatewayv1.SectionName) problem {
+	var v tenancy.ListenerViolations
 	switch {
-	case !ok:
-		return nil
+	case b.s.Policy == nil:
 	case ls != nil:
-		return lp.ListenerSetViolations(ls)
+		v = b.s.Policy.ListenerSetViolations(ls)
+	default:
+		v = b.s.Policy.GatewayViolations(gw)
 	}
-	return lp.GatewayListenerViolations(gw)
+	return func(name gatewayv1.SectionName) problem {
+		return tenantProblem(append(slices.Clip(v.Object), v.Listeners[name]...))
+	}
 }

@@ -50,7 +50,7 @@ func (b *builder) listenerSets() {
 		st.precedence = len(g.sets)
 		refused := b.listenerRefusals(nil, ms.Object)
 		for _, ml := range ms.Listeners {
-			st.listeners = append(st.listeners, b.listener(g, st, ml, tenantProblem(refused[ml.Spec.Name])))
+			st.listeners = append(st.listeners, b.listener(g, st, ml, refused(ml.Spec.Name)))
 		}
 	}
 }

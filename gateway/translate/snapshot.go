@@ -8,29 +8,25 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/gateway/routetable"
+	"github.com/tenantgate/tenantgate/tenancy"
 )
 
 // ControllerName is the GatewayClass controllerName tenantgate owns.
 const ControllerName gatewayv1.GatewayController = "tenantgate.dev/gateway-controller"
 
-// RoutePolicy is the tenancy engine as the translator sees it: the reasons a
-// route breaks its tenant's rules, none when it may be programmed.
-type RoutePolicy interface {
+// TenantPolicy is the tenancy engine as the translator sees it: for each
+// object a tenant writes, the enforced violations of its tenant's rules
+// (none when it may be programmed). *tenancy.Policy implements it; the
+// webhook refuses the same objects with the same lines at admission.
+type TenantPolicy interface {
 	RouteViolations(route *gatewayv1.HTTPRoute) []string
-}
-
-// ListenerPolicy judges the listeners tenants declare, in ListenerSets and
-// in Gateways of their namespaces: the reasons each breaks its tenant's
-// rules, by listener name; a policy implementing it is asked about both.
-type ListenerPolicy interface {
-	GatewayListenerViolations(gw *gatewayv1.Gateway) map[gatewayv1.SectionName][]string
-	ListenerSetViolations(ls *gatewayv1.ListenerSet) map[gatewayv1.SectionName][]string
-}
-
-// GrantPolicy judges ReferenceGrants: one that breaks its tenant's
-// referenceGrants rules (say, it predates its namespace joining the tenant)
-// opens nothing.
-type GrantPolicy interface {
+	// GatewayViolations and ListenerSetViolations judge the listeners tenants
+	// declare, in Gateways of their namespaces and in ListenerSets.
+	GatewayViolations(gw *gatewayv1.Gateway) tenancy.ListenerViolations
+	ListenerSetViolations(ls *gatewayv1.ListenerSet) tenancy.ListenerViolations
+	// GrantViolations judges ReferenceGrants: one that breaks its tenant's
+	// referenceGrants rules (say, it predates its namespace joining the
+	// tenant) opens nothing.
 	GrantViolations(g *gatewayv1.ReferenceGrant) []string
 }
 
@@ -89,10 +85,9 @@ type Snapshot struct {
 	// in the Config; otherwise only once it is listening.
 	Listening map[string]bool
 
-	// Policy refuses routes that break tenant rules; nil allows every route.
-	// When it is also a ListenerPolicy and a GrantPolicy it refuses those
-	// listeners and grants too.
-	Policy RoutePolicy
+	// Policy refuses the routes, listeners and grants that break tenant
+	// rules; nil allows everything.
+	Policy TenantPolicy
 }
 
 // Result is what Build returns: the data plane's Config and the desired status

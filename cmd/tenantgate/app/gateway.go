@@ -45,7 +45,7 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, log logr.
 		DataPlane:      srv,
 		Pool:           pool,
 		ControllerName: gatewayv1.GatewayController(opts.ControllerName),
-		Policy: func(ctx context.Context) (translate.RoutePolicy, error) {
+		Policy: func(ctx context.Context) (translate.TenantPolicy, error) {
 			p, err := policy.Policy(ctx)
 			if err != nil || p == nil {
 				return nil, err
