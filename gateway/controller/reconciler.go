@@ -171,8 +171,7 @@ func watched() []client.Object {
 func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	job, err := r.rebuild(ctx)
 	if err != nil {
-		r.metrics.reconcileErrors.Inc()
-		r.Log.Error(err, "reconcile failed; the last good route table keeps serving, retrying with backoff")
+		r.metrics.reconcileErrors.Inc() // controller-runtime logs the error and requeues with backoff
 		return reconcile.Result{}, err
 	}
 	r.statuses.submit(job)
