@@ -259,18 +259,27 @@ func rss(t *testing.T, g *Replica) float64 {
 
 func mib(b float64) float64 { return b / (1 << 20) }
 
-// tenantClient acts as a member of namespace ns with the built-in edit role
-// there, and nothing elsewhere: a tenant, not an admin.
+// tenantClient acts as a member of namespace ns who may edit Secrets there
+// and nothing elsewhere: a tenant, not an admin. (The built-in edit role is
+// aggregated by a controller the local cluster does not run, so the test
+// grants the Secret verbs of edit itself.)
 func tenantClient(t *testing.T, w *World, ns string) client.Client {
 	t.Helper()
 	user := ns + "-developer"
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: user},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"},
+			Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}}},
+	}
 	binding := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: user},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
 	}
-	if err := w.Client.Create(context.Background(), binding); err != nil {
-		t.Fatal(err)
+	for _, obj := range []client.Object{role, binding} {
+		if err := w.Client.Create(context.Background(), obj); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := rest.CopyConfig(w.Cluster.Admin)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
@@ -285,9 +294,12 @@ func tenantClient(t *testing.T, w *World, ns string) client.Client {
 	}
 	// The binding takes effect when the API server's RBAC cache sees it.
 	w.Eventually(t, 30*time.Second, "tenant "+user+" may write Secrets in "+ns, func(ctx context.Context) (bool, string) {
-		err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "probe"}}, client.DryRunAll)
+		err := c.Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "probe"}}, client.DryRunAll)
 		return err == nil, fmt.Sprint(err)
 	})
+	if err := c.Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "infra", Name: "probe"}}, client.DryRunAll); err == nil {
+		t.Fatalf("tenant %s may write Secrets in infra; want it confined to %s", user, ns)
+	}
 	return c
 }
 
