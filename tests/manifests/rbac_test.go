@@ -60,7 +60,6 @@ var usedClusterWide = []grant{
 var usedInOwnNamespace = []grant{
 	{"coordination.k8s.io", []string{"leases"}, []string{"get", "create", "update"}},
 	{"", []string{"events"}, []string{"create", "patch"}},
-	{"events.k8s.io", []string{"events"}, []string{"create", "patch"}},
 }
 
 func expand(grants []grant) map[permission]bool {

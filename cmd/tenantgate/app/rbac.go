@@ -26,6 +26,7 @@ package app
 // whose status newly says it could not be programmed.
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Leader election (one status writer) and its events, only in tenantgate's own namespace.
+// Leader election (one status writer) and its core/v1 events, only in
+// tenantgate's own namespace (events.k8s.io is granted everywhere above).
 // +kubebuilder:rbac:groups=coordination.k8s.io,namespace=tenantgate-system,resources=leases,verbs=get;create;update
-// +kubebuilder:rbac:groups="";events.k8s.io,namespace=tenantgate-system,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",namespace=tenantgate-system,resources=events,verbs=create;patch
