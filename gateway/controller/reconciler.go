@@ -2,21 +2,28 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -37,8 +44,12 @@ type PolicyFunc func(ctx context.Context) (translate.TenantPolicy, error)
 
 // Reconciler runs one reconcile of everything on any change.
 type Reconciler struct {
-	// Reader is the manager's cache.
+	// Reader is the manager's cache. Secrets and ConfigMaps are read from it
+	// as metadata only (PartialObjectMetadata).
 	Reader client.Reader
+	// APIReader reads the referenced Secrets and ConfigMaps from the API
+	// server, bypassing the cache (the manager's GetAPIReader).
+	APIReader client.Reader
 	// Writer writes status (only once this replica is the elected leader).
 	Writer         client.Client
 	DataPlane      DataPlane
@@ -49,9 +60,18 @@ type Reconciler struct {
 	// Tenant edit (a type this controller does not watch) rebuilds too.
 	PolicyChanged <-chan event.GenericEvent
 	Log           logr.Logger
+	// Events receives a Warning on each object whose status newly says it
+	// could not be programmed; nil records none.
+	Events events.EventRecorder
+	// Registerer receives the controller's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
 	// Now stamps condition transitions; time.Now when nil.
 	Now func() time.Time
 
+	// build is translate.Build; tests replace it.
+	build      func(*translate.Snapshot) translate.Result
+	metrics    *metrics
+	referenced *referencedStore
 	statuses   *statusQueue
 	mu         sync.Mutex
 	bindErrors map[string]string
@@ -63,17 +83,25 @@ type Reconciler struct {
 var everything = reconcile.Request{NamespacedName: types.NamespacedName{Name: "everything"}}
 
 // SetupWithManager registers the watches. The controller runs on every
-// replica (each serves traffic); status writes wait for leadership.
+// replica (each serves traffic); status writes wait for leadership. Secrets
+// and ConfigMaps are watched as metadata only, and only events about the
+// ones the last build referenced trigger a rebuild.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	if err := r.init(); err != nil {
+		return err
+	}
 	all := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
 		return []reconcile.Request{everything}
 	})
-	b := ctrl.NewControllerManagedBy(mgr).Named("gateway").
-		WithOptions(crcontroller.Options{NeedLeaderElection: ptr.To(false), MaxConcurrentReconciles: 1})
+	b := ctrl.NewControllerManagedBy(mgr).Named("gateway").WithOptions(controllerOptions())
 	for _, obj := range watched() {
 		b = b.Watches(obj, all)
 	}
-	r.statuses = newStatusQueue()
+	b = b.Watches(&corev1.Secret{}, all, builder.OnlyMetadata, builder.WithPredicates(r.referencedOnly(kindSecret))).
+		Watches(&corev1.ConfigMap{}, all, builder.OnlyMetadata, builder.WithPredicates(r.referencedOnly(kindConfigMap)))
 	if err := mgr.Add(statusWriter{r}); err != nil {
 		return err
 	}
@@ -83,26 +111,92 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return b.Complete(r)
 }
 
+// init fills in what SetupWithManager (or a test) needs before the first reconcile.
+func (r *Reconciler) init() error {
+	m, err := newMetrics(r.Registerer)
+	if err != nil {
+		return err
+	}
+	r.metrics = m
+	if r.build == nil {
+		r.build = translate.Build
+	}
+	r.referenced = newReferencedStore(r.Reader, r.APIReader)
+	r.statuses = newStatusQueue()
+	return nil
+}
+
+// Backoff of the single work item after a failed reconcile: 100ms, doubling
+// to at most a minute; an event about a watched object still rebuilds at once.
+const (
+	backoffBase = 100 * time.Millisecond
+	backoffMax  = time.Minute
+)
+
+// controllerOptions: one reconcile at a time on every replica, and a failed
+// one retried with exponential backoff rather than in a hot loop.
+func controllerOptions() crcontroller.Options {
+	return crcontroller.Options{
+		NeedLeaderElection:      ptr.To(false),
+		MaxConcurrentReconciles: 1,
+		RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](backoffBase, backoffMax),
+	}
+}
+
+// referencedOnly lets through only events about Secrets or ConfigMaps the
+// last build referenced (and, for updates, only a new resourceVersion): a
+// tenant writing its own unreferenced Secrets causes no rebuild.
+func (r *Reconciler) referencedOnly(kind string) predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { return r.referenced.wants(kind, e.Object) },
+		DeleteFunc: func(e event.DeleteEvent) bool { return r.referenced.wants(kind, e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return e.ObjectOld.GetResourceVersion() != e.ObjectNew.GetResourceVersion() && r.referenced.wants(kind, e.ObjectNew)
+		},
+		GenericFunc: func(e event.GenericEvent) bool { return r.referenced.wants(kind, e.Object) },
+	}
+}
+
+// watched are the kinds cached in full, every change of which rebuilds.
 func watched() []client.Object {
 	return []client.Object{
 		&gatewayv1.GatewayClass{}, &gatewayv1.Gateway{}, &gatewayv1.ListenerSet{}, &gatewayv1.HTTPRoute{}, &gatewayv1.ReferenceGrant{}, &gatewayv1.BackendTLSPolicy{},
-		&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Secret{}, &corev1.ConfigMap{}, &corev1.Namespace{},
+		&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Namespace{},
 	}
 }
 
 // Reconcile translates the whole snapshot, swaps the data plane's table, and
-// hands the desired status to the status writer.
+// hands the desired status to the status writer. An error keeps the last
+// good table serving and is retried with backoff.
 func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
-	s, err := r.snapshot(ctx)
+	job, err := r.rebuild(ctx)
 	if err != nil {
+		r.metrics.reconcileErrors.Inc() // controller-runtime logs the error and requeues with backoff
 		return reconcile.Result{}, err
+	}
+	r.statuses.submit(job)
+	return reconcile.Result{}, nil
+}
+
+// rebuild is one reconcile; its job is nil when it failed.
+func (r *Reconciler) rebuild(ctx context.Context) (*statusJob, error) {
+	s, fetchErr := r.snapshot(ctx)
+	if s == nil {
+		return nil, fetchErr
 	}
 	res, err := r.program(s)
 	if err != nil {
-		return reconcile.Result{}, err
+		return nil, err
 	}
-	r.statuses.submit(&statusJob{snapshot: s, result: res})
-	return reconcile.Result{}, nil
+	for kind, n := range notProgrammedCounts(res, r.controllerName()) {
+		r.metrics.notProgrammed.WithLabelValues(kind).Set(float64(n))
+	}
+	if fetchErr != nil {
+		// The table was built with the last copies of the Secrets or
+		// ConfigMaps that could not be fetched; its status would not be true.
+		return nil, fetchErr
+	}
+	return &statusJob{snapshot: s, result: res}, nil
 }
 
 // program builds and applies the table; when the data plane's bind results
@@ -110,8 +204,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 // Programmed and PortUnavailable tell the truth.
 func (r *Reconciler) program(s *translate.Snapshot) (translate.Result, error) {
 	for attempt := 0; ; attempt++ {
-		res := translate.Build(s)
-		table, faults := routetable.Compile(res.Config)
+		res, table, faults, err := r.compile(s)
+		if err != nil {
+			// The last good table keeps serving.
+			return res, err
+		}
 		for _, f := range faults {
 			// Build checks with Compile's own functions, so this is a translator bug; only this part is left out.
 			r.Log.Error(f.Err, "Left out of the route table", "listener", f.Listener, "route", f.Route, "rule", f.Rule)
@@ -135,6 +232,35 @@ func (r *Reconciler) program(s *translate.Snapshot) (translate.Result, error) {
 			return res, nil
 		}
 		s.BindErrors, s.Listening = bind, listening
+	}
+}
+
+// compile runs Build and Compile. A panic in either is a bug: it is
+// recovered here (never hidden by controller-runtime's own recovery),
+// counted, logged with the snapshot's size and returned as an error, so the
+// last good table keeps serving and the retry backs off.
+func (r *Reconciler) compile(s *translate.Snapshot) (res translate.Result, table *routetable.Table, faults routetable.Faults, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.metrics.buildPanics.Inc()
+			err = fmt.Errorf("translating the snapshot panicked (a bug in tenantgate): %v", p)
+			r.Log.Error(err, "BUG: recovered a panic in Build or Compile; keeping the last good route table",
+				"snapshot", snapshotSize(s), "stack", string(debug.Stack()))
+		}
+	}()
+	r.metrics.rebuilds.Inc()
+	res = r.build(s)
+	table, faults = routetable.Compile(res.Config)
+	return res, table, faults, nil
+}
+
+// snapshotSize counts a snapshot's objects by kind, for the log of a bug.
+func snapshotSize(s *translate.Snapshot) map[string]int {
+	return map[string]int{
+		"GatewayClass": len(s.GatewayClasses), "Gateway": len(s.Gateways), "ListenerSet": len(s.ListenerSets),
+		"HTTPRoute": len(s.HTTPRoutes), "ReferenceGrant": len(s.ReferenceGrants), "BackendTLSPolicy": len(s.BackendTLSPolicies),
+		"Service": len(s.Services), "EndpointSlice": len(s.EndpointSlices), "Secret": len(s.Secrets),
+		"ConfigMap": len(s.ConfigMaps), "Namespace": len(s.Namespaces),
 	}
 }
 

@@ -11,8 +11,11 @@ import (
 	"github.com/tenantgate/tenantgate/gateway/translate"
 )
 
-// snapshot copies everything the translator reads out of the cache and adds
-// what only the controller knows: addresses, bind results, the policy.
+// snapshot copies everything the translator reads out of the cache, adds the
+// referenced Secrets and ConfigMaps and what only the controller knows:
+// addresses, bind results, the policy. When some referenced object could not
+// be fetched it returns the snapshot (with that object's last copy) and the
+// error.
 func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) {
 	var (
 		classes   gatewayv1.GatewayClassList
@@ -23,11 +26,9 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		policies  gatewayv1.BackendTLSPolicyList
 		services  corev1.ServiceList
 		slices    discoveryv1.EndpointSliceList
-		secrets   corev1.SecretList
-		configs   corev1.ConfigMapList
 		namespace corev1.NamespaceList
 	)
-	lists := []client.ObjectList{&classes, &gateways, &sets, &routes, &grants, &policies, &services, &slices, &secrets, &configs, &namespace}
+	lists := []client.ObjectList{&classes, &gateways, &sets, &routes, &grants, &policies, &services, &slices, &namespace}
 	for _, l := range lists {
 		if err := r.Reader.List(ctx, l); err != nil {
 			return nil, err
@@ -44,11 +45,10 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		BackendTLSPolicies: policies.Items,
 		Services:           services.Items,
 		EndpointSlices:     slices.Items,
-		Secrets:            secrets.Items,
-		ConfigMaps:         configs.Items,
 		Namespaces:         namespace.Items,
 	}
-	s.Addresses, s.AddressErrors = r.Pool.Assign(r.ours(classes.Items, gateways.Items))
+	ours := r.ours(classes.Items, gateways.Items)
+	s.Addresses, s.AddressErrors = r.Pool.Assign(ours)
 	r.mu.Lock()
 	s.BindErrors, s.Listening = r.bindErrors, r.listening
 	r.mu.Unlock()
@@ -59,7 +59,13 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		}
 		s.Policy = p
 	}
-	return s, nil
+	r.referenced.want(referenced(refInputs{
+		Gateways: ours, ListenerSets: sets.Items, BackendTLSPolicies: policies.Items, ReferenceGrants: grants.Items,
+	}))
+	var fetchErr error
+	s.Secrets, s.ConfigMaps, fetchErr = r.referenced.sync(ctx)
+	r.metrics.referenced.Set(float64(len(s.Secrets) + len(s.ConfigMaps)))
+	return s, fetchErr
 }
 
 // ours keeps the Gateways whose class names our controller, so other

@@ -1,10 +1,12 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -22,24 +24,32 @@ const statusWriters = 16
 // the cached one; unchanged objects cost no API call. A conflict means the
 // cache is behind: the update event requeues the reconcile.
 func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res translate.Result) error {
-	var objs []client.Object
-	objs = append(objs, changed(s.GatewayClasses, res.GatewayClasses,
-		func(o *gatewayv1.GatewayClass) *gatewayv1.GatewayClassStatus { return &o.Status }, translate.MergeGatewayClassStatus)...)
-	objs = append(objs, changed(s.Gateways, res.Gateways,
-		func(o *gatewayv1.Gateway) *gatewayv1.GatewayStatus { return &o.Status }, translate.MergeGatewayStatus)...)
-	objs = append(objs, changed(s.HTTPRoutes, res.HTTPRoutes,
+	ours := r.controllerName()
+	var updates []statusUpdate
+	updates = append(updates, changed(s.GatewayClasses, res.GatewayClasses,
+		func(o *gatewayv1.GatewayClass) *gatewayv1.GatewayClassStatus { return &o.Status }, translate.MergeGatewayClassStatus, gatewayClassFacts)...)
+	updates = append(updates, changed(s.Gateways, res.Gateways,
+		func(o *gatewayv1.Gateway) *gatewayv1.GatewayStatus { return &o.Status }, translate.MergeGatewayStatus, gatewayFacts)...)
+	updates = append(updates, changed(s.HTTPRoutes, res.HTTPRoutes,
 		func(o *gatewayv1.HTTPRoute) *gatewayv1.HTTPRouteStatus { return &o.Status },
 		func(current, desired gatewayv1.HTTPRouteStatus) gatewayv1.HTTPRouteStatus {
-			return translate.MergeRouteStatus(current, desired, r.controllerName())
-		})...)
-	objs = append(objs, changed(s.ListenerSets, res.ListenerSets,
-		func(o *gatewayv1.ListenerSet) *gatewayv1.ListenerSetStatus { return &o.Status }, translate.MergeListenerSetStatus)...)
-	objs = append(objs, changed(s.BackendTLSPolicies, res.BackendTLSPolicies,
+			return translate.MergeRouteStatus(current, desired, ours)
+		}, routeFacts(ours))...)
+	updates = append(updates, changed(s.ListenerSets, res.ListenerSets,
+		func(o *gatewayv1.ListenerSet) *gatewayv1.ListenerSetStatus { return &o.Status }, translate.MergeListenerSetStatus, listenerSetFacts)...)
+	updates = append(updates, changed(s.BackendTLSPolicies, res.BackendTLSPolicies,
 		func(o *gatewayv1.BackendTLSPolicy) *gatewayv1.PolicyStatus { return &o.Status },
 		func(current, desired gatewayv1.PolicyStatus) gatewayv1.PolicyStatus {
-			return translate.MergePolicyStatus(current, desired, r.controllerName())
-		})...)
-	return r.updateAll(ctx, objs)
+			return translate.MergePolicyStatus(current, desired, ours)
+		}, policyFacts(ours))...)
+	return r.updateAll(ctx, updates)
+}
+
+// statusUpdate is one object to write, with the not-programmed facts its new
+// status states that its current status did not.
+type statusUpdate struct {
+	obj   client.Object
+	facts []fact
 }
 
 // changed returns copies, with the merged status, of the items whose status
@@ -47,8 +57,8 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res
 func changed[T any, P interface {
 	*T
 	client.Object
-}, S any](items []T, desired map[types.NamespacedName]S, status func(P) *S, merge func(current, desired S) S) []client.Object {
-	var out []client.Object
+}, S any](items []T, desired map[types.NamespacedName]S, status func(P) *S, merge func(current, desired S) S, facts func(*S) []fact) []statusUpdate {
+	var out []statusUpdate
 	for i := range items {
 		obj := P(&items[i])
 		want, ok := desired[types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}]
@@ -61,39 +71,60 @@ func changed[T any, P interface {
 		}
 		cp := obj.DeepCopyObject().(P)
 		*status(cp) = next
-		out = append(out, cp)
+		out = append(out, statusUpdate{obj: cp, facts: newFacts(facts(status(obj)), facts(&next))})
 	}
 	return out
 }
 
 // updateAll writes the statuses with a bounded number of requests in flight.
-func (r *Reconciler) updateAll(ctx context.Context, objs []client.Object) error {
+func (r *Reconciler) updateAll(ctx context.Context, updates []statusUpdate) error {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
 		sem  = make(chan struct{}, statusWriters)
 	)
-	for _, obj := range objs {
+	for _, u := range updates {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := r.update(ctx, obj); err != nil {
+			err := r.update(ctx, u.obj)
+			if errors.Is(err, errGone) {
+				return
+			}
+			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
+				return
 			}
+			r.recordNotProgrammed(u)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
+// errGone marks an update of an object deleted meanwhile: nothing to retry.
+var errGone = errors.New("object deleted")
+
+// recordNotProgrammed emits one Warning Event on an object whose status now
+// states facts it did not state before. It runs only after that status was
+// written, so it runs on the leader only and a steady state, a restart or a
+// new leader (the status already says it) emits nothing.
+func (r *Reconciler) recordNotProgrammed(u statusUpdate) {
+	if r.Events == nil || len(u.facts) == 0 {
+		return
+	}
+	reason := cmp.Or(u.facts[0].reason, "NotProgrammed")
+	r.Events.Eventf(u.obj, nil, corev1.EventTypeWarning, reason, "Program", "%s", eventNote(u.facts))
+}
+
 func (r *Reconciler) update(ctx context.Context, obj client.Object) error {
 	err := r.Writer.Status().Update(ctx, obj)
 	if apierrors.IsNotFound(err) {
-		return nil // deleted meanwhile
+		return errGone // deleted meanwhile
 	}
 	if apierrors.IsConflict(err) {
 		r.Log.V(1).Info("status conflict; the newer object will be reconciled", "object", client.ObjectKeyFromObject(obj).String())

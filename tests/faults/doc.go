@@ -20,6 +20,10 @@
 //  6. Hostile objects: malformed and odd routes, grants and tenants (hand
 //     written and generated from tenancy's fuzz corpus) through the real
 //     API server; tenantgate keeps serving and every denial is clean.
+//  7. A tenant's Secrets: 300 of 512 KiB written and one rewritten 100
+//     times in its own namespace cost the gateway process no rebuild and
+//     under 10 MiB of RSS; the one Secret a listener references still
+//     rotates (secrets_test.go).
 //
 // High availability (with 3): with two replicas and -leader-elect, exactly
 // one holds the Lease and makes write requests to the API (client-go's

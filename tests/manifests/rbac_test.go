@@ -49,6 +49,8 @@ var usedClusterWide = []grant{
 	// Backends, listener certificates, CA bundles (ConfigMaps), namespace labels (allowedRoutes, tenant membership).
 	{"", []string{"services", "secrets", "configmaps", "namespaces"}, read},
 	{"discovery.k8s.io", []string{"endpointslices"}, read},
+	// The leader's Warning Events on objects it could not program, in their namespaces.
+	{"events.k8s.io", []string{"events"}, []string{"create", "patch"}},
 	// Tenants are the policy; their status reports the audit.
 	{"tenancy.tenantgate.dev", []string{"tenants"}, read},
 	{"tenancy.tenantgate.dev", []string{"tenants/status"}, writeStatus},
@@ -58,7 +60,6 @@ var usedClusterWide = []grant{
 var usedInOwnNamespace = []grant{
 	{"coordination.k8s.io", []string{"leases"}, []string{"get", "create", "update"}},
 	{"", []string{"events"}, []string{"create", "patch"}},
-	{"events.k8s.io", []string{"events"}, []string{"create", "patch"}},
 }
 
 func expand(grants []grant) map[permission]bool {

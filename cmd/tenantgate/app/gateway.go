@@ -41,6 +41,7 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, log logr.
 	}
 	r := &controller.Reconciler{
 		Reader:         mgr.GetCache(),
+		APIReader:      mgr.GetAPIReader(),
 		Writer:         mgr.GetClient(),
 		DataPlane:      srv,
 		Pool:           pool,
@@ -54,6 +55,8 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, log logr.
 		},
 		PolicyChanged: policy.changed,
 		Log:           log.WithName("gateway"),
+		Events:        mgr.GetEventRecorder("tenantgate-gateway"),
+		Registerer:    metrics.Registry,
 		Now:           time.Now,
 	}
 	return r.SetupWithManager(mgr)

@@ -12,7 +12,10 @@ package app
 
 // Backends, endpoints, listener certificates (any namespace a ReferenceGrant
 // opens), CA bundles for client and backend TLS validation, and namespace
-// labels for allowedRoutes and tenant membership.
+// labels for allowedRoutes and tenant membership. Secrets and ConfigMaps are
+// listed and watched as metadata only and fetched with get only when
+// referenced, but RBAC cannot tell a metadata watch from a full one nor name
+// objects not yet known, so list and watch stay cluster-wide.
 // +kubebuilder:rbac:groups="",resources=services;secrets;configmaps;namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 
@@ -20,6 +23,11 @@ package app
 // +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants/status,verbs=update;patch
 
-// Leader election (one status writer) and its events, only in tenantgate's own namespace.
+// The leader records a Warning Event on each object (in its own namespace)
+// whose status newly says it could not be programmed.
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Leader election (one status writer) and its core/v1 events, only in
+// tenantgate's own namespace (events.k8s.io is granted everywhere above).
 // +kubebuilder:rbac:groups=coordination.k8s.io,namespace=tenantgate-system,resources=leases,verbs=get;create;update
-// +kubebuilder:rbac:groups="";events.k8s.io,namespace=tenantgate-system,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",namespace=tenantgate-system,resources=events,verbs=create;patch
