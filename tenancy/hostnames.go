@@ -4,69 +4,42 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/tenantgate/tenantgate/gateway/hostname"
 )
 
-// hostPattern is a normalized hostname: lower case, no trailing dot. For a
-// wildcard "*.example.com", wildcard is set and domain is "example.com"; a
-// bare "*" is a wildcard with an empty domain and matches every name.
-type hostPattern struct {
-	wildcard bool
-	domain   string
-}
+// hostPattern is a hostname normalized by package hostname, whose rules
+// (wildcards, coverage, overlap) the policy uses: "*.example.com" matches
+// the names below example.com, a bare "*" (and "") every name.
+type hostPattern string
 
-func parseHost(s string) hostPattern {
-	s = strings.TrimSuffix(strings.ToLower(s), ".")
-	if s == "*" {
-		return hostPattern{wildcard: true}
-	}
-	if rest, ok := strings.CutPrefix(s, "*."); ok {
-		return hostPattern{wildcard: true, domain: rest}
-	}
-	return hostPattern{domain: s}
-}
+func parseHost(s string) hostPattern { return hostPattern(hostname.Normalize(s)) }
 
-func (h hostPattern) String() string {
-	switch {
-	case !h.wildcard:
-		return h.domain
-	case h.domain == "":
-		return "*"
-	default:
-		return "*." + h.domain
-	}
-}
+func (h hostPattern) String() string { return string(h) }
 
-// covers reports whether every name b matches is also matched by h
-// ("*.a.com" covers "x.a.com" and "*.x.a.com" but not "a.com").
-func (h hostPattern) covers(b hostPattern) bool {
-	if !h.wildcard {
-		return !b.wildcard && h.domain == b.domain
-	}
-	if h.domain == "" {
-		return true
-	}
-	if b.wildcard && b.domain == h.domain {
-		return true
-	}
-	return strings.HasSuffix(b.domain, "."+h.domain)
-}
+// wildcard reports whether h is "*" or "*.domain".
+func (h hostPattern) wildcard() bool { return hostname.IsWildcard(string(h)) }
 
-// overlaps reports whether some name is matched by both patterns; for
-// hostnames that is the case exactly when one covers the other.
-func (h hostPattern) overlaps(b hostPattern) bool {
-	return h.covers(b) || b.covers(h)
-}
+// domain is what a wildcard matches names below, or an exact name itself.
+func (h hostPattern) domain() string { return hostname.Domain(string(h)) }
+
+// covers reports whether every name b matches is also matched by h.
+func (h hostPattern) covers(b hostPattern) bool { return hostname.Covers(string(h), string(b)) }
+
+// overlaps reports whether some name is matched by both patterns.
+func (h hostPattern) overlaps(b hostPattern) bool { return hostname.Overlaps(string(h), string(b)) }
 
 // reversedKey orders a pattern by its labels from the root, so that all
 // patterns below a domain form one contiguous range of a sorted slice:
 // "shop.example.com" -> "com.example.shop", "*.example.com" -> "com.example.*".
 func (h hostPattern) reversedKey() string {
-	labels := strings.Split(h.domain, ".")
-	if h.domain == "" {
+	d := h.domain()
+	labels := strings.Split(d, ".")
+	if d == "" {
 		labels = nil
 	}
 	slices.Reverse(labels)
-	if h.wildcard {
+	if h.wildcard() {
 		labels = append(labels, "*")
 	}
 	return strings.Join(labels, ".")
@@ -100,10 +73,10 @@ func newHostIndex(tenants []*tenantInfo) *hostIndex {
 	idx := &hostIndex{exact: map[string][]*ownedHost{}, wildcard: map[string][]*ownedHost{}}
 	for _, t := range tenants {
 		for _, o := range t.hosts {
-			if o.pattern.wildcard {
-				idx.wildcard[o.pattern.domain] = append(idx.wildcard[o.pattern.domain], o)
+			if o.pattern.wildcard() {
+				idx.wildcard[o.pattern.domain()] = append(idx.wildcard[o.pattern.domain()], o)
 			} else {
-				idx.exact[o.pattern.domain] = append(idx.exact[o.pattern.domain], o)
+				idx.exact[o.pattern.domain()] = append(idx.exact[o.pattern.domain()], o)
 			}
 			idx.sorted = append(idx.sorted, keyedHost{key: o.pattern.reversedKey(), owned: o})
 		}
@@ -123,8 +96,8 @@ func (idx *hostIndex) covering(h hostPattern, yield func(*ownedHost) bool) {
 		}
 		return true
 	}
-	d := h.domain
-	if h.wildcard {
+	d := h.domain()
+	if h.wildcard() {
 		if !each(idx.wildcard[d]) {
 			return
 		}
@@ -146,12 +119,12 @@ func (idx *hostIndex) covering(h hostPattern, yield func(*ownedHost) bool) {
 // below calls yield for every owned entry that h covers and that does not
 // equal h, until yield returns false.
 func (idx *hostIndex) below(h hostPattern, yield func(*ownedHost) bool) {
-	if !h.wildcard {
+	if !h.wildcard() {
 		return
 	}
 	prefix := ""
-	if h.domain != "" {
-		prefix = hostPattern{domain: h.domain}.reversedKey() + "."
+	if h.domain() != "" {
+		prefix = hostPattern(h.domain()).reversedKey() + "."
 	}
 	self := h.reversedKey()
 	i := sort.Search(len(idx.sorted), func(i int) bool { return idx.sorted[i].key >= prefix })

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/gateway/model"
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
 
@@ -69,20 +70,20 @@ func (p *Policy) CheckListenerSet(ls *gatewayv1.ListenerSet) Verdict {
 
 func (p *Policy) checkListenerSet(ls *gatewayv1.ListenerSet, warnings bool) (*listenerCheck, []*tenantInfo) {
 	c := p.newListenerCheck(kindListenerSet, ls.Namespace)
-	info := newListenerSetInfo(ls)
+	parent, isGateway := model.ListenerSetParentKey(ls)
 	if p.members.platform[ls.Namespace] {
 		// Trusted: only warnings.
 	} else {
-		if t := c.tenant; t != nil && t.gateways != nil && (!info.gatewayOK || t.gateways[info.parent] == nil) {
-			c.deny(-1, violation(specPath.Child("parentRef"), info.parent.String(),
+		if t := c.tenant; t != nil && t.gateways != nil && (!isGateway || t.gateways[objectKey{parent.Namespace, parent.Name}] == nil) {
+			c.deny(-1, violation(specPath.Child("parentRef"), parent.String(),
 				"%s %s is not one of the gateways tenant %q may use (%s) (tenant %q, spec.gateways); target one of them or add it to Tenant %s spec.gateways",
-				parentGatewayKind(&ls.Spec.ParentRef), info.parent, t.name, t.gatewayList(), t.name, t.name))
+				parentGatewayKind(&ls.Spec.ParentRef), parent, t.name, t.gatewayList(), t.name, t.name))
 		}
 		c.checkListeners(listenerSetListeners(ls))
 	}
 	if warnings {
 		c.warnCertificates(listenerSetListeners(ls))
-		if ok, why := p.listenerSetAttached(info); !ok {
+		if ok, why := p.listenerSetAttached(ls); !ok {
 			c.v.Warnings = append(c.v.Warnings, oneLine(fmt.Sprintf(
 				"spec.parentRef: %s; the ListenerSet will not attach (Accepted=False/NotAllowed) until it does", why)))
 		}
@@ -182,7 +183,7 @@ func (c *listenerCheck) checkTenantListener(i int, at *field.Path, l listenerFie
 func (c *listenerCheck) checkUnmanagedListener(i int, at *field.Path, l listenerFields) {
 	victim := func(t *tenantInfo) { c.victims = addVictim(c.victims, &c.v, t) }
 	if l.hostname == nil || *l.hostname == "" {
-		first, _ := c.p.takenBy(hostPattern{wildcard: true}, victim)
+		first, _ := c.p.takenBy(hostPattern("*"), victim)
 		if first != nil {
 			c.deny(i, violation(at, "",
 				"unset, so listener %q takes every hostname, including %q of tenant %q, and namespace %q belongs to no tenant; set a hostname no tenant owns",
@@ -224,12 +225,16 @@ func (c *listenerCheck) warnCertificates(listeners []listenerFields) {
 			if ref.Kind != nil {
 				kind = *ref.Kind
 			}
-			if ns == c.ns || c.p.granted(c.kind, c.ns, ns, group, kind, ref.Name) {
+			if ns == c.ns {
+				continue
+			}
+			ok, ignored := c.p.granted(c.kind, c.ns, ns, group, kind, ref.Name)
+			if ok {
 				continue
 			}
 			c.v.Warnings = append(c.v.Warnings, oneLine(fmt.Sprintf(
-				"%s: no ReferenceGrant in namespace %q lets %ss in namespace %q use %s %q; listener %q gets no certificate (ResolvedRefs=False/RefNotPermitted) until one does",
-				listenersPath.Index(i).Child("tls", "certificateRefs").Index(j), ns, c.kind, c.ns, kind, ref.Name, l.name)))
+				"%s: no ReferenceGrant in namespace %q lets %ss in namespace %q use %s %q%s; listener %q gets no certificate (ResolvedRefs=False/RefNotPermitted) until one does",
+				listenersPath.Index(i).Child("tls", "certificateRefs").Index(j), ns, c.kind, c.ns, kind, ref.Name, parenthesised(ignored), l.name)))
 		}
 	}
 }

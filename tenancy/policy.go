@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/gateway/model"
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
 
@@ -43,11 +44,9 @@ type Policy struct {
 	byName   map[string]*tenantInfo
 	hosts    *hostIndex
 	members  *membership
-	gateways map[objectKey]*gatewayInfo
-	// listenerSets by namespace/name
-	listenerSets map[objectKey]*listenerSetInfo
-	defaults     map[gatewayv1.GatewayDefaultScope][]*gatewayInfo // default Gateways by scope, sorted
-	grants       map[grantKey][]gatewayv1.ReferenceGrantTo
+	model    *model.Model                                       // Gateways, ListenerSets and their listeners
+	defaults map[gatewayv1.GatewayDefaultScope][]*model.Gateway // default Gateways by scope, sorted
+	grants   *model.Grants                                      // ignoring the grants that break their tenant's rules
 
 	in        Inputs // the snapshot, for what-if checks of a namespace move
 	refGrants []*gatewayv1.ReferenceGrant
@@ -60,12 +59,9 @@ type Policy struct {
 // namespace, the tenants whose selector shares one of its labels).
 func NewPolicy(in Inputs) *Policy {
 	p := &Policy{
-		byName:       make(map[string]*tenantInfo, len(in.Tenants)),
-		gateways:     make(map[objectKey]*gatewayInfo, len(in.Gateways)),
-		listenerSets: make(map[objectKey]*listenerSetInfo, len(in.ListenerSets)),
-		in:           in,
-		defaults:     map[gatewayv1.GatewayDefaultScope][]*gatewayInfo{},
-		grants:       map[grantKey][]gatewayv1.ReferenceGrantTo{},
+		byName:   make(map[string]*tenantInfo, len(in.Tenants)),
+		in:       in,
+		defaults: map[gatewayv1.GatewayDefaultScope][]*model.Gateway{},
 	}
 	tenants := make([]*v1alpha1.Tenant, 0, len(in.Tenants))
 	for i := range in.Tenants {
@@ -82,25 +78,19 @@ func NewPolicy(in Inputs) *Policy {
 	}
 	p.hosts = newHostIndex(p.tenants)
 	p.members = newMembership(p.tenants, in.Namespaces, in.PlatformNamespaces)
-	for i := range in.Gateways {
-		gw := newGatewayInfo(&in.Gateways[i])
-		p.gateways[gw.key] = gw
-		if gw.defaultScope != "" && gw.defaultScope != gatewayv1.GatewayDefaultScopeNone {
-			p.defaults[gw.defaultScope] = append(p.defaults[gw.defaultScope], gw)
+	// Every implementation's Gateways, judged by what the spec lets each
+	// protocol carry: tenant policy does not depend on who serves a Gateway.
+	p.model = model.New(model.Inputs{Gateways: in.Gateways, ListenerSets: in.ListenerSets, Namespaces: in.Namespaces})
+	for _, gw := range p.model.Gateways() { // by namespace/name
+		if scope := gw.Object.Spec.DefaultScope; scope != "" && scope != gatewayv1.GatewayDefaultScopeNone {
+			p.defaults[scope] = append(p.defaults[scope], gw)
 		}
-	}
-	for _, list := range p.defaults {
-		sort.Slice(list, func(i, j int) bool { return list[i].key.String() < list[j].key.String() })
-	}
-	for i := range in.ListenerSets {
-		ls := newListenerSetInfo(&in.ListenerSets[i])
-		p.listenerSets[ls.key] = ls
 	}
 	for i := range in.ReferenceGrants {
 		g := &in.ReferenceGrants[i]
 		p.refGrants = append(p.refGrants, g)
-		p.indexGrant(g)
 	}
+	p.grants = model.NewGrants(in.ReferenceGrants, model.RefuseBy(p.GrantViolations))
 	return p
 }
 

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/gateway/model"
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
 
@@ -120,24 +121,26 @@ func (c *routeCheck) checkParents() {
 func (c *routeCheck) checkListenerSetParent(i int, key objectKey) {
 	t := c.tenant
 	at := parentsPath.Index(i)
-	ls := c.p.listenerSets[key]
+	ls := c.p.model.ListenerSet(key.nn())
 	if ls == nil {
 		c.deny(violation(at, key.String(),
 			"ListenerSet %s does not exist, so its Gateway cannot be checked against the gateways tenant %q may use (%s); create the ListenerSet first or attach to one of those gateways",
 			key, t.name, t.gatewayList()))
 		return
 	}
-	allowed := t.gateways[ls.parent]
-	if !ls.gatewayOK || allowed == nil {
+	pk, isGateway := model.ListenerSetParentKey(ls.Object)
+	parent := objectKey{pk.Namespace, pk.Name}
+	allowed := t.gateways[parent]
+	if !isGateway || allowed == nil {
 		c.deny(violation(at, key.String(),
 			"ListenerSet %s adds listeners to Gateway %s, which is not one of the gateways tenant %q may use (%s); attach to a ListenerSet of one of them or add the Gateway to Tenant %s spec.gateways",
-			key, ls.parent, t.name, t.gatewayList(), t.name))
+			key, parent, t.name, t.gatewayList(), t.name))
 		return
 	}
 	if !allowed.anyListener && c.p.members.owner[key.namespace] != t {
 		c.deny(violation(at, key.String(),
 			"ListenerSet %s adds listeners to Gateway %s, of which tenant %q may use only listeners %s (spec.gateways sectionNames); attach to one of them or to a ListenerSet in the tenant's namespaces",
-			key, ls.parent, t.name, strings.Join(allowed.sections, ", ")))
+			key, parent, t.name, strings.Join(allowed.sections, ", ")))
 	}
 }
 
@@ -145,12 +148,12 @@ func (c *routeCheck) checkListenerSetParent(i int, key objectKey) {
 // sectionName selects is one the tenant may use; an unknown Gateway cannot
 // be proven safe.
 func (c *routeCheck) allListenersAllowed(key objectKey, ref *gatewayv1.ParentReference, allowed *gatewayAllowance) bool {
-	gw := c.p.gateways[key]
+	gw := c.p.model.Gateway(key.nn())
 	if gw == nil {
 		return false
 	}
-	for _, l := range gw.selected(ref) {
-		if !allowed.allows(l.name) {
+	for _, l := range selectListeners(gw.Listeners, ref) {
+		if !allowed.allows(string(l.Spec.Name)) {
 			return false
 		}
 	}
@@ -220,12 +223,12 @@ func (p *Policy) notOwned(t *tenantInfo, h hostPattern) string {
 	case other != nil:
 		return fmt.Sprintf("%q belongs to tenant %q, not tenant %q; use a hostname listed in Tenant %s spec.hostnames",
 			h, other.name, t.name, t.name)
-	case h.wildcard:
+	case h.wildcard():
 		return fmt.Sprintf("wildcard %q is not inside a wildcard hostname tenant %q owns (%s); use exact hostnames or a wildcard inside an owned one",
 			h, t.name, orNone(t.wildcards()))
-	case t.ownsWildcard(h.domain):
+	case t.ownsWildcard(h.domain()):
 		return fmt.Sprintf("%q is not owned by tenant %q (\"*.%s\" covers only names below it); add it to Tenant %s spec.hostnames or use an owned hostname",
-			h, t.name, h.domain, t.name)
+			h, t.name, h.domain(), t.name)
 	default:
 		return fmt.Sprintf("%q is not owned by tenant %q; add it to Tenant %s spec.hostnames or use an owned hostname",
 			h, t.name, t.name)
@@ -236,7 +239,7 @@ func (p *Policy) notOwned(t *tenantInfo, h hostPattern) string {
 func (t *tenantInfo) wildcards() []string {
 	var out []string
 	for _, o := range t.hosts {
-		if o.pattern.wildcard {
+		if o.pattern.wildcard() {
 			out = append(out, o.pattern.String())
 		}
 	}
@@ -245,7 +248,7 @@ func (t *tenantInfo) wildcards() []string {
 
 func (t *tenantInfo) ownsWildcard(domain string) bool {
 	for _, o := range t.hosts {
-		if o.pattern.wildcard && o.pattern.domain == domain {
+		if o.pattern.wildcard() && o.pattern.domain() == domain {
 			return true
 		}
 	}
@@ -267,8 +270,8 @@ func (c *routeCheck) inheritedHostnames() []inherited {
 	nsLabels := c.p.members.labels[c.ns]
 	take := func(listeners []*listenerInfo) {
 		for _, l := range listeners {
-			if l.admits(c.route.kind, c.ns, nsLabels) && !seenHostname(out, l.hostname) {
-				out = append(out, inherited{listener: l.path(), hostname: l.hostname})
+			if l.Admits(gatewayv1.Kind(c.route.kind), c.ns, nsLabels) && !seenHostname(out, listenerHost(l)) {
+				out = append(out, inherited{listener: listenerPath(l), hostname: listenerHost(l)})
 			}
 		}
 	}
@@ -277,7 +280,7 @@ func (c *routeCheck) inheritedHostnames() []inherited {
 		take(listeners)
 	}
 	for _, gw := range c.p.defaultGateways(c.route.common.UseDefaultGateways) {
-		take(gw.listeners)
+		take(gw.Listeners)
 	}
 	return out
 }
@@ -409,7 +412,7 @@ func (c *routeCheck) checkUnmanagedHostnames() {
 		return
 	}
 	for _, in := range c.inheritedHostnames() {
-		h := hostPattern{wildcard: true} // a listener without hostname accepts any
+		h := hostPattern("*") // a listener without hostname accepts any
 		if in.hostname != nil {
 			h = *in.hostname
 		}
@@ -464,37 +467,26 @@ func addVictim(victims []*tenantInfo, v *Verdict, t *tenantInfo) []*tenantInfo {
 	return victims
 }
 
-// warnListeners warns about parents the route will not attach to.
+// warnListeners warns about parents the route will not attach to, with
+// the model's finding: the same text the gateway writes in the route's
+// Accepted condition.
 func (c *routeCheck) warnListeners() {
-	nsLabels := c.p.members.labels[c.ns]
-	kind := c.route.kind
+	r := model.Route{Kind: gatewayv1.Kind(c.route.kind), Namespace: c.ns, Hostnames: c.route.hostnames}
 	for i := range c.route.common.ParentRefs {
 		ref := &c.route.common.ParentRefs[i]
-		pk := parentKindOf(ref)
-		if pk == "" {
+		if parentKindOf(ref) == "" {
 			continue
 		}
-		key := parentKey(ref, c.ns)
-		listeners, found, why := c.p.parentListeners(ref, c.ns)
-		if !found {
+		parent, ok := c.p.model.ParentRef(ref, c.ns)
+		if !ok {
+			_, _, why := c.p.parentListeners(ref, c.ns)
 			c.warn(parentsPath.Index(i), "%s; the route will not attach until it does", why)
 			continue
 		}
-		if len(listeners) == 0 {
-			c.warn(parentsPath.Index(i), "%s %s has no listener matching this parentRef's sectionName and port; the route will not attach (Accepted=False/NoMatchingParent)", pk, key)
-			continue
-		}
-		var whyNot []string
-		for _, l := range listeners {
-			if l.admits(kind, c.ns, nsLabels) {
-				whyNot = nil
-				break
-			}
-			whyNot = append(whyNot, l.admission(kind))
-		}
-		if whyNot != nil {
-			c.warn(parentsPath.Index(i), "no listener of %s %s admits %ss from namespace %q (%s); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it",
-				pk, key, kind, c.ns, listUpTo(whyNot))
+		// A hostname mismatch (NoMatchingListenerHostname) is left to the
+		// route's status: the listener may be meant to get that hostname.
+		if _, finding := c.p.model.Attach(r, ref, parent); finding != nil && finding.Reason != string(gatewayv1.RouteReasonNoMatchingListenerHostname) {
+			c.warn(parentsPath.Index(i), "the route will not attach (Accepted=False/%s): %s", finding.Reason, finding.Message)
 		}
 	}
 }

@@ -92,7 +92,7 @@ spec:
   hostnames: [apples.example.com]`,
 		tenant:     "apples",
 		violations: []string{`spec.parentRefs[0].sectionName: listener "http" of Gateway infra/shared is not one tenant "apples" may use (apples-only, https); use one of them or add it to Tenant apples spec.gateways`},
-		warnings:   []string{`spec.parentRefs[0]: no listener of Gateway infra/shared admits HTTPRoutes from namespace "apples" (listener "http" admits namespaces labelled gateway-access=true); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`},
+		warnings:   []string{`spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/shared does not admit this route: listener http admits only namespaces matching "gateway-access=true", not apples; change the listener's allowedRoutes or the parentRef.`},
 	}, {
 		name: "no sectionName denied when the tenant may use only some listeners",
 		route: `
@@ -323,7 +323,7 @@ metadata: {namespace: bananas, name: r}
 spec:
   parentRefs: [{namespace: infra, name: shared, sectionName: grpc}]`,
 		tenant:   "bananas",
-		warnings: []string{`spec.parentRefs[0]: no listener of Gateway infra/shared admits HTTPRoutes from namespace "bananas" (listener "grpc" does not admit HTTPRoutes); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`},
+		warnings: []string{`spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/shared does not admit this route: listener grpc does not allow HTTPRoutes; change the listener's allowedRoutes or the parentRef.`},
 	}, {
 		name: "inherited shared host keeps paths under the owned prefixes",
 		route: `
@@ -520,7 +520,7 @@ spec:
   parentRefs: [{namespace: infra, name: shared, sectionName: http}]
   hostnames: [cherries.example.com]`,
 		tenant:   "cherries",
-		warnings: []string{`spec.parentRefs[0]: no listener of Gateway infra/shared admits HTTPRoutes from namespace "cherries" (listener "http" admits namespaces labelled gateway-access=true); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`},
+		warnings: []string{`spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/shared does not admit this route: listener http admits only namespaces matching "gateway-access=true", not cherries; change the listener's allowedRoutes or the parentRef.`},
 	}, {
 		name: "listener admitting only its own namespace warns",
 		route: `
@@ -529,7 +529,7 @@ spec:
   parentRefs: [{namespace: infra, name: internal}]
   hostnames: [bananas.example.com]`,
 		tenant:   "bananas",
-		warnings: []string{`spec.parentRefs[0]: no listener of Gateway infra/internal admits HTTPRoutes from namespace "bananas" (listener "http" admits only namespace "infra"); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`},
+		warnings: []string{`spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/internal does not admit this route: listener http admits only its own namespace infra, not bananas; change the listener's allowedRoutes or the parentRef.`},
 	}, {
 		name: "missing Gateway and listener warn",
 		route: `
@@ -542,7 +542,7 @@ spec:
 		tenant: "bananas",
 		warnings: []string{
 			`spec.parentRefs[0]: Gateway infra/nowhere does not exist; the route will not attach until it does`,
-			`spec.parentRefs[1]: Gateway infra/shared has no listener matching this parentRef's sectionName and port; the route will not attach (Accepted=False/NoMatchingParent)`,
+			`spec.parentRefs[1]: the route will not attach (Accepted=False/NoMatchingParent): Gateway infra/shared has no listener named nope; fix the parentRef.`,
 		},
 	}})
 }

@@ -127,10 +127,22 @@ func (c *routeCheck) checkTargets() {
 				"%q is outside tenant %q; send traffic only to the tenant's namespaces (%s) or add it to Tenant %s spec.backendNamespaces",
 				ns, t.name, orNone(c.p.members.members[t.name]), t.name))
 		}
-		if denied || !c.warnings || ns == c.ns || c.p.granted(c.route.kind, c.ns, ns, group, kind, tg.ref.Name) {
+		if denied || !c.warnings || ns == c.ns {
 			return
 		}
-		c.warn(tg.path(), "no ReferenceGrant in namespace %q lets %ss in namespace %q use %s %q; this backend gets no traffic (ResolvedRefs=False/RefNotPermitted) until one does",
-			ns, c.route.kind, c.ns, kind, tg.ref.Name)
+		ok, ignored := c.p.granted(c.route.kind, c.ns, ns, group, kind, tg.ref.Name)
+		if ok {
+			return
+		}
+		c.warn(tg.path(), "no ReferenceGrant in namespace %q lets %ss in namespace %q use %s %q%s; this backend gets no traffic (ResolvedRefs=False/RefNotPermitted) until one does",
+			ns, c.route.kind, c.ns, kind, tg.ref.Name, parenthesised(ignored))
 	})
+}
+
+// parenthesised is " (s)", or "" for an empty s.
+func parenthesised(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
 }

@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"fmt"
+	"k8s.io/apimachinery/pkg/types"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -21,7 +22,7 @@ func (p *Policy) CheckTenant(t *v1alpha1.Tenant) Verdict {
 	}
 	v.Violations = append(v.Violations, p.namespaceConflicts(cand, &v)...)
 	for i, g := range t.Spec.Gateways {
-		if p.gateways[objectKey{string(g.Namespace), g.Name}] == nil {
+		if p.model.Gateway(types.NamespacedName{Namespace: string(g.Namespace), Name: g.Name}) == nil {
 			v.Warnings = append(v.Warnings, oneLine(fmt.Sprintf("%s: Gateway %s/%s does not exist yet; routes attached to it will not work until it does",
 				specPath.Child("gateways").Index(i), g.Namespace, g.Name)))
 		}

@@ -35,7 +35,7 @@ func (m *Model) ParentRef(ref *gatewayv1.ParentReference, routeNS string) (Paren
 		return Parent{Gateway: g}, g != nil
 	case KindListenerSet:
 		st := m.sets[key]
-		if st == nil {
+		if st == nil || st.Parent == nil {
 			return Parent{}, false
 		}
 		return Parent{Gateway: st.Parent, Set: st}, true

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"strings"
+
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -15,6 +17,17 @@ type Reference struct {
 // GrantFilter says why a ReferenceGrant must open nothing ("" when it may),
 // for example because it breaks its tenant's rules.
 type GrantFilter func(g *gatewayv1.ReferenceGrant) string
+
+// RefuseBy turns a policy's violations of a grant into a GrantFilter, so
+// every user of the model words an ignored grant the same way.
+func RefuseBy(violations func(g *gatewayv1.ReferenceGrant) []string) GrantFilter {
+	return func(g *gatewayv1.ReferenceGrant) string {
+		if v := violations(g); len(v) > 0 {
+			return "it breaks tenant policy: " + strings.Join(v, "; ")
+		}
+		return ""
+	}
+}
 
 // Grants indexes ReferenceGrants by the namespace they open up.
 type Grants struct {

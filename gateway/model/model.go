@@ -124,15 +124,21 @@ func (m *Model) addListenerSets(in Inputs) {
 	})
 	for _, ls := range sets {
 		key := types.NamespacedName{Namespace: ls.Namespace, Name: ls.Name}
+		if m.sets[key] != nil {
+			continue
+		}
 		parent := m.listenerSetParent(ls)
-		if parent == nil || m.sets[key] != nil {
+		if parent == nil {
+			// Known, so a route naming it can be told why it attaches nowhere.
+			pk, _ := ListenerSetParentKey(ls)
+			m.sets[key] = &ListenerSet{Key: key, Object: ls, Refusal: "its parent Gateway " + pk.String() + " is not known"}
 			continue
 		}
 		support := SpecSupport
 		if in.Support != nil {
 			support = in.Support(parent.Object)
 		}
-		st := &ListenerSet{Key: key, Object: ls, Parent: parent, Refusal: parent.listenerSetRefusal(ls.Namespace, m.namespaces[ls.Namespace])}
+		st := &ListenerSet{Key: key, Object: ls, Parent: parent, Refusal: parent.ListenerSetRefusal(ls.Namespace, m.namespaces[ls.Namespace])}
 		m.sets[key] = st
 		m.setOrder = append(m.setOrder, st)
 		if st.Refusal != "" {
@@ -149,20 +155,28 @@ func (m *Model) addListenerSets(in Inputs) {
 
 // listenerSetParent is the Gateway of the model a ListenerSet names, if any.
 func (m *Model) listenerSetParent(ls *gatewayv1.ListenerSet) *Gateway {
-	ref := ls.Spec.ParentRef
-	if (ref.Group != nil && *ref.Group != gatewayv1.GroupName) || (ref.Kind != nil && *ref.Kind != KindGateway) {
+	key, ok := ListenerSetParentKey(ls)
+	if !ok {
 		return nil
 	}
+	return m.gateways[key]
+}
+
+// ListenerSetParentKey is the namespace/name of the Gateway a ListenerSet's
+// parentRef names; false when it names another group or kind.
+func ListenerSetParentKey(ls *gatewayv1.ListenerSet) (types.NamespacedName, bool) {
+	ref := ls.Spec.ParentRef
 	ns := ls.Namespace
 	if ref.Namespace != nil && *ref.Namespace != "" {
 		ns = string(*ref.Namespace)
 	}
-	return m.gateways[types.NamespacedName{Namespace: ns, Name: string(ref.Name)}]
+	key := types.NamespacedName{Namespace: ns, Name: string(ref.Name)}
+	return key, (ref.Group == nil || *ref.Group == gatewayv1.GroupName) && (ref.Kind == nil || *ref.Kind == KindGateway)
 }
 
-// listenerSetRefusal says why allowedListeners refuses ListenerSets from a
-// namespace, "" when it admits them.
-func (g *Gateway) listenerSetRefusal(ns string, nsLabels labels.Set) string {
+// ListenerSetRefusal says why allowedListeners refuses ListenerSets from a
+// namespace (labels nil when unknown), "" when it admits them.
+func (g *Gateway) ListenerSetRefusal(ns string, nsLabels labels.Set) string {
 	f := g.AllowedListeners
 	switch {
 	case f.Admits(ns, nsLabels):
@@ -186,8 +200,8 @@ func ListenerOf(e *gatewayv1.ListenerEntry) *gatewayv1.Listener {
 // Gateway returns the Gateway with the key, or nil.
 func (m *Model) Gateway(key types.NamespacedName) *Gateway { return m.gateways[key] }
 
-// ListenerSet returns the ListenerSet with the key whose parent is in the
-// model (admitted or not), or nil.
+// ListenerSet returns the ListenerSet with the key, or nil; one whose
+// parent is not in the model has a nil Parent and a Refusal saying so.
 func (m *Model) ListenerSet(key types.NamespacedName) *ListenerSet { return m.sets[key] }
 
 // Gateways lists the Gateways by namespace/name.

@@ -3,7 +3,6 @@ package translate
 import (
 	"cmp"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -187,10 +186,5 @@ func grantFilter(p TenantPolicy) model.GrantFilter {
 	if p == nil {
 		return nil
 	}
-	return func(g *gatewayv1.ReferenceGrant) string {
-		if v := p.GrantViolations(g); len(v) > 0 {
-			return "it breaks tenant policy: " + strings.Join(v, "; ")
-		}
-		return ""
-	}
+	return model.RefuseBy(p.GrantViolations)
 }

@@ -108,7 +108,7 @@ spec:
   listeners: [{name: web, port: 80, protocol: HTTP, hostname: www.kiwis.example.com}]`),
 	want: want{
 		denied:   []string{`spec.parentRef: Gateway infra/open is not one of the gateways tenant "kiwis" may use (infra/edge, infra/market (listeners kiwis-only, wild)) (tenant "kiwis", spec.gateways); target one of them or add it to Tenant kiwis spec.gateways`},
-		warnings: []string{`spec.parentRef: Gateway infra/open does not admit ListenerSets from namespace "kiwis" (allowedListeners from: None); the ListenerSet will not attach (Accepted=False/NotAllowed) until it does`},
+		warnings: []string{`spec.parentRef: Gateway infra/open does not admit ListenerSets from namespace "kiwis": it allows none (allowedListeners.namespaces.from is None); the ListenerSet will not attach (Accepted=False/NotAllowed) until it does`},
 	},
 }, {
 	name: "ListenerSet of no tenant taking a tenant's hostname denied",
@@ -214,7 +214,7 @@ spec:
   rules: [{backendRefs: [{name: kiwi-db, port: 5432}]}]`),
 	want: want{
 		denied:   []string{`spec.parentRefs[0].sectionName: listener "public" of Gateway infra/market is not one tenant "kiwis" may use (kiwis-only, wild); use one of them or add it to Tenant kiwis spec.gateways`},
-		warnings: []string{`spec.parentRefs[0]: no listener of Gateway infra/market admits TCPRoutes from namespace "kiwis" (listener "public" does not admit TCPRoutes); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`},
+		warnings: []string{`spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/market does not admit this route: listener public does not allow TCPRoutes; change the listener's allowedRoutes or the parentRef.`},
 	},
 }, {
 	name: "TCPRoute selecting by port a listener the tenant may not use denied",
@@ -227,7 +227,7 @@ spec:
   rules: [{backendRefs: [{name: kiwi-db, port: 5432}]}]`),
 	want: want{
 		denied:   []string{`spec.parentRefs[0].sectionName: unset, so the route attaches to every listener of Gateway infra/market on port 80, but tenant "kiwis" may use only listeners kiwis-only, wild; set sectionName to one of them`},
-		warnings: []string{`spec.parentRefs[0]: no listener of Gateway infra/market admits TCPRoutes from namespace "kiwis" (listener "public" does not admit TCPRoutes); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`},
+		warnings: []string{`spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/market does not admit this route: listener public does not allow TCPRoutes; change the listener's allowedRoutes or the parentRef.`},
 	},
 }, {
 	name: "TCPRoute on a gateway the tenant may not use denied",

@@ -49,7 +49,7 @@ var gatewayCases = []admissionCase{{
 	obj:  route("kiwis", parent("infra", "market", "public"), hosts("kiwis.example.com")),
 	want: want{
 		denied:   []string{`spec.parentRefs[0].sectionName: listener "public" of Gateway infra/market is not one tenant "kiwis" may use (kiwis-only, wild); use one of them or add it to Tenant kiwis spec.gateways`},
-		warnings: []string{`spec.parentRefs[0]: no listener of Gateway infra/market admits HTTPRoutes from namespace "kiwis" (listener "public" admits namespaces labelled gateway-access=true); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`},
+		warnings: []string{`spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/market does not admit this route: listener public admits only namespaces matching "gateway-access=true", not kiwis; change the listener's allowedRoutes or the parentRef.`},
 	},
 }, {
 	name: "no sectionName denied when the tenant may use only some listeners",
@@ -148,7 +148,7 @@ var noHostnameCases = []admissionCase{{
 }, {
 	name: "listeners that do not admit the route give nothing, and warn",
 	obj:  route("limes", parent("infra", "market", "grpc")),
-	want: warned(`spec.parentRefs[0]: no listener of Gateway infra/market admits HTTPRoutes from namespace "limes" (listener "grpc" does not admit HTTPRoutes); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`),
+	want: warned(`spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/market does not admit this route: listener grpc does not allow HTTPRoutes; change the listener's allowedRoutes or the parentRef.`),
 }, {
 	name: "an inherited shared host keeps paths under the owned prefixes",
 	obj:  route("kiwis", parent("infra", "edge", ""), rule(path(prefix, "/kiwis")), rule(path(prefix, "/"))),
@@ -231,17 +231,17 @@ var warnModeCases = []admissionCase{{
 var listenerWarningCases = []admissionCase{{
 	name: "namespace not selected by the listener warned",
 	obj:  route("melons", parent("infra", "market", "public"), hosts("melons.example.com")),
-	want: warned(`spec.parentRefs[0]: no listener of Gateway infra/market admits HTTPRoutes from namespace "melons" (listener "public" admits namespaces labelled gateway-access=true); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`),
+	want: warned(`spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/market does not admit this route: listener public admits only namespaces matching "gateway-access=true", not melons; change the listener's allowedRoutes or the parentRef.`),
 }, {
 	name: "listener admitting only its own namespace warned",
 	obj:  route("limes", parent("infra", "internal", ""), hosts("limes.example.com")),
-	want: warned(`spec.parentRefs[0]: no listener of Gateway infra/internal admits HTTPRoutes from namespace "limes" (listener "http" admits only namespace "infra"); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`),
+	want: warned(`spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/internal does not admit this route: listener http admits only its own namespace infra, not limes; change the listener's allowedRoutes or the parentRef.`),
 }, {
 	name: "missing Gateway and listener warned",
 	obj:  route("limes", parent("infra", "nowhere", ""), parent("infra", "market", "nope"), hosts("limes.example.com")),
 	want: warned(
 		`spec.parentRefs[0]: Gateway infra/nowhere does not exist; the route will not attach until it does`,
-		`spec.parentRefs[1]: Gateway infra/market has no listener matching this parentRef's sectionName and port; the route will not attach (Accepted=False/NoMatchingParent)`),
+		`spec.parentRefs[1]: the route will not attach (Accepted=False/NoMatchingParent): Gateway infra/market has no listener named nope; fix the parentRef.`),
 }, {
 	name: "namespace selected by the listener not warned",
 	obj:  route("limes", parent("infra", "market", "public"), hosts("limes.example.com")),

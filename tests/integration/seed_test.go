@@ -16,7 +16,7 @@ import (
 // namespace, and without one afterwards.
 func (h *harness) testSeedScenario(t *testing.T) {
 	const (
-		notAdmitted = `spec.parentRefs[0]: no listener of Gateway infra/shared admits HTTPRoutes from namespace %q (listener "http" admits only namespace "infra"); the route will not attach (Accepted=False/NotAllowedByListeners) until a listener's allowedRoutes admits it`
+		notAdmitted = `spec.parentRefs[0]: the route will not attach (Accepted=False/NotAllowedByListeners): Gateway infra/shared does not admit this route: listener http admits only its own namespace infra, not %s; change the listener's allowedRoutes or the parentRef.`
 		hijack      = `spec.hostnames[0]: "apples.example.com" belongs to tenant "apples", not tenant "bananas"; use a hostname listed in Tenant bananas spec.hostnames`
 	)
 	apples, bananas, hijacker := h.seedRoute(t, "httproute-apples.yaml"), h.seedRoute(t, "httproute-bananas.yaml"), h.seedRoute(t, "hijack-apples-hostname.yaml")
