@@ -46,6 +46,7 @@ func (p *Policy) checkRoute(route *routeView, warnings bool) (Verdict, []*tenant
 		c.checkUnmanagedHostnames()
 	}
 	c.checkTargets()
+	c.checkRegexes()
 	if warnings {
 		c.warnListeners()
 	}

@@ -3,6 +3,8 @@ package controller
 import (
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/model"
 )
 
 // Kinds of the objects the translator reads certificates and CA bundles from.
@@ -39,7 +41,7 @@ type refInputs struct {
 // refuses (another group, another kind) are left out.
 func referenced(in refInputs) refSet {
 	out := refSet{}
-	grants := newGrantIndex(in.ReferenceGrants)
+	grants := model.NewGrants(in.ReferenceGrants, nil)
 	add := func(fromKind, fromNamespace string, group gatewayv1.Group, kind gatewayv1.Kind, namespace *gatewayv1.Namespace, name gatewayv1.ObjectName) {
 		if group != "" || (kind != kindSecret && kind != kindConfigMap) {
 			return
@@ -48,7 +50,10 @@ func referenced(in refInputs) refSet {
 		if namespace != nil && *namespace != "" {
 			ref.Namespace = string(*namespace)
 		}
-		if ref.Namespace != fromNamespace && !grants.allows(fromKind, fromNamespace, ref) {
+		if ok, _ := grants.Allows(model.Reference{
+			FromGroup: gatewayv1.GroupName, FromKind: fromKind, FromNamespace: fromNamespace,
+			ToKind: ref.Kind, ToNamespace: ref.Namespace, ToName: ref.Name,
+		}); !ok {
 			return
 		}
 		out[ref] = struct{}{}
@@ -118,37 +123,6 @@ func referenced(in refInputs) refSet {
 
 // kindListenerSet is the kind ReferenceGrants name for ListenerSets.
 const kindListenerSet = "ListenerSet"
-
-// grantIndex holds ReferenceGrants by the namespace they open up.
-type grantIndex map[string][]*gatewayv1.ReferenceGrant
-
-func newGrantIndex(grants []gatewayv1.ReferenceGrant) grantIndex {
-	idx := grantIndex{}
-	for i := range grants {
-		g := &grants[i]
-		idx[g.Namespace] = append(idx[g.Namespace], g)
-	}
-	return idx
-}
-
-// allows reports whether a grant in the target's namespace lets a Gateway API
-// object of fromKind in fromNamespace refer to it (a grant without to.name
-// covers every object of the kind), as the translator checks it.
-func (idx grantIndex) allows(fromKind, fromNamespace string, to objectRef) bool {
-	for _, g := range idx[to.Namespace] {
-		from, target := false, false
-		for _, f := range g.Spec.From {
-			from = from || (f.Group == gatewayv1.GroupName && string(f.Kind) == fromKind && string(f.Namespace) == fromNamespace)
-		}
-		for _, t := range g.Spec.To {
-			target = target || (t.Group == "" && string(t.Kind) == to.Kind && (t.Name == nil || string(*t.Name) == to.Name))
-		}
-		if from && target {
-			return true
-		}
-	}
-	return false
-}
 
 func deref[T any](p *T, def T) T {
 	if p == nil {
