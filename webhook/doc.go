@@ -8,6 +8,6 @@
 // warnings), record metrics, and register on the manager's webhook server.
 //
 // It owns no policy: every rule lives in tenancy. It must not read the API
-// itself; a PolicySource supplies the current *tenancy.Policy (the manager
+// itself; a tenancy.Source supplies the current *tenancy.Policy (the manager
 // wires one backed by its cache).
 package webhook

@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/tenancy"
 )
 
 // serveHTTPRoutes serves the HTTPRoute webhook as Register wires it, on a
@@ -22,7 +24,7 @@ func serveHTTPRoutes(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(HTTPRoutePath, admission.WithValidator(scheme, NewHTTPRouteValidator(StaticPolicy(testPolicy(t)), nil)))
+	mux.Handle(HTTPRoutePath, admission.WithValidator(scheme, NewHTTPRouteValidator(tenancy.Static(testPolicy(t)), nil)))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv

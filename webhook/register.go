@@ -10,6 +10,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
+	"github.com/tenantgate/tenantgate/tenancy"
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
 
@@ -40,7 +41,7 @@ const (
 // TCPRoute and UDPRoute v1alpha2 in the experimental channel) are converted
 // to v1 by the API server (matchPolicy: Equivalent); ReferenceGrant v1beta1
 // has its own path, as before.
-func Register(mgr manager.Manager, src PolicySource) error {
+func Register(mgr manager.Manager, src tenancy.Source) error {
 	if gvk, missing := missingKind(mgr.GetScheme()); missing {
 		return fmt.Errorf("the manager's scheme does not know %s; add core v1, gateway-api v1 and v1beta1 and tenancy v1alpha1 to it before registering the webhook", gvk)
 	}

@@ -14,6 +14,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
+	"github.com/tenantgate/tenantgate/tenancy"
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
 
@@ -39,7 +40,7 @@ func TestRegisterServesEveryPath(t *testing.T) {
 		}
 	}
 	mgr := newManager(t, scheme)
-	if err := Register(mgr, StaticPolicy(testPolicy(t))); err != nil {
+	if err := Register(mgr, tenancy.Static(testPolicy(t))); err != nil {
 		t.Fatal(err)
 	}
 	mux := mgr.GetWebhookServer().WebhookMux()
@@ -62,7 +63,7 @@ func TestRegisterNeedsTheSchemes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err := Register(newManager(t, scheme), StaticPolicy(testPolicy(t)))
+	err := Register(newManager(t, scheme), tenancy.Static(testPolicy(t)))
 	want := "the manager's scheme does not know gateway.networking.k8s.io/v1beta1, Kind=ReferenceGrant; add core v1, gateway-api v1 and v1beta1 and tenancy v1alpha1 to it before registering the webhook"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)

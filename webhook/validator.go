@@ -21,22 +21,6 @@ import (
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
 
-// PolicySource supplies the policy of the current cluster state.
-type PolicySource interface {
-	Policy(ctx context.Context) (*tenancy.Policy, error)
-}
-
-// PolicySourceFunc adapts a function to PolicySource.
-type PolicySourceFunc func(ctx context.Context) (*tenancy.Policy, error)
-
-// Policy calls f.
-func (f PolicySourceFunc) Policy(ctx context.Context) (*tenancy.Policy, error) { return f(ctx) }
-
-// StaticPolicy is a PolicySource that always returns the same policy.
-func StaticPolicy(p *tenancy.Policy) PolicySource {
-	return PolicySourceFunc(func(context.Context) (*tenancy.Policy, error) { return p, nil })
-}
-
 // Validator checks objects of one kind against the tenant policy. Creates
 // and updates are checked; deletes are always allowed. An update that leaves
 // the spec unchanged is admitted even when the object already violates the
@@ -45,14 +29,14 @@ func StaticPolicy(p *tenancy.Policy) PolicySource {
 // deleted; the gateway still refuses to program them.
 type Validator[T client.Object] struct {
 	kind    schema.GroupKind
-	source  PolicySource
+	source  tenancy.Source
 	metrics *Metrics
 	check   func(*tenancy.Policy, T) tenancy.Verdict
 	spec    func(T) any
 }
 
 // NewHTTPRouteValidator checks HTTPRoutes (v1).
-func NewHTTPRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.HTTPRoute] {
+func NewHTTPRouteValidator(src tenancy.Source, m *Metrics) *Validator[*gatewayv1.HTTPRoute] {
 	return &Validator[*gatewayv1.HTTPRoute]{
 		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "HTTPRoute"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckHTTPRoute,
@@ -61,7 +45,7 @@ func NewHTTPRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.H
 }
 
 // NewGRPCRouteValidator checks GRPCRoutes (v1).
-func NewGRPCRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.GRPCRoute] {
+func NewGRPCRouteValidator(src tenancy.Source, m *Metrics) *Validator[*gatewayv1.GRPCRoute] {
 	return &Validator[*gatewayv1.GRPCRoute]{
 		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "GRPCRoute"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckGRPCRoute,
@@ -71,7 +55,7 @@ func NewGRPCRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.G
 
 // NewTLSRouteValidator checks TLSRoutes (v1; the API server converts
 // v1alpha2 and v1alpha3 where the experimental channel serves them).
-func NewTLSRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.TLSRoute] {
+func NewTLSRouteValidator(src tenancy.Source, m *Metrics) *Validator[*gatewayv1.TLSRoute] {
 	return &Validator[*gatewayv1.TLSRoute]{
 		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "TLSRoute"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckTLSRoute,
@@ -80,7 +64,7 @@ func NewTLSRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.TL
 }
 
 // NewTCPRouteValidator checks TCPRoutes (v1).
-func NewTCPRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.TCPRoute] {
+func NewTCPRouteValidator(src tenancy.Source, m *Metrics) *Validator[*gatewayv1.TCPRoute] {
 	return &Validator[*gatewayv1.TCPRoute]{
 		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "TCPRoute"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckTCPRoute,
@@ -89,7 +73,7 @@ func NewTCPRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.TC
 }
 
 // NewUDPRouteValidator checks UDPRoutes (v1).
-func NewUDPRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.UDPRoute] {
+func NewUDPRouteValidator(src tenancy.Source, m *Metrics) *Validator[*gatewayv1.UDPRoute] {
 	return &Validator[*gatewayv1.UDPRoute]{
 		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "UDPRoute"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckUDPRoute,
@@ -98,7 +82,7 @@ func NewUDPRouteValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.UD
 }
 
 // NewListenerSetValidator checks ListenerSets (v1).
-func NewListenerSetValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.ListenerSet] {
+func NewListenerSetValidator(src tenancy.Source, m *Metrics) *Validator[*gatewayv1.ListenerSet] {
 	return &Validator[*gatewayv1.ListenerSet]{
 		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "ListenerSet"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckListenerSet,
@@ -107,7 +91,7 @@ func NewListenerSetValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1
 }
 
 // NewGatewayValidator checks Gateways (v1; v1beta1 is converted).
-func NewGatewayValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.Gateway] {
+func NewGatewayValidator(src tenancy.Source, m *Metrics) *Validator[*gatewayv1.Gateway] {
 	return &Validator[*gatewayv1.Gateway]{
 		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "Gateway"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckGateway,
@@ -118,7 +102,7 @@ func NewGatewayValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.Gat
 // NewNamespaceValidator checks namespace label changes: into two tenants
 // is refused, into a tenant whose rules its objects break is warned about.
 // Its "spec" is the labels, so other updates are never refused.
-func NewNamespaceValidator(src PolicySource, m *Metrics) *Validator[*corev1.Namespace] {
+func NewNamespaceValidator(src tenancy.Source, m *Metrics) *Validator[*corev1.Namespace] {
 	return &Validator[*corev1.Namespace]{
 		kind: schema.GroupKind{Kind: "Namespace"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckNamespace,
@@ -127,7 +111,7 @@ func NewNamespaceValidator(src PolicySource, m *Metrics) *Validator[*corev1.Name
 }
 
 // NewReferenceGrantValidator checks ReferenceGrants (v1).
-func NewReferenceGrantValidator(src PolicySource, m *Metrics) *Validator[*gatewayv1.ReferenceGrant] {
+func NewReferenceGrantValidator(src tenancy.Source, m *Metrics) *Validator[*gatewayv1.ReferenceGrant] {
 	return &Validator[*gatewayv1.ReferenceGrant]{
 		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "ReferenceGrant"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckReferenceGrant,
@@ -137,7 +121,7 @@ func NewReferenceGrantValidator(src PolicySource, m *Metrics) *Validator[*gatewa
 
 // NewReferenceGrantV1beta1Validator checks ReferenceGrants (v1beta1), which
 // have the same schema as v1.
-func NewReferenceGrantV1beta1Validator(src PolicySource, m *Metrics) *Validator[*gatewayv1beta1.ReferenceGrant] {
+func NewReferenceGrantV1beta1Validator(src tenancy.Source, m *Metrics) *Validator[*gatewayv1beta1.ReferenceGrant] {
 	return &Validator[*gatewayv1beta1.ReferenceGrant]{
 		kind: schema.GroupKind{Group: gatewayv1.GroupName, Kind: "ReferenceGrant"}, source: src, metrics: m,
 		check: func(p *tenancy.Policy, g *gatewayv1beta1.ReferenceGrant) tenancy.Verdict {
@@ -148,7 +132,7 @@ func NewReferenceGrantV1beta1Validator(src PolicySource, m *Metrics) *Validator[
 }
 
 // NewTenantValidator checks Tenants for conflicts with other tenants.
-func NewTenantValidator(src PolicySource, m *Metrics) *Validator[*v1alpha1.Tenant] {
+func NewTenantValidator(src tenancy.Source, m *Metrics) *Validator[*v1alpha1.Tenant] {
 	return &Validator[*v1alpha1.Tenant]{
 		kind: schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "Tenant"}, source: src, metrics: m,
 		check: (*tenancy.Policy).CheckTenant,

@@ -75,7 +75,7 @@ func TestHTTPRouteValidator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v := NewHTTPRouteValidator(StaticPolicy(testPolicy(t)), m)
+			v := NewHTTPRouteValidator(tenancy.Static(testPolicy(t)), m)
 			var warnings []string
 			operation := "create"
 			if tc.old != nil {
@@ -118,7 +118,7 @@ func checkDenial(t *testing.T, err error, want string) {
 }
 
 func TestDeleteAllowed(t *testing.T) {
-	v := NewHTTPRouteValidator(StaticPolicy(testPolicy(t)), nil)
+	v := NewHTTPRouteValidator(tenancy.Static(testPolicy(t)), nil)
 	if w, err := v.ValidateDelete(context.Background(), route("apples", "bananas.example.com")); err != nil || w != nil {
 		t.Errorf("delete = %q, %v; want allowed", w, err)
 	}
@@ -127,7 +127,7 @@ func TestDeleteAllowed(t *testing.T) {
 func TestPolicyUnavailable(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m, _ := NewMetrics(reg)
-	src := PolicySourceFunc(func(context.Context) (*tenancy.Policy, error) { return nil, errors.New("cache not synced") })
+	src := tenancy.SourceFunc(func(context.Context) (*tenancy.Policy, error) { return nil, errors.New("cache not synced") })
 	_, err := NewHTTPRouteValidator(src, m).ValidateCreate(context.Background(), route("apples", "apples.example.com"))
 	want := "tenantgate cannot check this HTTPRoute yet because its tenant policy is not loaded (cache not synced); retry in a few seconds"
 	if !apierrors.IsServiceUnavailable(err) || err.Error() != want {
@@ -139,7 +139,7 @@ func TestPolicyUnavailable(t *testing.T) {
 }
 
 func TestReferenceGrantValidators(t *testing.T) {
-	src := StaticPolicy(testPolicy(t))
+	src := tenancy.Static(testPolicy(t))
 	grant := &gatewayv1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: "apples", Name: "g"}}
 	grant.Spec.From = []gatewayv1.ReferenceGrantFrom{{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: "rogue"}}
 	name := gatewayv1.ObjectName("apple-echo")
@@ -158,7 +158,7 @@ func TestReferenceGrantValidators(t *testing.T) {
 }
 
 func TestTenantValidator(t *testing.T) {
-	v := NewTenantValidator(StaticPolicy(testPolicy(t)), nil)
+	v := NewTenantValidator(tenancy.Static(testPolicy(t)), nil)
 	grapes := &v1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "grapes"}}
 	grapes.Spec.Namespaces.Names = []v1alpha1.NamespaceName{"apples"}
 	_, err := v.ValidateCreate(context.Background(), grapes)
@@ -219,7 +219,7 @@ func counter(t *testing.T, reg *prometheus.Registry, kind, operation, result str
 }
 
 func TestListenerSetAndNamespaceValidators(t *testing.T) {
-	src := StaticPolicy(testPolicy(t))
+	src := tenancy.Static(testPolicy(t))
 	ls := &gatewayv1.ListenerSet{ObjectMeta: metav1.ObjectMeta{Namespace: "cherries", Name: "ls"}}
 	ls.Spec.ParentRef.Name = "shared"
 	ns := gatewayv1.Namespace("infra")

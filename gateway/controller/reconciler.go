@@ -30,6 +30,7 @@ import (
 
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 	"github.com/tenantgate/tenantgate/gateway/translate"
+	"github.com/tenantgate/tenantgate/tenancy"
 )
 
 // DataPlane serves a compiled route table; the proxy implements it. Apply
@@ -37,10 +38,6 @@ import (
 type DataPlane interface {
 	Apply(t *routetable.Table) map[string]error
 }
-
-// PolicyFunc returns the tenant policy the translator re-checks routes
-// against; a nil policy allows every route.
-type PolicyFunc func(ctx context.Context) (translate.TenantPolicy, error)
 
 // Reconciler runs one reconcile of everything on any change.
 type Reconciler struct {
@@ -55,7 +52,9 @@ type Reconciler struct {
 	DataPlane      DataPlane
 	Pool           AddressPool
 	ControllerName gatewayv1.GatewayController
-	Policy         PolicyFunc
+	// Policy is the tenant policy the translator re-checks everything
+	// against; nil allows everything.
+	Policy tenancy.Source
 	// PolicyChanged receives an event whenever the tenant policy changed, so a
 	// Tenant edit (a type this controller does not watch) rebuilds too.
 	PolicyChanged <-chan event.GenericEvent

@@ -53,11 +53,13 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 	s.BindErrors, s.Listening = r.bindErrors, r.listening
 	r.mu.Unlock()
 	if r.Policy != nil {
-		p, err := r.Policy(ctx)
+		p, err := r.Policy.Policy(ctx)
 		if err != nil {
 			return nil, err
 		}
-		s.Policy = p
+		if p != nil { // a nil *Policy must not become a non-nil interface
+			s.Policy = p
+		}
 	}
 	r.referenced.want(referenced(refInputs{
 		Gateways: ours, ListenerSets: sets.Items, BackendTLSPolicies: policies.Items, ReferenceGrants: grants.Items,

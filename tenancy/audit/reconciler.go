@@ -31,11 +31,6 @@ import (
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
 
-// PolicySource supplies the policy of the current cluster state.
-type PolicySource interface {
-	Policy(ctx context.Context) (*tenancy.Policy, error)
-}
-
 const (
 	// DefaultResync re-audits with no event, bounding how long a status can
 	// lag when a reconcile read a policy that had not yet seen the last event.
@@ -56,7 +51,7 @@ type Reconciler struct {
 	Reader client.Reader
 	// Writer writes Tenant status.
 	Writer client.StatusClient
-	Policy PolicySource
+	Policy tenancy.Source
 	// Now stamps condition transitions; time.Now when nil.
 	Now func() time.Time
 	// Resync re-audits after this long without events; DefaultResync when 0.
@@ -66,7 +61,7 @@ type Reconciler struct {
 // Register adds the audit to the manager. It runs only on the elected
 // leader (controller-runtime's default for controllers), so one replica
 // writes status.
-func Register(mgr manager.Manager, src PolicySource) error {
+func Register(mgr manager.Manager, src tenancy.Source) error {
 	r := &Reconciler{Reader: mgr.GetCache(), Writer: mgr.GetClient(), Policy: src, Now: time.Now}
 	return r.SetupWithManager(mgr)
 }

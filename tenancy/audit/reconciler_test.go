@@ -89,13 +89,9 @@ func newFixture(t *testing.T, funcs interceptor.Funcs) *fixture {
 func (f *fixture) reconciler(now time.Time) *Reconciler {
 	return &Reconciler{
 		Reader: f.client, Writer: f.client, Now: func() time.Time { return now },
-		Policy: policyFunc(func(context.Context) (*tenancy.Policy, error) { return f.policy, nil }),
+		Policy: tenancy.SourceFunc(func(context.Context) (*tenancy.Policy, error) { return f.policy, nil }),
 	}
 }
-
-type policyFunc func(context.Context) (*tenancy.Policy, error)
-
-func (fn policyFunc) Policy(ctx context.Context) (*tenancy.Policy, error) { return fn(ctx) }
 
 func (f *fixture) tenant(t *testing.T, name string) *v1alpha1.Tenant {
 	t.Helper()
@@ -142,7 +138,7 @@ func TestReconcileWritesChangedStatusOnly(t *testing.T) {
 func TestReconcileWithoutPolicy(t *testing.T) {
 	f := newFixture(t, interceptor.Funcs{})
 	r := f.reconciler(t0.Time)
-	r.Policy = policyFunc(func(context.Context) (*tenancy.Policy, error) { return nil, errors.New("cache not synced") })
+	r.Policy = tenancy.SourceFunc(func(context.Context) (*tenancy.Policy, error) { return nil, errors.New("cache not synced") })
 	_, err := r.Reconcile(context.Background(), allTenants)
 	if want := "auditing tenants: the tenant policy is not loaded yet: cache not synced"; err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)

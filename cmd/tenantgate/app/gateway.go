@@ -11,7 +11,6 @@ import (
 
 	"github.com/tenantgate/tenantgate/gateway/controller"
 	"github.com/tenantgate/tenantgate/gateway/proxy"
-	"github.com/tenantgate/tenantgate/gateway/translate"
 )
 
 // setupGateway adds the proxy and the gateway controller to the manager.
@@ -46,18 +45,12 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, log logr.
 		DataPlane:      srv,
 		Pool:           pool,
 		ControllerName: gatewayv1.GatewayController(opts.ControllerName),
-		Policy: func(ctx context.Context) (translate.TenantPolicy, error) {
-			p, err := policy.Policy(ctx)
-			if err != nil || p == nil {
-				return nil, err
-			}
-			return p, nil
-		},
-		PolicyChanged: policy.changed,
-		Log:           log.WithName("gateway"),
-		Events:        mgr.GetEventRecorder("tenantgate-gateway"),
-		Registerer:    metrics.Registry,
-		Now:           time.Now,
+		Policy:         policy,
+		PolicyChanged:  policy.changed,
+		Log:            log.WithName("gateway"),
+		Events:         mgr.GetEventRecorder("tenantgate-gateway"),
+		Registerer:     metrics.Registry,
+		Now:            time.Now,
 	}
 	return r.SetupWithManager(mgr)
 }
