@@ -9,7 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -213,6 +216,10 @@ const (
 // attack denied at admission is also refused by the gateway when it gets
 // in anyway, with the victim's traffic unchanged.
 func TestGatewayRefusesWhatWebhookRefuses(t *testing.T) {
+	if os.Getenv(ownProcessEnv) == "" {
+		runInOwnProcess(t)
+		return
+	}
 	s := stack.Start(t, stack.Options{AddressPool: "127.21.0.0/16", PlatformNamespaces: []string{"infra"}})
 	root, err := cluster.RepoRoot()
 	if err != nil {
@@ -360,6 +367,48 @@ func TestGatewayRefusesWhatWebhookRefuses(t *testing.T) {
 			}
 		}
 	})
+}
+
+// ownProcessEnv marks the process runInOwnProcess starts.
+const ownProcessEnv = "TENANTGATE_E2E_OWN_PROCESS"
+
+// runInOwnProcess re-runs the calling test alone in a new process of this
+// test binary. tenantgate's app runs only once per process (controller-
+// runtime refuses a second controller named "tenant-audit", and metrics are
+// process-wide), and TestSeedWalkthrough runs one in this process. Lines of
+// figures pass through as they are; the rest is indented like test output.
+func runInOwnProcess(t *testing.T) {
+	t.Helper()
+	args := []string{"-test.run=^" + t.Name() + "$", "-test.count=1", "-test.v=" + fmt.Sprint(testing.Verbose())}
+	if deadline, ok := t.Deadline(); ok {
+		args = append(args, "-test.timeout="+time.Until(deadline).String())
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), ownProcessEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout // the pipe's writer: one stream, in order
+	// The child dies with this test: Pdeathsig follows the thread that
+	// started it, so keep this goroutine on it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s in its own process: %v", t.Name(), err)
+	}
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if line := lines.Text(); strings.HasPrefix(line, "figures:") {
+			fmt.Println(line)
+		} else {
+			fmt.Println("    " + line)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%s in its own process: %v (its output is above)", t.Name(), err)
+	}
 }
 
 // figures prints one line of traffic figures for the report.
