@@ -160,7 +160,7 @@ func (p *Policy) listenerSetAttached(ls *gatewayv1.ListenerSet) (bool, string) {
 		return false, fmt.Sprintf("the parent Gateway %s of ListenerSet %s/%s does not exist", parent, ls.Namespace, ls.Name)
 	}
 	if why := gw.ListenerSetRefusal(ls.Namespace, p.model.NamespaceLabels(ls.Namespace)); why != "" {
-		return false, fmt.Sprintf("Gateway %s does not admit ListenerSets from namespace %q: %s", parent, ls.Namespace, why)
+		return false, model.ListenerSetNotAllowed(parent, ls.Namespace, why)
 	}
 	return true, ""
 }

@@ -312,7 +312,7 @@ spec:
   parentRef: {namespace: infra, name: shared}
   listeners: [{name: web, port: 80, protocol: HTTP, hostname: www.apples.example.com}]`,
 		tenant:   "apples",
-		warnings: []string{`spec.parentRef: Gateway infra/shared does not admit ListenerSets from namespace "apples": it allows none (allowedListeners.namespaces.from is None); the ListenerSet will not attach (Accepted=False/NotAllowed) until it does`},
+		warnings: []string{`spec.parentRef: the ListenerSet will not attach (Accepted=False/NotAllowed): Gateway infra/shared does not allow ListenerSets from namespace apples: it allows none (allowedListeners.namespaces.from is None); change the Gateway's allowedListeners.`},
 	}, {
 		name: "a ListenerSet of no tenant may not take a tenant's hostname",
 		kind: kindListenerSet,
@@ -365,6 +365,18 @@ spec:
   - {name: b, port: 80, protocol: HTTP, hostname: bananas.example.com}`,
 		tenant:     "bananas",
 		violations: []string{`spec.listeners[0].hostname: "apples.example.com" belongs to tenant "apples", not tenant "bananas"; use a hostname listed in Tenant bananas spec.hostnames`},
+	}, {
+		name: "a Gateway in a tenant namespace requesting an address denied",
+		kind: kindGateway,
+		obj: `
+metadata: {namespace: bananas, name: gw}
+spec:
+  gatewayClassName: tenantgate
+  addresses: [{value: 0.0.0.0}]
+  listeners:
+  - {name: b, port: 80, protocol: HTTP, hostname: bananas.example.com}`,
+		tenant:     "bananas",
+		violations: []string{`spec.addresses: "0.0.0.0" is requested, but Gateways of tenant "bananas" may not request addresses (rule: addresses come from the platform's pool); remove spec.addresses`},
 	}, {
 		name: "a Gateway outside tenant namespaces is not policed",
 		kind: kindGateway,

@@ -85,7 +85,7 @@ func (p *Policy) checkListenerSet(ls *gatewayv1.ListenerSet, warnings bool) (*li
 		c.warnCertificates(listenerSetListeners(ls))
 		if ok, why := p.listenerSetAttached(ls); !ok {
 			c.v.Warnings = append(c.v.Warnings, oneLine(fmt.Sprintf(
-				"spec.parentRef: %s; the ListenerSet will not attach (Accepted=False/NotAllowed) until it does", why)))
+				"spec.parentRef: the ListenerSet will not attach (Accepted=False/NotAllowed): %s", why)))
 		}
 	}
 	return c, c.victims
@@ -102,6 +102,13 @@ func (p *Policy) CheckGateway(gw *gatewayv1.Gateway) Verdict {
 func (p *Policy) checkGateway(gw *gatewayv1.Gateway) *listenerCheck {
 	c := p.newListenerCheck(kindGateway, gw.Namespace)
 	if c.tenant != nil {
+		if len(gw.Spec.Addresses) > 0 {
+			// An address is a platform resource: a requested one could be
+			// another team's the moment that team's Gateway is recreated.
+			c.deny(-1, violation(specPath.Child("addresses"), gw.Spec.Addresses[0].Value,
+				"%q is requested, but Gateways of tenant %q may not request addresses (rule: addresses come from the platform's pool); remove spec.addresses",
+				gw.Spec.Addresses[0].Value, c.tenant.name))
+		}
 		c.checkListeners(gatewayListeners(gw))
 	}
 	return c

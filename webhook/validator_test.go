@@ -227,7 +227,7 @@ func TestListenerSetAndNamespaceValidators(t *testing.T) {
 	host := gatewayv1.Hostname("apples.example.com")
 	ls.Spec.Listeners = []gatewayv1.ListenerEntry{{Name: "web", Port: 80, Protocol: gatewayv1.HTTPProtocolType, Hostname: &host}}
 	takeover := `spec.listeners[0].hostname: "apples.example.com" belongs to tenant "apples", not tenant "cherries"; use a hostname listed in Tenant cherries spec.hostnames`
-	notAttached := `spec.parentRef: Gateway infra/shared does not admit ListenerSets from namespace "cherries": it allows none (allowedListeners.namespaces.from is None); the ListenerSet will not attach (Accepted=False/NotAllowed) until it does`
+	notAttached := `spec.parentRef: the ListenerSet will not attach (Accepted=False/NotAllowed): Gateway infra/shared does not allow ListenerSets from namespace cherries: it allows none (allowedListeners.namespaces.from is None); change the Gateway's allowedListeners.`
 	warnings, err := NewListenerSetValidator(src, nil).ValidateCreate(context.Background(), ls)
 	if err != nil || !slices.Equal(warnings, []string{takeover, notAttached}) {
 		t.Errorf("Warn-mode tenant: warnings %q, error %v; want the takeover and the attachment warning", warnings, err)

@@ -57,9 +57,32 @@ func (p AddressPool) Assign(gateways []gatewayv1.Gateway) (map[types.NamespacedN
 		assigned[key] = a.String()
 		taken[a] = key
 	}
-	// Requested addresses first, so a dynamic Gateway never takes them.
+	// Addresses Gateways already hold (their status reports them) stay theirs,
+	// oldest Gateway first: a new Gateway in any namespace cannot take a
+	// serving Gateway's address by requesting it.
+	held := map[types.NamespacedName]bool{}
 	for _, gw := range order {
 		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
+		prev, ok := p.previous(gw)
+		if !ok {
+			continue
+		}
+		if len(gw.Spec.Addresses) > 0 {
+			if a, any, why := p.requested(gw); !any && (why != "" || a != prev) {
+				continue // it asks for another address now
+			}
+		}
+		if _, busy := taken[prev]; !busy {
+			take(key, prev)
+			held[key] = true
+		}
+	}
+	// Requested addresses next, so a dynamic Gateway never takes them.
+	for _, gw := range order {
+		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
+		if held[key] {
+			continue
+		}
 		if len(gw.Spec.Addresses) == 0 {
 			dynamic = append(dynamic, gw)
 			continue
@@ -81,6 +104,9 @@ func (p AddressPool) Assign(gateways []gatewayv1.Gateway) (map[types.NamespacedN
 	}
 	for _, gw := range dynamic {
 		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
+		if held[key] {
+			continue
+		}
 		if prev, ok := p.previous(gw); ok {
 			if _, busy := taken[prev]; !busy {
 				take(key, prev)

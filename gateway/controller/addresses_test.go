@@ -54,6 +54,12 @@ func TestAssign(t *testing.T) {
 			want:     map[string]string{"static": "127.10.0.1", "dynamic": "127.10.0.2"},
 		},
 		{
+			name:     "a new Gateway cannot take a serving Gateway's address by requesting it",
+			gateways: []gatewayv1.Gateway{withStatus(gateway("shared", 1), "127.10.0.1"), gateway("hijack", 0, "127.10.0.1")},
+			want:     map[string]string{"shared": "127.10.0.1"},
+			problems: map[string]string{"hijack": "address 127.10.0.1 is already used by Gateway infra/shared; request another address"},
+		},
+		{
 			name:     "an empty requested value means any pool address",
 			gateways: []gatewayv1.Gateway{gateway("any", 1, "")},
 			want:     map[string]string{"any": "127.10.0.1"},

@@ -29,6 +29,9 @@ type refInputs struct {
 	ListenerSets       []gatewayv1.ListenerSet
 	BackendTLSPolicies []gatewayv1.BackendTLSPolicy
 	ReferenceGrants    []gatewayv1.ReferenceGrant
+	// RefuseGrant ignores the grants the tenant policy refuses, as Build
+	// does, so they make the gateway hold nothing either; nil honours all.
+	RefuseGrant model.GrantFilter
 }
 
 // referenced lists every Secret and ConfigMap the translator can read for
@@ -41,7 +44,7 @@ type refInputs struct {
 // refuses (another group, another kind) are left out.
 func referenced(in refInputs) refSet {
 	out := refSet{}
-	grants := model.NewGrants(in.ReferenceGrants, nil)
+	grants := model.NewGrants(in.ReferenceGrants, in.RefuseGrant)
 	add := func(fromKind, fromNamespace string, group gatewayv1.Group, kind gatewayv1.Kind, namespace *gatewayv1.Namespace, name gatewayv1.ObjectName) {
 		if group != "" || (kind != kindSecret && kind != kindConfigMap) {
 			return

@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/gateway/model"
 	"github.com/tenantgate/tenantgate/gateway/translate"
 )
 
@@ -61,9 +62,11 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 			s.Policy = p
 		}
 	}
-	r.referenced.want(referenced(refInputs{
-		Gateways: ours, ListenerSets: sets.Items, BackendTLSPolicies: policies.Items, ReferenceGrants: grants.Items,
-	}))
+	refs := refInputs{Gateways: ours, ListenerSets: sets.Items, BackendTLSPolicies: policies.Items, ReferenceGrants: grants.Items}
+	if s.Policy != nil {
+		refs.RefuseGrant = model.RefuseBy(s.Policy.GrantViolations)
+	}
+	r.referenced.want(referenced(refs))
 	var fetchErr error
 	s.Secrets, s.ConfigMaps, fetchErr = r.referenced.sync(ctx)
 	r.metrics.referenced.Set(float64(len(s.Secrets) + len(s.ConfigMaps)))

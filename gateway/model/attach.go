@@ -97,8 +97,7 @@ type Finding struct {
 func (m *Model) Attach(r Route, ref *gatewayv1.ParentReference, p Parent) ([]Attachment, *Finding) {
 	if p.Set != nil && p.Set.Refusal != "" {
 		return nil, &Finding{Reason: string(gatewayv1.RouteReasonNoMatchingParent),
-			Message: fmt.Sprintf("%s is not attached to its Gateway: Gateway %s does not allow ListenerSets from namespace %s: %s; change the Gateway's allowedListeners.",
-				p, p.Gateway.Key, p.Set.Key.Namespace, p.Set.Refusal)}
+			Message: fmt.Sprintf("%s is not attached to its Gateway: %s", p, ListenerSetNotAllowed(p.Gateway.Key, p.Set.Key.Namespace, p.Set.Refusal))}
 	}
 	nsLabels := m.namespaces[r.Namespace]
 	var attachments []Attachment

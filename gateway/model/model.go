@@ -191,6 +191,13 @@ func (g *Gateway) ListenerSetRefusal(ns string, nsLabels labels.Set) string {
 	return "it allows none (allowedListeners.namespaces.from is " + string(f.From) + ")"
 }
 
+// ListenerSetNotAllowed is the sentence for a Gateway whose
+// allowedListeners refuses ListenerSets from a namespace, wherever it shows
+// (the ListenerSet's status, a route's, a webhook warning).
+func ListenerSetNotAllowed(gateway types.NamespacedName, ns, refusal string) string {
+	return fmt.Sprintf("Gateway %s does not allow ListenerSets from namespace %s: %s; change the Gateway's allowedListeners.", gateway, ns, refusal)
+}
+
 // ListenerOf reads a ListenerSet entry as a listener; the fields are the
 // same and point into the snapshot.
 func ListenerOf(e *gatewayv1.ListenerEntry) *gatewayv1.Listener {

@@ -36,7 +36,7 @@ type valueMatch struct {
 
 func (v *valueMatch) matches(s string) bool {
 	if v.re != nil {
-		return v.re.MatchString(s)
+		return matchRegex(v.re, s)
 	}
 	return s == v.value
 }
@@ -191,7 +191,7 @@ func (g *routeGroup) match(path string, r *http.Request) *CompiledMatch {
 		}
 	}
 	for _, m := range g.regex {
-		if m.pathRE.MatchString(path) && m.matchesRequest(r) {
+		if matchRegex(m.pathRE, path) && m.matchesRequest(r) {
 			return m
 		}
 	}

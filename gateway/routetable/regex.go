@@ -20,7 +20,17 @@ const (
 	// have: a path with a UUID pattern takes about 55, a 1,024-byte literal
 	// 1,028, ".{0,1000}" 2,004.
 	MaxRegexProgram = 2000
+	// MaxRegexInput is the longest value (path, header or query parameter)
+	// a regular expression is run on; a longer one does not match. RE2's
+	// cost grows with program size times input length, so this bounds
+	// what any client can make one match cost (about 1,024 x 2,000 steps).
+	MaxRegexInput = 1024
 )
+
+// matchRegex runs re on s within MaxRegexInput.
+func matchRegex(re *regexp.Regexp, s string) bool {
+	return len(s) <= MaxRegexInput && re.MatchString(s)
+}
 
 // CompileRegex compiles a match's regular expression (RE2 syntax, as Go's
 // regexp reads it) anchored to match the whole value, within the limits

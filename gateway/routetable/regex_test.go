@@ -49,3 +49,17 @@ func TestCompileRegexMatchesWholeValue(t *testing.T) {
 		}
 	}
 }
+
+func TestRegexesRunOnlyOnBoundedInput(t *testing.T) {
+	re, err := CompileRegex(`/x/.*`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := "/x/" + strings.Repeat("a", MaxRegexInput-3)
+	if !matchRegex(re, short) {
+		t.Errorf("a %d-byte path does not match", len(short))
+	}
+	if long := short + "a"; matchRegex(re, long) {
+		t.Errorf("a %d-byte path matches; values over MaxRegexInput must not be run", len(long))
+	}
+}

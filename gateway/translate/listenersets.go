@@ -8,6 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/model"
 )
 
 const kindListenerSet = "ListenerSet"
@@ -42,8 +44,7 @@ func (b *builder) listenerSets() {
 			continue
 		}
 		if ms.Refusal != "" {
-			st.reject = newProblem(gatewayv1.ListenerSetReasonNotAllowed,
-				"Gateway %s does not allow ListenerSets from namespace %s: %s; change the Gateway's allowedListeners.", g.key, ms.Key.Namespace, ms.Refusal)
+			st.reject = problem{reason: string(gatewayv1.ListenerSetReasonNotAllowed), message: model.ListenerSetNotAllowed(g.key, ms.Key.Namespace, ms.Refusal)}
 			continue
 		}
 		g.sets = append(g.sets, st)

@@ -108,7 +108,7 @@ spec:
   listeners: [{name: web, port: 80, protocol: HTTP, hostname: www.kiwis.example.com}]`),
 	want: want{
 		denied:   []string{`spec.parentRef: Gateway infra/open is not one of the gateways tenant "kiwis" may use (infra/edge, infra/market (listeners kiwis-only, wild)) (tenant "kiwis", spec.gateways); target one of them or add it to Tenant kiwis spec.gateways`},
-		warnings: []string{`spec.parentRef: Gateway infra/open does not admit ListenerSets from namespace "kiwis": it allows none (allowedListeners.namespaces.from is None); the ListenerSet will not attach (Accepted=False/NotAllowed) until it does`},
+		warnings: []string{`spec.parentRef: the ListenerSet will not attach (Accepted=False/NotAllowed): Gateway infra/open does not allow ListenerSets from namespace kiwis: it allows none (allowedListeners.namespaces.from is None); change the Gateway's allowedListeners.`},
 	},
 }, {
 	name: "ListenerSet of no tenant taking a tenant's hostname denied",
