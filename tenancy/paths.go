@@ -4,11 +4,19 @@ import (
 	"strings"
 
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
-// normalizePrefix drops a trailing slash, as Gateway API PathPrefix matching
-// does ("/apples/" and "/apples" match the same requests).
+// normalizePrefix puts a path in the normal form the data plane matches
+// requests in (routetable.NormalizePath: escapes, dot segments, merged
+// slashes), then drops a trailing slash, as PathPrefix matching does
+// ("/apples/" and "/apples" match the same requests). A path that cannot be
+// normalised is returned as is: it matches no request.
 func normalizePrefix(p string) string {
+	if normal, err := routetable.NormalizePath(p); err == nil {
+		p = normal
+	}
 	if len(p) > 1 {
 		return strings.TrimRight(p, "/")
 	}
@@ -58,6 +66,9 @@ func (pm pathMatch) within(prefixes []string) bool {
 	switch pm.kind {
 	case gatewayv1.PathMatchExact:
 		path = pm.value
+		if normal, err := routetable.NormalizePath(path); err == nil {
+			path = normal // "/apples/../bananas" is matched as "/bananas"
+		}
 	case gatewayv1.PathMatchPathPrefix:
 		path = normalizePrefix(pm.value)
 	default:

@@ -236,6 +236,23 @@ spec:
 			`spec.rules[0].matches[1].path: Exact "/fruit" is outside the paths tenant "apples" owns on shared host "shop.example.com" (/apples, /fruit/apples); match a path under one of them`,
 		},
 	}, {
+		name: "paths are judged in the normal form the gateway matches them in",
+		route: `
+metadata: {namespace: apples, name: r}
+spec:
+  parentRefs: [{namespace: infra, name: edge}]
+  hostnames: [shop.example.com]
+  rules:
+  - matches:
+    - path: {type: PathPrefix, value: /apples/../bananas}
+    - path: {type: Exact, value: /apples/%2e%2e/bananas/x}
+    - path: {type: PathPrefix, value: /apples/%7Emine}`,
+		tenant: "apples",
+		violations: []string{
+			`spec.rules[0].matches[0].path: PathPrefix "/apples/../bananas" is outside the paths tenant "apples" owns on shared host "shop.example.com" (/apples, /fruit/apples); match a path under one of them`,
+			`spec.rules[0].matches[1].path: Exact "/apples/%2e%2e/bananas/x" is outside the paths tenant "apples" owns on shared host "shop.example.com" (/apples, /fruit/apples); match a path under one of them`,
+		},
+	}, {
 		name: "no path match means every path",
 		route: `
 metadata: {namespace: apples, name: r}

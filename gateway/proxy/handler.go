@@ -94,8 +94,8 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 		return
 	}
 	ex.match = ex.listener.Match(r.Host, r)
-	if hasEncodedSlash(r.URL) && !slashesAgree(ex, r) {
-		h.server.refusePath(w, errEncodedSlash)
+	if routetable.HasEncodedSlash(r.URL) && !slashesAgree(ex, r) {
+		h.server.refusePath(w, routetable.ErrEncodedSlash)
 		return
 	}
 	if ex.match == nil {
@@ -147,7 +147,7 @@ func (s *Server) normalizePath(w http.ResponseWriter, r *http.Request) bool {
 	if in == "" {
 		in = r.URL.EscapedPath() // Path itself, not copied, when nothing needs escaping
 	}
-	normal, err := NormalizePath(in)
+	normal, err := routetable.NormalizePath(in)
 	if err != nil {
 		s.refusePath(w, err)
 		return false
@@ -155,7 +155,7 @@ func (s *Server) normalizePath(w http.ResponseWriter, r *http.Request) bool {
 	if normal != in {
 		path, err := url.PathUnescape(normal)
 		if err != nil { // cannot happen: normal forms hold only valid escapes
-			s.refusePath(w, errInvalidEscape)
+			s.refusePath(w, routetable.ErrInvalidEscape)
 			return false
 		}
 		r.URL.Path, r.URL.RawPath = path, normal
@@ -168,7 +168,7 @@ func (s *Server) normalizePath(w http.ResponseWriter, r *http.Request) bool {
 // that decodes them not be reached with a path another rule (or tenant)
 // owns.
 func slashesAgree(ex *exchange, r *http.Request) bool {
-	decoded, err := slashesDecoded(r.URL.EscapedPath())
+	decoded, err := routetable.SlashesDecoded(r.URL.EscapedPath())
 	if err != nil {
 		return false
 	}
@@ -193,7 +193,7 @@ func ruleOf(m *routetable.CompiledMatch) *routetable.CompiledRule {
 // refusePath answers 400 with why the path was refused.
 func (s *Server) refusePath(w http.ResponseWriter, err error) {
 	reason := "invalid"
-	if pe, ok := err.(*PathError); ok {
+	if pe, ok := err.(*routetable.PathError); ok {
 		reason = pe.Reason
 	}
 	s.metrics.rejectedPaths.WithLabelValues(reason).Inc()

@@ -140,6 +140,13 @@ func translateMatch(where fieldPath, spec *gatewayv1.HTTPRouteMatch) (routetable
 		if !strings.HasPrefix(value, "/") {
 			return m, newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s %q must start with /.", where.field("path").field("value"), value)
 		}
+		// The data plane matches requests in normal form; a value in any
+		// other form could never match, so it is compared in normal form too.
+		normal, err := routetable.NormalizePath(value)
+		if err != nil {
+			return m, newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s %s cannot be normalised (%v); fix the path.", where.field("path").field("value"), quoteClipped(value), err)
+		}
+		value = normal
 	case gatewayv1.PathMatchRegularExpression:
 		if p := checkRegex(where.field("path").field("value"), value); !p.ok() {
 			return m, p

@@ -1,4 +1,4 @@
-package proxy
+package routetable
 
 import (
 	"strings"
@@ -49,8 +49,8 @@ func TestNormalizePath(t *testing.T) {
 		{"encoded newline", "/a%0d%0aSet-Cookie:x", "", errControl},
 		{"raw control", "/a\x01b", "", errControl},
 		{"encoded DEL", "/a%7f", "", errControl},
-		{"truncated escape", "/a%2", "", errInvalidEscape},
-		{"non-hex escape", "/a%zzb", "", errInvalidEscape},
+		{"truncated escape", "/a%2", "", ErrInvalidEscape},
+		{"non-hex escape", "/a%zzb", "", ErrInvalidEscape},
 		{"dot-dot with parameters (Tomcat)", "/a/..;/b", "", errDotParameters},
 		{"dot with parameters", "/a/.;x/b", "", errDotParameters},
 		{"not absolute", "a/b", "", errNotAbsolute},
@@ -81,9 +81,9 @@ func TestSlashesDecoded(t *testing.T) {
 		{"/a/x%5C..%5C..%5Cb", "/b"},
 	}
 	for _, tc := range cases {
-		got, err := slashesDecoded(tc.in)
+		got, err := SlashesDecoded(tc.in)
 		if (err != nil) != (tc.want == "") || got != tc.want {
-			t.Errorf("slashesDecoded(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			t.Errorf("SlashesDecoded(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
 	for path, want := range map[string]bool{"/a%2Fb": true, "/a%5C": true, "/a%20b%2F": true, "/a%252F": false, "/a%2": false, "/plain": false} {

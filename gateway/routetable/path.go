@@ -1,4 +1,4 @@
-package proxy
+package routetable
 
 import (
 	"net/url"
@@ -20,10 +20,10 @@ var (
 	errClimbsAboveRoot = &PathError{"climbs_above_root", `the request path climbs above the root with ".."; remove the extra ".." segments`}
 	errBackslash       = &PathError{"backslash", `the request path contains "\"; separate path segments with "/"`}
 	errControl         = &PathError{"control_character", "the request path contains a control character (%00-%1F or %7F); remove it"}
-	errInvalidEscape   = &PathError{"invalid_escape", `the request path has a "%" not followed by two hex digits; encode a literal "%" as %25`}
+	ErrInvalidEscape   = &PathError{"invalid_escape", `the request path has a "%" not followed by two hex digits; encode a literal "%" as %25`}
 	errDotParameters   = &PathError{"dot_segment_parameters", `the request path has a "." or ".." segment with ";" parameters; remove the parameters`}
 	errNotAbsolute     = &PathError{"not_absolute", `the request path does not start with "/"; send an absolute path`}
-	errEncodedSlash    = &PathError{"encoded_slash", `the request path has an encoded "/" or "\" (%2F or %5C) that would route it elsewhere once decoded; send the slash unencoded`}
+	ErrEncodedSlash    = &PathError{"encoded_slash", `the request path has an encoded "/" or "\" (%2F or %5C) that would route it elsewhere once decoded; send the slash unencoded`}
 )
 
 // NormalizePath returns the normal form of an escaped request path (as
@@ -33,7 +33,8 @@ var (
 // then "." and ".." segments resolved (RFC 3986 §5.2.4). A clean path is
 // returned as is, without allocating. "" stays "" (no path to route by).
 // %2F and %5C are kept: they are data inside a segment, and whether they
-// may pass depends on the route table (see Server.normalize).
+// may pass depends on the route table (the proxy checks that the decoded
+// path picks the same rule).
 func NormalizePath(escaped string) (string, error) {
 	if escaped == "" || isNormalPath(escaped) {
 		return escaped, nil
@@ -97,7 +98,7 @@ func canonicalEscapes(p string) (string, error) {
 		switch {
 		case c == '%':
 			if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
-				return "", errInvalidEscape
+				return "", ErrInvalidEscape
 			}
 			v := unhex(p[i+1])<<4 | unhex(p[i+2])
 			i += 2
@@ -153,17 +154,17 @@ func resolveSegments(p string) (string, error) {
 	return out, nil
 }
 
-// slashesDecoded is path with %2F and %5C read as "/", normalised again: the
+// SlashesDecoded is path with %2F and %5C read as "/", normalised again: the
 // path a backend that decodes them would resolve.
-func slashesDecoded(path string) (string, error) {
+func SlashesDecoded(path string) (string, error) {
 	r := strings.NewReplacer("%2F", "/", "%5C", "/")
 	return NormalizePath(r.Replace(path))
 }
 
-// hasEncodedSlash reports whether a normalised request path holds %2F or
+// HasEncodedSlash reports whether a normalised request path holds %2F or
 // %5C. A "\" in Path can only come from %5C (a raw one is refused), and
 // %2F always leaves RawPath set, so most paths cost one IndexByte.
-func hasEncodedSlash(u *url.URL) bool {
+func HasEncodedSlash(u *url.URL) bool {
 	return strings.IndexByte(u.Path, '\\') >= 0 || u.RawPath != "" && hasEscapedSlash(u.RawPath)
 }
 
