@@ -39,10 +39,10 @@ var otherClassCases = []admissionCase{{
 	obj:  route("limes", parent("infra", "elsewhere", ""), hosts("limes.example.com")),
 }}
 
-// TestOtherGatewayClass applies routes whose parent Gateway another
-// implementation controls.
-func TestOtherGatewayClass(t *testing.T) {
-	h := newHarness(t)
-	h.mustKubectl(t, otherClassWorld, "apply", "-f", "-") // gone with the harness's cluster
+// testOtherGatewayClass applies routes whose parent Gateway another
+// implementation controls, then removes that Gateway and its class.
+func (h *harness) testOtherGatewayClass(t *testing.T) {
+	h.mustKubectl(t, otherClassWorld, "apply", "-f", "-")
+	t.Cleanup(func() { h.mustKubectl(t, otherClassWorld, "delete", "-f", "-") })
 	h.runCases(t, otherClassCases)
 }
