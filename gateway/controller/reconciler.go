@@ -30,6 +30,7 @@ import (
 
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 	"github.com/tenantgate/tenantgate/gateway/translate"
+	"github.com/tenantgate/tenantgate/leadership"
 	"github.com/tenantgate/tenantgate/tenancy"
 )
 
@@ -47,8 +48,10 @@ type Reconciler struct {
 	// APIReader reads the referenced Secrets and ConfigMaps from the API
 	// server, bypassing the cache (the manager's GetAPIReader).
 	APIReader client.Reader
-	// Writer writes status (only once this replica is the elected leader).
-	Writer         client.Client
+	// Writer writes status, only while Leadership says this replica leads.
+	Writer client.Client
+	// Leadership gates status writes and Events; nil always leads.
+	Leadership     *leadership.State
 	DataPlane      DataPlane
 	Pool           AddressPool
 	ControllerName gatewayv1.GatewayController
@@ -107,6 +110,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.PolicyChanged != nil {
 		b = b.WatchesRawSource(source.Channel(r.PolicyChanged, all))
 	}
+	// A new leader rebuilds, so it writes the latest desired status rather
+	// than one built while another replica was writing.
+	b = b.WatchesRawSource(source.Func(func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		go r.Leadership.Gained(ctx, func() { q.Add(everything) })
+		return nil
+	}))
 	return b.Complete(r)
 }
 

@@ -85,6 +85,10 @@ func (r *Reconciler) updateAll(ctx context.Context, updates []statusUpdate) erro
 		sem  = make(chan struct{}, statusWriters)
 	)
 	for _, u := range updates {
+		if ctx.Err() != nil {
+			errs = append(errs, ctx.Err()) // leadership lost or shutting down
+			break
+		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
@@ -112,9 +116,10 @@ var errGone = errors.New("object deleted")
 // recordNotProgrammed emits one Warning Event on an object whose status now
 // states facts it did not state before. It runs only after that status was
 // written, so it runs on the leader only and a steady state, a restart or a
-// new leader (the status already says it) emits nothing.
+// new leader (the status already says it) emits nothing; a replica that
+// lost leadership meanwhile leaves it to the new leader.
 func (r *Reconciler) recordNotProgrammed(u statusUpdate) {
-	if r.Events == nil || len(u.facts) == 0 {
+	if r.Events == nil || len(u.facts) == 0 || !r.Leadership.Leading() {
 		return
 	}
 	reason := cmp.Or(u.facts[0].reason, "NotProgrammed")

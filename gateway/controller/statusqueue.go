@@ -65,24 +65,49 @@ func (q *statusQueue) take(ctx context.Context) *statusJob {
 }
 
 // statusWriter writes status off the reconcile's path, so a burst of status
-// updates never delays the next table swap. It runs only on the elected
-// leader (a manager runnable that needs leader election).
+// updates never delays the next table swap. It runs on every replica but
+// writes only while the replica leads: losing leadership stops the writing
+// mid-flight, and the latest job is written once it leads again.
 type statusWriter struct{ r *Reconciler }
 
 func (w statusWriter) Start(ctx context.Context) error {
 	for {
-		j := w.r.statuses.take(ctx)
-		if j == nil {
+		lctx, cancel, err := w.r.Leadership.Lead(ctx)
+		if err != nil {
 			return nil
 		}
-		if err := w.r.writeStatus(ctx, j.snapshot, j.result); err != nil && ctx.Err() == nil {
+		w.writeWhileLeading(lctx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// writeWhileLeading writes the latest job until ctx ends (leadership lost
+// or shutdown); a job cut short is kept unless a newer one replaced it.
+func (w statusWriter) writeWhileLeading(ctx context.Context) {
+	for {
+		j := w.r.statuses.take(ctx)
+		if j == nil {
+			return
+		}
+		err := w.r.writeStatus(ctx, j.snapshot, j.result)
+		if ctx.Err() != nil {
+			w.r.statuses.retry(j)
+			return
+		}
+		if err != nil {
 			w.r.Log.V(1).Info("status write failed; retrying unless a newer build supersedes it", "error", err.Error())
 			select {
 			case <-ctx.Done():
-				return nil
 			case <-time.After(time.Second):
 			}
 			w.r.statuses.retry(j)
 		}
 	}
 }
+
+// NeedLeaderElection is false: the writer waits for Leadership itself, so
+// the manager never needs (nor exits on losing) a Lease.
+func (statusWriter) NeedLeaderElection() bool { return false }

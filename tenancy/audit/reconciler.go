@@ -25,8 +25,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/leadership"
 	"github.com/tenantgate/tenantgate/tenancy"
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
@@ -56,13 +58,16 @@ type Reconciler struct {
 	Now func() time.Time
 	// Resync re-audits after this long without events; DefaultResync when 0.
 	Resync time.Duration
+	// Leadership gates the status writes: only the leader audits; nil
+	// always leads.
+	Leadership *leadership.State
 }
 
-// Register adds the audit to the manager. It runs only on the elected
-// leader (controller-runtime's default for controllers), so one replica
-// writes status.
-func Register(mgr manager.Manager, src tenancy.Source) error {
-	r := &Reconciler{Reader: mgr.GetCache(), Writer: mgr.GetClient(), Policy: src, Now: time.Now}
+// Register adds the audit to the manager. It runs on every replica but
+// audits only while lead says this replica leads, so one replica writes
+// status and losing leadership never needs the process to exit.
+func Register(mgr manager.Manager, src tenancy.Source, lead *leadership.State) error {
+	r := &Reconciler{Reader: mgr.GetCache(), Writer: mgr.GetClient(), Policy: src, Now: time.Now, Leadership: lead}
 	return r.SetupWithManager(mgr)
 }
 
@@ -93,7 +98,12 @@ var enqueueAllTenants = handler.Funcs{
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	specChanged := builder.WithPredicates(predicate.GenerationChangedPredicate{})
 	b := ctrl.NewControllerManagedBy(mgr).Named("tenant-audit").
-		WithOptions(crcontroller.Options{MaxConcurrentReconciles: 1, NeedLeaderElection: ptr.To(true)}).
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: 1, NeedLeaderElection: ptr.To(false)}).
+		// A new leader audits at once, from the latest state.
+		WatchesRawSource(source.Func(func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+			go r.Leadership.Gained(ctx, func() { q.Add(allTenants) })
+			return nil
+		})).
 		Watches(&v1alpha1.Tenant{}, enqueueAllTenants, specChanged).
 		Watches(&corev1.Namespace{}, enqueueAllTenants, builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Watches(&gatewayv1.Gateway{}, enqueueAllTenants, specChanged).
@@ -117,8 +127,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return b.Complete(r)
 }
 
-// Reconcile audits every Tenant and writes the statuses that changed.
+// Reconcile audits every Tenant and writes the statuses that changed; a
+// replica that does not lead does nothing (it audits once it leads).
 func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	if !r.Leadership.Leading() {
+		return reconcile.Result{}, nil
+	}
 	p, err := r.Policy.Policy(ctx)
 	if err != nil || p == nil {
 		return reconcile.Result{}, fmt.Errorf("auditing tenants: the tenant policy is not loaded yet: %v", err)
@@ -134,6 +148,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		t := &tenants.Items[i]
 		if !t.DeletionTimestamp.IsZero() {
 			continue
+		}
+		if !r.Leadership.Leading() {
+			return reconcile.Result{}, nil // lost leadership mid-audit: the new leader audits
 		}
 		want := Status(t.Status, p.TenantStatus(t.Name), t.Generation, now)
 		if equality.Semantic.DeepEqual(t.Status, want) {

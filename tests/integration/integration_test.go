@@ -31,6 +31,7 @@ func TestTenantPolicy(t *testing.T) {
 	} {
 		t.Run(suite.name, func(t *testing.T) { h.runCases(t, suite.cases) })
 	}
+	t.Run("routes/another implementation's Gateway", h.testOtherGatewayClass)
 	t.Run("updates and deletes", h.testUpdates)
 	t.Run("seed scenario b", h.testSeedScenario)
 	t.Run("namespace moves", h.testNamespaceMoves)

@@ -87,6 +87,20 @@ func TestOnLocalCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("kubectl apply -k manifests/webhook-only --dry-run=server", func(t *testing.T) {
+		want := len(load(t, "webhook-only"))
+		stdout, stderr := kubectl(t, nil, "apply", "-k", "manifests/webhook-only", "--dry-run=server")
+		t.Logf("$ kubectl apply -k manifests/webhook-only --dry-run=server\n%s%s", stdout, stderr)
+		if got := strings.Count(stdout, "(server dry run)\n"); got != want {
+			t.Errorf("%d objects went through the server-side dry run; the overlay has %d", got, want)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+			if line != "" && !(strings.Contains(line, missingLastApplied) && strings.Contains(line, "tenants.tenancy.tenantgate.dev")) {
+				t.Errorf("kubectl printed: %s", line)
+			}
+		}
+	})
+
 	t.Run("RBAC as the API server authorizes it", func(t *testing.T) {
 		k, err := client.New(c.Admin, client.Options{Scheme: scheme})
 		if err != nil {

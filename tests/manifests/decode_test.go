@@ -69,7 +69,10 @@ func decodeAll(data []byte) ([]client.Object, error) {
 
 // renderDefault is `kubectl kustomize manifests/default` with the
 // repository's own kubectl, the kustomize users apply the install with.
-func renderDefault(t *testing.T) []byte {
+func renderDefault(t *testing.T) []byte { return render(t, "default") }
+
+// render is `kubectl kustomize manifests/<dir>`.
+func render(t *testing.T, dir string) []byte {
 	t.Helper()
 	root, err := cluster.RepoRoot()
 	if err != nil {
@@ -80,21 +83,24 @@ func renderDefault(t *testing.T) []byte {
 		t.Fatalf("%s is missing; run `make tools` first", kubectl)
 	}
 	var stderr bytes.Buffer
-	cmd := exec.Command(kubectl, "kustomize", filepath.Join(root, "manifests", "default"))
+	cmd := exec.Command(kubectl, "kustomize", filepath.Join(root, "manifests", dir))
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("kubectl kustomize manifests/default: %v: %s", err, stderr.String())
+		t.Fatalf("kubectl kustomize manifests/%s: %v: %s", dir, err, stderr.String())
 	}
 	return out
 }
 
 // loadDefault renders and strictly decodes the install.
-func loadDefault(t *testing.T) []client.Object {
+func loadDefault(t *testing.T) []client.Object { return load(t, "default") }
+
+// load renders and strictly decodes manifests/<dir>.
+func load(t *testing.T, dir string) []client.Object {
 	t.Helper()
-	objs, err := decodeAll(renderDefault(t))
+	objs, err := decodeAll(render(t, dir))
 	if err != nil {
-		t.Fatalf("decoding manifests/default strictly: %v", err)
+		t.Fatalf("decoding manifests/%s strictly: %v", dir, err)
 	}
 	return objs
 }

@@ -11,11 +11,12 @@ import (
 
 	"github.com/tenantgate/tenantgate/gateway/controller"
 	"github.com/tenantgate/tenantgate/gateway/proxy"
+	"github.com/tenantgate/tenantgate/leadership"
 )
 
 // setupGateway adds the proxy and the gateway controller to the manager.
 // Both run on every replica; only the leader writes status.
-func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, log logr.Logger) error {
+func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *leadership.State, log logr.Logger) error {
 	pool, err := controller.ParsePool(opts.GatewayAddressPool)
 	if err != nil {
 		return err
@@ -42,6 +43,7 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, log logr.
 		Reader:         mgr.GetCache(),
 		APIReader:      mgr.GetAPIReader(),
 		Writer:         mgr.GetClient(),
+		Leadership:     lead,
 		DataPlane:      srv,
 		Pool:           pool,
 		ControllerName: gatewayv1.GatewayController(opts.ControllerName),

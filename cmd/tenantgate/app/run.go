@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
+	"os"
+	"strings"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,6 +24,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
+	"github.com/tenantgate/tenantgate/leadership"
 	"github.com/tenantgate/tenantgate/tenancy/audit"
 	tenancyv1alpha1 "github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 	"github.com/tenantgate/tenantgate/webhook"
@@ -78,18 +80,11 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 		// cached Get would start an informer holding every one of them.
 		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}},
 		// Nothing reads managedFields; they are often the larger part of an object.
-		Cache:                   cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
-		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
-		HealthProbeBindAddress:  opts.HealthAddr,
-		LeaderElection:          opts.LeaderElect,
-		LeaderElectionID:        "tenantgate-status-writer",
-		LeaderElectionNamespace: opts.LeaderElectionNS,
-		// Losing the Lease ends the process (and with it this replica's
-		// proxy), so renewals must outlast a routine API server restart;
-		// a dead leader is still replaced within about half a minute.
-		LeaseDuration: ptr.To(30 * time.Second),
-		RenewDeadline: ptr.To(25 * time.Second),
-		RetryPeriod:   ptr.To(3 * time.Second),
+		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress: opts.HealthAddr,
+		// No manager leader election: losing its Lease would end the
+		// process and this replica's proxy. leadership gates the writers.
 		WebhookServer: crwebhook.NewServer(crwebhook.Options{
 			Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir,
 		}),
@@ -124,17 +119,50 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 			return fmt.Errorf("registering the admission webhook: %w", err)
 		}
 	}
-	if err := audit.Register(mgr, policy); err != nil {
+	lead, err := addLeadership(mgr, cfg, opts, log)
+	if err != nil {
+		return err
+	}
+	if err := audit.Register(mgr, policy, lead); err != nil {
 		return fmt.Errorf("registering the tenant audit: %w", err)
 	}
 	if opts.EnableGateway {
-		if err := setupGateway(mgr, opts, policy, log); err != nil {
+		if err := setupGateway(mgr, opts, policy, lead, log); err != nil {
 			return err
 		}
 	}
 	log.Info("starting tenantgate", "webhook", opts.EnableWebhook, "gateway", opts.EnableGateway)
 	return mgr.Start(ctx)
 }
+
+// LeaseName names the Lease whose holder writes status and Events.
+const LeaseName = "tenantgate-status-writer"
+
+// addLeadership returns the state the writers are gated on: always leading
+// with -leader-elect=false, else decided by an Elector campaigning for the
+// Lease on every replica for as long as the process runs.
+func addLeadership(mgr ctrl.Manager, cfg *rest.Config, opts Options, log logr.Logger) (*leadership.State, error) {
+	if !opts.LeaderElect {
+		return leadership.Always(), nil
+	}
+	ns := opts.LeaderElectionNS
+	if ns == "" {
+		data, err := os.ReadFile(inClusterNamespace)
+		if err != nil {
+			return nil, fmt.Errorf("-leader-election-namespace is empty and this is not a Pod (%v); set it to the namespace of the %s Lease", err, LeaseName)
+		}
+		ns = strings.TrimSpace(string(data))
+	}
+	state := &leadership.State{}
+	e, err := leadership.NewElector(cfg, ns, LeaseName, state, log.WithName("leader-election"))
+	if err != nil {
+		return nil, err
+	}
+	return state, mgr.Add(e)
+}
+
+// inClusterNamespace holds the Pod's own namespace.
+const inClusterNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
 	if kubeconfig == "" {
