@@ -85,30 +85,17 @@ func selectListeners(listeners []*listenerInfo, ref *gatewayv1.ParentReference) 
 	return out
 }
 
-// parentKindOf classifies a parentRef: a Gateway, a ListenerSet, or other.
-func parentKindOf(ref *gatewayv1.ParentReference) string {
-	if ref.Group != nil && *ref.Group != gatewayv1.GroupName {
-		return ""
-	}
-	switch {
-	case ref.Kind == nil || *ref.Kind == kindGateway:
-		return kindGateway
-	case *ref.Kind == kindListenerSet:
-		return kindListenerSet
-	}
-	return ""
-}
+// parentKindOf classifies a parentRef (model.ParentKind): a Gateway, a
+// ListenerSet, or "" for anything else.
+func parentKindOf(ref *gatewayv1.ParentReference) string { return string(model.ParentKind(ref)) }
 
 // isGatewayParent reports whether a parentRef points at a Gateway.
 func isGatewayParent(ref *gatewayv1.ParentReference) bool { return parentKindOf(ref) == kindGateway }
 
-// parentKey is the namespace/name a parentRef points at.
+// parentKey is the namespace/name a parentRef points at (model.ParentKey).
 func parentKey(ref *gatewayv1.ParentReference, routeNS string) objectKey {
-	ns := routeNS
-	if ref.Namespace != nil && *ref.Namespace != "" {
-		ns = string(*ref.Namespace)
-	}
-	return objectKey{ns, string(ref.Name)}
+	k := model.ParentKey(ref, routeNS)
+	return objectKey{k.Namespace, k.Name}
 }
 
 // parentKind names a parentRef's kind for messages, e.g. "Service" or

@@ -102,9 +102,7 @@ func referenced(in refInputs) refSet {
 	}
 	for i := range in.ListenerSets {
 		ls := &in.ListenerSets[i]
-		p := ls.Spec.ParentRef
-		if deref(p.Group, gatewayv1.GroupName) != gatewayv1.GroupName || deref(p.Kind, "Gateway") != "Gateway" ||
-			!ours[types.NamespacedName{Namespace: string(deref(p.Namespace, gatewayv1.Namespace(ls.Namespace))), Name: string(p.Name)}] {
+		if parent, isGateway := model.ListenerSetParentKey(ls); !isGateway || !ours[parent] {
 			continue
 		}
 		for _, l := range ls.Spec.Listeners {

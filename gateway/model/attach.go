@@ -21,15 +21,8 @@ type Parent struct {
 // ParentRef resolves a parentRef of a route in namespace routeNS to a
 // Gateway or ListenerSet of the model; false when it names neither.
 func (m *Model) ParentRef(ref *gatewayv1.ParentReference, routeNS string) (Parent, bool) {
-	if ref.Group != nil && *ref.Group != gatewayv1.GroupName {
-		return Parent{}, false
-	}
 	key := ParentKey(ref, routeNS)
-	kind := KindGateway
-	if ref.Kind != nil {
-		kind = *ref.Kind
-	}
-	switch kind {
+	switch ParentKind(ref) {
 	case KindGateway:
 		g := m.gateways[key]
 		return Parent{Gateway: g}, g != nil
@@ -41,6 +34,21 @@ func (m *Model) ParentRef(ref *gatewayv1.ParentReference, routeNS string) (Paren
 		return Parent{Gateway: st.Parent, Set: st}, true
 	}
 	return Parent{}, false
+}
+
+// ParentKind classifies a parentRef: KindGateway, KindListenerSet, or ""
+// for anything else (another group or kind).
+func ParentKind(ref *gatewayv1.ParentReference) gatewayv1.Kind {
+	if ref.Group != nil && *ref.Group != gatewayv1.GroupName {
+		return ""
+	}
+	switch {
+	case ref.Kind == nil || *ref.Kind == KindGateway:
+		return KindGateway
+	case *ref.Kind == KindListenerSet:
+		return KindListenerSet
+	}
+	return ""
 }
 
 // ParentKey is the namespace/name a parentRef names.
