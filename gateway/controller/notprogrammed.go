@@ -110,13 +110,14 @@ func newFacts(before, after []fact) []fact {
 	return out
 }
 
-// eventNote joins facts into an Event note within the API's 1024 bytes.
+// eventNote joins facts (each ends in a full stop) into an Event note
+// within the API's 1024 bytes.
 func eventNote(facts []fact) string {
 	parts := make([]string, len(facts))
 	for i, f := range facts {
 		parts[i] = f.String()
 	}
-	note := strings.Join(parts, "; ")
+	note := strings.Join(parts, " ")
 	if len(note) > 1024 {
 		note = note[:1021] + "..."
 	}
