@@ -37,10 +37,7 @@ func grpcRouteView(r *gatewayv1.GRPCRoute) *routeView {
 }
 
 func tlsRouteView(r *gatewayv1.TLSRoute) *routeView {
-	backends := make([][]gatewayv1.BackendRef, len(r.Spec.Rules))
-	for i := range r.Spec.Rules {
-		backends[i] = r.Spec.Rules[i].BackendRefs
-	}
+	backends := backendsOf(r.Spec.Rules, func(rule *gatewayv1.TLSRouteRule) []gatewayv1.BackendRef { return rule.BackendRefs })
 	return &routeView{kind: kindTLSRoute, namespace: r.Namespace, name: r.Name, common: &r.Spec.CommonRouteSpec,
 		hostnamed: true, hostnames: r.Spec.Hostnames,
 		noPaths: "a TLSRoute takes every path (SNI cannot be split by path)",
@@ -48,21 +45,25 @@ func tlsRouteView(r *gatewayv1.TLSRoute) *routeView {
 }
 
 func tcpRouteView(r *gatewayv1.TCPRoute) *routeView {
-	backends := make([][]gatewayv1.BackendRef, len(r.Spec.Rules))
-	for i := range r.Spec.Rules {
-		backends[i] = r.Spec.Rules[i].BackendRefs
-	}
+	backends := backendsOf(r.Spec.Rules, func(rule *gatewayv1.TCPRouteRule) []gatewayv1.BackendRef { return rule.BackendRefs })
 	return &routeView{kind: kindTCPRoute, namespace: r.Namespace, name: r.Name, common: &r.Spec.CommonRouteSpec,
 		targets: func(yield func(target)) { plainTargets(backends, yield) }}
 }
 
 func udpRouteView(r *gatewayv1.UDPRoute) *routeView {
-	backends := make([][]gatewayv1.BackendRef, len(r.Spec.Rules))
-	for i := range r.Spec.Rules {
-		backends[i] = r.Spec.Rules[i].BackendRefs
-	}
+	backends := backendsOf(r.Spec.Rules, func(rule *gatewayv1.UDPRouteRule) []gatewayv1.BackendRef { return rule.BackendRefs })
 	return &routeView{kind: kindUDPRoute, namespace: r.Namespace, name: r.Name, common: &r.Spec.CommonRouteSpec,
 		targets: func(yield func(target)) { plainTargets(backends, yield) }}
+}
+
+// backendsOf lists each rule's backendRefs, for the kinds whose rules hold
+// nothing else the policy reads.
+func backendsOf[R any](rules []R, refs func(*R) []gatewayv1.BackendRef) [][]gatewayv1.BackendRef {
+	out := make([][]gatewayv1.BackendRef, len(rules))
+	for i := range rules {
+		out[i] = refs(&rules[i])
+	}
+	return out
 }
 
 // routeViewOf returns the view of a route object, or nil for other objects.
