@@ -37,6 +37,8 @@ var (
 	full       = flag.Bool("conformance-full", false, "run the whole GATEWAY-HTTP profile instead of the smoke subset")
 	reportPath = flag.String("conformance-report", "", "where to write the suite's ConformanceReport YAML")
 	only       = flag.String("conformance-test", "", "run this one conformance test (its ShortName)")
+	// Two runs at once on one machine need different pools.
+	poolPrefix = flag.String("conformance-pool", "127.30", "first two octets of the /16 the Gateways' addresses come from")
 )
 
 // smoke is the subset `make test` runs: one test per area of the core profile.
@@ -55,7 +57,7 @@ const className = "tenantgate-conformance"
 func TestGatewayAPIConformance(t *testing.T) {
 	start := time.Now()
 	// The experimental channel: HTTPRoute retry exists only there.
-	s := stack.Start(t, stack.Options{AddressPool: "127.30.0.0/16", ExperimentalCRDs: true})
+	s := stack.Start(t, stack.Options{AddressPool: *poolPrefix + ".0.0/16", ExperimentalCRDs: true})
 	ctx := context.Background()
 	class := &gatewayv1.GatewayClass{
 		ObjectMeta: metav1.ObjectMeta{Name: className},
@@ -94,10 +96,10 @@ func TestGatewayAPIConformance(t *testing.T) {
 			ReportOutputPath: *reportPath,
 			// Inside the pool the Gateway can have them; outside it cannot.
 			UsableNetworkAddresses: []gatewayv1.GatewaySpecAddress{
-				{Type: ptr.To(gatewayv1.IPAddressType), Value: "127.30.255.1"},
+				{Type: ptr.To(gatewayv1.IPAddressType), Value: *poolPrefix + ".255.1"},
 			},
 			UnusableNetworkAddresses: []gatewayv1.GatewaySpecAddress{
-				{Type: ptr.To(gatewayv1.IPAddressType), Value: "127.31.0.1"},
+				{Type: ptr.To(gatewayv1.IPAddressType), Value: "127.255.255.1"},
 			},
 		},
 		Client:        c,
