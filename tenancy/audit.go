@@ -17,6 +17,9 @@ const MaxReportedViolations = 100
 type TenantReport struct {
 	// Namespaces is the resolved membership, sorted.
 	Namespaces []string
+	// Hostnames are the tenant's hostnames as written in its spec, with
+	// the path prefixes of shared ones ("shop.example.com/apples").
+	Hostnames []string
 	// HostnameConflicts and NamespaceConflicts are the tenant's overlaps
 	// with other tenants (and platform namespaces), one line each.
 	HostnameConflicts  []string
@@ -36,6 +39,14 @@ func (p *Policy) TenantStatus(name string) TenantReport {
 		return TenantReport{}
 	}
 	r := TenantReport{Namespaces: p.members.members[name]}
+	for _, h := range t.spec.Hostnames {
+		if len(h.PathPrefixes) == 0 {
+			r.Hostnames = append(r.Hostnames, string(h.Hostname))
+		}
+		for _, prefix := range h.PathPrefixes {
+			r.Hostnames = append(r.Hostnames, string(h.Hostname)+string(prefix))
+		}
+	}
 	for _, e := range p.CheckTenant(t.obj).Violations {
 		if strings.HasPrefix(e.Field, "spec.hostnames") {
 			r.HostnameConflicts = append(r.HostnameConflicts, Message(e))

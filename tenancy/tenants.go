@@ -255,3 +255,12 @@ func (m *membership) claimants(ns, self string) []string {
 	}
 	return out
 }
+
+// TenantOf names the tenant namespace ns belongs to; "" for platform
+// namespaces and namespaces of no tenant.
+func (p *Policy) TenantOf(ns string) string {
+	if t := p.members.owner[ns]; t != nil {
+		return t.name
+	}
+	return ""
+}

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -61,13 +62,23 @@ type Reconciler struct {
 	// Leadership gates the status writes: only the leader audits; nil
 	// always leads.
 	Leadership *leadership.State
+	// Metrics are set by every audit; nil records nothing.
+	Metrics *Metrics
+
+	// routeLists are the route kinds the cluster serves (set up by
+	// SetupWithManager; HTTPRoute alone when nil).
+	routeLists []func() client.ObjectList
 }
 
 // Register adds the audit to the manager. It runs on every replica but
 // audits only while lead says this replica leads, so one replica writes
 // status and losing leadership never needs the process to exit.
 func Register(mgr manager.Manager, src tenancy.Source, lead *leadership.State) error {
-	r := &Reconciler{Reader: mgr.GetCache(), Writer: mgr.GetClient(), Policy: src, Now: time.Now, Leadership: lead}
+	m, err := NewMetrics(metrics.Registry)
+	if err != nil {
+		return err
+	}
+	r := &Reconciler{Reader: mgr.GetCache(), Writer: mgr.GetClient(), Policy: src, Now: time.Now, Leadership: lead, Metrics: m}
 	return r.SetupWithManager(mgr)
 }
 
@@ -107,21 +118,36 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1alpha1.Tenant{}, enqueueAllTenants, specChanged).
 		Watches(&corev1.Namespace{}, enqueueAllTenants, builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Watches(&gatewayv1.Gateway{}, enqueueAllTenants, specChanged).
-		Watches(&gatewayv1.HTTPRoute{}, enqueueAllTenants, specChanged).
 		Watches(&gatewayv1.ReferenceGrant{}, enqueueAllTenants, specChanged)
-	// The other kinds the policy audits, where the cluster serves them.
-	for _, obj := range []client.Object{
-		&gatewayv1.ListenerSet{}, &gatewayv1.GRPCRoute{}, &gatewayv1.TLSRoute{}, &gatewayv1.TCPRoute{}, &gatewayv1.UDPRoute{},
-	} {
+	served := func(obj client.Object) (bool, error) {
 		gvk, err := apiutil.GVKForObject(obj, mgr.GetScheme())
 		if err != nil {
-			return err
+			return false, err
 		}
 		switch _, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); {
 		case err == nil:
-			b = b.Watches(obj, enqueueAllTenants, specChanged)
-		case !meta.IsNoMatchError(err):
-			return fmt.Errorf("finding whether the cluster serves %s: %w", gvk.Kind, err)
+			return true, nil
+		case meta.IsNoMatchError(err):
+			return false, nil
+		default:
+			return false, fmt.Errorf("finding whether the cluster serves %s: %w", gvk.Kind, err)
+		}
+	}
+	if ok, err := served(&gatewayv1.ListenerSet{}); err != nil {
+		return err
+	} else if ok {
+		b = b.Watches(&gatewayv1.ListenerSet{}, enqueueAllTenants, specChanged)
+	}
+	// Routes count by what their parents report, so their status matters too.
+	r.routeLists = nil
+	for _, k := range routeKinds {
+		ok, err := served(k.obj)
+		if err != nil {
+			return err
+		}
+		if ok {
+			b = b.Watches(k.obj, enqueueAllTenants, builder.WithPredicates(routeChanged))
+			r.routeLists = append(r.routeLists, k.list)
 		}
 	}
 	return b.Complete(r)
@@ -141,9 +167,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	if err := r.Reader.List(ctx, &tenants); err != nil {
 		return reconcile.Result{}, fmt.Errorf("auditing tenants: listing Tenants: %w", err)
 	}
+	lists := r.routeLists
+	if lists == nil {
+		lists = []func() client.ObjectList{routeKinds[0].list}
+	}
+	counts, err := countRoutes(ctx, r.Reader, lists)
+	if err != nil {
+		return reconcile.Result{}, fmt.Errorf("auditing tenants: counting routes: %w", err)
+	}
 	now := metav1.NewTime(r.now()).Rfc3339Copy()
 	var errs []error
 	lost := false
+	audited := map[string]bool{}
+	defer func() { r.Metrics.forgetExcept(audited) }()
 	for i := range tenants.Items {
 		t := &tenants.Items[i]
 		if !t.DeletionTimestamp.IsZero() {
@@ -152,7 +188,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		if !r.Leadership.Leading() {
 			return reconcile.Result{}, nil // lost leadership mid-audit: the new leader audits
 		}
-		want := Status(t.Status, p.TenantStatus(t.Name), t.Generation, now)
+		report := p.TenantStatus(t.Name)
+		want := Status(t.Status, report, counts.forNamespaces(report.Namespaces), t.Generation, now)
+		r.Metrics.set(t.Name, want)
+		audited[t.Name] = true
 		if equality.Semantic.DeepEqual(t.Status, want) {
 			continue
 		}

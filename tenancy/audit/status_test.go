@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,8 +35,8 @@ func TestStatus(t *testing.T) {
 	clean := tenancy.TenantReport{Namespaces: []string{"apples"}}
 	conflicted := tenancy.TenantReport{Namespaces: []string{"apples"}, HostnameConflicts: []string{clash}}
 	violation := v1alpha1.TenantViolation{Kind: "HTTPRoute", Namespace: "apples", Name: "r", Message: "spec.hostnames[0]: taken"}
-	cleanAt0 := Status(v1alpha1.TenantStatus{}, clean, 1, t0)
-	conflictedAt0 := Status(v1alpha1.TenantStatus{}, conflicted, 1, t0)
+	cleanAt0 := Status(v1alpha1.TenantStatus{}, clean, nil, 1, t0)
+	conflictedAt0 := Status(v1alpha1.TenantStatus{}, conflicted, nil, 1, t0)
 	withForeign := cleanAt0
 	withForeign.Conditions = append(slices.Clone(cleanAt0.Conditions), metav1.Condition{Type: "Programmed", Status: metav1.ConditionTrue, LastTransitionTime: t0})
 	for _, tc := range []struct {
@@ -78,7 +79,7 @@ func TestStatus(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := conditions(tc.current.Conditions)
-			got := Status(tc.current, tc.report, tc.generation, t1)
+			got := Status(tc.current, tc.report, nil, tc.generation, t1)
 			if g := conditions(got.Conditions); !slices.Equal(g, tc.want) {
 				t.Errorf("conditions = %q, want %q", g, tc.want)
 			}
@@ -99,9 +100,38 @@ func TestStatus(t *testing.T) {
 		current := cleanAt0
 		current.Namespaces = []string{"gone"}
 		current.Violations = []v1alpha1.TenantViolation{{Kind: "HTTPRoute", Namespace: "gone", Name: "old", Message: "fixed since"}}
-		got := Status(current, tenancy.TenantReport{Namespaces: []string{"apples", "apples-dev"}, Violations: []v1alpha1.TenantViolation{violation}}, 1, t1)
+		got := Status(current, tenancy.TenantReport{Namespaces: []string{"apples", "apples-dev"}, Violations: []v1alpha1.TenantViolation{violation}}, nil, 1, t1)
 		if !slices.Equal(got.Namespaces, []string{"apples", "apples-dev"}) || !slices.Equal(got.Violations, []v1alpha1.TenantViolation{violation}) {
 			t.Errorf("namespaces %q, violations %+v; want the report's", got.Namespaces, got.Violations)
 		}
 	})
+}
+
+func TestStatusSummary(t *testing.T) {
+	report := tenancy.TenantReport{
+		Namespaces:      []string{"apples", "apples-dev", "apples-qa", "apples-staging", "apples-prod"},
+		Hostnames:       []string{"apples.example.com", "*.apples.example.com"},
+		TotalViolations: 140,
+	}
+	routes := []v1alpha1.TenantRouteCount{{Kind: "HTTPRoute", Served: 4, Refused: 1, Pending: 1}, {Kind: "GRPCRoute", Served: 2}}
+	got := Status(v1alpha1.TenantStatus{}, report, routes, 1, t0).Summary
+	want := v1alpha1.TenantSummary{
+		Namespaces: "apples,apples-dev,apples-qa + 2 more...",
+		Hostnames:  "apples.example.com,*.apples.example.com",
+		Routes:     "6/8",
+		Violations: 140,
+	}
+	if got != want {
+		t.Errorf("summary %+v\nwant    %+v", got, want)
+	}
+	if s := Status(v1alpha1.TenantStatus{}, tenancy.TenantReport{}, nil, 1, t0).Summary; s != (v1alpha1.TenantSummary{}) {
+		t.Errorf("an empty tenant's summary is %+v; want it empty", s)
+	}
+	long := make([]string, 3)
+	for i := range long {
+		long[i] = strings.Repeat("x", 400) + ".example.com"
+	}
+	if s := shortList(long, 1024); len(s) != 1024 || !strings.HasSuffix(s, "...") {
+		t.Errorf("a list longer than the CRD allows is %d bytes ending %q; want 1024 ending ...", len(s), s[len(s)-5:])
+	}
 }

@@ -12,9 +12,11 @@ import (
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=tnt,categories=tenantgate
-// +kubebuilder:printcolumn:name="Namespaces",type=string,JSONPath=`.status.namespaces`
-// +kubebuilder:printcolumn:name="Hostnames",type=string,JSONPath=`.spec.hostnames[*].hostname`
-// +kubebuilder:printcolumn:name="Enforcement",type=string,JSONPath=`.spec.enforcement`
+// +kubebuilder:printcolumn:name="Namespaces",type=string,JSONPath=`.status.summary.namespaces`
+// +kubebuilder:printcolumn:name="Hostnames",type=string,JSONPath=`.status.summary.hostnames`
+// +kubebuilder:printcolumn:name="Routes",type=string,JSONPath=`.status.summary.routes`
+// +kubebuilder:printcolumn:name="Violations",type=integer,JSONPath=`.status.summary.violations`
+// +kubebuilder:printcolumn:name="Enforcement",type=string,JSONPath=`.spec.enforcement`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Tenant struct {
@@ -226,6 +228,58 @@ type TenantStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=100
 	Violations []TenantViolation `json:"violations,omitempty"`
+
+	// Routes counts the routes in the tenant's namespaces, by kind.
+	// +optional
+	// +listType=map
+	// +listMapKey=kind
+	// +kubebuilder:validation:MaxItems=8
+	Routes []TenantRouteCount `json:"routes,omitempty"`
+
+	// Summary is the status at a glance, for `kubectl get tenants`.
+	// +optional
+	Summary TenantSummary `json:"summary,omitempty,omitzero"`
+}
+
+// TenantRouteCount counts one kind of route in the tenant's namespaces by
+// what the gateways serving them report.
+type TenantRouteCount struct {
+	// Kind of route, e.g. HTTPRoute.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Kind string `json:"kind"`
+	// Served routes have at least one parent whose Accepted condition is
+	// True.
+	// +required
+	Served int32 `json:"served"`
+	// Refused routes have parent statuses and none of them is Accepted.
+	// +required
+	Refused int32 `json:"refused"`
+	// Pending routes have no parent status yet: no gateway has looked at
+	// them, or their parents do not exist.
+	// +required
+	Pending int32 `json:"pending"`
+}
+
+// TenantSummary is the status at a glance.
+type TenantSummary struct {
+	// Namespaces lists the resolved namespaces, comma-separated, shortened
+	// after a few ("a,b,c + 3 more...").
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Namespaces string `json:"namespaces,omitempty"`
+	// Hostnames lists the hostnames of spec.hostnames the same way.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Hostnames string `json:"hostnames,omitempty"`
+	// Routes is "served/total" over every kind, e.g. "12/13".
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Routes string `json:"routes,omitempty"`
+	// Violations counts every violation, including those beyond the ones
+	// status.violations lists.
+	// +required
+	Violations int32 `json:"violations"`
 }
 
 // TenantViolation is one existing object that breaks the tenant's policy.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -42,6 +43,33 @@ func (h *harness) testAudit(t *testing.T) {
 		h.awaitTenant(t, "kiwis", fmt.Sprintf("violations [%v]", want), func(s v1alpha1.TenantStatus) bool {
 			return slices.Equal(s.Violations, []v1alpha1.TenantViolation{want})
 		})
+	})
+	t.Run("kubectl get tenants shows namespaces, hostnames, routes served of all, and violations", func(t *testing.T) {
+		// No gateway of this harness serves the forced route: it is pending.
+		got := h.awaitTenant(t, "kiwis", "summary: 1 violation, the forced route not served", func(s v1alpha1.TenantStatus) bool {
+			unserved := slices.ContainsFunc(s.Routes, func(c v1alpha1.TenantRouteCount) bool { return c.Kind == "HTTPRoute" && c.Refused+c.Pending >= 1 })
+			return s.Summary.Violations == 1 && unserved && s.Summary.Namespaces == "kiwis,kiwis-dev" && s.Summary.Hostnames != ""
+		})
+		var served, total int32
+		for _, c := range got.Status.Routes {
+			served, total = served+c.Served, total+c.Served+c.Refused+c.Pending
+		}
+		if want := fmt.Sprintf("%d/%d", served, total); got.Status.Summary.Routes != want || served >= total {
+			t.Errorf("summary.routes %q from counts %+v; want %q with at least one not served", got.Status.Summary.Routes, got.Status.Routes, want)
+		}
+		out := h.mustKubectl(t, "", "get", "tenant", "kiwis")
+		ready := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+		want := [][2]string{{"NAME", "kiwis"}, {"NAMESPACES", "kiwis,kiwis-dev"}, {"HOSTNAMES", got.Status.Summary.Hostnames},
+			{"ROUTES", got.Status.Summary.Routes}, {"VIOLATIONS", "1"}, {"READY", string(ready.Status)}, {"AGE", ""}}
+		if cells, ok := columns(out); !ok || len(cells) != len(want) {
+			t.Errorf("kubectl get tenant printed:\n%s\nwant the columns %v", out, want)
+		} else {
+			for i, w := range want {
+				if cells[i][0] != w[0] || (w[1] != "" && cells[i][1] != w[1]) {
+					t.Errorf("kubectl get tenant column %d is %s=%q; want %s=%q (output:\n%s)", i, cells[i][0], cells[i][1], w[0], w[1], out)
+				}
+			}
+		}
 	})
 	t.Run("a route of no tenant forced in shows on the status of the tenant whose hostname it takes", func(t *testing.T) {
 		want := v1alpha1.TenantViolation{Kind: "HTTPRoute", Namespace: "rogue", Name: "outage-squat",
@@ -151,4 +179,36 @@ func (h *harness) forceCreate(t *testing.T, obj client.Object) {
 		err := client.IgnoreAlreadyExists(h.s.Client.Create(ctx, obj.DeepCopyObject().(client.Object)))
 		return err == nil, fmt.Sprint(err)
 	})
+}
+
+// columns splits kubectl's table of one row into (header, cell) pairs by
+// the header's column positions, so cells may hold single spaces.
+func columns(out string) ([][2]string, bool) {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 2 {
+		return nil, false
+	}
+	header, row := lines[0], lines[1]
+	var starts []int
+	for i := range header {
+		if header[i] != ' ' && (i == 0 || header[i-1] == ' ') {
+			starts = append(starts, i)
+		}
+	}
+	var cells [][2]string
+	for i, start := range starts {
+		end := len(header)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		cell := ""
+		if start < len(row) {
+			cell = row[start:min(end, len(row))]
+			if i+1 == len(starts) {
+				cell = row[start:]
+			}
+		}
+		cells = append(cells, [2]string{strings.TrimSpace(header[start:end]), strings.TrimSpace(cell)})
+	}
+	return cells, true
 }
