@@ -26,8 +26,8 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	decisions := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenantgate_admission_decisions_total",
-		Help: "Admission decisions of the tenantgate webhook by object kind, operation and result (allowed, warned, denied, error).",
-	}, []string{"kind", "operation", "result"})
+		Help: "Admission decisions of the tenantgate webhook by object kind, operation, result (allowed, warned, denied, error) and tenant (of the object's namespace, or the Tenant itself; empty for none).",
+	}, []string{"kind", "operation", "result", "tenant"})
 	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "tenantgate_admission_duration_seconds",
 		Help:    "Time the tenantgate webhook took to decide, by object kind.",
@@ -55,11 +55,12 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	return c, err
 }
 
-// observe records one decision; a nil *Metrics records nothing.
-func (m *Metrics) observe(kind, operation, result string, took time.Duration) {
+// observe records one decision; a nil *Metrics records nothing. Tenants
+// are created by cluster admins, which bounds the tenant label.
+func (m *Metrics) observe(kind, operation, result, tenant string, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.decisions.WithLabelValues(kind, operation, result).Inc()
+	m.decisions.WithLabelValues(kind, operation, result, tenant).Inc()
 	m.latency.WithLabelValues(kind).Observe(took.Seconds())
 }

@@ -33,6 +33,9 @@ type Validator[T client.Object] struct {
 	metrics *Metrics
 	check   func(*tenancy.Policy, T) tenancy.Verdict
 	spec    func(T) any
+	// tenant names the tenant a decision is counted under; the owner of
+	// the object's namespace when nil.
+	tenant func(*tenancy.Policy, T) string
 }
 
 // NewHTTPRouteValidator checks HTTPRoutes (v1).
@@ -105,8 +108,9 @@ func NewGatewayValidator(src tenancy.Source, m *Metrics) *Validator[*gatewayv1.G
 func NewNamespaceValidator(src tenancy.Source, m *Metrics) *Validator[*corev1.Namespace] {
 	return &Validator[*corev1.Namespace]{
 		kind: schema.GroupKind{Kind: "Namespace"}, source: src, metrics: m,
-		check: (*tenancy.Policy).CheckNamespace,
-		spec:  func(ns *corev1.Namespace) any { return ns.Labels },
+		check:  (*tenancy.Policy).CheckNamespace,
+		spec:   func(ns *corev1.Namespace) any { return ns.Labels },
+		tenant: func(p *tenancy.Policy, ns *corev1.Namespace) string { return p.TenantOf(ns.Name) },
 	}
 }
 
@@ -135,8 +139,9 @@ func NewReferenceGrantV1beta1Validator(src tenancy.Source, m *Metrics) *Validato
 func NewTenantValidator(src tenancy.Source, m *Metrics) *Validator[*v1alpha1.Tenant] {
 	return &Validator[*v1alpha1.Tenant]{
 		kind: schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "Tenant"}, source: src, metrics: m,
-		check: (*tenancy.Policy).CheckTenant,
-		spec:  func(t *v1alpha1.Tenant) any { return &t.Spec },
+		check:  (*tenancy.Policy).CheckTenant,
+		spec:   func(t *v1alpha1.Tenant) any { return &t.Spec },
+		tenant: func(_ *tenancy.Policy, t *v1alpha1.Tenant) string { return t.Name },
 	}
 }
 
@@ -165,23 +170,27 @@ func (v *Validator[T]) validate(ctx context.Context, operation string, obj T, le
 	start := time.Now()
 	p, err := v.source.Policy(ctx)
 	if err != nil || p == nil {
-		v.metrics.observe(v.kind.Kind, operation, ResultError, time.Since(start))
+		v.metrics.observe(v.kind.Kind, operation, ResultError, "", time.Since(start))
 		return nil, apierrors.NewServiceUnavailable("tenantgate cannot check this " + v.kind.Kind +
 			" yet because its tenant policy is not loaded (" + errorText(err) + "); retry in a few seconds")
 	}
 	verdict := v.check(p, obj)
+	tenant := p.TenantOf(obj.GetNamespace())
+	if v.tenant != nil {
+		tenant = v.tenant(p, obj)
+	}
 	result := ResultAllowed
 	var warnings admission.Warnings
 	switch {
 	case verdict.Denied() && !lenient:
-		v.metrics.observe(v.kind.Kind, operation, ResultDenied, time.Since(start))
+		v.metrics.observe(v.kind.Kind, operation, ResultDenied, tenant, time.Since(start))
 		return verdict.Warnings, v.denial(obj, verdict)
 	case len(verdict.Violations) > 0:
 		result = ResultWarned
 		warnings = append(warnings, verdict.Messages()...)
 	}
 	warnings = append(warnings, verdict.Warnings...)
-	v.metrics.observe(v.kind.Kind, operation, result, time.Since(start))
+	v.metrics.observe(v.kind.Kind, operation, result, tenant, time.Since(start))
 	return warnings, nil
 }
 

@@ -180,8 +180,8 @@ func TestNewMetricsReusesRegisteredCollectors(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second registration: %v", err)
 	}
-	first.observe("Tenant", "create", ResultAllowed, 0)
-	second.observe("Tenant", "create", ResultAllowed, 0)
+	first.observe("Tenant", "create", ResultAllowed, "figs", 0)
+	second.observe("Tenant", "create", ResultAllowed, "figs", 0)
 	if got := counter(t, reg, "Tenant", "create", ResultAllowed); got != 2 {
 		t.Errorf("decisions = %v, want 2 (shared collector)", got)
 	}
@@ -206,7 +206,7 @@ func counter(t *testing.T, reg *prometheus.Registry, kind, operation, result str
 			switch {
 			case f.GetName() == "tenantgate_admission_decisions_total" &&
 				labels["kind"] == kind && labels["operation"] == operation && labels["result"] == result:
-				decisions = m.GetCounter().GetValue()
+				decisions += m.GetCounter().GetValue()
 			case f.GetName() == "tenantgate_admission_duration_seconds" && labels["kind"] == kind:
 				observed = m.GetHistogram().GetSampleCount()
 			}

@@ -57,6 +57,16 @@ func (h *harness) testAudit(t *testing.T) {
 		if want := fmt.Sprintf("%d/%d", served, total); got.Status.Summary.Routes != want || served >= total {
 			t.Errorf("summary.routes %q from counts %+v; want %q with at least one not served", got.Status.Summary.Routes, got.Status.Routes, want)
 		}
+		metrics := scrape(t, h.s.MetricsURL)
+		for series, want := range map[string]float64{
+			`tenantgate_tenant_violations{tenant="kiwis"}`:                             1,
+			`tenantgate_tenant_ready{tenant="kiwis"}`:                                  0, // grapes, forced in, conflicts
+			`tenantgate_tenant_routes{kind="HTTPRoute",state="served",tenant="kiwis"}`: float64(served),
+		} {
+			if got, ok := metrics[series]; !ok || got != want {
+				t.Errorf("%s = %v (exported: %v); want %v", series, got, ok, want)
+			}
+		}
 		out := h.mustKubectl(t, "", "get", "tenant", "kiwis")
 		ready := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
 		want := [][2]string{{"NAME", "kiwis"}, {"NAMESPACES", "kiwis,kiwis-dev"}, {"HOSTNAMES", got.Status.Summary.Hostnames},

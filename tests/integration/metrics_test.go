@@ -46,14 +46,14 @@ func (h *harness) testMetrics(t *testing.T) {
 	after := scrape(t, h.s.MetricsURL)
 
 	wantMoved := map[string]float64{
-		`tenantgate_admission_decisions_total{kind="HTTPRoute",operation="create",result="allowed"}`:     1,
-		`tenantgate_admission_decisions_total{kind="HTTPRoute",operation="create",result="warned"}`:      1,
-		`tenantgate_admission_decisions_total{kind="HTTPRoute",operation="create",result="denied"}`:      1,
-		`tenantgate_admission_decisions_total{kind="ReferenceGrant",operation="create",result="denied"}`: 1,
-		`tenantgate_admission_decisions_total{kind="Tenant",operation="create",result="allowed"}`:        1,
-		`tenantgate_admission_duration_seconds_count{kind="HTTPRoute"}`:                                  3,
-		`tenantgate_admission_duration_seconds_count{kind="ReferenceGrant"}`:                             1,
-		`tenantgate_admission_duration_seconds_count{kind="Tenant"}`:                                     1,
+		`tenantgate_admission_decisions_total{kind="HTTPRoute",operation="create",result="allowed",tenant="kiwis"}`:     1,
+		`tenantgate_admission_decisions_total{kind="HTTPRoute",operation="create",result="warned",tenant="melons"}`:     1,
+		`tenantgate_admission_decisions_total{kind="HTTPRoute",operation="create",result="denied",tenant="kiwis"}`:      1,
+		`tenantgate_admission_decisions_total{kind="ReferenceGrant",operation="create",result="denied",tenant="kiwis"}`: 1,
+		`tenantgate_admission_decisions_total{kind="Tenant",operation="create",result="allowed",tenant="figs"}`:         1,
+		`tenantgate_admission_duration_seconds_count{kind="HTTPRoute"}`:                                                 3,
+		`tenantgate_admission_duration_seconds_count{kind="ReferenceGrant"}`:                                            1,
+		`tenantgate_admission_duration_seconds_count{kind="Tenant"}`:                                                    1,
 	}
 	moved := map[string]float64{}
 	for series, v := range after {
@@ -66,8 +66,9 @@ func (h *harness) testMetrics(t *testing.T) {
 	}
 }
 
-// scrape reads tenantgate's admission series: each decision counter and
-// each latency histogram's sample count, by their text-format names.
+// scrape reads tenantgate's admission and tenant series: each decision
+// counter, each latency histogram's sample count and the tenant gauges, by
+// their text-format names.
 func scrape(t *testing.T, url string) map[string]float64 {
 	t.Helper()
 	c := &http.Client{Timeout: 5 * time.Second}
@@ -82,6 +83,11 @@ func scrape(t *testing.T, url string) map[string]float64 {
 		t.Fatalf("parsing %s: %v", url, err)
 	}
 	out := map[string]float64{}
+	for _, name := range []string{"tenantgate_tenant_violations", "tenantgate_tenant_routes", "tenantgate_tenant_ready"} {
+		for _, m := range families[name].GetMetric() {
+			out[series(name, m.GetLabel())] = m.GetGauge().GetValue()
+		}
+	}
 	for _, m := range families["tenantgate_admission_decisions_total"].GetMetric() {
 		out[series("tenantgate_admission_decisions_total", m.GetLabel())] = m.GetCounter().GetValue()
 	}
