@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -64,6 +65,9 @@ type Reconciler struct {
 	Leadership *leadership.State
 	// Metrics are set by every audit; nil records nothing.
 	Metrics *Metrics
+	// Events, when set, records a Tenant's Ready condition turning False
+	// (a conflict) or True again, so kubectl describe tells the story.
+	Events events.EventRecorder
 
 	// routeLists are the route kinds the cluster serves (set up by
 	// SetupWithManager; HTTPRoute alone when nil).
@@ -78,7 +82,8 @@ func Register(mgr manager.Manager, src tenancy.Source, lead *leadership.State) e
 	if err != nil {
 		return err
 	}
-	r := &Reconciler{Reader: mgr.GetCache(), Writer: mgr.GetClient(), Policy: src, Now: time.Now, Leadership: lead, Metrics: m}
+	r := &Reconciler{Reader: mgr.GetCache(), Writer: mgr.GetClient(), Policy: src, Now: time.Now, Leadership: lead, Metrics: m,
+		Events: mgr.GetEventRecorder("tenantgate-audit")}
 	return r.SetupWithManager(mgr)
 }
 
@@ -195,9 +200,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		if equality.Semantic.DeepEqual(t.Status, want) {
 			continue
 		}
+		was := meta.FindStatusCondition(t.Status.Conditions, v1alpha1.ConditionReady)
 		t.Status = want
 		switch err := r.Writer.Status().Update(ctx, t); {
 		case err == nil:
+			r.recordReady(t, was)
 			log.FromContext(ctx).V(1).Info("wrote tenant status", "tenant", t.Name, "violations", len(want.Violations))
 		case apierrors.IsNotFound(err):
 			// Deleted meanwhile: nothing to report on.
@@ -215,6 +222,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		return reconcile.Result{RequeueAfter: conflictRetry}, nil
 	}
 	return reconcile.Result{RequeueAfter: r.resync()}, nil
+}
+
+// recordReady records an Event when the Tenant's Ready condition changed
+// status from was (nil for a new tenant that is Ready: nothing to tell).
+func (r *Reconciler) recordReady(t *v1alpha1.Tenant, was *metav1.Condition) {
+	is := meta.FindStatusCondition(t.Status.Conditions, v1alpha1.ConditionReady)
+	if r.Events == nil || is == nil || (was == nil && is.Status == metav1.ConditionTrue) || (was != nil && was.Status == is.Status) {
+		return
+	}
+	if is.Status == metav1.ConditionTrue {
+		r.Events.Eventf(t, nil, corev1.EventTypeNormal, is.Reason, "Audit", "%s", is.Message)
+		return
+	}
+	r.Events.Eventf(t, nil, corev1.EventTypeWarning, is.Reason, "Audit", "%s", is.Message)
 }
 
 func (r *Reconciler) now() time.Time {

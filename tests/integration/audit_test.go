@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -46,9 +47,11 @@ func (h *harness) testAudit(t *testing.T) {
 	})
 	t.Run("kubectl get tenants shows namespaces, hostnames, routes served of all, and violations", func(t *testing.T) {
 		// No gateway of this harness serves the forced route: it is pending.
-		got := h.awaitTenant(t, "kiwis", "summary: 1 violation, the forced route not served", func(s v1alpha1.TenantStatus) bool {
+		got := h.awaitTenant(t, "kiwis", "summary: 1 violation, the forced route not served, not Ready", func(s v1alpha1.TenantStatus) bool {
 			unserved := slices.ContainsFunc(s.Routes, func(c v1alpha1.TenantRouteCount) bool { return c.Kind == "HTTPRoute" && c.Refused+c.Pending >= 1 })
-			return s.Summary.Violations == 1 && unserved && s.Summary.Namespaces == "kiwis,kiwis-dev" && s.Summary.Hostnames != ""
+			// grapes, forced in too, conflicts: kiwis is not Ready.
+			return s.Summary.Violations == 1 && unserved && s.Summary.Namespaces == "kiwis,kiwis-dev" && s.Summary.Hostnames != "" &&
+				conditionIs(s, v1alpha1.ConditionReady, metav1.ConditionFalse)
 		})
 		var served, total int32
 		for _, c := range got.Status.Routes {
@@ -106,6 +109,12 @@ func (h *harness) testAudit(t *testing.T) {
 		if was, is := meta.FindStatusCondition(kiwisBefore.Status.Conditions, typ), meta.FindStatusCondition(kiwis.Status.Conditions, typ); was == nil || !was.LastTransitionTime.Equal(&is.LastTransitionTime) {
 			t.Errorf("kiwis %s moved from %+v to %+v, though its status stayed False", typ, was, is)
 		}
+	})
+	t.Run("kubectl describe tenant tells of the conflict", func(t *testing.T) {
+		stack.Eventually(t, policyLag, "a Warning Event Conflict on Tenant kiwis", func(context.Context) (bool, string) {
+			out, err := h.s.Kubectl("", "describe", "tenant", "kiwis")
+			return err == nil && regexp.MustCompile(`Warning\s+Conflict\s+.*overlaps`).MatchString(out), out
+		})
 	})
 	t.Run("removing the conflicting Tenant clears the conflict", func(t *testing.T) {
 		h.delete(t, grapes)

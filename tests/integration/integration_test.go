@@ -37,5 +37,6 @@ func TestTenantPolicy(t *testing.T) {
 	t.Run("namespace moves", h.testNamespaceMoves)
 	t.Run("audit of the other kinds", h.testAuditNewKinds)
 	t.Run("metrics", h.testMetrics)
+	t.Run("kubectl tenantgate", h.testPlugin)
 	t.Run("audit", h.testAudit)
 }
