@@ -72,6 +72,10 @@ type Route struct {
 	// hostnames; empty means every host the listener accepts.
 	Hostnames []string `json:"hostnames,omitempty"`
 	Rules     []Rule   `json:"rules,omitempty"`
+	// GRPC marks a GRPCRoute: its matches are gRPC method matches, ordered
+	// by GRPCRouteRule precedence, and the proxy answers its errors with a
+	// gRPC status.
+	GRPC bool `json:"grpc,omitempty"`
 }
 
 // Rule is one HTTPRoute rule.
@@ -110,6 +114,9 @@ type Match struct {
 	Headers     []ValueMatch `json:"headers,omitempty"`
 	QueryParams []ValueMatch `json:"queryParams,omitempty"`
 	Method      string       `json:"method,omitempty"`
+	// GRPC, on a GRPCRoute's match, replaces Path: the request path must be
+	// "/service/method" as it says (nil on a GRPCRoute matches any).
+	GRPC *GRPCMethodMatch `json:"grpc,omitempty"`
 }
 
 // PathMatch compares the request path.

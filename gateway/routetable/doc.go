@@ -28,6 +28,15 @@
 // segment-aware and ignores a trailing slash. Regular expressions are RE2,
 // anchored to match the whole value, and compiled once by CompileRegex.
 //
+// A GRPCRoute's matches (Route.GRPC) are gRPC method matches on the path
+// "/service/method", Exact or RE2 per part, and come before HTTPRoutes'
+// under a hostname (the translator never lets both kinds share one). They
+// are ordered as GRPCRouteRule.Matches requires: most characters in the
+// service (a regular expression counts its own length), then the method,
+// most headers, the oldest route, "namespace/name", rule and match index.
+// Exact service-and-method matches are found by map lookup; only the other
+// matches ranked above the best of them are tested.
+//
 // CORS filters are compiled to parsed origin patterns (scheme, host with an
 // optional leading "*." wildcard, port defaulted by scheme) and pre-joined
 // header values; checking an Origin does not allocate.
