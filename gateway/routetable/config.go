@@ -110,7 +110,7 @@ const (
 
 // Match is one HTTPRouteMatch; every condition in it must hold.
 type Match struct {
-	Path        PathMatch    `json:"path"`
+	Path        PathMatch    `json:"path,omitzero"`
 	Headers     []ValueMatch `json:"headers,omitempty"`
 	QueryParams []ValueMatch `json:"queryParams,omitempty"`
 	Method      string       `json:"method,omitempty"`
