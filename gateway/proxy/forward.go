@@ -157,7 +157,7 @@ func (f *forwarder) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusRequestTimeout
 	}
 	f.logger.V(1).Info("backend request failed", "backend", exchangeOf(r).backend.Name, "status", status, "error", err.Error())
-	reply(w, status)
+	reply(w, r, status)
 }
 
 func errorStatus(ctx context.Context, err error) int {
