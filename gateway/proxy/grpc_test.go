@@ -25,9 +25,9 @@ import (
 // HealthCheckResponse, names itself in the "x-backend" header, reports the
 // request's "x-set" header as "seen-x-set" and its method in a trailer; the
 // method "/fail.Me/Now" answers NOT_FOUND.
-func grpcBackend(t *testing.T, name string) routetable.Backend {
+func grpcBackend(t *testing.T, name string, opts ...grpc.ServerOption) routetable.Backend {
 	t.Helper()
-	srv := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+	srv := grpc.NewServer(append(opts, grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
 		var req healthpb.HealthCheckRequest
 		if err := stream.RecvMsg(&req); err != nil {
 			return err
@@ -42,7 +42,7 @@ func grpcBackend(t *testing.T, name string) routetable.Backend {
 			return status.Error(codes.NotFound, "no such thing")
 		}
 		return stream.SendMsg(&healthpb.HealthCheckResponse{Status: healthpb.HealthCheckResponse_SERVING})
-	}))
+	}))...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +142,32 @@ func TestGRPCThroughHTTPSListenerWithALPN(t *testing.T) {
 	conn := grpcConn(t, net.JoinHostPort(addr, itoa(port)), credentials.NewTLS(&tls.Config{RootCAs: roots, ServerName: "grpc.example.com"}))
 	if code, header, _ := grpcCall(t, conn, "/any.Service/Call"); code != codes.OK || strings.Join(header.Get("x-backend"), ",") != "tls" {
 		t.Errorf("got %s from %q, want OK from tls", code, header.Get("x-backend"))
+	}
+}
+
+// A backend with TLS settings (BackendTLSPolicy) is spoken to over HTTP/2
+// on TLS, verified against its CA; one whose certificate does not verify
+// answers UNAVAILABLE.
+func TestGRPCToTLSBackend(t *testing.T) {
+	ca, other := newTestAuthority(t, "backend CA"), newTestAuthority(t, "other CA")
+	cert := ca.server(t, []string{"backend.example.com"})
+	backend := grpcBackend(t, "tls", grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}})))
+	backend.AppProtocol = routetable.AppProtocolHTTP2
+	withTLS := func(b routetable.Backend, name string, caPEM []byte) routetable.Backend {
+		b.Name = "apples/" + name + ":443"
+		b.TLS = &routetable.BackendTLS{Policy: "apples/" + name, ServerName: "backend.example.com", CAPEM: caPEM, CACertificates: []string{"ConfigMap apples/ca"}}
+		return b
+	}
+	g := startGateway(t, Options{}, grpcTestRoute("tls",
+		routetable.Rule{Matches: grpcMethod("good.Svc", ""), Backends: []routetable.Backend{withTLS(backend, "good", ca.pem)}},
+		routetable.Rule{Matches: grpcMethod("bad.Svc", ""), Backends: []routetable.Backend{withTLS(backend, "bad", other.pem)}},
+	))
+	conn := grpcConn(t, net.JoinHostPort(g.addr, itoa(g.port)), insecure.NewCredentials())
+	if code, header, _ := grpcCall(t, conn, "/good.Svc/Call"); code != codes.OK || strings.Join(header.Get("x-backend"), ",") != "tls" {
+		t.Errorf("verified backend: got %s from %q, want OK from tls", code, header.Get("x-backend"))
+	}
+	if code, _, _ := grpcCall(t, conn, "/bad.Svc/Call"); code != codes.Unavailable {
+		t.Errorf("backend certificate from another CA: got %s, want Unavailable", code)
 	}
 }
 

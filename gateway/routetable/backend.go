@@ -180,6 +180,8 @@ func compileBackend(in Backend, sc scope, withFilters bool) (*CompiledBackend, e
 			return nil, fmt.Errorf("%s backend %s speaks h2c, which is cleartext, yet has TLS settings; drop one", sc.where, in.Name)
 		}
 		scheme = "https"
+	} else if in.AppProtocol == AppProtocolHTTP2 {
+		return nil, fmt.Errorf("%s backend %s speaks HTTP/2 over TLS but has no TLS settings; add them or use h2c", sc.where, in.Name)
 	}
 	for _, e := range in.Endpoints {
 		hostPort := net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port)))

@@ -230,6 +230,9 @@ const (
 	AppProtocolHTTP1     AppProtocol = ""
 	AppProtocolH2C       AppProtocol = "kubernetes.io/h2c"
 	AppProtocolWebSocket AppProtocol = "kubernetes.io/ws"
+	// AppProtocolHTTP2 is HTTP/2 over the backend's TLS (ALPN h2): gRPC to
+	// a backend with a BackendTLSPolicy.
+	AppProtocolHTTP2 AppProtocol = "h2"
 )
 
 // Backend is one backendRef resolved to endpoints.

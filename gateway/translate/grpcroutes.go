@@ -161,7 +161,8 @@ func (b *builder) translateGRPCRule(r *routeObject, i int, spec *gatewayv1.GRPCR
 
 // grpcBackend resolves a backendRef as backend does; gRPC needs HTTP/2, so
 // a Service port without appProtocol is spoken to over h2c (the spec lets
-// the route kind decide), and one that asks for WebSocket is unusable.
+// the route kind decide), one with a BackendTLSPolicy over HTTP/2 on TLS,
+// and one that asks for WebSocket is unusable.
 func (b *builder) grpcBackend(r *routeObject, ref gatewayv1.BackendObjectReference, where fieldPath, t *routeTranslation) (routetable.Backend, problem) {
 	backend, p := b.backend(r, ref, where, t)
 	if !p.ok() {
@@ -172,8 +173,8 @@ func (b *builder) grpcBackend(r *routeObject, ref gatewayv1.BackendObjectReferen
 		return backend, newProblem(gatewayv1.RouteReasonUnsupportedProtocol,
 			"%s refers to Service %s whose port has a WebSocket appProtocol, which cannot carry gRPC; use kubernetes.io/h2c.", where, strings.Split(backend.Name, ":")[0])
 	case backend.TLS != nil:
-		return backend, newProblem(gatewayv1.RouteReasonUnsupportedProtocol,
-			"%s refers to Service %s, which a BackendTLSPolicy makes TLS; tenantgate sends gRPC only over h2c so far, so use a kubernetes.io/h2c port.", where, strings.Split(backend.Name, ":")[0])
+		backend.AppProtocol = routetable.AppProtocolHTTP2
+		return backend, problem{}
 	}
 	backend.AppProtocol = routetable.AppProtocolH2C
 	return backend, problem{}

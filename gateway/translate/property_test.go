@@ -37,6 +37,8 @@ import (
 //     are not compared: X may make a Gateway an ancestor of a policy.
 //     Precedence between X's matches and others' is legitimate, so the
 //     comparison is of Config entries, not of which route a request reaches.
+//     GRPCRoutes' statuses and Config entries are set aside too: where X
+//     and a GRPCRoute claim one hostname on a listener, the older wins.
 //   - Gateway: X's listeners and status are set aside, and so are Gateways
 //     given the same address (their listeners may conflict with X's by
 //     port and hostname), the routes and ListenerSets naming X (or a
@@ -74,6 +76,7 @@ func cloneSnapshot(s *Snapshot) *Snapshot {
 	c.Gateways = deepCopies(s.Gateways, (*gatewayv1.Gateway).DeepCopy)
 	c.ListenerSets = deepCopies(s.ListenerSets, (*gatewayv1.ListenerSet).DeepCopy)
 	c.HTTPRoutes = deepCopies(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy)
+	c.GRPCRoutes = deepCopies(s.GRPCRoutes, (*gatewayv1.GRPCRoute).DeepCopy)
 	c.ReferenceGrants = deepCopies(s.ReferenceGrants, (*gatewayv1.ReferenceGrant).DeepCopy)
 	c.BackendTLSPolicies = deepCopies(s.BackendTLSPolicies, (*gatewayv1.BackendTLSPolicy).DeepCopy)
 	c.Services = deepCopies(s.Services, deepCopyService)
@@ -167,6 +170,7 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 		GatewayClasses:     r.GatewayClasses,
 		Gateways:           maps.Clone(r.Gateways),
 		HTTPRoutes:         maps.Clone(r.HTTPRoutes),
+		GRPCRoutes:         maps.Clone(r.GRPCRoutes),
 		BackendTLSPolicies: maps.Clone(r.BackendTLSPolicies),
 		ListenerSets:       maps.Clone(r.ListenerSets),
 	}
@@ -174,6 +178,7 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 	switch sub.kind {
 	case "HTTPRoute":
 		delete(out.HTTPRoutes, sub.key)
+		out.GRPCRoutes = nil
 		out.BackendTLSPolicies = nil
 		zeroAttached(&out)
 	case "Gateway":
@@ -195,6 +200,13 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 				}
 			}
 		}
+		for _, r := range s.GRPCRoutes {
+			for _, ref := range r.Spec.ParentRefs {
+				if namesAny(gone, string(ref.Name)) {
+					delete(out.GRPCRoutes, keyOf(&r.ObjectMeta))
+				}
+			}
+		}
 		for _, ls := range s.ListenerSets {
 			if namesAny(gone, string(ls.Spec.ParentRef.Name)) {
 				delete(out.ListenerSets, keyOf(&ls.ObjectMeta))
@@ -202,6 +214,13 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 					for _, ref := range r.Spec.ParentRefs {
 						if string(ref.Name) == ls.Name {
 							delete(out.HTTPRoutes, keyOf(&r.ObjectMeta))
+						}
+					}
+				}
+				for _, r := range s.GRPCRoutes {
+					for _, ref := range r.Spec.ParentRefs {
+						if string(ref.Name) == ls.Name {
+							delete(out.GRPCRoutes, keyOf(&r.ObjectMeta))
 						}
 					}
 				}
@@ -231,7 +250,7 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 		}
 		if sub.kind == "HTTPRoute" {
 			l.Routes = slices.DeleteFunc(slices.Clone(l.Routes), func(rt routetable.Route) bool {
-				return rt.Namespace == sub.key.Namespace && rt.Name == sub.key.Name
+				return rt.GRPC || rt.Namespace == sub.key.Namespace && rt.Name == sub.key.Name
 			})
 			if len(l.Routes) == 0 {
 				l.Routes = nil
