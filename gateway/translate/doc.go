@@ -40,8 +40,8 @@
 // an earlier one reports the conflict as its Accepted and Programmed reason,
 // and a ListenerSet's listeners are not part of its Gateway's status. A
 // GRPCRoute's backends are spoken to over h2c (a Service port without
-// appProtocol too; WebSocket or BackendTLSPolicy ones are
-// UnsupportedProtocol); where an HTTPRoute and a GRPCRoute would serve one
+// appProtocol too), over HTTP/2 on TLS with a BackendTLSPolicy, and a
+// WebSocket port is UnsupportedProtocol; where an HTTPRoute and a GRPCRoute would serve one
 // hostname on a listener, the later one's parent entry is
 // Accepted=False/HostnameConflict.
 //
