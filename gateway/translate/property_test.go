@@ -39,6 +39,7 @@ import (
 //     comparison is of Config entries, not of which route a request reaches.
 //     GRPCRoutes' statuses and Config entries are set aside too: where X
 //     and a GRPCRoute claim one hostname on a listener, the older wins.
+//   - GRPCRoute: the same, with HTTPRoutes as the other kind.
 //   - Gateway: X's listeners and status are set aside, and so are Gateways
 //     given the same address (their listeners may conflict with X's by
 //     port and hostname), the routes and ListenerSets naming X (or a
@@ -109,6 +110,8 @@ func without(s *Snapshot, sub subject) *Snapshot {
 	switch sub.kind {
 	case "HTTPRoute":
 		c.HTTPRoutes = slices.DeleteFunc(c.HTTPRoutes, func(o gatewayv1.HTTPRoute) bool { return drop(o.Namespace, o.Name) })
+	case "GRPCRoute":
+		c.GRPCRoutes = slices.DeleteFunc(c.GRPCRoutes, func(o gatewayv1.GRPCRoute) bool { return drop(o.Namespace, o.Name) })
 	case "Gateway":
 		c.Gateways = slices.DeleteFunc(c.Gateways, func(o gatewayv1.Gateway) bool { return drop(o.Namespace, o.Name) })
 	case "ConfigMap":
@@ -152,7 +155,7 @@ func checkIsolation(t testing.TB, s *Snapshot, sub subject, with Result, what st
 	clean := without(s, sub)
 	var want Result
 	switch sub.kind {
-	case "HTTPRoute", "Gateway", "ConfigMap", "Secret":
+	case "HTTPRoute", "GRPCRoute", "Gateway", "ConfigMap", "Secret":
 		want = buildChecked(t, clean, what+" (without it)", sub)
 	default:
 		return
@@ -179,6 +182,11 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 	case "HTTPRoute":
 		delete(out.HTTPRoutes, sub.key)
 		out.GRPCRoutes = nil
+		out.BackendTLSPolicies = nil
+		zeroAttached(&out)
+	case "GRPCRoute":
+		delete(out.GRPCRoutes, sub.key)
+		out.HTTPRoutes = nil
 		out.BackendTLSPolicies = nil
 		zeroAttached(&out)
 	case "Gateway":
@@ -248,9 +256,10 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 		if sub.kind == "Gateway" && listenerOfAny(gone, l.Name) {
 			continue
 		}
-		if sub.kind == "HTTPRoute" {
+		if sub.kind == "HTTPRoute" || sub.kind == "GRPCRoute" {
+			// Routes of the other kind may lose a hostname conflict to the subject.
 			l.Routes = slices.DeleteFunc(slices.Clone(l.Routes), func(rt routetable.Route) bool {
-				return rt.GRPC || rt.Namespace == sub.key.Namespace && rt.Name == sub.key.Name
+				return rt.GRPC != (sub.kind == "GRPCRoute") || rt.Namespace == sub.key.Namespace && rt.Name == sub.key.Name
 			})
 			if len(l.Routes) == 0 {
 				l.Routes = nil
