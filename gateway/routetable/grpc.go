@@ -90,17 +90,35 @@ func grpcPartMatches(want string, re *regexp.Regexp, got string) bool {
 // compareGRPCPrecedence orders two gRPC matches under the same hostname as
 // GRPCRouteRule.Matches requires: most characters in the service, then in
 // the method, most header matches, then the oldest route, "namespace/name",
-// the first rule and the first match.
+// the first rule and the first match. Regular expressions are
+// implementation-specific: for service and for method alike, an exact name
+// ranks before any expression (as an Exact path does before a
+// RegularExpression one), and longer expressions before shorter ones.
 func compareGRPCPrecedence(a, b *CompiledMatch) int {
 	return cmp.Or(
-		cmp.Compare(len(b.grpc.in.Service), len(a.grpc.in.Service)),
-		cmp.Compare(len(b.grpc.in.Method), len(a.grpc.in.Method)),
+		comparePart(a.grpc.in.Type, a.grpc.in.Service, b.grpc.in.Type, b.grpc.in.Service),
+		comparePart(a.grpc.in.Type, a.grpc.in.Method, b.grpc.in.Type, b.grpc.in.Method),
 		cmp.Compare(len(b.headers), len(a.headers)),
 		a.Rule.Created.Compare(b.Rule.Created),
 		cmp.Compare(a.Rule.Route, b.Rule.Route),
 		cmp.Compare(a.Rule.Index, b.Rule.Index),
 		cmp.Compare(a.Index, b.Index),
 	)
+}
+
+// comparePart orders a service or method part: an exact name, then a
+// regular expression, then none; longer first within each.
+func comparePart(ta StringMatchType, a string, tb StringMatchType, b string) int {
+	rank := func(t StringMatchType, v string) int {
+		switch {
+		case v == "":
+			return 2
+		case t == MatchRegex:
+			return 1
+		}
+		return 0
+	}
+	return cmp.Or(cmp.Compare(rank(ta, a), rank(tb, b)), cmp.Compare(len(b), len(a)))
 }
 
 // grpcGroup holds the gRPC matches under one hostname in precedence order:

@@ -2,6 +2,8 @@ package routetable
 
 import (
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -45,9 +47,18 @@ func TestGRPCPrecedence(t *testing.T) {
 			want: "b/winner rule 0 match 0",
 		},
 		{
-			name: "a regular expression's service length counts like an exact one's",
+			name: "an exact service beats a regular expression, even a longer one",
 			routes: []Route{
-				grpcRoute("a/loser", 0, all, rule(grpcExact("foo.Svc", "Get"))),
+				grpcRoute("a/loser", 0, all, rule(grpcRegex(`foo\.Sv[a-z]`, "Get").header("x", "1"))),
+				grpcRoute("b/winner", 1, all, rule(grpcExact("foo.Svc", ""))),
+			},
+			req:  grpcRequest("h", "/foo.Svc/Get", "x: 1"),
+			want: "b/winner rule 0 match 0",
+		},
+		{
+			name: "the longer service expression wins",
+			routes: []Route{
+				grpcRoute("a/loser", 0, all, rule(grpcRegex(`foo\..*`, "Get"))),
 				grpcRoute("b/winner", 1, all, rule(grpcRegex(`foo\.Sv[a-z]`, ""))),
 			},
 			req:  grpcRequest("h", "/foo.Svc/Get"),
@@ -98,12 +109,21 @@ func TestGRPCPrecedence(t *testing.T) {
 			want: "a/winner rule 0 match 0",
 		},
 		{
-			name: "an exact match loses to a regular expression that ranks higher",
+			name: "an exact method beats a regular expression one",
 			routes: []Route{
-				grpcRoute("a/loser", 0, all, rule(grpcExact("a.B", "Get"))),
-				grpcRoute("b/winner", 1, all, rule(grpcRegex("a.B", "G.t").header("x", "1"))),
+				grpcRoute("a/loser", 0, all, rule(grpcRegex("", "Get|List").header("x", "1"))),
+				grpcRoute("b/winner", 1, all, rule(grpcExact("", "Get"))),
 			},
 			req:  grpcRequest("h", "/a.B/Get", "x: 1"),
+			want: "b/winner rule 0 match 0",
+		},
+		{
+			name: "any service, even an expression, beats none",
+			routes: []Route{
+				grpcRoute("a/loser", 0, all, rule(grpcExact("", "Get"))),
+				grpcRoute("b/winner", 1, all, rule(grpcRegex("a[.]B", ""))),
+			},
+			req:  grpcRequest("h", "/a.B/Get"),
 			want: "b/winner rule 0 match 0",
 		},
 		{
@@ -183,5 +203,49 @@ func TestGRPCMatchFaults(t *testing.T) {
 				t.Errorf("faults %v, want one starting %q", faults, c.want)
 			}
 		})
+	}
+}
+
+// grpcTable is 1,000 services of 10 methods each on one host, every method
+// an Exact match, plus a RE2 method match per service and a catch-all, and
+// requests for each exact method.
+func grpcTable(t testing.TB) (*Socket, []*http.Request) {
+	var rules []Rule
+	var reqs []*http.Request
+	for s := range 1000 {
+		service := "pkg.v1.Service" + strconv.Itoa(s)
+		var matches []Match
+		for m := range 10 {
+			method := "Method" + strconv.Itoa(m)
+			matches = append(matches, grpcExact(service, method))
+			reqs = append(reqs, grpcRequest("api.example.com", "/"+service+"/"+method))
+		}
+		rules = append(rules, rule(matches...), rule(grpcRegex(regexp.QuoteMeta(service), "List.*")))
+	}
+	rules = append(rules, rule())
+	table := mustCompile(t, Config{Listeners: []Listener{listener("l", "", grpcRoute("ns/api", 0, []string{"api.example.com"}, rules...))}})
+	return table.Socket("127.0.0.1", 80), reqs
+}
+
+func BenchmarkGRPCLookup(b *testing.B) {
+	socket, reqs := grpcTable(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r := reqs[i%len(reqs)]
+		if _, m := socket.Route(r.Host, r); m == nil || m.grpc.exactPath() != r.URL.Path {
+			b.Fatalf("%s: wrong match", r.URL.Path)
+		}
+	}
+}
+
+func TestGRPCLookupDoesNotAllocate(t *testing.T) {
+	socket, reqs := grpcTable(t)
+	allocs := testing.AllocsPerRun(10, func() {
+		for _, r := range reqs {
+			socket.Route(r.Host, r)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("gRPC lookup allocates %.1f times per run, want 0", allocs)
 	}
 }
