@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 GOTEST_FLAGS ?= -count=1 -timeout 45m
 
-.PHONY: help tools build test run manifests bench conformance lint
+.PHONY: help tools build test run manifests bench bench-grpc conformance lint
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ manifests: ## Regenerate the Tenant CRD and deepcopy code with controller-gen
 
 bench: tools ## Proxy vs nginx/HAProxy/Caddy, control plane and webhook at scale into docs/bench/REPORT.md (installs nginx, haproxy, caddy, wrk; needs root; ~20 min)
 	hack/bench/run.sh
+
+bench-grpc: ## gRPC unary calls through tenantgate vs nginx grpc_pass into docs/bench/GRPC.md (installs nginx; needs root; ~2 min)
+	hack/bench/grpc.sh
 
 conformance: tools ## Whole Gateway API conformance suite (GATEWAY-HTTP); report in docs/conformance/
 	@mkdir -p docs/conformance

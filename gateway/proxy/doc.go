@@ -71,6 +71,10 @@
 // (unresolved, or no weight), 503 for a backend without ready endpoints or
 // whose endpoint refuses connections, 504 when a rule timeout expires, 502
 // for other backend failures, 431 and 400 (from net/http) for oversized or
-// malformed requests. Client-sent X-Forwarded-* headers are replaced, not
+// malformed requests. A gRPC call (Content-Type application/grpc) gets
+// these answers as gRPC statuses in a Trailers-Only response (HTTP 200, no
+// body): UNIMPLEMENTED for no route, UNAVAILABLE for an invalid backendRef,
+// no endpoint or a failed backend, DEADLINE_EXCEEDED for a timeout; a
+// backend's own gRPC status and trailers pass through. Client-sent X-Forwarded-* headers are replaced, not
 // extended: the proxy is the edge and does not trust them.
 package proxy

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,8 +16,9 @@ import (
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
-// forwarder sends requests to endpoints: one httputil.ReverseProxy over two
-// pooled transports, HTTP/1.1 and h2c.
+// forwarder sends requests to endpoints: one httputil.ReverseProxy over
+// pooled transports, HTTP/1.1 and h2c, and per backend TLS settings
+// HTTP/1.1 or HTTP/2.
 type forwarder struct {
 	proxy          *httputil.ReverseProxy
 	http1          *http.Transport
@@ -75,7 +77,7 @@ func (f *forwarder) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func (f *forwarder) transport(b *routetable.CompiledBackend, r *http.Request) *http.Transport {
 	if b.TLS != nil {
-		return f.tlsTransport(b.TLS)
+		return f.tlsTransport(b.TLS, b.AppProtocol == routetable.AppProtocolHTTP2 && r.Header.Get("Upgrade") == "")
 	}
 	if b.AppProtocol == routetable.AppProtocolH2C && r.Header.Get("Upgrade") == "" {
 		return f.h2c
@@ -83,23 +85,35 @@ func (f *forwarder) transport(b *routetable.CompiledBackend, r *http.Request) *h
 	return f.http1
 }
 
-// tlsTransport returns the pooled transport for TLS settings, making it
-// on first use.
-func (f *forwarder) tlsTransport(settings *routetable.CompiledBackendTLS) *http.Transport {
-	if t, ok := f.tls.Load(settings.Key); ok {
+// tlsTransport returns the pooled transport for TLS settings, HTTP/1.1 or
+// HTTP/2 (ALPN h2 only), making it on first use.
+func (f *forwarder) tlsTransport(settings *routetable.CompiledBackendTLS, h2 bool) *http.Transport {
+	key := settings.Key
+	if h2 {
+		key = h2KeyPrefix + key
+	}
+	if t, ok := f.tls.Load(key); ok {
 		return t.(*http.Transport)
 	}
 	t := f.http1.Clone()
 	t.TLSClientConfig = settings.Config
-	actual, _ := f.tls.LoadOrStore(settings.Key, t)
+	if h2 {
+		t.TLSClientConfig = settings.Config.Clone() // the transport sets its NextProtos
+		t.Protocols = new(http.Protocols)
+		t.Protocols.SetHTTP2(true)
+	}
+	actual, _ := f.tls.LoadOrStore(key, t)
 	return actual.(*http.Transport)
 }
+
+// h2KeyPrefix marks the HTTP/2 transport of a TLS settings key.
+const h2KeyPrefix = "h2 "
 
 // retainTLS drops the TLS transports the table no longer uses; requests
 // still using one finish on it.
 func (f *forwarder) retainTLS(table *routetable.Table) {
 	f.tls.Range(func(key, t any) bool {
-		if !table.UsesBackendTLS(key.(string)) {
+		if !table.UsesBackendTLS(strings.TrimPrefix(key.(string), h2KeyPrefix)) {
 			f.tls.Delete(key)
 			t.(*http.Transport).CloseIdleConnections()
 		}
@@ -157,7 +171,7 @@ func (f *forwarder) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusRequestTimeout
 	}
 	f.logger.V(1).Info("backend request failed", "backend", exchangeOf(r).backend.Name, "status", status, "error", err.Error())
-	reply(w, status)
+	reply(w, r, status)
 }
 
 func errorStatus(ctx context.Context, err error) int {

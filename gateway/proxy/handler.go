@@ -80,17 +80,17 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 	}
 	sock := h.server.table.Load().Socket(h.key.Address, h.key.Port)
 	if sock == nil {
-		reply(w, http.StatusNotFound)
+		reply(w, r, http.StatusNotFound)
 		return
 	}
 	ex.listener = sock.Listener(r.Host)
 	if r.TLS != nil && ex.listener != nil && ex.listener != sock.Listener(r.TLS.ServerName) {
 		// The connection was made for another listener's certificate (RFC 9110 15.5.20).
-		reply(w, http.StatusMisdirectedRequest)
+		reply(w, r, http.StatusMisdirectedRequest)
 		return
 	}
 	if ex.listener == nil {
-		reply(w, http.StatusNotFound)
+		reply(w, r, http.StatusNotFound)
 		return
 	}
 	ex.match = ex.listener.Match(r.Host, r)
@@ -99,7 +99,7 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 		return
 	}
 	if ex.match == nil {
-		reply(w, http.StatusNotFound)
+		reply(w, r, http.StatusNotFound)
 		return
 	}
 	rule := ex.match.Rule
@@ -115,14 +115,14 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 	}
 	switch {
 	case ex.backend == nil, ex.backend.Unresolved != "":
-		reply(w, http.StatusInternalServerError) // the spec's answer for an invalid backendRef
+		reply(w, r, http.StatusInternalServerError) // the spec's answer for an invalid backendRef
 		return
 	case ex.backend.Filters.Redirect != nil:
 		redirect(w, r, ex, ex.backend.Filters.Redirect)
 		return
 	}
 	if ex.endpoint = ex.backend.PickEndpoint(); ex.endpoint == nil {
-		reply(w, http.StatusServiceUnavailable)
+		reply(w, r, http.StatusServiceUnavailable)
 		return
 	}
 	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
@@ -222,7 +222,12 @@ func redirect(w http.ResponseWriter, r *http.Request, ex *exchange, rd *routetab
 	w.WriteHeader(cmp.Or(rd.StatusCode, http.StatusFound))
 }
 
-// reply answers with a status and its text, and nothing a client sent.
-func reply(w http.ResponseWriter, status int) {
+// reply answers with a status and its text, and nothing a client sent; a
+// gRPC call gets it as a gRPC status (grpc.go).
+func reply(w http.ResponseWriter, r *http.Request, status int) {
+	if isGRPC(r) {
+		replyGRPC(w, status, http.StatusText(status))
+		return
+	}
 	http.Error(w, http.StatusText(status), status)
 }

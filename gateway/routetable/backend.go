@@ -27,6 +27,8 @@ type CompiledRule struct {
 	Timeouts  Timeouts
 	// Retry is the rule's retry policy, nil for none.
 	Retry *Retry
+	// GRPC is set on a GRPCRoute's rule: errors are answered as gRPC statuses.
+	GRPC bool
 	// cumulative[i] is the sum of the weights of Backends[0..i].
 	cumulative []int64
 }
@@ -125,6 +127,7 @@ func compileRule(route *Route, in Rule, sc scope) (*CompiledRule, error) {
 		Created:   route.Created,
 		Index:     in.Index,
 		Timeouts:  in.Timeouts,
+		GRPC:      route.GRPC,
 	}
 	var err error
 	if r.Filters, err = compileFilters(in.Filters, sc); err != nil {
@@ -177,6 +180,8 @@ func compileBackend(in Backend, sc scope, withFilters bool) (*CompiledBackend, e
 			return nil, fmt.Errorf("%s backend %s speaks h2c, which is cleartext, yet has TLS settings; drop one", sc.where, in.Name)
 		}
 		scheme = "https"
+	} else if in.AppProtocol == AppProtocolHTTP2 {
+		return nil, fmt.Errorf("%s backend %s speaks HTTP/2 over TLS but has no TLS settings; add them or use h2c", sc.where, in.Name)
 	}
 	for _, e := range in.Endpoints {
 		hostPort := net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port)))

@@ -72,6 +72,10 @@ type Route struct {
 	// hostnames; empty means every host the listener accepts.
 	Hostnames []string `json:"hostnames,omitempty"`
 	Rules     []Rule   `json:"rules,omitempty"`
+	// GRPC marks a GRPCRoute: its matches are gRPC method matches, ordered
+	// by GRPCRouteRule precedence, and the proxy answers its errors with a
+	// gRPC status.
+	GRPC bool `json:"grpc,omitempty"`
 }
 
 // Rule is one HTTPRoute rule.
@@ -106,10 +110,13 @@ const (
 
 // Match is one HTTPRouteMatch; every condition in it must hold.
 type Match struct {
-	Path        PathMatch    `json:"path"`
+	Path        PathMatch    `json:"path,omitzero"`
 	Headers     []ValueMatch `json:"headers,omitempty"`
 	QueryParams []ValueMatch `json:"queryParams,omitempty"`
 	Method      string       `json:"method,omitempty"`
+	// GRPC, on a GRPCRoute's match, replaces Path: the request path must be
+	// "/service/method" as it says (nil on a GRPCRoute matches any).
+	GRPC *GRPCMethodMatch `json:"grpc,omitempty"`
 }
 
 // PathMatch compares the request path.
@@ -223,6 +230,9 @@ const (
 	AppProtocolHTTP1     AppProtocol = ""
 	AppProtocolH2C       AppProtocol = "kubernetes.io/h2c"
 	AppProtocolWebSocket AppProtocol = "kubernetes.io/ws"
+	// AppProtocolHTTP2 is HTTP/2 over the backend's TLS (ALPN h2): gRPC to
+	// a backend with a BackendTLSPolicy.
+	AppProtocolHTTP2 AppProtocol = "h2"
 )
 
 // Backend is one backendRef resolved to endpoints.

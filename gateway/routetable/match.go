@@ -1,6 +1,7 @@
 package routetable
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/textproto"
@@ -21,6 +22,7 @@ type CompiledMatch struct {
 	method  string
 	headers []valueMatch
 	query   []valueMatch
+	grpc    *compiledGRPC // set on every match of a GRPCRoute
 }
 
 // PathPrefix returns the part of a PathPrefix match a ReplacePrefixMatch
@@ -44,8 +46,22 @@ func (v *valueMatch) matches(s string) bool {
 // compileMatch checks and compiles one match; where names the route for errors.
 func compileMatch(rule *CompiledRule, index int, in Match, where string) (*CompiledMatch, error) {
 	m := &CompiledMatch{Rule: rule, Index: index, Path: in.Path, method: in.Method}
+	switch {
+	case rule.GRPC:
+		g, err := compileGRPCMethod(*cmp.Or(in.GRPC, &GRPCMethodMatch{}), where)
+		if err != nil {
+			return nil, err
+		}
+		m.grpc, m.Path = g, PathMatch{}
+	case in.GRPC != nil:
+		return nil, fmt.Errorf("%s has a gRPC method match; only GRPCRoutes can", where)
+	}
 	switch in.Path.Type {
 	case PathExact:
+	case "":
+		if m.grpc == nil {
+			return nil, fmt.Errorf("%s has no path match type; use Exact, PathPrefix or RegularExpression", where)
+		}
 	case PathPrefix:
 		m.prefix = strings.TrimSuffix(in.Path.Value, "/")
 	case PathRegex:
@@ -155,6 +171,7 @@ func queryValue(raw, name string) (string, bool) {
 // by path so a lookup tests only matches whose path can apply. Each slice
 // keeps precedence order.
 type routeGroup struct {
+	grpc   *grpcGroup // GRPCRoutes' matches, tried first
 	exact  map[string][]*CompiledMatch
 	regex  []*CompiledMatch
 	prefix map[string][]*CompiledMatch // keyed by prefix without trailing slash
@@ -163,7 +180,12 @@ type routeGroup struct {
 // newRouteGroup indexes matches already sorted by precedence.
 func newRouteGroup(sorted []*CompiledMatch) *routeGroup {
 	g := &routeGroup{}
+	var grpc []*CompiledMatch
 	for _, m := range sorted {
+		if m.grpc != nil {
+			grpc = append(grpc, m)
+			continue
+		}
 		switch m.Path.Type {
 		case PathExact:
 			if g.exact == nil {
@@ -179,12 +201,20 @@ func newRouteGroup(sorted []*CompiledMatch) *routeGroup {
 			g.prefix[m.prefix] = append(g.prefix[m.prefix], m)
 		}
 	}
+	if len(grpc) > 0 {
+		g.grpc = newGRPCGroup(grpc)
+	}
 	return g
 }
 
 // match returns the highest-precedence match for path and r, or nil: exact
 // paths, then regular expressions, then prefixes from longest to shortest.
 func (g *routeGroup) match(path string, r *http.Request) *CompiledMatch {
+	if g.grpc != nil {
+		if m := g.grpc.match(path, r); m != nil {
+			return m
+		}
+	}
 	for _, m := range g.exact[path] {
 		if m.matchesRequest(r) {
 			return m

@@ -27,7 +27,14 @@ func (m *CompiledMatch) pathLength() int {
 // HTTPRouteRule.Matches documentation requires: Exact path, longest prefix,
 // method, most headers, most query parameters, then the oldest route, the
 // route first by "namespace/name", the first rule, the first match.
+// GRPCRoutes' matches come first, in their own order (compareGRPCPrecedence).
 func comparePrecedence(a, b *CompiledMatch) int {
+	if a.grpc != nil || b.grpc != nil {
+		if a.grpc == nil || b.grpc == nil {
+			return cmp.Compare(boolRank(b.grpc != nil), boolRank(a.grpc != nil))
+		}
+		return compareGRPCPrecedence(a, b)
+	}
 	if c := cmp.Compare(pathRank(a.Path.Type), pathRank(b.Path.Type)); c != 0 {
 		return c
 	}

@@ -346,13 +346,21 @@ func compileRoute(route *Route, listener string, clientCert *tls.Certificate) ([
 }
 
 func compileRuleMatches(route *Route, rule Rule, listener string, clientCert *tls.Certificate) ([]*CompiledMatch, error) {
-	where := fmt.Sprintf("HTTPRoute %s/%s rule %d on listener %s", route.Namespace, route.Name, rule.Index, listener)
+	kind := "HTTPRoute"
+	if route.GRPC {
+		kind = "GRPCRoute"
+	}
+	where := fmt.Sprintf("%s %s/%s rule %d on listener %s", kind, route.Namespace, route.Name, rule.Index, listener)
 	cr, err := compileRule(route, rule, scope{where: where, clientCert: clientCert})
 	if err != nil {
 		return nil, err
 	}
 	matches := rule.Matches
-	if len(matches) == 0 {
+	switch {
+	case len(matches) > 0:
+	case route.GRPC:
+		matches = []Match{{}} // every gRPC method
+	default:
 		matches = []Match{{Path: PathMatch{Type: PathPrefix, Value: "/"}}}
 	}
 	out := make([]*CompiledMatch, 0, len(matches))

@@ -31,7 +31,7 @@ type endpointSet []routetable.Endpoint
 // A BackendTLSPolicy for the Service port makes the proxy speak TLS to it;
 // the policies targeting the port are recorded in t so the route's
 // Gateways become their ancestors.
-func (b *builder) backend(route *gatewayv1.HTTPRoute, ref gatewayv1.BackendObjectReference, where fieldPath, t *routeTranslation) (routetable.Backend, problem) {
+func (b *builder) backend(route *routeObject, ref gatewayv1.BackendObjectReference, where fieldPath, t *routeTranslation) (routetable.Backend, problem) {
 	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(route.Namespace))), Name: string(ref.Name)}
 	port := deref(ref.Port, 0)
 	out := routetable.Backend{Name: key.Namespace + "/" + key.Name + ":" + strconv.Itoa(int(port)), Weight: 1}
@@ -41,7 +41,7 @@ func (b *builder) backend(route *gatewayv1.HTTPRoute, ref gatewayv1.BackendObjec
 			"%s refers to %s %s in group %q; tenantgate forwards only to core Services.", where, kind, key, group)
 	}
 	grantRef := reference{
-		fromGroup: gatewayv1.GroupName, fromKind: string(kindHTTPRoute), fromNamespace: route.Namespace,
+		fromGroup: gatewayv1.GroupName, fromKind: string(route.kind), fromNamespace: route.Namespace,
 		toGroup: "", toKind: "Service", toNamespace: key.Namespace, toName: key.Name,
 	}
 	if !b.referenceAllowed(grantRef) {
@@ -50,8 +50,8 @@ func (b *builder) backend(route *gatewayv1.HTTPRoute, ref gatewayv1.BackendObjec
 				"%s refers to Service %s in another namespace; %s; fix the grant or the tenant's spec.referenceGrants.", where, key, ignored)
 		}
 		return out, newProblem(gatewayv1.RouteReasonRefNotPermitted,
-			"%s refers to Service %s in another namespace, and no ReferenceGrant there allows HTTPRoutes from %s; create one in %s.",
-			where, key, route.Namespace, key.Namespace)
+			"%s refers to Service %s in another namespace, and no ReferenceGrant there allows %ss from %s; create one in %s.",
+			where, key, route.kind, route.Namespace, key.Namespace)
 	}
 	svc := b.services[key]
 	if svc == nil {

@@ -81,6 +81,7 @@ func newBuilder(s *Snapshot) *builder {
 			GatewayClasses:     make(map[types.NamespacedName]gatewayv1.GatewayClassStatus),
 			Gateways:           make(map[types.NamespacedName]gatewayv1.GatewayStatus),
 			HTTPRoutes:         make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus),
+			GRPCRoutes:         make(map[types.NamespacedName]gatewayv1.GRPCRouteStatus),
 			BackendTLSPolicies: make(map[types.NamespacedName]gatewayv1.PolicyStatus),
 			ListenerSets:       make(map[types.NamespacedName]gatewayv1.ListenerSetStatus),
 		},

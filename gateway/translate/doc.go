@@ -1,6 +1,6 @@
 // Package translate turns a snapshot of Gateway API objects into the data
 // plane's routetable.Config and the exact status every GatewayClass,
-// Gateway, ListenerSet, HTTPRoute and BackendTLSPolicy of our controller
+// Gateway, ListenerSet, HTTPRoute, GRPCRoute and BackendTLSPolicy of our controller
 // should carry.
 //
 // Build is a pure function: it reads only its Snapshot (no API calls, no
@@ -18,7 +18,9 @@
 // per port), cacerts.go (CA bundles from ConfigMaps and Secrets),
 // backendtls.go (BackendTLSPolicy precedence, validation and ancestor
 // status), routes.go (parent attachment and route status),
-// rules.go and filters.go (HTTPRoute rules into routetable rules), backends.go
+// rules.go and filters.go (HTTPRoute rules into routetable rules),
+// grpcroutes.go (GRPCRoute rules, the HTTPRoute-versus-GRPCRoute hostname
+// conflicts on a listener), backends.go
 // (Services and EndpointSlices), referencegrant.go (cross-namespace checks),
 // hostnames.go (listener/route hostname intersection).
 //
@@ -36,7 +38,12 @@
 // backends answer 500 rather than go in the clear; appProtocol https needs
 // a BackendTLSPolicy; a ListenerSet's listener that loses a port conflict to
 // an earlier one reports the conflict as its Accepted and Programmed reason,
-// and a ListenerSet's listeners are not part of its Gateway's status.
+// and a ListenerSet's listeners are not part of its Gateway's status. A
+// GRPCRoute's backends are spoken to over h2c (a Service port without
+// appProtocol too), over HTTP/2 on TLS with a BackendTLSPolicy, and a
+// WebSocket port is UnsupportedProtocol; where an HTTPRoute and a GRPCRoute would serve one
+// hostname on a listener, the later one's parent entry is
+// Accepted=False/HostnameConflict.
 //
 // This package must not touch the API server, the proxy or the route table's
 // compiled form; it owns only the translation and its golden tests in

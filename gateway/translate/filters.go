@@ -16,7 +16,7 @@ import (
 // A filter tenantgate does not implement makes the rule invalid rather than
 // being skipped. A mirror whose backend does not resolve is left out and
 // reported in t's refs, as the spec asks.
-func (b *builder) translateFilters(r *gatewayv1.HTTPRoute, parent fieldPath, specs []gatewayv1.HTTPRouteFilter, matches []routetable.Match, t *routeTranslation) ([]routetable.Filter, problem) {
+func (b *builder) translateFilters(r *routeObject, parent fieldPath, specs []gatewayv1.HTTPRouteFilter, matches []routetable.Match, t *routeTranslation) ([]routetable.Filter, problem) {
 	if p := checkCombination(parent.field("filters"), specs); !p.ok() {
 		return nil, p
 	}
@@ -51,7 +51,7 @@ func checkCombination(where fieldPath, specs []gatewayv1.HTTPRouteFilter) proble
 	return problem{}
 }
 
-func (b *builder) translateFilter(r *gatewayv1.HTTPRoute, where fieldPath, spec *gatewayv1.HTTPRouteFilter, matches []routetable.Match, t *routeTranslation) (f routetable.Filter, keep bool, p problem) {
+func (b *builder) translateFilter(r *routeObject, where fieldPath, spec *gatewayv1.HTTPRouteFilter, matches []routetable.Match, t *routeTranslation) (f routetable.Filter, keep bool, p problem) {
 	f.Type = routetable.FilterType(spec.Type)
 	missing := func() problem {
 		return newProblem(gatewayv1.RouteReasonUnsupportedValue, "%s has type %s but no matching configuration; add it.", where, spec.Type)
@@ -167,7 +167,7 @@ func pathModifier(where fieldPath, spec *gatewayv1.HTTPPathModifier, matches []r
 
 // mirror resolves a RequestMirror filter. An unresolved mirror is dropped
 // (keep is false) and reported in t's refs; it does not invalidate the rule.
-func (b *builder) mirror(r *gatewayv1.HTTPRoute, where fieldPath, spec *gatewayv1.HTTPRequestMirrorFilter, t *routeTranslation) (routetable.Filter, bool, problem) {
+func (b *builder) mirror(r *routeObject, where fieldPath, spec *gatewayv1.HTTPRequestMirrorFilter, t *routeTranslation) (routetable.Filter, bool, problem) {
 	f := routetable.Filter{Type: routetable.FilterRequestMirror}
 	percent := 100.0
 	switch {

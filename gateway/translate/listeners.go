@@ -23,10 +23,10 @@ import (
 const kindHTTPRoute = model.KindHTTPRoute
 
 // servedKinds are the route kinds tenantgate's data plane carries on each
-// protocol: HTTPRoute on HTTP and HTTPS.
+// protocol: HTTPRoute and GRPCRoute (h2c, or h2 by ALPN) on HTTP and HTTPS.
 func servedKinds(protocol gatewayv1.ProtocolType) []gatewayv1.Kind {
 	if protocol == gatewayv1.HTTPProtocolType || protocol == gatewayv1.HTTPSProtocolType {
-		return []gatewayv1.Kind{kindHTTPRoute}
+		return []gatewayv1.Kind{kindHTTPRoute, kindGRPCRoute}
 	}
 	return nil
 }
@@ -140,7 +140,7 @@ func (l *listenerState) routeKinds() problem {
 			l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol)
 	}
 	return newProblem(gatewayv1.ListenerReasonInvalidRouteKinds,
-		"Listener %s allows route kinds %s, which tenantgate does not support on %s listeners; list only HTTPRoute.",
+		"Listener %s allows route kinds %s, which tenantgate does not support on %s listeners; list only HTTPRoute or GRPCRoute.",
 		l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol)
 }
 
@@ -330,7 +330,7 @@ func (l *listenerState) config() routetable.Listener {
 		Certificates:             l.certificates,
 		ClientValidation:         l.clientValidation,
 		BackendClientCertificate: l.gateway.clientCert,
-		Routes:                   l.routes,
+		Routes:                   sortedRoutes(l.routes),
 	}
 }
 

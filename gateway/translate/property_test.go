@@ -37,6 +37,9 @@ import (
 //     are not compared: X may make a Gateway an ancestor of a policy.
 //     Precedence between X's matches and others' is legitimate, so the
 //     comparison is of Config entries, not of which route a request reaches.
+//     GRPCRoutes' statuses and Config entries are set aside too: where X
+//     and a GRPCRoute claim one hostname on a listener, the older wins.
+//   - GRPCRoute: the same, with HTTPRoutes as the other kind.
 //   - Gateway: X's listeners and status are set aside, and so are Gateways
 //     given the same address (their listeners may conflict with X's by
 //     port and hostname), the routes and ListenerSets naming X (or a
@@ -74,6 +77,7 @@ func cloneSnapshot(s *Snapshot) *Snapshot {
 	c.Gateways = deepCopies(s.Gateways, (*gatewayv1.Gateway).DeepCopy)
 	c.ListenerSets = deepCopies(s.ListenerSets, (*gatewayv1.ListenerSet).DeepCopy)
 	c.HTTPRoutes = deepCopies(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy)
+	c.GRPCRoutes = deepCopies(s.GRPCRoutes, (*gatewayv1.GRPCRoute).DeepCopy)
 	c.ReferenceGrants = deepCopies(s.ReferenceGrants, (*gatewayv1.ReferenceGrant).DeepCopy)
 	c.BackendTLSPolicies = deepCopies(s.BackendTLSPolicies, (*gatewayv1.BackendTLSPolicy).DeepCopy)
 	c.Services = deepCopies(s.Services, deepCopyService)
@@ -106,6 +110,8 @@ func without(s *Snapshot, sub subject) *Snapshot {
 	switch sub.kind {
 	case "HTTPRoute":
 		c.HTTPRoutes = slices.DeleteFunc(c.HTTPRoutes, func(o gatewayv1.HTTPRoute) bool { return drop(o.Namespace, o.Name) })
+	case "GRPCRoute":
+		c.GRPCRoutes = slices.DeleteFunc(c.GRPCRoutes, func(o gatewayv1.GRPCRoute) bool { return drop(o.Namespace, o.Name) })
 	case "Gateway":
 		c.Gateways = slices.DeleteFunc(c.Gateways, func(o gatewayv1.Gateway) bool { return drop(o.Namespace, o.Name) })
 	case "ConfigMap":
@@ -149,7 +155,7 @@ func checkIsolation(t testing.TB, s *Snapshot, sub subject, with Result, what st
 	clean := without(s, sub)
 	var want Result
 	switch sub.kind {
-	case "HTTPRoute", "Gateway", "ConfigMap", "Secret":
+	case "HTTPRoute", "GRPCRoute", "Gateway", "ConfigMap", "Secret":
 		want = buildChecked(t, clean, what+" (without it)", sub)
 	default:
 		return
@@ -167,6 +173,7 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 		GatewayClasses:     r.GatewayClasses,
 		Gateways:           maps.Clone(r.Gateways),
 		HTTPRoutes:         maps.Clone(r.HTTPRoutes),
+		GRPCRoutes:         maps.Clone(r.GRPCRoutes),
 		BackendTLSPolicies: maps.Clone(r.BackendTLSPolicies),
 		ListenerSets:       maps.Clone(r.ListenerSets),
 	}
@@ -174,6 +181,12 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 	switch sub.kind {
 	case "HTTPRoute":
 		delete(out.HTTPRoutes, sub.key)
+		out.GRPCRoutes = nil
+		out.BackendTLSPolicies = nil
+		zeroAttached(&out)
+	case "GRPCRoute":
+		delete(out.GRPCRoutes, sub.key)
+		out.HTTPRoutes = nil
 		out.BackendTLSPolicies = nil
 		zeroAttached(&out)
 	case "Gateway":
@@ -195,6 +208,13 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 				}
 			}
 		}
+		for _, r := range s.GRPCRoutes {
+			for _, ref := range r.Spec.ParentRefs {
+				if namesAny(gone, string(ref.Name)) {
+					delete(out.GRPCRoutes, keyOf(&r.ObjectMeta))
+				}
+			}
+		}
 		for _, ls := range s.ListenerSets {
 			if namesAny(gone, string(ls.Spec.ParentRef.Name)) {
 				delete(out.ListenerSets, keyOf(&ls.ObjectMeta))
@@ -202,6 +222,13 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 					for _, ref := range r.Spec.ParentRefs {
 						if string(ref.Name) == ls.Name {
 							delete(out.HTTPRoutes, keyOf(&r.ObjectMeta))
+						}
+					}
+				}
+				for _, r := range s.GRPCRoutes {
+					for _, ref := range r.Spec.ParentRefs {
+						if string(ref.Name) == ls.Name {
+							delete(out.GRPCRoutes, keyOf(&r.ObjectMeta))
 						}
 					}
 				}
@@ -229,9 +256,10 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 		if sub.kind == "Gateway" && listenerOfAny(gone, l.Name) {
 			continue
 		}
-		if sub.kind == "HTTPRoute" {
+		if sub.kind == "HTTPRoute" || sub.kind == "GRPCRoute" {
+			// Routes of the other kind may lose a hostname conflict to the subject.
 			l.Routes = slices.DeleteFunc(slices.Clone(l.Routes), func(rt routetable.Route) bool {
-				return rt.Namespace == sub.key.Namespace && rt.Name == sub.key.Name
+				return rt.GRPC != (sub.kind == "GRPCRoute") || rt.Namespace == sub.key.Namespace && rt.Name == sub.key.Name
 			})
 			if len(l.Routes) == 0 {
 				l.Routes = nil

@@ -23,39 +23,71 @@ type attachment struct {
 	hostnames []string
 }
 
-// routes attaches every HTTPRoute to the listeners of our Gateways it names
-// and records one parent status per such parentRef.
+// routeObject is what the route stages read of a route of any kind; the
+// embedded ObjectMeta gives its namespace, name, generation and age.
+type routeObject struct {
+	*metav1.ObjectMeta
+	kind       gatewayv1.Kind
+	parentRefs []gatewayv1.ParentReference
+	hostnames  []gatewayv1.Hostname
+	status     *gatewayv1.RouteStatus
+	// violations asks the tenant policy about the route itself.
+	violations func(TenantPolicy) []string
+}
+
+func httpRouteObject(r *gatewayv1.HTTPRoute) *routeObject {
+	return &routeObject{ObjectMeta: &r.ObjectMeta, kind: kindHTTPRoute, parentRefs: r.Spec.ParentRefs, hostnames: r.Spec.Hostnames, status: &r.Status.RouteStatus,
+		violations: func(p TenantPolicy) []string { return p.RouteViolations(r) }}
+}
+
+// routes attaches every HTTPRoute and GRPCRoute to the listeners of our
+// Gateways it names and records one parent status per such parentRef.
+// Routes go oldest first, so where an HTTPRoute and a GRPCRoute claim the
+// same hostname on a listener the older one is already served.
 func (b *builder) routes() {
-	for _, r := range sortedPointers(b.s.HTTPRoutes) {
-		b.route(r)
+	claims := kindClaims{}
+	for _, o := range b.routeOrder() {
+		switch o := o.(type) {
+		case *gatewayv1.HTTPRoute:
+			r := httpRouteObject(o)
+			if st, ok := b.route(r, func() *routeTranslation { return b.translateRoute(o) }, claims); ok {
+				b.result.HTTPRoutes[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
+			}
+		case *gatewayv1.GRPCRoute:
+			b.grpcRoute(o, claims)
+		}
 	}
 }
 
-func (b *builder) route(r *gatewayv1.HTTPRoute) {
-	key := keyOf(&r.ObjectMeta)
+// route attaches one route; ok is false when it has no status of ours to write.
+func (b *builder) route(r *routeObject, translate func() *routeTranslation, claims kindClaims) (st gatewayv1.RouteStatus, ok bool) {
 	var parents []int // indexes of parentRefs naming our Gateways or their ListenerSets
-	for i := range r.Spec.ParentRefs {
-		if _, ok := b.parentOf(r, &r.Spec.ParentRefs[i]); ok {
+	for i := range r.parentRefs {
+		if _, ok := b.parentOf(r, &r.parentRefs[i]); ok {
 			parents = append(parents, i)
 		}
 	}
 	if len(parents) == 0 {
 		if b.hasOurParents(r) {
-			b.result.HTTPRoutes[key] = gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{}}}
+			return gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{}}, true
 		}
-		return
+		return st, false
 	}
 	refused := b.refusal(r)
-	t := b.translateRoute(r)
+	t := translate()
 	resolved := joinProblems(t.refs)
 	var served []*listenerState // listeners this route already counts on
 	statuses := make([]gatewayv1.RouteParentStatus, 0, len(parents))
 	for _, i := range parents {
-		ref := &r.Spec.ParentRefs[i]
+		ref := &r.parentRefs[i]
 		p, _ := b.parentOf(r, ref)
 		attachments, accepted := b.attach(r, ref, p)
 		accepted = firstProblem(refused, accepted, t.accepted())
 		if accepted.ok() {
+			accepted = claims.conflict(r, attachments)
+		}
+		if accepted.ok() {
+			claims.claim(r, attachments)
 			for _, a := range attachments {
 				served = b.serve(r, a, t, served)
 			}
@@ -69,7 +101,7 @@ func (b *builder) route(r *gatewayv1.HTTPRoute) {
 			Conditions:     b.routeConditions(r, p, attachments, accepted, resolved, t),
 		})
 	}
-	b.result.HTTPRoutes[key] = gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: statuses}}
+	return gatewayv1.RouteStatus{Parents: statuses}, true
 }
 
 // parent is what a route's parentRef names in the model, with our state
@@ -82,7 +114,7 @@ type parent struct {
 
 // parentOf resolves a parentRef to a Gateway of ours or a ListenerSet
 // whose parent is one.
-func (b *builder) parentOf(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference) (parent, bool) {
+func (b *builder) parentOf(r *routeObject, ref *gatewayv1.ParentReference) (parent, bool) {
 	mp, ok := b.model.ParentRef(ref, r.Namespace)
 	if !ok {
 		return parent{}, false
@@ -97,8 +129,8 @@ func (b *builder) parentOf(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReferenc
 // String names the parent in messages.
 func (p parent) String() string { return p.m.String() }
 
-func (b *builder) hasOurParents(r *gatewayv1.HTTPRoute) bool {
-	for _, p := range r.Status.Parents {
+func (b *builder) hasOurParents(r *routeObject) bool {
+	for _, p := range r.status.Parents {
 		if p.ControllerName == b.controller {
 			return true
 		}
@@ -107,11 +139,11 @@ func (b *builder) hasOurParents(r *gatewayv1.HTTPRoute) bool {
 }
 
 // refusal asks the tenancy policy about the route.
-func (b *builder) refusal(r *gatewayv1.HTTPRoute) problem {
+func (b *builder) refusal(r *routeObject) problem {
 	if b.s.Policy == nil {
 		return problem{}
 	}
-	return tenantProblem(b.s.Policy.RouteViolations(r))
+	return tenantProblem(r.violations(b.s.Policy))
 }
 
 // tenantProblem is NotAllowedByTenant with the policy's violations, or no
@@ -130,11 +162,11 @@ func tenantProblem(violations []string) problem {
 // attach is the model's attachment of the route to the parent's listeners;
 // a ListenerSet we did not attach (its Gateway is not accepted, or does
 // not allow it) offers none.
-func (b *builder) attach(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference, p parent) ([]attachment, problem) {
+func (b *builder) attach(r *routeObject, ref *gatewayv1.ParentReference, p parent) ([]attachment, problem) {
 	if p.set != nil && !p.set.reject.ok() {
 		return nil, newProblem(gatewayv1.RouteReasonNoMatchingParent, "%s is not attached to its Gateway: %s", p, p.set.reject.message)
 	}
-	found, why := b.model.Attach(model.Route{Kind: kindHTTPRoute, Namespace: r.Namespace, Hostnames: r.Spec.Hostnames}, ref, p.m)
+	found, why := b.model.Attach(model.Route{Kind: r.kind, Namespace: r.Namespace, Hostnames: r.hostnames}, ref, p.m)
 	if why != nil {
 		return nil, problem{reason: why.Reason, message: why.Message}
 	}
@@ -147,7 +179,7 @@ func (b *builder) attach(r *gatewayv1.HTTPRoute, ref *gatewayv1.ParentReference,
 
 // serve counts an accepted route on a listener once and, when the listener is
 // in the Config, adds the route to it.
-func (b *builder) serve(r *gatewayv1.HTTPRoute, a attachment, t *routeTranslation, served []*listenerState) []*listenerState {
+func (b *builder) serve(r *routeObject, a attachment, t *routeTranslation, served []*listenerState) []*listenerState {
 	l := a.listener
 	if slices.Contains(served, l) {
 		return served
@@ -160,6 +192,7 @@ func (b *builder) serve(r *gatewayv1.HTTPRoute, a attachment, t *routeTranslatio
 			Created:   r.CreationTimestamp.UTC(),
 			Hostnames: a.hostnames,
 			Rules:     t.rules,
+			GRPC:      r.kind == kindGRPCRoute,
 		})
 	}
 	return append(served, l)
@@ -184,7 +217,7 @@ func attachedMessage(p parent, attachments []attachment) string {
 
 // routeConditions is one parent entry's conditions: Accepted, ResolvedRefs
 // (even when not accepted) and PartiallyInvalid when rules were dropped.
-func (b *builder) routeConditions(r *gatewayv1.HTTPRoute, p parent, attachments []attachment, accepted, resolved problem, t *routeTranslation) []metav1.Condition {
+func (b *builder) routeConditions(r *routeObject, p parent, attachments []attachment, accepted, resolved problem, t *routeTranslation) []metav1.Condition {
 	gen := r.Generation
 	conds := []metav1.Condition{
 		b.condition(string(gatewayv1.RouteConditionAccepted), accepted.ok(), orReason(accepted, gatewayv1.RouteReasonAccepted),

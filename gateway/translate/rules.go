@@ -61,13 +61,14 @@ func (t *routeTranslation) partiallyInvalid() string {
 // others stay.
 func (b *builder) translateRoute(r *gatewayv1.HTTPRoute) *routeTranslation {
 	t := &routeTranslation{}
+	ro := httpRouteObject(r)
 	rules := r.Spec.Rules
 	if len(rules) == 0 {
 		// The API server defaults an empty rule list to one catch-all rule.
 		rules = []gatewayv1.HTTPRouteRule{{}}
 	}
 	for i := range rules {
-		rule, why := b.translateRule(r, i, &rules[i], t)
+		rule, why := b.translateRule(ro, i, &rules[i], t)
 		if !why.ok() {
 			t.dropped = append(t.dropped, droppedRule{index: i, why: why})
 			continue
@@ -77,7 +78,7 @@ func (b *builder) translateRoute(r *gatewayv1.HTTPRoute) *routeTranslation {
 	return t
 }
 
-func (b *builder) translateRule(r *gatewayv1.HTTPRoute, i int, spec *gatewayv1.HTTPRouteRule, t *routeTranslation) (routetable.Rule, problem) {
+func (b *builder) translateRule(r *routeObject, i int, spec *gatewayv1.HTTPRouteRule, t *routeTranslation) (routetable.Rule, problem) {
 	where := fieldPath{}.field("spec").index("rules", i)
 	rule := routetable.Rule{Index: i}
 	if len(spec.BackendRefs) > 0 {

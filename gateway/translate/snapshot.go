@@ -20,6 +20,7 @@ const ControllerName gatewayv1.GatewayController = "tenantgate.dev/gateway-contr
 // webhook refuses the same objects with the same lines at admission.
 type TenantPolicy interface {
 	RouteViolations(route *gatewayv1.HTTPRoute) []string
+	GRPCRouteViolations(route *gatewayv1.GRPCRoute) []string
 	// GatewayViolations and ListenerSetViolations judge the listeners tenants
 	// declare, in Gateways of their namespaces and in ListenerSets.
 	GatewayViolations(gw *gatewayv1.Gateway) tenancy.ListenerViolations
@@ -50,6 +51,8 @@ type Snapshot struct {
 	// HTTPRoutes with their current status: Build needs it to clear our stale
 	// parent entries.
 	HTTPRoutes []gatewayv1.HTTPRoute
+	// GRPCRoutes likewise, with their current status.
+	GRPCRoutes []gatewayv1.GRPCRoute
 	// ReferenceGrants as served at gateway.networking.k8s.io/v1 (the CRD also
 	// serves v1beta1 with the same schema).
 	ReferenceGrants []gatewayv1.ReferenceGrant
@@ -102,6 +105,8 @@ type Result struct {
 	// ours but no such parentRef any more maps to an empty list. Apply with
 	// MergeRouteStatus.
 	HTTPRoutes map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	// GRPCRoutes likewise; apply with MergeGRPCRouteStatus.
+	GRPCRoutes map[types.NamespacedName]gatewayv1.GRPCRouteStatus
 	// BackendTLSPolicies holds only our controller's ancestor entries, one
 	// per Gateway of ours that accepted a route using the policy; a policy
 	// with stale entries of ours maps to an empty list. Apply with
@@ -119,6 +124,8 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 	names := []gatewayv1.FeatureName{
 		"BackendTLSPolicy",
 		"BackendTLSPolicySANValidation",
+		"GRPCRoute",
+		"GRPCRouteNamedRouteRule",
 		"Gateway",
 		"GatewayAddressEmpty",
 		"GatewayBackendClientCertificate",

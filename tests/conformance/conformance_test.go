@@ -34,7 +34,7 @@ import (
 )
 
 var (
-	full       = flag.Bool("conformance-full", false, "run the whole GATEWAY-HTTP profile instead of the smoke subset")
+	full       = flag.Bool("conformance-full", false, "run the whole GATEWAY-HTTP and GATEWAY-GRPC profiles instead of the smoke subset")
 	reportPath = flag.String("conformance-report", "", "where to write the suite's ConformanceReport YAML")
 	only       = flag.String("conformance-test", "", "run this one conformance test (its ShortName)")
 	// Two runs at once on one machine need different pools.
@@ -50,6 +50,13 @@ var smoke = []string{
 	"HTTPRouteHostnameIntersection",
 	"HTTPRouteInvalidCrossNamespaceBackendRef",
 	"GatewayWithAttachedRoutes",
+	"GRPCExactMethodMatching",
+}
+
+// profiles are the conformance profiles tenantgate claims.
+var profiles = []suite.ConformanceProfileName{
+	suite.GatewayHTTPConformanceProfileName,
+	suite.GatewayGRPCConformanceProfileName,
 }
 
 const className = "tenantgate-conformance"
@@ -88,7 +95,7 @@ func TestGatewayAPIConformance(t *testing.T) {
 			CleanupBaseResources: true,
 			CleanupTestResources: true,
 			TimeoutConfig:        conformanceconfig.DefaultTimeoutConfig(),
-			ConformanceProfiles:  []suite.ConformanceProfileName{suite.GatewayHTTPConformanceProfileName},
+			ConformanceProfiles:  profiles,
 			Implementation: confv1.Implementation{
 				Organization: "tenantgate", Project: "tenantgate", URL: "https://github.com/tenantgate/tenantgate",
 				Version: "v0.1.0-dev", Contact: []string{"@tenantgate/maintainers"},
