@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -62,6 +64,10 @@ func TestThreeRolesAsSeparateProcesses(t *testing.T) {
 	})
 	w := newWorld(t, c, root)
 	w.apply(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: tenantgate-system}\n")
+	// Each process runs as its Deployment's ServiceAccount, with exactly
+	// manifests/default's RBAC: a permission a role lacks shows as
+	// "forbidden" in its log.
+	w.applyRBAC(t, root)
 	bin, err := Build(ctx, root, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +75,7 @@ func TestThreeRolesAsSeparateProcesses(t *testing.T) {
 	start := func(role app.Role, args ...string) *Process {
 		t.Helper()
 		p, err := Start(ctx, Options{
-			Binary: bin, Kubeconfig: c.AdminKubeconfig, Role: role, LogPath: filepath.Join(c.Dir, "tenantgate-"+string(role)+".log"),
+			Binary: bin, Kubeconfig: impersonating(t, c.AdminKubeconfig, "tenantgate-"+string(role)), Role: role, LogPath: filepath.Join(c.Dir, "tenantgate-"+string(role)+".log"),
 			Args: append([]string{"-platform-namespaces=infra", "-shutdown-grace=2s"}, args...),
 		}, time.Minute)
 		if err != nil {
@@ -77,6 +83,9 @@ func TestThreeRolesAsSeparateProcesses(t *testing.T) {
 		}
 		t.Cleanup(func() {
 			p.Stop(5 * time.Second)
+			if data, err := os.ReadFile(p.LogPath); err != nil || bytes.Contains(data, []byte("forbidden")) {
+				t.Errorf("the %s process made a request its ServiceAccount may not (or its log is unreadable: %v)", role, err)
+			}
 			if t.Failed() {
 				t.Logf("%s log (%s), last lines:\n%s", role, p.LogPath, Tail(p.LogPath, 15))
 			}
@@ -219,6 +228,44 @@ func newWorld(t *testing.T, c *cluster.Cluster, root string) *world {
 		t.Fatal(err)
 	}
 	return &world{client: k, seed: filepath.Join(root, "manifests", "examples", "seed")}
+}
+
+// applyRBAC applies the ServiceAccounts, roles and bindings of
+// manifests/default as `kubectl apply -k` would.
+func (w *world) applyRBAC(t *testing.T, root string) {
+	t.Helper()
+	rendered, err := exec.Command(filepath.Join(root, "bin", "kubectl"), "kustomize", filepath.Join(root, "manifests", "default")).Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize manifests/default: %v", err)
+	}
+	var rbac bytes.Buffer
+	for _, doc := range strings.Split(string(rendered), "\n---\n") {
+		for _, kind := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} {
+			if strings.Contains(doc, "\nkind: "+kind+"\n") {
+				rbac.WriteString(doc + "\n---\n")
+			}
+		}
+	}
+	w.apply(t, rbac.String())
+}
+
+// impersonating writes a copy of the kubeconfig whose user acts as the
+// ServiceAccount tenantgate-system/account, with the groups its token carries.
+func impersonating(t *testing.T, path, account string) string {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range cfg.AuthInfos {
+		user.Impersonate = "system:serviceaccount:tenantgate-system:" + account
+		user.ImpersonateGroups = []string{"system:serviceaccounts", "system:serviceaccounts:tenantgate-system", "system:authenticated"}
+	}
+	out := filepath.Join(t.TempDir(), account+".kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func (w *world) apply(t *testing.T, manifests string) {
