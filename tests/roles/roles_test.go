@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -25,7 +24,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -63,7 +61,7 @@ func TestThreeRolesAsSeparateProcesses(t *testing.T) {
 		}
 	})
 	w := newWorld(t, c, root)
-	w.apply(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: tenantgate-system}\n")
+	w.apply(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+Namespace+"}\n")
 	// Each process runs as its Deployment's ServiceAccount, with exactly
 	// manifests/default's RBAC: a permission a role lacks shows as
 	// "forbidden" in its log.
@@ -75,7 +73,7 @@ func TestThreeRolesAsSeparateProcesses(t *testing.T) {
 	start := func(role app.Role, args ...string) *Process {
 		t.Helper()
 		p, err := Start(ctx, Options{
-			Binary: bin, Kubeconfig: impersonating(t, c.AdminKubeconfig, "tenantgate-"+string(role)), Role: role, LogPath: filepath.Join(c.Dir, "tenantgate-"+string(role)+".log"),
+			Binary: bin, Kubeconfig: impersonating(t, c.AdminKubeconfig, role), Role: role, LogPath: filepath.Join(c.Dir, "tenantgate-"+string(role)+".log"),
 			Args: append([]string{"-platform-namespaces=infra", "-shutdown-grace=2s"}, args...),
 		}, time.Minute)
 		if err != nil {
@@ -109,7 +107,7 @@ func TestThreeRolesAsSeparateProcesses(t *testing.T) {
 		t.Logf("denied: %s", denial)
 	})
 
-	controller := start(app.RoleController, "-leader-elect", "-leader-election-namespace=tenantgate-system", "-gateway-address-pool="+pool)
+	controller := start(app.RoleController, "-leader-elect", "-leader-election-namespace="+Namespace, "-gateway-address-pool="+pool)
 	gatewayAddr := w.gatewayAddress(t)
 	t.Run("controller: writes status, holds the Lease, binds no proxy port", func(t *testing.T) {
 		w.routeAccepted(t, "apples", "apples")
@@ -234,35 +232,18 @@ func newWorld(t *testing.T, c *cluster.Cluster, root string) *world {
 // manifests/default as `kubectl apply -k` would.
 func (w *world) applyRBAC(t *testing.T, root string) {
 	t.Helper()
-	rendered, err := exec.Command(filepath.Join(root, "bin", "kubectl"), "kustomize", filepath.Join(root, "manifests", "default")).Output()
-	if err != nil {
-		t.Fatalf("kubectl kustomize manifests/default: %v", err)
-	}
-	var rbac bytes.Buffer
-	for _, doc := range strings.Split(string(rendered), "\n---\n") {
-		for _, kind := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} {
-			if strings.Contains(doc, "\nkind: "+kind+"\n") {
-				rbac.WriteString(doc + "\n---\n")
-			}
-		}
-	}
-	w.apply(t, rbac.String())
-}
-
-// impersonating writes a copy of the kubeconfig whose user acts as the
-// ServiceAccount tenantgate-system/account, with the groups its token carries.
-func impersonating(t *testing.T, path, account string) string {
-	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(path)
+	rbac, err := RBAC(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, user := range cfg.AuthInfos {
-		user.Impersonate = "system:serviceaccount:tenantgate-system:" + account
-		user.ImpersonateGroups = []string{"system:serviceaccounts", "system:serviceaccounts:tenantgate-system", "system:authenticated"}
-	}
-	out := filepath.Join(t.TempDir(), account+".kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, out); err != nil {
+	w.apply(t, rbac)
+}
+
+// impersonating is a kubeconfig acting as the role's ServiceAccount.
+func impersonating(t *testing.T, path string, role app.Role) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), string(role)+".kubeconfig")
+	if err := Impersonating(path, Account(role), out); err != nil {
 		t.Fatal(err)
 	}
 	return out
