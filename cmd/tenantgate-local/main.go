@@ -106,6 +106,9 @@ func run() error {
 	if out, err := kubectl("apiVersion: v1\nkind: Namespace\nmetadata: {name: "+roles.Namespace+"}\n---\n"+rbac, "apply", "-f", "-"); err != nil {
 		return fmt.Errorf("applying manifests/default's RBAC: %w\n%s", err, out)
 	}
+	if err := roles.AwaitRBAC(ctx, c.Admin); err != nil {
+		return err
+	}
 	if tenantgate, err = startTopology(ctx, c, bin, dir, localRoles(c, *pool, *metricsAddr, *healthAddr)); err != nil {
 		return err
 	}

@@ -7,7 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tenantgate/tenantgate/cmd/tenantgate/app"
@@ -39,6 +45,39 @@ func RBAC(ctx context.Context, root string) (string, error) {
 		}
 	}
 	return rbac.String(), nil
+}
+
+// AwaitRBAC waits until the API server authorizes each role's
+// ServiceAccount as RBAC just applied says (its authorizer reads roles
+// through informers), so a process started next sees no "forbidden".
+func AwaitRBAC(ctx context.Context, admin *rest.Config) error {
+	sar, err := kubernetes.NewForConfig(admin)
+	if err != nil {
+		return err
+	}
+	probes := []struct {
+		role app.Role
+		attr authorizationv1.ResourceAttributes
+	}{
+		{app.RoleWebhook, authorizationv1.ResourceAttributes{Resource: "namespaces", Verb: "watch"}},
+		{app.RoleDataPlane, authorizationv1.ResourceAttributes{Group: "discovery.k8s.io", Resource: "endpointslices", Verb: "watch"}},
+		{app.RoleController, authorizationv1.ResourceAttributes{Group: "gateway.networking.k8s.io", Resource: "httproutes", Subresource: "status", Verb: "update"}},
+		{app.RoleController, authorizationv1.ResourceAttributes{Namespace: Namespace, Group: "coordination.k8s.io", Resource: "leases", Verb: "update"}},
+	}
+	for _, p := range probes {
+		user := "system:serviceaccount:" + Namespace + ":" + Account(p.role)
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			res, err := sar.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: user, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + Namespace, "system:authenticated"},
+				ResourceAttributes: &p.attr,
+			}}, metav1.CreateOptions{})
+			return err == nil && res.Status.Allowed, nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s may still not %s %s after 30s: manifests/default's RBAC is not in effect", user, p.attr.Verb, p.attr.Resource)
+		}
+	}
+	return nil
 }
 
 // Impersonating writes to out a copy of the kubeconfig at path whose user

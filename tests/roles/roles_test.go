@@ -66,6 +66,9 @@ func TestThreeRolesAsSeparateProcesses(t *testing.T) {
 	// manifests/default's RBAC: a permission a role lacks shows as
 	// "forbidden" in its log.
 	w.applyRBAC(t, root)
+	if err := AwaitRBAC(ctx, c.Admin); err != nil {
+		t.Fatal(err)
+	}
 	bin, err := Build(ctx, root, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
