@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -93,10 +94,24 @@ func startLocal(t *testing.T, root, bin string) (*exec.Cmd, leftovers) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
 	ready := make(chan bool, 1)
+	var (
+		mu    sync.Mutex
+		lines []string // what it printed before it was ready, for a failure message
+	)
+	printed := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(lines, "\n")
+	}
 	go func() {
 		sc := bufio.NewScanner(out)
 		found := false
 		for sc.Scan() {
+			if !found {
+				mu.Lock()
+				lines = append(lines, sc.Text())
+				mu.Unlock()
+			}
 			if !found && strings.HasPrefix(sc.Text(), "tenantgate is ready") {
 				found = true
 				ready <- true
@@ -109,10 +124,10 @@ func startLocal(t *testing.T, root, bin string) (*exec.Cmd, leftovers) {
 	select {
 	case ok := <-ready:
 		if !ok {
-			t.Fatal("tenantgate-local exited before it was ready")
+			t.Fatalf("tenantgate-local exited before it was ready; it printed:\n%s", printed())
 		}
 	case <-time.After(3 * time.Minute):
-		t.Fatal("tenantgate-local was not ready within 3 minutes")
+		t.Fatalf("tenantgate-local was not ready within 3 minutes; it printed:\n%s", printed())
 	}
 	time.Sleep(2 * time.Second) // let the example's Pods start
 	var left leftovers

@@ -117,61 +117,83 @@ func TestOnLocalCluster(t *testing.T) {
 		fast := rest.CopyConfig(c.Admin)
 		fast.QPS, fast.Burst = 200, 400 // hundreds of reviews; the default 5/s is for controllers
 		sar := kubernetes.NewForConfigOrDie(fast).AuthorizationV1().SubjectAccessReviews()
-		allowed := func(p permission, ns string) bool {
+		allowed := func(account string, p permission, ns string) bool {
 			t.Helper()
 			resource, sub, _ := strings.Cut(p.resource, "/")
 			res, err := sar.Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-				User:   "system:serviceaccount:" + namespace + ":tenantgate",
+				User:   "system:serviceaccount:" + namespace + ":" + account,
 				Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
 				ResourceAttributes: &authorizationv1.ResourceAttributes{
 					Namespace: ns, Group: p.group, Resource: resource, Subresource: sub, Verb: p.verb,
 				},
 			}}, metav1.CreateOptions{})
 			if err != nil {
-				t.Fatalf("asking whether tenantgate may %s: %v", p, err)
+				t.Fatalf("asking whether %s may %s: %v", account, p, err)
 			}
 			return res.Status.Allowed
 		}
 		// The RBAC authorizer reads roles through informers: wait until the
 		// objects just created are in effect before asking about each permission.
 		probe := permission{"", "namespaces", "watch"}
-		if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-			return allowed(probe, ""), nil
-		}); err != nil {
-			t.Fatalf("the ClusterRoleBinding never took effect: %s is still denied", probe)
+		for _, id := range identities {
+			if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+				return allowed(id.account, probe, ""), nil
+			}); err != nil {
+				t.Fatalf("the ClusterRoleBinding of %s never took effect: %s is still denied", id.account, probe)
+			}
 		}
-		// "" is every namespace at once.
-		for _, tc := range []struct {
-			name       string
-			perms      []permission
-			namespaces []string
-			want       bool
-		}{
-			{"used everywhere", keys(expand(usedClusterWide)), []string{""}, true},
-			{"used in its own namespace", keys(expand(usedInOwnNamespace)), []string{namespace}, true},
-			{"own-namespace permissions elsewhere", keys(expand(usedInOwnNamespace)), []string{"", "default"}, false},
-			{"unused verbs", append(denied(usedClusterWide), denied(usedInOwnNamespace)...), []string{"", namespace}, false},
-			{"unrelated resources", []permission{
-				{"", "pods", "list"}, {"", "persistentvolumeclaims", "get"}, {"apps", "deployments", "update"},
-				{"admissionregistration.k8s.io", "validatingwebhookconfigurations", "update"},
-				{"rbac.authorization.k8s.io", "clusterroles", "escalate"}, {"", "serviceaccounts", "impersonate"},
-			}, []string{"", namespace}, false},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				for _, p := range tc.perms {
-					for _, ns := range tc.namespaces {
-						if got := allowed(p, ns); got != tc.want {
-							t.Errorf("%s in namespace %q: allowed = %v, want %v", p, ns, got, tc.want)
+		// What the controller writes, which the webhook and the data plane must not.
+		controllerWrites := append(writesOf(usedClusterWide), writesOf(usedInOwnNamespace)...)
+		for _, id := range identities {
+			cases := []sarCase{
+				{"used everywhere", keys(expand(id.clusterWide)), []string{""}, true},
+				{"unused verbs", append(denied(id.clusterWide), denied(id.ownNamespace)...), []string{"", namespace}, false},
+				{"unrelated resources", []permission{
+					{"", "pods", "list"}, {"", "persistentvolumeclaims", "get"}, {"apps", "deployments", "update"},
+					{"admissionregistration.k8s.io", "validatingwebhookconfigurations", "update"},
+					{"rbac.authorization.k8s.io", "clusterroles", "escalate"}, {"", "serviceaccounts", "impersonate"},
+				}, []string{"", namespace}, false},
+			}
+			if id.ownNamespace != nil {
+				cases = append(cases,
+					sarCase{"used in its own namespace", keys(expand(id.ownNamespace)), []string{namespace}, true},
+					sarCase{"own-namespace permissions elsewhere", keys(expand(id.ownNamespace)), []string{"", "default"}, false})
+			} else {
+				cases = append(cases, sarCase{"no status, Events or Lease: nothing the controller writes", controllerWrites, []string{"", namespace, "default"}, false})
+			}
+			for _, tc := range cases {
+				t.Run(id.account+"/"+tc.name, func(t *testing.T) {
+					for _, p := range tc.perms {
+						for _, ns := range tc.namespaces {
+							if got := allowed(id.account, p, ns); got != tc.want {
+								t.Errorf("%s: %s in namespace %q: allowed = %v, want %v", id.account, p, ns, got, tc.want)
+							}
 						}
 					}
-				}
-			})
+				})
+			}
+		}
+		// The brief's sharpest case, spelt out: a data-plane Pod cannot rewrite a route's status.
+		if allowed("tenantgate-dataplane", permission{"gateway.networking.k8s.io", "httproutes/status", "update"}, "default") {
+			t.Error("tenantgate-dataplane may update HTTPRoute status")
+		}
+		if !allowed("tenantgate-controller", permission{"gateway.networking.k8s.io", "httproutes/status", "update"}, "default") {
+			t.Error("tenantgate-controller may not update HTTPRoute status")
 		}
 	})
 
 	t.Run("cert-manager's CA injector fills the caBundle", func(t *testing.T) {
 		testCAInjection(t, ctx, c, objs)
 	})
+}
+
+// sarCase asks whether some permissions are allowed in some namespaces
+// ("" is every namespace at once).
+type sarCase struct {
+	name       string
+	perms      []permission
+	namespaces []string
+	want       bool
 }
 
 func keys(m map[permission]bool) []permission {

@@ -113,11 +113,12 @@ func TestImageBinary(t *testing.T) {
 	if err := help.Run(); err != nil {
 		t.Fatalf("tenantgate -help: %v\n%s", err, stderr.String())
 	}
-	d := tenantgateContainer(t, one[*appsv1.Deployment](t, loadDefault(t), deployment))
-	for _, arg := range d.Args {
-		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		if !strings.Contains(stderr.String(), "  -"+name+" ") && !strings.Contains(stderr.String(), "  -"+name+"\n") {
-			t.Errorf("tenantgate -help does not list -%s, which the Deployment passes", name)
+	for _, d := range all[*appsv1.Deployment](loadDefault(t)) {
+		for _, arg := range tenantgateContainer(t, d).Args {
+			name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+			if !strings.Contains(stderr.String(), "  -"+name+" ") && !strings.Contains(stderr.String(), "  -"+name+"\n") {
+				t.Errorf("tenantgate -help does not list -%s, which Deployment %s passes", name, d.Name)
+			}
 		}
 	}
 }

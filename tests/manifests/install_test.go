@@ -24,9 +24,27 @@ import (
 
 const (
 	namespace  = "tenantgate-system"
-	deployment = "tenantgate"
 	webhookCfg = "tenantgate"
 )
+
+// deployed is one role's Deployment as manifests/default should have it.
+type deployed struct {
+	name        string
+	role        app.Role
+	account     string
+	leaderElect bool
+	ports       []string // container port names
+	pdb         bool
+	// bindsPrivileged: the data plane binds 80 and 443, so it alone may add NET_BIND_SERVICE.
+	bindsPrivileged bool
+}
+
+// roles are manifests/default's three Deployments of the one image.
+var roles = []deployed{
+	{"tenantgate-webhook", app.RoleWebhook, "tenantgate-webhook", false, []string{"webhook", "metrics", "health"}, true, false},
+	{"tenantgate-controller", app.RoleController, "tenantgate-controller", true, []string{"metrics", "health"}, false, false},
+	{"tenantgate-dataplane", app.RoleDataPlane, "tenantgate-dataplane", false, []string{"http", "https", "metrics", "health"}, true, true},
+}
 
 // flags parses the Deployment's arguments with tenantgate's own flag parser.
 func flags(t *testing.T, c corev1.Container) app.Options {
@@ -113,147 +131,211 @@ func TestInstallContents(t *testing.T) {
 		}
 	})
 
-	d := one[*appsv1.Deployment](t, objs, deployment)
-	pod := d.Spec.Template
-	c := tenantgateContainer(t, d)
-	opts := flags(t, c)
-
-	t.Run("two replicas, leader election, webhook and gateway on", func(t *testing.T) {
-		if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
-			t.Errorf("replicas %v; want 2", d.Spec.Replicas)
+	t.Run("three Deployments, one per role", func(t *testing.T) {
+		var names []string
+		for _, d := range all[*appsv1.Deployment](objs) {
+			names = append(names, d.Name)
 		}
-		if !opts.LeaderElect || !opts.EnableWebhook || !opts.EnableGateway {
-			t.Errorf("-leader-elect=%v -enable-webhook=%v -enable-gateway=%v; want all true",
-				opts.LeaderElect, opts.EnableWebhook, opts.EnableGateway)
-		}
-		if !selects(t, d.Spec.Selector, pod.Labels) {
-			t.Errorf("selector %v does not select the Pod labels %v", d.Spec.Selector, pod.Labels)
-		}
-		if ru := d.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxUnavailable == nil || ru.MaxUnavailable.IntValue() != 0 {
-			t.Errorf("rolling update %+v; want maxUnavailable 0 so a rollout never drops a serving replica", ru)
-		}
-		if pod.Spec.ServiceAccountName != "tenantgate" {
-			t.Errorf("serviceAccountName %q; want tenantgate", pod.Spec.ServiceAccountName)
+		slices.Sort(names)
+		if want := []string{"tenantgate-controller", "tenantgate-dataplane", "tenantgate-webhook"}; !slices.Equal(names, want) {
+			t.Fatalf("Deployments %v; want %v", names, want)
 		}
 	})
 
-	t.Run("restrictive securityContext", func(t *testing.T) {
-		psc := pod.Spec.SecurityContext
-		if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot ||
-			psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-			t.Errorf("pod securityContext %+v; want runAsNonRoot and seccomp RuntimeDefault", psc)
-		}
-		if psc != nil && (psc.RunAsUser == nil || *psc.RunAsUser == 0) {
-			t.Errorf("pod runAsUser %v; want a numeric non-root user (the image has no /etc/passwd)", psc.RunAsUser)
-		}
-		sc := c.SecurityContext
-		if sc == nil {
-			t.Fatal("the container has no securityContext")
-		}
-		if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
-			t.Error("readOnlyRootFilesystem is not true")
-		}
-		if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
-			t.Error("allowPrivilegeEscalation is not false")
-		}
-		if sc.Privileged != nil && *sc.Privileged {
-			t.Error("the container is privileged")
-		}
-		if sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) ||
-			!slices.Equal(sc.Capabilities.Add, []corev1.Capability{"NET_BIND_SERVICE"}) {
-			t.Errorf("capabilities %+v; want drop [ALL], add [NET_BIND_SERVICE] only", sc.Capabilities)
-		}
-		if pod.Spec.HostNetwork || pod.Spec.HostPID || pod.Spec.HostIPC {
-			t.Error("the Pod shares a host namespace")
-		}
-	})
+	pods := map[string]map[string]string{} // Deployment -> Pod labels
+	for _, r := range roles {
+		pods[r.name] = one[*appsv1.Deployment](t, objs, r.name).Spec.Template.Labels
+	}
+	for _, r := range roles {
+		t.Run(r.name, func(t *testing.T) { checkDeployment(t, objs, r, pods) })
+	}
 
-	t.Run("probes on the health port", func(t *testing.T) {
-		health := portOf(t, "-health-probe-bind-address", opts.HealthAddr)
-		for _, p := range []struct {
-			kind  string
-			probe *corev1.Probe
-			path  string
-		}{{"liveness", c.LivenessProbe, "/healthz"}, {"readiness", c.ReadinessProbe, "/readyz"}} {
-			if p.probe == nil || p.probe.HTTPGet == nil {
-				t.Errorf("no %s HTTP probe", p.kind)
-				continue
-			}
-			if p.probe.HTTPGet.Path != p.path || containerPort(t, c, p.probe.HTTPGet.Port) != health {
-				t.Errorf("%s probe %s on port %s; want %s on %d", p.kind, p.probe.HTTPGet.Path, p.probe.HTTPGet.Port.String(), p.path, health)
-			}
-		}
-	})
-
-	t.Run("resources and shutdown", func(t *testing.T) {
-		req := c.Resources.Requests
-		if req.Cpu().IsZero() || req.Memory().IsZero() {
-			t.Errorf("requests %v; want cpu and memory", req)
-		}
-		if c.Resources.Limits.Memory().IsZero() {
-			t.Errorf("limits %v; want a memory limit", c.Resources.Limits)
-		}
-		grace := pod.Spec.TerminationGracePeriodSeconds
-		if grace == nil || float64(*grace) <= opts.ShutdownGrace.Seconds() {
-			t.Errorf("terminationGracePeriodSeconds %v; want more than -shutdown-grace %s", grace, opts.ShutdownGrace)
-		}
-	})
-
-	t.Run("topology spread over nodes", func(t *testing.T) {
-		var keys []string
-		for _, tsc := range pod.Spec.TopologySpreadConstraints {
-			if !selects(t, tsc.LabelSelector, pod.Labels) {
-				t.Errorf("spread constraint on %s does not select tenantgate's Pods", tsc.TopologyKey)
-			}
-			keys = append(keys, tsc.TopologyKey)
-		}
-		if !slices.Contains(keys, corev1.LabelHostname) {
-			t.Errorf("spread over %v; want %s among them", keys, corev1.LabelHostname)
-		}
-	})
-
-	t.Run("PodDisruptionBudget keeps one replica", func(t *testing.T) {
-		pdb := one[*policyv1.PodDisruptionBudget](t, objs, deployment)
-		if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 {
-			t.Errorf("minAvailable %v; want 1", pdb.Spec.MinAvailable)
-		}
-		if !selects(t, pdb.Spec.Selector, pod.Labels) {
-			t.Errorf("selector %v does not select the Deployment's Pods %v", pdb.Spec.Selector, pod.Labels)
-		}
-	})
-
-	t.Run("Services reach the right ports", func(t *testing.T) {
+	t.Run("Services reach the right Pods and ports", func(t *testing.T) {
 		for _, tc := range []struct {
 			service string
 			typ     corev1.ServiceType
-			ports   map[int32]int32 // Service port -> container port
+			selects []string // Deployments whose Pods it must select; it must select no other
+			ports   map[int32]string
 		}{
-			{"tenantgate-webhook", corev1.ServiceTypeClusterIP, map[int32]int32{443: int32(opts.WebhookPort)}},
-			{"tenantgate-metrics", corev1.ServiceTypeClusterIP, map[int32]int32{8080: portOf(t, "-metrics-bind-address", opts.MetricsAddr)}},
-			{"tenantgate-gateway", corev1.ServiceTypeLoadBalancer, map[int32]int32{80: 80, 443: 443}},
+			{"tenantgate-webhook", corev1.ServiceTypeClusterIP, []string{"tenantgate-webhook"}, map[int32]string{443: "webhook"}},
+			{"tenantgate-gateway", corev1.ServiceTypeLoadBalancer, []string{"tenantgate-dataplane"}, map[int32]string{80: "http", 443: "https"}},
+			{"tenantgate-metrics", corev1.ServiceTypeClusterIP, []string{"tenantgate-controller", "tenantgate-dataplane", "tenantgate-webhook"}, map[int32]string{8080: "metrics"}},
 		} {
 			svc := one[*corev1.Service](t, objs, tc.service)
 			if svc.Spec.Type != tc.typ {
 				t.Errorf("Service %s is %s; want %s", svc.Name, svc.Spec.Type, tc.typ)
 			}
 			sel := &metav1.LabelSelector{MatchLabels: svc.Spec.Selector}
-			if !selects(t, sel, pod.Labels) {
-				t.Errorf("Service %s selector %v does not select tenantgate's Pods", svc.Name, svc.Spec.Selector)
+			for _, r := range roles {
+				if got, want := selects(t, sel, pods[r.name]), slices.Contains(tc.selects, r.name); got != want {
+					t.Errorf("Service %s selector %v selects the Pods of %s: %v, want %v", svc.Name, svc.Spec.Selector, r.name, got, want)
+				}
 			}
-			got := map[int32]int32{}
-			for _, p := range svc.Spec.Ports {
-				got[p.Port] = containerPort(t, c, p.TargetPort)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.ports) {
-				t.Errorf("Service %s maps ports %v; want %v", svc.Name, got, tc.ports)
+			for _, target := range tc.selects {
+				c := tenantgateContainer(t, one[*appsv1.Deployment](t, objs, target))
+				opts := flags(t, c)
+				got := map[int32]int32{}
+				for _, p := range svc.Spec.Ports {
+					got[p.Port] = containerPort(t, c, p.TargetPort)
+				}
+				want := map[int32]int32{}
+				for port, name := range tc.ports {
+					want[port] = containerPort(t, c, intstr.FromString(name))
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("Service %s maps ports %v on %s's Pods; want %v", svc.Name, got, target, want)
+				}
+				if tc.service == "tenantgate-webhook" && want[443] != int32(opts.WebhookPort) {
+					t.Errorf("Service %s sends to port %d; %s's -webhook-port is %d", svc.Name, want[443], target, opts.WebhookPort)
+				}
+				if tc.service == "tenantgate-metrics" && want[8080] != portOf(t, "-metrics-bind-address", opts.MetricsAddr) {
+					t.Errorf("Service %s sends to port %d; %s's -metrics-bind-address is %s", svc.Name, want[8080], target, opts.MetricsAddr)
+				}
 			}
 		}
 	})
 }
 
+// checkDeployment checks one role's Deployment: its flags, identity,
+// replicas, Pod security, probes, resources, spread and PDB.
+func checkDeployment(t *testing.T, objs []client.Object, r deployed, pods map[string]map[string]string) {
+	d := one[*appsv1.Deployment](t, objs, r.name)
+	pod := d.Spec.Template
+	c := tenantgateContainer(t, d)
+	opts := flags(t, c)
+
+	if opts.Role != r.role || opts.LeaderElect != r.leaderElect {
+		t.Errorf("-role=%s -leader-elect=%v; want -role=%s -leader-elect=%v", opts.Role, opts.LeaderElect, r.role, r.leaderElect)
+	}
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+		t.Errorf("replicas %v; want 2", d.Spec.Replicas)
+	}
+	for other, labels := range pods {
+		if got, want := selects(t, d.Spec.Selector, labels), other == r.name; got != want {
+			t.Errorf("selector %v selects the Pods of %s: %v, want %v", d.Spec.Selector, other, got, want)
+		}
+	}
+	if ru := d.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxUnavailable == nil || ru.MaxUnavailable.IntValue() != 0 {
+		t.Errorf("rolling update %+v; want maxUnavailable 0 so a rollout never drops a serving replica", ru)
+	}
+	if pod.Spec.ServiceAccountName != r.account {
+		t.Errorf("serviceAccountName %q; want %s", pod.Spec.ServiceAccountName, r.account)
+	}
+	var ports []string
+	for _, p := range c.Ports {
+		ports = append(ports, p.Name)
+	}
+	if !slices.Equal(ports, r.ports) {
+		t.Errorf("container ports %v; want %v", ports, r.ports)
+	}
+	if r.role == app.RoleDataPlane && opts.GatewayAddressPool == "" || r.role == app.RoleController && opts.GatewayAddressPool != "0.0.0.0/32" {
+		t.Errorf("-gateway-address-pool %q; the controller reports, and the data plane binds, 0.0.0.0/32", opts.GatewayAddressPool)
+	}
+
+	psc := pod.Spec.SecurityContext
+	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot ||
+		psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("pod securityContext %+v; want runAsNonRoot and seccomp RuntimeDefault", psc)
+	}
+	if psc != nil && (psc.RunAsUser == nil || *psc.RunAsUser == 0) {
+		t.Errorf("pod runAsUser %v; want a numeric non-root user (the image has no /etc/passwd)", psc.RunAsUser)
+	}
+	if psc != nil && (len(psc.Sysctls) > 0) != r.bindsPrivileged {
+		t.Errorf("pod sysctls %v; only the data plane, which binds 80 and 443, lowers ip_unprivileged_port_start", psc.Sysctls)
+	}
+	sc := c.SecurityContext
+	if sc == nil {
+		t.Fatal("the container has no securityContext")
+	}
+	if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
+		t.Error("readOnlyRootFilesystem is not true")
+	}
+	if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Error("allowPrivilegeEscalation is not false")
+	}
+	if sc.Privileged != nil && *sc.Privileged {
+		t.Error("the container is privileged")
+	}
+	var add []corev1.Capability
+	if r.bindsPrivileged {
+		add = []corev1.Capability{"NET_BIND_SERVICE"}
+	}
+	if sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || !slices.Equal(sc.Capabilities.Add, add) {
+		t.Errorf("capabilities %+v; want drop [ALL], add %v", sc.Capabilities, add)
+	}
+	if pod.Spec.HostNetwork || pod.Spec.HostPID || pod.Spec.HostIPC {
+		t.Error("the Pod shares a host namespace")
+	}
+
+	health := portOf(t, "-health-probe-bind-address", opts.HealthAddr)
+	for _, p := range []struct {
+		kind  string
+		probe *corev1.Probe
+		path  string
+	}{{"liveness", c.LivenessProbe, "/healthz"}, {"readiness", c.ReadinessProbe, "/readyz"}} {
+		if p.probe == nil || p.probe.HTTPGet == nil {
+			t.Errorf("no %s HTTP probe", p.kind)
+			continue
+		}
+		if p.probe.HTTPGet.Path != p.path || containerPort(t, c, p.probe.HTTPGet.Port) != health {
+			t.Errorf("%s probe %s on port %s; want %s on %d", p.kind, p.probe.HTTPGet.Path, p.probe.HTTPGet.Port.String(), p.path, health)
+		}
+	}
+
+	req := c.Resources.Requests
+	if req.Cpu().IsZero() || req.Memory().IsZero() {
+		t.Errorf("requests %v; want cpu and memory", req)
+	}
+	if c.Resources.Limits.Memory().IsZero() {
+		t.Errorf("limits %v; want a memory limit", c.Resources.Limits)
+	}
+	grace := pod.Spec.TerminationGracePeriodSeconds
+	if grace == nil || float64(*grace) <= opts.ShutdownGrace.Seconds() {
+		t.Errorf("terminationGracePeriodSeconds %v; want more than -shutdown-grace %s", grace, opts.ShutdownGrace)
+	}
+
+	var keys []string
+	for _, tsc := range pod.Spec.TopologySpreadConstraints {
+		for other, labels := range pods {
+			if got, want := selects(t, tsc.LabelSelector, labels), other == r.name; got != want {
+				t.Errorf("spread constraint on %s selects the Pods of %s: %v, want %v", tsc.TopologyKey, other, got, want)
+			}
+		}
+		keys = append(keys, tsc.TopologyKey)
+	}
+	if !slices.Contains(keys, corev1.LabelHostname) {
+		t.Errorf("spread over %v; want %s among them", keys, corev1.LabelHostname)
+	}
+
+	var budget *policyv1.PodDisruptionBudget
+	for _, pdb := range all[*policyv1.PodDisruptionBudget](objs) {
+		if selects(t, pdb.Spec.Selector, pod.Labels) {
+			if budget != nil {
+				t.Errorf("PDBs %s and %s both select %s's Pods", budget.Name, pdb.Name, r.name)
+			}
+			budget = pdb
+		}
+	}
+	switch {
+	case !r.pdb && budget != nil:
+		t.Errorf("PDB %s selects %s's Pods; want none", budget.Name, r.name)
+	case r.pdb && budget == nil:
+		t.Errorf("no PodDisruptionBudget selects %s's Pods", r.name)
+	case r.pdb && (budget.Spec.MinAvailable == nil || budget.Spec.MinAvailable.IntValue() != 1):
+		t.Errorf("PDB %s minAvailable %v; want 1", budget.Name, budget.Spec.MinAvailable)
+	}
+}
+
+// TestWebhookTLS checks, in both installs, that the API server reaches the
+// webhook Pods through the webhook Service with a certificate it trusts.
 func TestWebhookTLS(t *testing.T) {
-	objs := loadDefault(t)
-	d := one[*appsv1.Deployment](t, objs, deployment)
+	for _, dir := range []string{"default", "webhook-only"} {
+		t.Run(dir, func(t *testing.T) { testWebhookTLS(t, load(t, dir)) })
+	}
+}
+
+func testWebhookTLS(t *testing.T, objs []client.Object) {
+	d := one[*appsv1.Deployment](t, objs, "tenantgate-webhook")
 	c := tenantgateContainer(t, d)
 	opts := flags(t, c)
 	vwc := one[*admissionregistrationv1.ValidatingWebhookConfiguration](t, objs, webhookCfg)
@@ -279,6 +361,9 @@ func TestWebhookTLS(t *testing.T) {
 				continue
 			}
 			svc := one[*corev1.Service](t, objs, ref.Name)
+			if !selects(t, &metav1.LabelSelector{MatchLabels: svc.Spec.Selector}, d.Spec.Template.Labels) {
+				t.Errorf("webhook %s calls Service %s, which does not select the webhook Pods", wh.Name, svc.Name)
+			}
 			if ref.Namespace != svc.Namespace || ref.Port == nil ||
 				!slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Port == *ref.Port }) {
 				t.Errorf("webhook %s calls %s/%s port %v, which Service %s/%s does not offer", wh.Name, ref.Namespace, ref.Name, ref.Port, svc.Namespace, svc.Name)

@@ -62,6 +62,51 @@ var usedInOwnNamespace = []grant{
 	{"", []string{"events"}, []string{"create", "patch"}},
 }
 
+// usedByWebhook is what the tenant-policy cache reads; the webhook writes nothing.
+var usedByWebhook = []grant{
+	{"gateway.networking.k8s.io", []string{"gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes", "referencegrants", "listenersets"}, read},
+	{"", []string{"namespaces"}, read},
+	{"tenancy.tenantgate.dev", []string{"tenants"}, read},
+}
+
+// identity is one role's ServiceAccount and the permissions it needs:
+// cluster-wide (its ClusterRole) and in its own namespace (its Role, if any).
+type identity struct {
+	account      string
+	clusterWide  []grant
+	ownNamespace []grant
+}
+
+// identities: the controller writes; the webhook and the data plane only
+// read (the data plane what the controller reads, to translate by itself).
+var identities = []identity{
+	{"tenantgate-controller", usedClusterWide, usedInOwnNamespace},
+	{"tenantgate-webhook", usedByWebhook, nil},
+	{"tenantgate-dataplane", readsOf(usedClusterWide), nil},
+}
+
+// readsOf keeps the grants that only read.
+func readsOf(grants []grant) []grant {
+	var out []grant
+	for _, g := range grants {
+		if slices.Equal(g.verbs, read) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// writesOf keeps the permissions that change something.
+func writesOf(grants []grant) []permission {
+	var out []permission
+	for p := range expand(grants) {
+		if !slices.Contains(read, p.verb) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func expand(grants []grant) map[permission]bool {
 	out := map[permission]bool{}
 	for _, g := range grants {
@@ -135,58 +180,86 @@ func isClusterRBAC(o client.Object) bool {
 
 func TestRBAC(t *testing.T) {
 	objs := loadDefault(t)
-	for _, tc := range []struct {
-		name  string
-		rules []rbacv1.PolicyRule
-		want  []grant
-	}{
-		{"ClusterRole", one[*rbacv1.ClusterRole](t, objs, "tenantgate").Rules, usedClusterWide},
-		{"Role in tenantgate-system", one[*rbacv1.Role](t, objs, "tenantgate").Rules, usedInOwnNamespace},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, problems := expandRules(tc.rules)
-			for _, p := range problems {
-				t.Error(p)
+	for _, id := range identities {
+		t.Run(id.account, func(t *testing.T) {
+			one[*corev1.ServiceAccount](t, objs, id.account)
+			check := func(kind string, rules []rbacv1.PolicyRule, want []grant) {
+				got, problems := expandRules(rules)
+				for _, p := range problems {
+					t.Errorf("%s: %s", kind, p)
+				}
+				if missing := diff(expand(want), got); len(missing) > 0 {
+					t.Errorf("%s: %s uses but is not granted: %v (add a +kubebuilder:rbac marker and run make manifests, or edit manifests/default)", kind, id.account, missing)
+				}
+				if extra := diff(got, expand(want)); len(extra) > 0 {
+					t.Errorf("%s: granted beyond what %s uses: %v", kind, id.account, extra)
+				}
 			}
-			want := expand(tc.want)
-			if missing := diff(want, got); len(missing) > 0 {
-				t.Errorf("tenantgate uses but is not granted: %v (add a +kubebuilder:rbac marker and run make manifests)", missing)
+			crbs := boundTo[*rbacv1.ClusterRoleBinding](t, objs, id.account)
+			if len(crbs) != 1 || crbs[0].RoleRef.Kind != "ClusterRole" {
+				t.Fatalf("%d ClusterRoleBindings bind %s; want one, to a ClusterRole", len(crbs), id.account)
 			}
-			if extra := diff(got, want); len(extra) > 0 {
-				t.Errorf("granted beyond what tenantgate uses: %v", extra)
+			check("ClusterRole "+crbs[0].RoleRef.Name, one[*rbacv1.ClusterRole](t, objs, crbs[0].RoleRef.Name).Rules, id.clusterWide)
+			rbs := boundTo[*rbacv1.RoleBinding](t, objs, id.account)
+			if id.ownNamespace == nil {
+				if len(rbs) != 0 {
+					t.Errorf("%s has %d RoleBindings; it needs nothing in its own namespace", id.account, len(rbs))
+				}
+				return
 			}
+			if len(rbs) != 1 || rbs[0].RoleRef.Kind != "Role" {
+				t.Fatalf("%d RoleBindings bind %s; want one, to a Role", len(rbs), id.account)
+			}
+			check("Role "+rbs[0].RoleRef.Name, one[*rbacv1.Role](t, objs, rbs[0].RoleRef.Name).Rules, id.ownNamespace)
 		})
 	}
 
-	t.Run("one role of each kind, bound to tenantgate's ServiceAccount", func(t *testing.T) {
-		sa := one[*corev1.ServiceAccount](t, objs, "tenantgate")
+	t.Run("each binding binds one role to one ServiceAccount of tenantgate", func(t *testing.T) {
 		counts := map[string]int{}
 		for _, o := range objs {
 			switch o.(type) {
-			case *rbacv1.ClusterRole, *rbacv1.Role, *rbacv1.ClusterRoleBinding, *rbacv1.RoleBinding:
+			case *corev1.ServiceAccount, *rbacv1.ClusterRole, *rbacv1.Role, *rbacv1.ClusterRoleBinding, *rbacv1.RoleBinding:
 				counts[fmt.Sprintf("%T", o)]++
 			}
 		}
-		if want := map[string]int{"*v1.ClusterRole": 1, "*v1.Role": 1, "*v1.ClusterRoleBinding": 1, "*v1.RoleBinding": 1}; !maps.Equal(counts, want) {
+		want := map[string]int{"*v1.ServiceAccount": 3, "*v1.ClusterRole": 3, "*v1.Role": 1, "*v1.ClusterRoleBinding": 3, "*v1.RoleBinding": 1}
+		if !maps.Equal(counts, want) {
 			t.Errorf("RBAC objects %v; want %v", counts, want)
 		}
-		crb := one[*rbacv1.ClusterRoleBinding](t, objs, "tenantgate")
-		rb := one[*rbacv1.RoleBinding](t, objs, "tenantgate")
-		for _, b := range []struct {
-			kind, wantRole string
-			ref            rbacv1.RoleRef
-			subjects       []rbacv1.Subject
-		}{
-			{"ClusterRoleBinding", "ClusterRole", crb.RoleRef, crb.Subjects},
-			{"RoleBinding", "Role", rb.RoleRef, rb.Subjects},
-		} {
-			if b.ref.Kind != b.wantRole || b.ref.Name != "tenantgate" {
-				t.Errorf("%s binds %s %s; want %s tenantgate", b.kind, b.ref.Kind, b.ref.Name, b.wantRole)
-			}
-			want := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: sa.Name, Namespace: sa.Namespace}}
-			if !slices.Equal(b.subjects, want) {
-				t.Errorf("%s subjects %v; want only %v", b.kind, b.subjects, want)
+		var subjects [][]rbacv1.Subject
+		for _, b := range all[*rbacv1.ClusterRoleBinding](objs) {
+			subjects = append(subjects, b.Subjects)
+		}
+		for _, b := range all[*rbacv1.RoleBinding](objs) {
+			subjects = append(subjects, b.Subjects)
+		}
+		for _, s := range subjects {
+			if len(s) != 1 || s[0].Kind != rbacv1.ServiceAccountKind || s[0].Namespace != namespace {
+				t.Errorf("binding subjects %v; want one ServiceAccount of %s", s, namespace)
 			}
 		}
 	})
+}
+
+// boundTo returns the bindings of type T whose subjects include the
+// ServiceAccount account of tenantgate's namespace.
+func boundTo[T interface {
+	client.Object
+	*rbacv1.ClusterRoleBinding | *rbacv1.RoleBinding
+}](t *testing.T, objs []client.Object, account string) []T {
+	t.Helper()
+	var out []T
+	for _, b := range all[T](objs) {
+		var subjects []rbacv1.Subject
+		switch b := any(b).(type) {
+		case *rbacv1.ClusterRoleBinding:
+			subjects = b.Subjects
+		case *rbacv1.RoleBinding:
+			subjects = b.Subjects
+		}
+		if slices.Contains(subjects, rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: account, Namespace: namespace}) {
+			out = append(out, b)
+		}
+	}
+	return out
 }

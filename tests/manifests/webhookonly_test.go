@@ -11,12 +11,15 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+
+	"github.com/tenantgate/tenantgate/cmd/tenantgate/app"
 )
 
 // TestWebhookOnlyContents: manifests/webhook-only is the install without the
-// data plane: the webhook Deployment runs without the gateway, with two
-// replicas and a PDB, no LoadBalancer Service and no permission the
-// webhook and the Tenant audit do not use.
+// data plane or the controller: manifests/default's webhook Deployment,
+// running the Tenant audit too (-role=all -enable-gateway=false
+// -leader-elect), with two replicas and a PDB, no LoadBalancer Service and
+// no permission the webhook and the Tenant audit do not use.
 func TestWebhookOnlyContents(t *testing.T) {
 	objs := load(t, "webhook-only")
 	full := loadDefault(t)
@@ -31,17 +34,24 @@ func TestWebhookOnlyContents(t *testing.T) {
 		}
 	}
 
-	d := one[*appsv1.Deployment](t, objs, deployment)
+	if n := len(all[*appsv1.Deployment](objs)); n != 1 {
+		t.Errorf("%d Deployments; want the webhook's alone", n)
+	}
+	d := one[*appsv1.Deployment](t, objs, "tenantgate-webhook")
 	c := tenantgateContainer(t, d)
 	opts := flags(t, c)
-	if !opts.EnableWebhook || opts.EnableGateway || !opts.LeaderElect || opts.GatewayAddressPool != "" {
-		t.Errorf("-enable-webhook=%v -enable-gateway=%v -leader-elect=%v -gateway-address-pool=%q; want the webhook and audit only",
-			opts.EnableWebhook, opts.EnableGateway, opts.LeaderElect, opts.GatewayAddressPool)
+	if opts.Role != app.RoleAll || !opts.EnableWebhook || opts.EnableGateway || !opts.LeaderElect || opts.GatewayAddressPool != "" {
+		t.Errorf("-role=%s -enable-webhook=%v -enable-gateway=%v -leader-elect=%v -gateway-address-pool=%q; want the webhook and audit only",
+			opts.Role, opts.EnableWebhook, opts.EnableGateway, opts.LeaderElect, opts.GatewayAddressPool)
+	}
+	// The audit writes Tenant status and the Lease: it runs as manifests/rbac's identity.
+	if sa := one[*corev1.ServiceAccount](t, objs, "tenantgate"); d.Spec.Template.Spec.ServiceAccountName != sa.Name {
+		t.Errorf("serviceAccountName %q; want %s", d.Spec.Template.Spec.ServiceAccountName, sa.Name)
 	}
 	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
 		t.Errorf("replicas %v; want 2", d.Spec.Replicas)
 	}
-	pdb := one[*policyv1.PodDisruptionBudget](t, objs, deployment)
+	pdb := one[*policyv1.PodDisruptionBudget](t, objs, "tenantgate-webhook")
 	if !selects(t, pdb.Spec.Selector, d.Spec.Template.Labels) {
 		t.Errorf("PDB selector %v does not select the webhook Pods", pdb.Spec.Selector)
 	}
@@ -54,11 +64,11 @@ func TestWebhookOnlyContents(t *testing.T) {
 		t.Errorf("container capabilities %+v; want ALL dropped and none added", c.SecurityContext)
 	}
 
-	// The ClusterRole is a strict subset of the full install's.
+	// The ClusterRole is a strict subset of the full install's controller's.
 	got, _ := expandRules(one[*rbacv1.ClusterRole](t, objs, "tenantgate").Rules)
-	want, _ := expandRules(one[*rbacv1.ClusterRole](t, full, "tenantgate").Rules)
+	want, _ := expandRules(one[*rbacv1.ClusterRole](t, full, "tenantgate-controller").Rules)
 	if extra := diff(got, want); len(extra) > 0 {
-		t.Errorf("the webhook-only ClusterRole grants what the full install does not: %v", extra)
+		t.Errorf("the webhook-only ClusterRole grants what the full install's controller does not: %v", extra)
 	}
 	for _, p := range []permission{{"", "secrets", "list"}, {"", "services", "watch"}, {"gateway.networking.k8s.io", "httproutes/status", "update"}, {"events.k8s.io", "events", "create"}} {
 		if got[p] {

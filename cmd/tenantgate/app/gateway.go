@@ -14,13 +14,9 @@ import (
 	"github.com/tenantgate/tenantgate/leadership"
 )
 
-// setupGateway adds the proxy and the gateway controller to the manager.
-// Both run on every replica; only the leader writes status.
-func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *leadership.State, log logr.Logger) error {
-	pool, err := controller.ParsePool(opts.GatewayAddressPool)
-	if err != nil {
-		return err
-	}
+// addProxy adds the proxy to the manager; it binds the listeners of every
+// table applied to it and drains on shutdown.
+func addProxy(mgr ctrl.Manager, opts Options, log logr.Logger) (*proxy.Server, error) {
 	srv := proxy.NewServer(proxy.Options{
 		Registerer:                metrics.Registry,
 		Logger:                    log.WithName("proxy"),
@@ -30,13 +26,21 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 		MaxConnectionsPerListener: opts.ProxyMaxConnectionsPerListener,
 		BodyReadTimeout:           opts.ProxyBodyReadTimeout,
 	})
-	if err := mgr.Add(everyReplica(func(ctx context.Context) error {
+	return srv, mgr.Add(everyReplica(func(ctx context.Context) error {
 		<-ctx.Done()
 		// Drain: stop accepting, let in-flight requests finish.
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), opts.ShutdownGrace)
 		defer cancel()
 		return srv.Shutdown(shutdownCtx)
-	})); err != nil {
+	}))
+}
+
+// setupGateway adds the gateway controller to the manager, programming
+// plane. It runs on every replica; status is written only by a writer, and
+// only while lead says it leads. Events are a writer's too.
+func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *leadership.State, plane controller.DataPlane, writer bool, log logr.Logger) error {
+	pool, err := controller.ParsePool(opts.GatewayAddressPool)
+	if err != nil {
 		return err
 	}
 	r := &controller.Reconciler{
@@ -44,15 +48,17 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 		APIReader:      mgr.GetAPIReader(),
 		Writer:         mgr.GetClient(),
 		Leadership:     lead,
-		DataPlane:      srv,
+		DataPlane:      plane,
 		Pool:           pool,
 		ControllerName: gatewayv1.GatewayController(opts.ControllerName),
 		Policy:         policy,
 		PolicyChanged:  policy.changed,
 		Log:            log.WithName("gateway"),
-		Events:         mgr.GetEventRecorder("tenantgate-gateway"),
 		Registerer:     metrics.Registry,
 		Now:            time.Now,
+	}
+	if writer {
+		r.Events = mgr.GetEventRecorder("tenantgate-gateway")
 	}
 	return r.SetupWithManager(mgr)
 }

@@ -12,6 +12,8 @@ import (
 
 // Options are tenantgate's settings, one per flag.
 type Options struct {
+	// Role is which parts this process runs (see Role); empty means RoleAll.
+	Role               Role
 	Kubeconfig         string
 	MetricsAddr        string
 	HealthAddr         string
@@ -60,8 +62,9 @@ func (b *byteSize) Set(s string) error {
 // ParseFlags reads Options from command-line arguments.
 func ParseFlags(args []string) (Options, error) {
 	var o Options
-	var platform string
+	var platform, role string
 	fs := flag.NewFlagSet("tenantgate", flag.ContinueOnError)
+	fs.StringVar(&role, "role", string(RoleAll), "which parts this process runs: all (webhook, controller and proxy, as -enable-webhook and -enable-gateway say), webhook, controller or dataplane")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file; in-cluster configuration when empty")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
 	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
@@ -96,11 +99,19 @@ func ParseFlags(args []string) (Options, error) {
 			o.PlatformNamespaces = append(o.PlatformNamespaces, ns)
 		}
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := o.setRole(Role(role), set); err != nil {
+		return o, err
+	}
 	return o, o.Validate()
 }
 
 // Validate reports settings that cannot work together.
 func (o Options) Validate() error {
+	if _, err := parseRole(o.Role); err != nil {
+		return err
+	}
 	if !o.EnableWebhook && !o.EnableGateway {
 		return errors.New("both -enable-webhook and -enable-gateway are false; enable at least one")
 	}

@@ -31,3 +31,57 @@ func TestProxyFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestRoleFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		args                   string
+		role                   Role
+		webhook, gateway, lead bool
+		want                   parts
+	}{
+		{"default is all, as before", "", RoleAll, true, true, false, parts{webhook: true, gateway: true, proxy: true, writer: true}},
+		{"all with the old flags", "-enable-gateway=false -leader-elect", RoleAll, true, false, true, parts{webhook: true, writer: true}},
+		{"all without the webhook", "-role=all -enable-webhook=false", RoleAll, false, true, false, parts{gateway: true, proxy: true, writer: true}},
+		{"webhook", "-role=webhook", RoleWebhook, true, false, false, parts{webhook: true}},
+		{"controller, leader-elected", "-role=controller -leader-elect", RoleController, false, true, true, parts{gateway: true, writer: true}},
+		{"dataplane", "-role dataplane", RoleDataPlane, false, true, false, parts{gateway: true, proxy: true}},
+		{"dataplane, -leader-elect=false said aloud", "-role=dataplane -leader-elect=false", RoleDataPlane, false, true, false, parts{gateway: true, proxy: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := ParseFlags(strings.Fields(tc.args))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Role != tc.role || o.EnableWebhook != tc.webhook || o.EnableGateway != tc.gateway || o.LeaderElect != tc.lead {
+				t.Errorf("role %q webhook %v gateway %v leader-elect %v; want %q %v %v %v",
+					o.Role, o.EnableWebhook, o.EnableGateway, o.LeaderElect, tc.role, tc.webhook, tc.gateway, tc.lead)
+			}
+			if got := o.parts(); got != tc.want {
+				t.Errorf("parts %+v; want %+v", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct{ args, want string }{
+		{"-role=proxy", `-role "proxy" is not all, webhook, controller or dataplane`},
+		{"-role=", `-role "" is not all, webhook, controller or dataplane`},
+		{"-role=Webhook", `-role "Webhook" is not all`},
+		{"-role=webhook -enable-gateway=true", "-enable-gateway applies only to -role=all; -role=webhook already decides"},
+		{"-role=dataplane -enable-webhook=false", "-enable-webhook applies only to -role=all"},
+		{"-role=webhook -leader-elect", "-leader-elect is set but -role=webhook never writes to the API"},
+		{"-role=dataplane -leader-elect", "-leader-elect is set but -role=dataplane never writes"},
+		{"-enable-webhook=false -enable-gateway=false", "both -enable-webhook and -enable-gateway are false"},
+	} {
+		_, err := ParseFlags(strings.Fields(tc.args))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to say %q", tc.args, err, tc.want)
+		}
+	}
+	// Options built in code (tests/stack, the local runner) leave Role empty: all.
+	if (Options{EnableWebhook: true}).parts() != (parts{webhook: true, writer: true}) {
+		t.Error("an empty Role does not run as -role=all")
+	}
+	if err := (Options{Role: "gateway", EnableGateway: true, LogFormat: "json"}).Validate(); err == nil || !strings.Contains(err.Error(), `-role "gateway"`) {
+		t.Errorf("Validate of an unknown Role: %v", err)
+	}
+}

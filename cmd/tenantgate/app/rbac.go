@@ -1,8 +1,11 @@
 package app
 
 // The permissions tenantgate needs, and no more; hack/generate.sh turns these
-// markers into manifests/rbac/role.yaml (ClusterRole and Role "tenantgate").
-// tests/manifests checks them against the list of resources tenantgate uses.
+// markers into manifests/rbac/role.yaml (ClusterRole and Role "tenantgate"),
+// the controller's identity (tenantgate-controller in manifests/default).
+// The webhook and the data plane write nothing: their ClusterRoles in
+// manifests/default grant reads only. tests/manifests checks all three
+// against the resources each role uses.
 
 // The gateway controller and the policy cache read the Gateway API objects
 // (the policy also every other route kind the cluster serves); the leader

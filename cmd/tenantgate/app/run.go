@@ -25,9 +25,7 @@ import (
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	"github.com/tenantgate/tenantgate/leadership"
-	"github.com/tenantgate/tenantgate/tenancy/audit"
 	tenancyv1alpha1 "github.com/tenantgate/tenantgate/tenancy/v1alpha1"
-	"github.com/tenantgate/tenantgate/webhook"
 )
 
 // Scheme holds every API type tenantgate reads or writes.
@@ -116,24 +114,11 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 	}); err != nil {
 		return err
 	}
-	if opts.EnableWebhook {
-		if err := webhook.Register(mgr, policy); err != nil {
-			return fmt.Errorf("registering the admission webhook: %w", err)
-		}
-	}
-	lead, err := addLeadership(mgr, cfg, opts, log)
-	if err != nil {
+	if err := setupRole(mgr, cfg, opts, policy, log); err != nil {
 		return err
 	}
-	if err := audit.Register(mgr, policy, lead); err != nil {
-		return fmt.Errorf("registering the tenant audit: %w", err)
-	}
-	if opts.EnableGateway {
-		if err := setupGateway(mgr, opts, policy, lead, log); err != nil {
-			return err
-		}
-	}
-	log.Info("starting tenantgate", "webhook", opts.EnableWebhook, "gateway", opts.EnableGateway)
+	role, _ := parseRole(opts.Role)
+	log.Info("starting tenantgate", "role", role, "webhook", opts.EnableWebhook, "gateway", opts.EnableGateway)
 	return mgr.Start(ctx)
 }
 
