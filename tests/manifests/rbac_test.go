@@ -45,7 +45,7 @@ var usedClusterWide = []grant{
 	// ListenerSets, every route kind and ReferenceGrants (v1beta1 is the same resource).
 	{"gateway.networking.k8s.io", []string{"gatewayclasses", "gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes", "referencegrants", "listenersets", "backendtlspolicies"}, read},
 	// The elected leader writes the status of what it owns.
-	{"gateway.networking.k8s.io", []string{"gatewayclasses/status", "gateways/status", "httproutes/status", "listenersets/status", "backendtlspolicies/status"}, writeStatus},
+	{"gateway.networking.k8s.io", []string{"gatewayclasses/status", "gateways/status", "httproutes/status", "grpcroutes/status", "tlsroutes/status", "listenersets/status", "backendtlspolicies/status"}, writeStatus},
 	// Backends, listener certificates, CA bundles (ConfigMaps), namespace labels (allowedRoutes, tenant membership).
 	{"", []string{"services", "secrets", "configmaps", "namespaces"}, read},
 	{"discovery.k8s.io", []string{"endpointslices"}, read},

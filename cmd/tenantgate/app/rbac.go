@@ -11,7 +11,7 @@ package app
 // (the policy also every other route kind the cluster serves); the leader
 // writes the status of the ones it owns.
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses;gateways;httproutes;grpcroutes;tlsroutes;tcproutes;udproutes;referencegrants;listenersets;backendtlspolicies,verbs=get;list;watch
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses/status;gateways/status;httproutes/status;listenersets/status;backendtlspolicies/status,verbs=update;patch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses/status;gateways/status;httproutes/status;grpcroutes/status;tlsroutes/status;listenersets/status;backendtlspolicies/status,verbs=update;patch
 
 // Backends, endpoints, listener certificates (any namespace a ReferenceGrant
 // opens), CA bundles for client and backend TLS validation, and namespace
