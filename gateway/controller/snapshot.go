@@ -23,13 +23,14 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		gateways  gatewayv1.GatewayList
 		sets      gatewayv1.ListenerSetList
 		routes    gatewayv1.HTTPRouteList
+		tlsRoutes gatewayv1.TLSRouteList
 		grants    gatewayv1.ReferenceGrantList
 		policies  gatewayv1.BackendTLSPolicyList
 		services  corev1.ServiceList
 		slices    discoveryv1.EndpointSliceList
 		namespace corev1.NamespaceList
 	)
-	lists := []client.ObjectList{&classes, &gateways, &sets, &routes, &grants, &policies, &services, &slices, &namespace}
+	lists := []client.ObjectList{&classes, &gateways, &sets, &routes, &tlsRoutes, &grants, &policies, &services, &slices, &namespace}
 	for _, l := range lists {
 		if err := r.Reader.List(ctx, l); err != nil {
 			return nil, err
@@ -42,6 +43,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		Gateways:           gateways.Items,
 		ListenerSets:       sets.Items,
 		HTTPRoutes:         routes.Items,
+		TLSRoutes:          tlsRoutes.Items,
 		ReferenceGrants:    grants.Items,
 		BackendTLSPolicies: policies.Items,
 		Services:           services.Items,

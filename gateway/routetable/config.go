@@ -39,7 +39,8 @@ type Listener struct {
 	// BackendClientCertificate is presented to backends reached over TLS
 	// (the Gateway's spec.tls.backend).
 	BackendClientCertificate *Certificate `json:"backendClientCertificate,omitempty"`
-	// Routes attached to this listener and accepted.
+	// Routes attached to this listener and accepted: HTTPRoutes, or on a
+	// TLS listener TLSRoutes (one rule with backends, no matches).
 	Routes []Route `json:"routes,omitempty"`
 }
 
@@ -62,7 +63,7 @@ type ClientValidation struct {
 	InsecureFallback bool   `json:"insecureFallback,omitempty"`
 }
 
-// Route is one accepted HTTPRoute as attached to one listener.
+// Route is one accepted HTTPRoute (or TLSRoute) as attached to one listener.
 type Route struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`

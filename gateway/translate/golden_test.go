@@ -76,6 +76,10 @@ func (p fakePolicy) RouteViolations(r *gatewayv1.HTTPRoute) []string {
 	return p.Routes[r.Namespace+"/"+r.Name]
 }
 
+func (p fakePolicy) TLSRouteViolations(r *gatewayv1.TLSRoute) []string {
+	return p.Routes[r.Namespace+"/"+r.Name]
+}
+
 func (p fakePolicy) GatewayViolations(gw *gatewayv1.Gateway) tenancy.ListenerViolations {
 	return p.listenersOf(gw.Namespace, gw.Name)
 }
@@ -165,6 +169,8 @@ func addObject(t testing.TB, s *Snapshot, obj runtime.Object) {
 		s.ListenerSets = append(s.ListenerSets, *o)
 	case *gatewayv1.HTTPRoute:
 		s.HTTPRoutes = append(s.HTTPRoutes, *o)
+	case *gatewayv1.TLSRoute:
+		s.TLSRoutes = append(s.TLSRoutes, *o)
 	case *gatewayv1.ReferenceGrant:
 		s.ReferenceGrants = append(s.ReferenceGrants, *o)
 	case *gatewayv1.BackendTLSPolicy:
@@ -222,6 +228,7 @@ type golden struct {
 	GatewayClasses map[string]gatewayv1.GatewayClassStatus `json:"gatewayClasses,omitempty"`
 	Gateways       map[string]gatewayv1.GatewayStatus      `json:"gateways,omitempty"`
 	HTTPRoutes     map[string]gatewayv1.HTTPRouteStatus    `json:"httpRoutes,omitempty"`
+	TLSRoutes      map[string]gatewayv1.TLSRouteStatus     `json:"tlsRoutes,omitempty"`
 	Policies       map[string]gatewayv1.PolicyStatus       `json:"backendTLSPolicies,omitempty"`
 	ListenerSets   map[string]gatewayv1.ListenerSetStatus  `json:"listenerSets,omitempty"`
 }
@@ -232,6 +239,7 @@ func goldenOf(r Result) golden {
 		GatewayClasses: make(map[string]gatewayv1.GatewayClassStatus),
 		Gateways:       make(map[string]gatewayv1.GatewayStatus),
 		HTTPRoutes:     make(map[string]gatewayv1.HTTPRouteStatus),
+		TLSRoutes:      make(map[string]gatewayv1.TLSRouteStatus),
 		Policies:       make(map[string]gatewayv1.PolicyStatus),
 		ListenerSets:   make(map[string]gatewayv1.ListenerSetStatus),
 	}
@@ -246,6 +254,9 @@ func goldenOf(r Result) golden {
 	}
 	for k, v := range r.HTTPRoutes {
 		g.HTTPRoutes[k.String()] = v
+	}
+	for k, v := range r.TLSRoutes {
+		g.TLSRoutes[k.String()] = v
 	}
 	for k, v := range r.BackendTLSPolicies {
 		g.Policies[k.String()] = v
@@ -313,6 +324,11 @@ func checkConditions(t *testing.T, r Result) {
 		}
 	}
 	for k, s := range r.HTTPRoutes {
+		for _, p := range s.Parents {
+			check(k.String(), p.Conditions)
+		}
+	}
+	for k, s := range r.TLSRoutes {
 		for _, p := range s.Parents {
 			check(k.String(), p.Conditions)
 		}

@@ -23,8 +23,11 @@ import (
 const kindHTTPRoute = model.KindHTTPRoute
 
 // servedKinds are the route kinds tenantgate's data plane carries on each
-// protocol: HTTPRoute on HTTP and HTTPS.
+// protocol: HTTPRoute on HTTP and HTTPS, TLSRoute on TLS (tlslisteners.go).
 func servedKinds(protocol gatewayv1.ProtocolType) []gatewayv1.Kind {
+	if protocol == gatewayv1.TLSProtocolType {
+		return tlsKinds
+	}
 	if protocol == gatewayv1.HTTPProtocolType || protocol == gatewayv1.HTTPSProtocolType {
 		return []gatewayv1.Kind{kindHTTPRoute}
 	}
@@ -90,7 +93,7 @@ func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Lis
 	kindsProblem := l.routeKinds()
 	if !l.supported {
 		l.accept = newProblem(gatewayv1.ListenerReasonUnsupportedProtocol,
-			"Listener %s uses protocol %s, which tenantgate does not support; use HTTP or HTTPS.", spec.Name, spec.Protocol)
+			"Listener %s uses protocol %s, which tenantgate does not support; use HTTP, HTTPS or TLS.", spec.Name, spec.Protocol)
 		l.refs = kindsProblem
 		return l
 	}
@@ -106,6 +109,9 @@ func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Lis
 	if spec.Protocol == gatewayv1.HTTPSProtocolType {
 		tlsProblem, certProblem = b.certificates(l)
 		caAccept, caRefs = b.clientValidation(l)
+	}
+	if spec.Protocol == gatewayv1.TLSProtocolType {
+		tlsProblem = passthroughProblem(spec)
 	}
 	l.accept = firstProblem(namespacesProblem, tlsProblem, caAccept)
 	l.refs = firstProblem(certProblem, kindsProblem, caRefs)
@@ -136,12 +142,12 @@ func (l *listenerState) routeKinds() problem {
 		return problem{}
 	case !l.supported:
 		return newProblem(gatewayv1.ListenerReasonInvalidRouteKinds,
-			"Listener %s allows route kinds %s, but tenantgate serves no routes on %s listeners; use an HTTP or HTTPS listener.",
+			"Listener %s allows route kinds %s, but tenantgate serves no routes on %s listeners; use an HTTP, HTTPS or TLS listener.",
 			l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol)
 	}
 	return newProblem(gatewayv1.ListenerReasonInvalidRouteKinds,
-		"Listener %s allows route kinds %s, which tenantgate does not support on %s listeners; list only HTTPRoute.",
-		l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol)
+		"Listener %s allows route kinds %s, which tenantgate does not support on %s listeners; list only %s.",
+		l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol, kindNames(servedKinds(l.spec.Protocol)))
 }
 
 // certificates resolves an HTTPS listener's certificateRefs. It returns a

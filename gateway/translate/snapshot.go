@@ -20,6 +20,7 @@ const ControllerName gatewayv1.GatewayController = "tenantgate.dev/gateway-contr
 // webhook refuses the same objects with the same lines at admission.
 type TenantPolicy interface {
 	RouteViolations(route *gatewayv1.HTTPRoute) []string
+	TLSRouteViolations(route *gatewayv1.TLSRoute) []string
 	// GatewayViolations and ListenerSetViolations judge the listeners tenants
 	// declare, in Gateways of their namespaces and in ListenerSets.
 	GatewayViolations(gw *gatewayv1.Gateway) tenancy.ListenerViolations
@@ -50,6 +51,8 @@ type Snapshot struct {
 	// HTTPRoutes with their current status: Build needs it to clear our stale
 	// parent entries.
 	HTTPRoutes []gatewayv1.HTTPRoute
+	// TLSRoutes with their current status, likewise.
+	TLSRoutes []gatewayv1.TLSRoute
 	// ReferenceGrants as served at gateway.networking.k8s.io/v1 (the CRD also
 	// serves v1beta1 with the same schema).
 	ReferenceGrants []gatewayv1.ReferenceGrant
@@ -102,6 +105,9 @@ type Result struct {
 	// ours but no such parentRef any more maps to an empty list. Apply with
 	// MergeRouteStatus.
 	HTTPRoutes map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	// TLSRoutes is HTTPRoutes for TLSRoutes; apply with MergeRouteStatus
+	// on their RouteStatus.
+	TLSRoutes map[types.NamespacedName]gatewayv1.TLSRouteStatus
 	// BackendTLSPolicies holds only our controller's ancestor entries, one
 	// per Gateway of ours that accepted a route using the policy; a policy
 	// with stale entries of ours maps to an empty list. Apply with
@@ -157,6 +163,7 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 		"HTTPRouteSchemeRedirect",
 		"ListenerSet",
 		"ReferenceGrant",
+		"TLSRoute",
 	}
 	features := make([]gatewayv1.SupportedFeature, len(names))
 	for i, n := range names {
