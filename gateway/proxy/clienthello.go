@@ -33,11 +33,14 @@ func readClientHello(r io.Reader) (raw []byte, serverName string, err error) {
 	var handshake []byte
 	header := make([]byte, recordHeaderBytes)
 	for {
-		if _, err := io.ReadFull(r, header); err != nil {
-			return raw, "", fmt.Errorf("reading a TLS record header: %w", err)
+		if m, err := io.ReadFull(r, header); err != nil {
+			return append(raw, header[:m]...), "", fmt.Errorf("reading a TLS record header: %w", err)
 		}
 		if header[0] != recordTypeHandshake || header[1] != 3 {
-			return append(raw, header...), "", errNotTLS
+			if len(raw) > 0 {
+				return append(raw, header...), "", errors.New("the ClientHello continues in a record that is not a handshake record")
+			}
+			return header, "", errNotTLS
 		}
 		n := int(binary.BigEndian.Uint16(header[3:5]))
 		if n == 0 || n > maxRecordPayload {
@@ -46,8 +49,8 @@ func readClientHello(r io.Reader) (raw []byte, serverName string, err error) {
 		raw = append(raw, header...)
 		start := len(raw)
 		raw = append(raw, make([]byte, n)...)
-		if _, err := io.ReadFull(r, raw[start:]); err != nil {
-			return raw, "", fmt.Errorf("reading a TLS record: %w", err)
+		if m, err := io.ReadFull(r, raw[start:]); err != nil {
+			return raw[:start+m], "", fmt.Errorf("reading a TLS record: %w", err)
 		}
 		handshake = append(handshake, raw[start:]...)
 		if len(handshake) < handshakeHeaderBytes {

@@ -1,0 +1,232 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+)
+
+// tlsEchoBackend terminates TLS with its own certificate for names, greets
+// each connection with "hello from NAME (SNI)\n" and echoes what it reads
+// until the client half-closes.
+type tlsEchoBackend struct {
+	name string
+	cert routetable.Certificate
+	ln   net.Listener
+}
+
+func startTLSEchoBackend(t *testing.T, name string, names ...string) *tlsEchoBackend {
+	t.Helper()
+	b := &tlsEchoBackend{name: name, cert: testCertificate(t, names...)}
+	pair, err := tls.X509KeyPair(b.cert.CertPEM, b.cert.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ln, err = tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.ln.Close() })
+	go func() {
+		for {
+			c, err := b.ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				tc := c.(*tls.Conn)
+				if tc.Handshake() != nil {
+					return
+				}
+				_, _ = io.WriteString(c, "hello from "+name+" ("+tc.ConnectionState().ServerName+")\n")
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	return b
+}
+
+func (b *tlsEchoBackend) ref(t *testing.T, weight int32) routetable.Backend {
+	addr := b.ln.Addr().(*net.TCPAddr)
+	return routetable.Backend{Name: "apples/" + b.name + ":443", Weight: weight,
+		Endpoints: []routetable.Endpoint{{Address: addr.IP.String(), Port: int32(addr.Port)}}}
+}
+
+// passthroughGateway serves TLS listeners on a fresh loopback socket.
+func passthroughGateway(t *testing.T, listeners ...routetable.Listener) (*Server, string) {
+	t.Helper()
+	addr, port := loopback(t)
+	for i := range listeners {
+		listeners[i].Address, listeners[i].Port, listeners[i].Protocol = addr, port, routetable.ProtocolTLS
+	}
+	s := NewServer(Options{ReadHeaderTimeout: 2 * time.Second})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+	})
+	applyConfig(t, s, routetable.Config{Listeners: listeners})
+	return s, net.JoinHostPort(addr, itoa(port))
+}
+
+func tlsRouteTo(name string, hostnames []string, backends ...routetable.Backend) routetable.Route {
+	return routetable.Route{Namespace: "apples", Name: name, Hostnames: hostnames, Rules: []routetable.Rule{{Backends: backends}}}
+}
+
+// dialTLS completes a handshake through the gateway, trusting only the
+// backends' certificates: success proves the gateway did not terminate.
+func dialTLS(t *testing.T, addr, sni string, trusted ...*tlsEchoBackend) (*tls.Conn, error) {
+	t.Helper()
+	roots := x509.NewCertPool()
+	for _, b := range trusted {
+		roots.AppendCertsFromPEM(b.cert.CertPEM)
+	}
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: &tls.Config{ServerName: sni, RootCAs: roots}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c.(*tls.Conn), nil
+}
+
+func greeting(t *testing.T, c net.Conn) string {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the backend's greeting: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
+
+func TestPassthroughRoutesBySNI(t *testing.T) {
+	apples := startTLSEchoBackend(t, "apples", "apples.example.com")
+	bananas := startTLSEchoBackend(t, "bananas", "*.bananas.example.com")
+	_, addr := passthroughGateway(t,
+		routetable.Listener{Name: "infra/gw/apples", Hostname: "apples.example.com",
+			Routes: []routetable.Route{tlsRouteTo("apples", nil, apples.ref(t, 1))}},
+		routetable.Listener{Name: "infra/gw/wild", Hostname: "*.example.com",
+			Routes: []routetable.Route{tlsRouteTo("bananas", []string{"*.bananas.example.com"}, bananas.ref(t, 1))}},
+	)
+	for sni, want := range map[string]string{
+		"apples.example.com":     "hello from apples (apples.example.com)",
+		"a.bananas.example.com":  "hello from bananas (a.bananas.example.com)",
+		"ab.bananas.example.com": "hello from bananas (ab.bananas.example.com)",
+	} {
+		c, err := dialTLS(t, addr, sni, apples, bananas)
+		if err != nil {
+			t.Fatalf("SNI %s: %v", sni, err)
+		}
+		if got := greeting(t, c); got != want {
+			t.Errorf("SNI %s: %q, want %q", sni, got, want)
+		}
+	}
+}
+
+// TestPassthroughRefuses: a name no route claims, a route whose backend
+// did not resolve, and a client that does not speak TLS are all closed.
+func TestPassthroughRefuses(t *testing.T) {
+	apples := startTLSEchoBackend(t, "apples", "*.example.com")
+	unresolved := routetable.Backend{Name: "apples/missing:443", Weight: 1, Unresolved: "BackendNotFound"}
+	_, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls", Hostname: "*.example.com", Routes: []routetable.Route{
+		tlsRouteTo("ok", []string{"ok.example.com"}, apples.ref(t, 1)),
+		tlsRouteTo("broken", []string{"broken.example.com"}, unresolved),
+	}})
+	for _, sni := range []string{"nobody.example.com", "broken.example.com", "other.org"} {
+		if _, err := dialTLS(t, addr, sni, apples); err == nil {
+			t.Errorf("SNI %s: handshake succeeded, want the connection closed", sni)
+		}
+	}
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: ok.example.com\r\n\r\n")
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	// Closed with the rest of the request unread, so a reset is as good as EOF.
+	if n, err := c.Read(make([]byte, 1)); n != 0 || !(errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+		t.Fatalf("plain HTTP read %d bytes, %v; want the connection closed", n, err)
+	}
+	if _, err := dialTLS(t, addr, "ok.example.com", apples); err != nil {
+		t.Fatalf("the served name must still work: %v", err)
+	}
+}
+
+// TestPassthroughHalfClose: bytes flow both ways, and when the client
+// stops sending the backend still delivers all it has.
+func TestPassthroughHalfClose(t *testing.T) {
+	apples := startTLSEchoBackend(t, "apples", "apples.example.com")
+	_, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls",
+		Routes: []routetable.Route{tlsRouteTo("apples", nil, apples.ref(t, 1))}})
+	c, err := dialTLS(t, addr, "apples.example.com", apples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := strings.Repeat("0123456789", 100_000) // 1 MB
+	go func() {
+		_, _ = io.WriteString(c, payload)
+		_ = c.CloseWrite()
+	}()
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "hello from apples (apples.example.com)\n" + payload
+	if string(got) != want {
+		t.Fatalf("got %d bytes back, want %d", len(got), len(want))
+	}
+}
+
+// TestPassthroughSwap: a new table takes new connections at once; one
+// without the socket closes it.
+func TestPassthroughSwap(t *testing.T) {
+	apples := startTLSEchoBackend(t, "apples", "a.example.com")
+	bananas := startTLSEchoBackend(t, "bananas", "a.example.com")
+	s, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls",
+		Routes: []routetable.Route{tlsRouteTo("r", nil, apples.ref(t, 1))}})
+	c, err := dialTLS(t, addr, "a.example.com", apples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := greeting(t, c); !strings.Contains(got, "apples") {
+		t.Fatalf("before the swap: %q", got)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	p := routetable.Listener{Name: "infra/gw/tls", Address: host, Port: parsePort(t, port), Protocol: routetable.ProtocolTLS,
+		Routes: []routetable.Route{tlsRouteTo("r", nil, bananas.ref(t, 1))}}
+	applyConfig(t, s, routetable.Config{Listeners: []routetable.Listener{p}})
+	c2, err := dialTLS(t, addr, "a.example.com", bananas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := greeting(t, c2); !strings.Contains(got, "bananas") {
+		t.Fatalf("after the swap: %q", got)
+	}
+	applyConfig(t, s, routetable.Config{})
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("the socket still accepts after its listener was removed")
+	}
+}
+
+func parsePort(t *testing.T, s string) int32 {
+	t.Helper()
+	addr, err := net.ResolveTCPAddr("tcp", net.JoinHostPort("127.0.0.1", s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int32(addr.Port)
+}
