@@ -365,7 +365,7 @@ func (b *builder) listenerStatus(l *listenerState) gatewayv1.ListenerStatus {
 	}
 	return gatewayv1.ListenerStatus{
 		Name:           l.spec.Name,
-		SupportedKinds: l.m.Kinds,
+		SupportedKinds: l.supportedKinds(),
 		AttachedRoutes: l.attached,
 		Conditions:     conds,
 	}

@@ -25,6 +25,16 @@ func passthroughProblem(spec *gatewayv1.Listener) problem {
 	return problem{}
 }
 
+// supportedKinds is the listener's status.supportedKinds: what it carries
+// "for that Listener configuration", so nothing on a TLS listener in a mode
+// tenantgate does not serve.
+func (l *listenerState) supportedKinds() []gatewayv1.RouteGroupKind {
+	if l.spec.Protocol == gatewayv1.TLSProtocolType && !passthroughProblem(l.spec).ok() {
+		return []gatewayv1.RouteGroupKind{}
+	}
+	return l.m.Kinds
+}
+
 // kindNames lists route kinds for messages: "HTTPRoute, GRPCRoute".
 func kindNames(kinds []gatewayv1.Kind) string {
 	names := make([]string, len(kinds))
