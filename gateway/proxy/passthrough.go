@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -18,11 +20,12 @@ import (
 // before it is closed.
 const maxDialAttempts = 3
 
-// streamServer serves one TLS passthrough socket: it reads each
-// connection's ClientHello, picks the listener and TLSRoute by its server
-// name from the current table, and splices the bytes both ways to one
-// endpoint of the route's weighted backends. Nothing is terminated; a
-// connection no route takes is closed.
+// streamServer serves one TLS socket: it reads each connection's
+// ClientHello, picks the listener and TLSRoute by its server name from the
+// current table, and splices the bytes both ways to one endpoint of the
+// route's weighted backends: as they are (Passthrough), or, on a listener
+// with certificates (Terminate), after completing the handshake with the
+// listener's certificate. A connection no route takes is closed.
 type streamServer struct {
 	server *Server
 	key    routetable.SocketKey
@@ -44,7 +47,7 @@ type streamMetrics struct {
 func newStreamMetrics(reg prometheus.Registerer) *streamMetrics {
 	m := &streamMetrics{connections: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenantgate_proxy_tls_passthrough_connections_total",
-		Help: "TLS passthrough connections by listener, route (namespace/name), backend and result (forwarded, no_route, no_backend, no_endpoint, dial_failed, bad_client_hello).",
+		Help: "TLS passthrough connections by listener, route (namespace/name), backend and result (forwarded, no_route, no_backend, no_endpoint, dial_failed, bad_client_hello, handshake_failed).",
 	}, []string{"listener", "route", "backend", "result"})}
 	if reg != nil {
 		reg.MustRegister(m.connections)
@@ -142,6 +145,17 @@ func (st *streamServer) handle(client net.Conn) {
 		st.count(l.Name, rule.Route, backendName(backend), "no_backend")
 		return
 	}
+	var downstream net.Conn = client
+	if l.Terminates() {
+		tc, err := st.terminate(client, hello, l)
+		if err != nil {
+			st.count(l.Name, rule.Route, backend.Name, "handshake_failed")
+			opts.Logger.V(1).Info("TLS handshake failed", "listener", l.Name, "remote", client.RemoteAddr().String(), "error", err.Error())
+			return
+		}
+		defer tc.Close()
+		downstream, hello = tc, nil
+	}
 	upstream, result := st.dial(backend)
 	if upstream == nil {
 		st.count(l.Name, rule.Route, backend.Name, result)
@@ -152,8 +166,29 @@ func (st *streamServer) handle(client net.Conn) {
 	if _, err := upstream.Write(hello); err != nil {
 		return
 	}
-	splice(client, upstream)
+	splice(downstream, upstream)
 }
+
+// terminate completes the handshake whose ClientHello was already read,
+// with the listener's certificate, within ReadHeaderTimeout.
+func (st *streamServer) terminate(client net.Conn, hello []byte, l *routetable.CompiledListener) (*tls.Conn, error) {
+	tc := tls.Server(&replayConn{Conn: client, r: io.MultiReader(bytes.NewReader(hello), client)}, &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return l.Certificate(h), nil },
+	})
+	ctx, cancel := context.WithTimeout(st.ctx, st.server.opts.ReadHeaderTimeout)
+	defer cancel()
+	return tc, tc.HandshakeContext(ctx)
+}
+
+// replayConn reads the bytes already taken off a connection before the rest.
+type replayConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
 
 // dial connects to the backend's next endpoint, trying a few on failure.
 func (st *streamServer) dial(b *routetable.CompiledBackend) (net.Conn, string) {

@@ -230,3 +230,72 @@ func parsePort(t *testing.T, s string) int32 {
 	}
 	return int32(addr.Port)
 }
+
+// startPlainEchoBackend greets with "hello from NAME (plain)\n" and echoes.
+func startPlainEchoBackend(t *testing.T, name string) routetable.Backend {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.WriteString(c, "hello from "+name+" (plain)\n")
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	addr := ln.Addr().(*net.TCPAddr)
+	return routetable.Backend{Name: "apples/" + name + ":3000", Weight: 1,
+		Endpoints: []routetable.Endpoint{{Address: addr.IP.String(), Port: int32(addr.Port)}}}
+}
+
+// TestTerminateAndPassthroughShareASocket: a Terminate listener ends TLS
+// with its own certificate and sends plaintext on; a Passthrough listener
+// on the same port hands the handshake to its backend.
+func TestTerminateAndPassthroughShareASocket(t *testing.T) {
+	gatewayCert := testCertificate(t, "term.example.com")
+	passthrough := startTLSEchoBackend(t, "tls-echo", "pass.example.com")
+	plain := startPlainEchoBackend(t, "plain-echo")
+	_, addr := passthroughGateway(t,
+		routetable.Listener{Name: "infra/gw/term", Hostname: "term.example.com", Certificates: []routetable.Certificate{gatewayCert},
+			Routes: []routetable.Route{tlsRouteTo("term", nil, plain)}},
+		routetable.Listener{Name: "infra/gw/pass", Hostname: "pass.example.com",
+			Routes: []routetable.Route{tlsRouteTo("pass", nil, passthrough.ref(t, 1))}},
+	)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(gatewayCert.CertPEM)
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: &tls.Config{ServerName: "term.example.com", RootCAs: roots}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("handshake with the gateway's certificate: %v", err)
+	}
+	defer c.Close()
+	if got := greeting(t, c); got != "hello from plain-echo (plain)" {
+		t.Fatalf("terminated: %q", got)
+	}
+	_, _ = io.WriteString(c, "ping\n")
+	_ = c.(*tls.Conn).CloseWrite()
+	rest, err := io.ReadAll(c)
+	if err != nil || string(rest) != "ping\n" {
+		t.Fatalf("echo after the greeting: %q, %v", rest, err)
+	}
+	pc, err := dialTLS(t, addr, "pass.example.com", passthrough)
+	if err != nil {
+		t.Fatalf("passthrough beside a terminating listener: %v", err)
+	}
+	if got := greeting(t, pc); got != "hello from tls-echo (pass.example.com)" {
+		t.Fatalf("passed through: %q", got)
+	}
+	// A client that does not trust the gateway's certificate fails its handshake.
+	if _, err := dialTLS(t, addr, "term.example.com", passthrough); err == nil {
+		t.Fatal("a terminating listener's handshake succeeded with a certificate the client does not trust")
+	}
+}

@@ -32,7 +32,8 @@ type Listener struct {
 	// wildcard). A request goes to the listener on its socket with the most
 	// specific matching hostname (HTTPListenerIsolation).
 	Hostname string `json:"hostname,omitempty"`
-	// Certificates served on an HTTPS listener, chosen by SNI.
+	// Certificates served on an HTTPS listener, chosen by SNI; on a TLS
+	// listener they make it terminate (none: Passthrough).
 	Certificates []Certificate `json:"certificates,omitempty"`
 	// ClientValidation, on an HTTPS listener, asks clients for a certificate.
 	ClientValidation *ClientValidation `json:"clientValidation,omitempty"`

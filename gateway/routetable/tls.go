@@ -2,14 +2,18 @@ package routetable
 
 import (
 	"cmp"
+	"crypto/tls"
 	"fmt"
 	"slices"
 	"strings"
 )
 
-// ProtocolTLS is a TLS listener in Passthrough mode: the proxy reads the
-// ClientHello's server name, never terminates, and splices the bytes to a
-// backend of the TLSRoute that claims the name.
+// ProtocolTLS is a TLS listener: the proxy reads the ClientHello's server
+// name, which picks the listener and the TLSRoute claiming it. A listener
+// without certificates (Passthrough) splices the bytes, ClientHello
+// included, to a backend of that route; one with certificates (Terminate)
+// completes the handshake itself and sends the plaintext stream on.
+// Listeners of both modes may share a socket.
 const ProtocolTLS Protocol = "TLS"
 
 // compileTLSListener indexes a TLS listener's routes by SNI hostname. Each
@@ -18,8 +22,15 @@ const ProtocolTLS Protocol = "TLS"
 // namespace/name) keeps it, the precedence HTTPRoute conflicts use.
 func compileTLSListener(in *Listener) (*CompiledListener, error) {
 	l := &CompiledListener{Name: in.Name, Hostname: normalizeHostname(in.Hostname), Protocol: in.Protocol, Port: in.Port}
-	if len(in.Certificates) > 0 || in.ClientValidation != nil {
-		return nil, fmt.Errorf("listener %s passes TLS through yet has certificates or client validation; a Passthrough listener terminates nothing", in.Name)
+	if in.ClientValidation != nil {
+		return nil, fmt.Errorf("listener %s is TLS with client certificate validation, which the proxy applies only on HTTPS listeners; leave it out", in.Name)
+	}
+	for _, c := range in.Certificates {
+		cert, err := tls.X509KeyPair(c.CertPEM, c.KeyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("listener %s has a certificate from Secret %s that does not parse (%v); fix the Secret's tls.crt and tls.key", in.Name, c.Secret, err)
+		}
+		l.Certificates = append(l.Certificates, cert)
 	}
 	routes := make([]*Route, len(in.Routes))
 	for i := range in.Routes {
@@ -45,6 +56,10 @@ func compileTLSListener(in *Listener) (*CompiledListener, error) {
 	}
 	return l, nil
 }
+
+// Terminates reports whether the proxy ends TLS on this TLS listener
+// (Terminate mode) rather than passing it through.
+func (l *CompiledListener) Terminates() bool { return len(l.Certificates) > 0 }
 
 // TLSRoute returns the rule of the TLSRoute that takes a connection with
 // server name sni on this listener: the exact name, else the longest

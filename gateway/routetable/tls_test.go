@@ -96,10 +96,13 @@ func TestTLSRouteWeights(t *testing.T) {
 func TestTLSListenerFaults(t *testing.T) {
 	twoRules := tlsRoute("apples/two", 1, "a.example.com")
 	twoRules.Rules = append(twoRules.Rules, twoRules.Rules[0])
-	withCert := tlsListener("infra/gw/cert", "b.example.com")
-	withCert.Certificates = []Certificate{{Secret: "infra/cert"}}
-	_, faults := Compile(Config{Listeners: []Listener{tlsListener("infra/gw/two", "a.example.com", twoRules), withCert}})
-	if len(faults) != 2 || !strings.Contains(faults[0].Error(), "exactly one") || !strings.Contains(faults[1].Error(), "terminates nothing") {
+	badCert := tlsListener("infra/gw/cert", "b.example.com")
+	badCert.Certificates = []Certificate{{Secret: "infra/cert", CertPEM: []byte("junk"), KeyPEM: []byte("junk")}}
+	validating := tlsListener("infra/gw/mtls", "c.example.com")
+	validating.ClientValidation = &ClientValidation{CACertificates: []string{"ConfigMap infra/ca"}}
+	_, faults := Compile(Config{Listeners: []Listener{tlsListener("infra/gw/two", "a.example.com", twoRules), badCert, validating}})
+	if len(faults) != 3 || !strings.Contains(faults[0].Error(), "exactly one") || !strings.Contains(faults[1].Error(), "does not parse") ||
+		!strings.Contains(faults[2].Error(), "only on HTTPS") {
 		t.Fatalf("faults %v, want one per listener naming why", faults.Err())
 	}
 	// A TLS listener cannot share a port with an HTTP one.

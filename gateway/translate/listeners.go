@@ -111,7 +111,10 @@ func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Lis
 		caAccept, caRefs = b.clientValidation(l)
 	}
 	if spec.Protocol == gatewayv1.TLSProtocolType {
-		tlsProblem = passthroughProblem(spec)
+		tlsProblem = tlsModeProblem(spec)
+		if tlsProblem.ok() && terminates(spec) {
+			tlsProblem, certProblem = b.certificates(l)
+		}
 	}
 	l.accept = firstProblem(namespacesProblem, tlsProblem, caAccept)
 	l.refs = firstProblem(certProblem, kindsProblem, caRefs)
@@ -159,7 +162,7 @@ func (b *builder) certificates(l *listenerState) (accept, refs problem) {
 	t := spec.TLS
 	if t == nil || len(t.CertificateRefs) == 0 {
 		return problem{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
-			"HTTPS listener %s has no tls.certificateRefs; reference a kubernetes.io/tls Secret.", spec.Name)
+			"%s listener %s has no tls.certificateRefs; reference a kubernetes.io/tls Secret.", spec.Protocol, spec.Name)
 	}
 	if mode := deref(t.Mode, gatewayv1.TLSModeTerminate); mode != gatewayv1.TLSModeTerminate {
 		accept = newProblem(gatewayv1.ListenerReasonUnsupportedValue,
@@ -171,7 +174,7 @@ func (b *builder) certificates(l *listenerState) (accept, refs problem) {
 		}
 		slices.Sort(keys)
 		accept = newProblem(gatewayv1.ListenerReasonUnsupportedValue,
-			"HTTPS listener %s sets tls.options %s, which tenantgate does not support; remove them.", spec.Name, strings.Join(keys, ", "))
+			"%s listener %s sets tls.options %s, which tenantgate does not support; remove them.", spec.Protocol, spec.Name, strings.Join(keys, ", "))
 	}
 	var problems []problem
 	for i, ref := range t.CertificateRefs {

@@ -164,6 +164,8 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 		"ListenerSet",
 		"ReferenceGrant",
 		"TLSRoute",
+		"TLSRouteModeMixed",
+		"TLSRouteModeTerminate",
 	}
 	features := make([]gatewayv1.SupportedFeature, len(names))
 	for i, n := range names {

@@ -9,27 +9,40 @@ import (
 // tlsKinds are the route kinds a TLS listener carries.
 var tlsKinds = []gatewayv1.Kind{kindTLSRoute}
 
-// passthroughProblem refuses a TLS listener tenantgate cannot serve: it
-// passes TLS through to backends (Passthrough) and does not terminate on
-// TLS listeners (the extended TLSRouteModeTerminate feature), which the
-// spec answers with Accepted=False/UnsupportedValue.
-func passthroughProblem(spec *gatewayv1.Listener) problem {
+// tlsModeProblem refuses a TLS listener without a mode tenantgate serves:
+// Passthrough (the ClientHello picks the route, the bytes go through) or
+// Terminate (the extended TLSRouteModeTerminate feature: the gateway
+// terminates with the listener's certificate and sends the plaintext
+// stream on). Anything else is Accepted=False/UnsupportedValue.
+func tlsModeProblem(spec *gatewayv1.Listener) problem {
 	if spec.TLS == nil || spec.TLS.Mode == nil {
 		return newProblem(gatewayv1.ListenerReasonUnsupportedValue,
-			"TLS listener %s has no tls.mode; set tls.mode to Passthrough.", spec.Name)
+			"TLS listener %s has no tls.mode; set tls.mode to Passthrough or Terminate.", spec.Name)
 	}
-	if mode := *spec.TLS.Mode; mode != gatewayv1.TLSModePassthrough {
+	if mode := *spec.TLS.Mode; mode != gatewayv1.TLSModePassthrough && mode != gatewayv1.TLSModeTerminate {
 		return newProblem(gatewayv1.ListenerReasonUnsupportedValue,
-			"TLS listener %s sets tls.mode %s, which tenantgate does not support on TLS listeners; use Passthrough, or an HTTPS listener to terminate TLS.", spec.Name, mode)
+			"TLS listener %s sets tls.mode %s; use Passthrough or Terminate.", spec.Name, mode)
 	}
 	return problem{}
+}
+
+// terminates reports whether the gateway ends TLS on the listener: every
+// HTTPS listener, and TLS listeners in Terminate mode.
+func terminates(spec *gatewayv1.Listener) bool {
+	switch spec.Protocol {
+	case gatewayv1.HTTPSProtocolType:
+		return true
+	case gatewayv1.TLSProtocolType:
+		return spec.TLS != nil && deref(spec.TLS.Mode, gatewayv1.TLSModeTerminate) == gatewayv1.TLSModeTerminate
+	}
+	return false
 }
 
 // supportedKinds is the listener's status.supportedKinds: what it carries
 // "for that Listener configuration", so nothing on a TLS listener in a mode
 // tenantgate does not serve.
 func (l *listenerState) supportedKinds() []gatewayv1.RouteGroupKind {
-	if l.spec.Protocol == gatewayv1.TLSProtocolType && !passthroughProblem(l.spec).ok() {
+	if l.spec.Protocol == gatewayv1.TLSProtocolType && !tlsModeProblem(l.spec).ok() {
 		return []gatewayv1.RouteGroupKind{}
 	}
 	return l.m.Kinds
