@@ -189,7 +189,6 @@ type replayConn struct {
 
 func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
-
 // dial connects to the backend's next endpoint, trying a few on failure.
 func (st *streamServer) dial(b *routetable.CompiledBackend) (net.Conn, string) {
 	if len(b.Endpoints) == 0 {
