@@ -56,14 +56,14 @@ func startTLSEchoBackend(t *testing.T, name string, names ...string) *tlsEchoBac
 	return b
 }
 
-func (b *tlsEchoBackend) ref(t *testing.T, weight int32) routetable.Backend {
+func (b *tlsEchoBackend) ref(t testing.TB, weight int32) routetable.Backend {
 	addr := b.ln.Addr().(*net.TCPAddr)
 	return routetable.Backend{Name: "apples/" + b.name + ":443", Weight: weight,
 		Endpoints: []routetable.Endpoint{{Address: addr.IP.String(), Port: int32(addr.Port)}}}
 }
 
 // passthroughGateway serves TLS listeners on a fresh loopback socket.
-func passthroughGateway(t *testing.T, listeners ...routetable.Listener) (*Server, string) {
+func passthroughGateway(t testing.TB, listeners ...routetable.Listener) (*Server, string) {
 	t.Helper()
 	addr, port := loopback(t)
 	for i := range listeners {
