@@ -34,7 +34,7 @@ type streamServer struct {
 	ctx    context.Context
 
 	mu      sync.Mutex
-	conns   map[net.Conn]struct{}
+	conns   map[net.Conn]*stream
 	wg      sync.WaitGroup
 	closing bool // set by drain: no connection is tracked afterwards
 }
@@ -63,7 +63,7 @@ func (s *Server) openStream(id socketID) (*socket, error) {
 	}
 	ctx, abort := context.WithCancel(s.hardCtx)
 	st := &streamServer{server: s, key: id.SocketKey, ln: ln, ctx: ctx,
-		slots: make(chan struct{}, s.opts.MaxConnectionsPerListener), conns: map[net.Conn]struct{}{}}
+		slots: make(chan struct{}, s.opts.MaxConnectionsPerListener), conns: map[net.Conn]*stream{}}
 	go st.serve()
 	return &socket{id: id, ln: ln, stream: st, abort: abort}, nil
 }
@@ -104,7 +104,7 @@ func (st *streamServer) track(c net.Conn, open bool) bool {
 	case open && st.closing:
 		return false
 	case open:
-		st.conns[c] = struct{}{}
+		st.conns[c] = &stream{}
 		st.wg.Add(1)
 	default:
 		delete(st.conns, c)
@@ -163,6 +163,7 @@ func (st *streamServer) handle(client net.Conn) {
 	}
 	defer upstream.Close()
 	st.count(l.Name, rule.Route, backend.Name, "forwarded")
+	st.forwarding(client, stream{serverName: serverName, backend: backend.Name})
 	if _, err := upstream.Write(hello); err != nil {
 		return
 	}
@@ -243,6 +244,58 @@ func backendName(b *routetable.CompiledBackend) string {
 
 func (st *streamServer) count(listener, route, backend, result string) {
 	st.server.streams.connections.WithLabelValues(listener, route, backend, result).Inc()
+}
+
+// stream is what a forwarded connection was routed to, so a new table
+// that no longer routes its server name there can cut it.
+type stream struct {
+	serverName string
+	backend    string // "" until the connection is forwarded
+}
+
+func (st *streamServer) forwarding(c net.Conn, s stream) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if cur := st.conns[c]; cur != nil {
+		*cur = s
+	}
+}
+
+// revalidate closes the forwarded connections whose server name the table
+// no longer routes to the same resolved backend (the route, its
+// ReferenceGrant or the tenant's permission is gone): a revocation ends
+// open streams, not only new ones. A weight change or an endpoint leaving
+// (a Pod terminating gracefully) does not, as kube-proxy keeps
+// established connections.
+func (st *streamServer) revalidate(t *routetable.Table) {
+	sock := t.Socket(st.key.Address, st.key.Port)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for c, s := range st.conns {
+		if s.backend != "" && !stillRouted(sock, s) {
+			_ = c.Close()
+		}
+	}
+}
+
+func stillRouted(sock *routetable.Socket, s *stream) bool {
+	if sock == nil {
+		return false
+	}
+	l := sock.Listener(s.serverName)
+	if l == nil || l.Protocol != routetable.ProtocolTLS {
+		return false
+	}
+	rule := l.TLSRoute(s.serverName)
+	if rule == nil {
+		return false
+	}
+	for _, b := range rule.Backends {
+		if b.Name == s.backend && b.Unresolved == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // drain waits for the open connections to end until ctx does, then cuts

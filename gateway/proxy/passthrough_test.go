@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -297,5 +298,44 @@ func TestTerminateAndPassthroughShareASocket(t *testing.T) {
 	// A client that does not trust the gateway's certificate fails its handshake.
 	if _, err := dialTLS(t, addr, "term.example.com", passthrough); err == nil {
 		t.Fatal("a terminating listener's handshake succeeded with a certificate the client does not trust")
+	}
+}
+
+// TestPassthroughRevocationCutsOpenStreams: a table that no longer lets a
+// server name reach a backend (its backendRef became unresolved, say a
+// ReferenceGrant was deleted) closes the streams already open to it; one
+// that still does (a weight change) keeps them.
+func TestPassthroughRevocationCutsOpenStreams(t *testing.T) {
+	apples := startTLSEchoBackend(t, "apples", "a.example.com")
+	bananas := startTLSEchoBackend(t, "bananas", "b.example.com")
+	s, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls", Routes: []routetable.Route{
+		tlsRouteTo("a", []string{"a.example.com"}, apples.ref(t, 1)),
+		tlsRouteTo("b", []string{"b.example.com"}, bananas.ref(t, 1)),
+	}})
+	ca, err := dialTLS(t, addr, "a.example.com", apples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := dialTLS(t, addr, "b.example.com", bananas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	greeting(t, ca)
+	greeting(t, cb)
+	host, port, _ := net.SplitHostPort(addr)
+	revoked := apples.ref(t, 1)
+	revoked.Unresolved, revoked.Endpoints = "RefNotPermitted", nil
+	applyConfig(t, s, routetable.Config{Listeners: []routetable.Listener{{Name: "infra/gw/tls", Address: host, Port: parsePort(t, port), Protocol: routetable.ProtocolTLS,
+		Routes: []routetable.Route{
+			tlsRouteTo("a", []string{"a.example.com"}, revoked),
+			tlsRouteTo("b", []string{"b.example.com"}, bananas.ref(t, 5)),
+		}}}})
+	_ = ca.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := ca.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the revoked stream is still open: %v", err)
+	}
+	_, _ = io.WriteString(cb, "still here\n")
+	if got := greeting(t, cb); got != "still here" {
+		t.Fatalf("the permitted stream: %q", got)
 	}
 }

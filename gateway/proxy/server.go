@@ -202,7 +202,10 @@ func (s *Server) Apply(t *routetable.Table) map[string]error {
 	}
 	for _, sock := range t.Sockets() {
 		id := idOf(sock)
-		if s.sockets[id] != nil {
+		if so := s.sockets[id]; so != nil {
+			if so.stream != nil {
+				so.stream.revalidate(t)
+			}
 			continue
 		}
 		so, err := s.open(id)
