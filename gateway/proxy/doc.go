@@ -22,8 +22,10 @@
 // one, a name no route claims or a malformed hello closes the connection)
 // and the bytes are spliced both ways with half-close, the ClientHello
 // replayed first. A listener with certificates (Terminate) completes the
-// handshake itself and splices the plaintext. Connections outlive a table
-// swap; a removed socket drains like an HTTP one.
+// handshake itself and splices the plaintext. Open streams outlive a table
+// swap unless the new table no longer routes their server name to the same
+// resolved backend (a route, grant or tenant permission revoked), which
+// closes them; a removed socket drains like an HTTP one.
 //
 // Apply swaps the whole table with an atomic pointer; a request reads the
 // pointer once and keeps that table to its end. Sockets present in both
