@@ -124,7 +124,7 @@ func startHAProxy(b *testing.B, backend string) (string, bool) {
 	addr, port := loopback(b)
 	listen := net.JoinHostPort(addr, itoa(port))
 	cfg := fmt.Sprintf(`global
-  maxconn 20000
+  maxconn 4096
 defaults
   mode tcp
   timeout connect 5s
@@ -144,6 +144,8 @@ backend echo
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-db", "-f", path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		cancel()
 		b.Fatal(err)
@@ -155,6 +157,6 @@ backend echo
 			return listen, true
 		}
 	}
-	b.Fatal("haproxy did not start listening within 5s")
+	b.Fatalf("haproxy did not start listening within 5s: %s", stderr.String())
 	return "", false
 }
