@@ -339,3 +339,31 @@ func TestPassthroughRevocationCutsOpenStreams(t *testing.T) {
 		t.Fatalf("the permitted stream: %q", got)
 	}
 }
+
+// TestPassthroughWeights: connections split by weight, and the share of a
+// backendRef that did not resolve is refused, as the spec requires.
+func TestPassthroughWeights(t *testing.T) {
+	apples := startTLSEchoBackend(t, "apples", "w.example.com")
+	bananas := startTLSEchoBackend(t, "bananas", "w.example.com")
+	unresolved := routetable.Backend{Name: "apples/missing:443", Weight: 1, Unresolved: "BackendNotFound"}
+	_, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls", Routes: []routetable.Route{
+		tlsRouteTo("split", []string{"w.example.com"}, apples.ref(t, 2), bananas.ref(t, 1), unresolved),
+	}})
+	counts := map[string]int{}
+	const n = 400
+	for range n {
+		c, err := dialTLS(t, addr, "w.example.com", apples, bananas)
+		if err != nil {
+			counts["refused"]++
+			continue
+		}
+		counts[strings.Fields(greeting(t, c))[2]]++
+		_ = c.Close()
+	}
+	// Shares 1/2, 1/4, 1/4; ±0.1 is over four standard deviations at n=400.
+	for name, want := range map[string]float64{"apples": 0.5, "bananas": 0.25, "refused": 0.25} {
+		if got := float64(counts[name]) / n; got < want-0.1 || got > want+0.1 {
+			t.Errorf("%s took %.2f of connections, want about %.2f (%v)", name, got, want, counts)
+		}
+	}
+}
