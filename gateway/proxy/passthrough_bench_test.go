@@ -1,16 +1,20 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,14 +24,14 @@ import (
 // BenchmarkTLSPassthrough compares, in one run over loopback, a TLS client
 // reaching a TLS echo backend directly, through tenantgate's passthrough
 // listener, and through HAProxy in TCP mode routing by SNI (when the
-// haproxy binary is installed; apt-get install haproxy). "handshake" opens
-// a connection, completes the handshake with the backend and reads its
-// first byte; "bulk" echoes 1 MiB per operation over one connection.
+// haproxy binary is installed; apt-get install haproxy). Both proxies run
+// in their own process, as they would in production, so neither shares the
+// Go scheduler with the client and backend. "handshake" opens a
+// connection, completes the handshake with the backend and reads its first
+// byte; "bulk" echoes 1 MiB per operation over one connection.
 func BenchmarkTLSPassthrough(b *testing.B) {
 	backend := startBenchTLSEcho(b, "bench.example.com")
-	_, gatewayAddr := passthroughGateway(b, routetable.Listener{Name: "infra/gw/tls", Hostname: "*.example.com",
-		Routes: []routetable.Route{tlsRouteTo("bench", []string{"bench.example.com"}, backend.ref(b, 1))}})
-	targets := []struct{ name, addr string }{{"direct", backend.ln.Addr().String()}, {"tenantgate", gatewayAddr}}
+	targets := []struct{ name, addr string }{{"direct", backend.ln.Addr().String()}, {"tenantgate", startProxyProcess(b, backend.ln.Addr().String())}}
 	if addr, ok := startHAProxy(b, backend.ln.Addr().String()); ok {
 		targets = append(targets, struct{ name, addr string }{"haproxy", addr})
 	} else {
@@ -81,6 +85,92 @@ func BenchmarkTLSPassthrough(b *testing.B) {
 			}
 		})
 	}
+}
+
+// proxyProcessEnv makes this test binary, started by startProxyProcess,
+// serve one passthrough listener instead of running tests.
+const proxyProcessEnv = "TENANTGATE_BENCH_PASSTHROUGH"
+
+func init() {
+	if spec := os.Getenv(proxyProcessEnv); spec != "" {
+		os.Exit(serveProxyProcess(spec))
+	}
+}
+
+// serveProxyProcess serves "listen=backend": TLS passthrough on listen for
+// bench.example.com to backend, until its stdin closes.
+func serveProxyProcess(spec string) int {
+	listen, backend, _ := strings.Cut(spec, "=")
+	host, port, err1 := net.SplitHostPort(listen)
+	bhost, bport, err2 := net.SplitHostPort(backend)
+	p, err3 := strconv.Atoi(port)
+	bp, err4 := strconv.Atoi(bport)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	table, faults := routetable.Compile(routetable.Config{Listeners: []routetable.Listener{{
+		Name: "infra/gw/tls", Address: host, Port: int32(p), Protocol: routetable.ProtocolTLS, Hostname: "*.example.com",
+		Routes: []routetable.Route{tlsRouteTo("bench", []string{"bench.example.com"}, routetable.Backend{
+			Name: "apples/echo:443", Weight: 1, Endpoints: []routetable.Endpoint{{Address: bhost, Port: int32(bp)}}})},
+	}}})
+	s := NewServer(Options{})
+	if err := errors.Join(faults.Err(), errors.Join(mapValues(s.Apply(table))...)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.Shutdown(ctx)
+	return 0
+}
+
+func mapValues(m map[string]error) []error {
+	var out []error
+	for _, err := range m {
+		out = append(out, err)
+	}
+	return out
+}
+
+// startProxyProcess runs tenantgate's passthrough proxy in a child process
+// for as long as the benchmark and returns its address.
+func startProxyProcess(b *testing.B, backend string) string {
+	b.Helper()
+	addr, port := loopback(b)
+	listen := net.JoinHostPort(addr, itoa(port))
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), proxyProcessEnv+"="+listen+"="+backend)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = stdin.Close() // the child shuts down when its stdin closes
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		b.Fatalf("the proxy process did not start: %q, %v", line, err)
+	}
+	return listen
 }
 
 // startBenchTLSEcho is a TLS backend that sends one byte, then echoes.
