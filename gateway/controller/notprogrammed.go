@@ -150,6 +150,7 @@ func notProgrammedCounts(res translate.Result, controller gatewayv1.GatewayContr
 		}
 	}
 	countGRPCRoutesNotProgrammed(out, res, controller)
+	out["TLSRoute"] = tlsRoutesNotProgrammed(res, controller)
 	pfacts := policyFacts(controller)
 	for _, st := range res.BackendTLSPolicies {
 		if len(pfacts(&st)) > 0 {

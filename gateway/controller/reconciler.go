@@ -169,6 +169,7 @@ func (r *Reconciler) referencedOnly(kind string) predicate.Predicate {
 func watched() []client.Object {
 	return []client.Object{
 		&gatewayv1.GatewayClass{}, &gatewayv1.Gateway{}, &gatewayv1.ListenerSet{}, &gatewayv1.HTTPRoute{}, &gatewayv1.GRPCRoute{}, &gatewayv1.ReferenceGrant{}, &gatewayv1.BackendTLSPolicy{},
+		&gatewayv1.TLSRoute{},
 		&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Namespace{},
 	}
 }
@@ -266,7 +267,7 @@ func (r *Reconciler) compile(s *translate.Snapshot) (res translate.Result, table
 func snapshotSize(s *translate.Snapshot) map[string]int {
 	return map[string]int{
 		"GatewayClass": len(s.GatewayClasses), "Gateway": len(s.Gateways), "ListenerSet": len(s.ListenerSets),
-		"HTTPRoute": len(s.HTTPRoutes), "GRPCRoute": len(s.GRPCRoutes), "ReferenceGrant": len(s.ReferenceGrants), "BackendTLSPolicy": len(s.BackendTLSPolicies),
+		"HTTPRoute": len(s.HTTPRoutes), "GRPCRoute": len(s.GRPCRoutes), "TLSRoute": len(s.TLSRoutes), "ReferenceGrant": len(s.ReferenceGrants), "BackendTLSPolicy": len(s.BackendTLSPolicies),
 		"Service": len(s.Services), "EndpointSlice": len(s.EndpointSlices), "Secret": len(s.Secrets),
 		"ConfigMap": len(s.ConfigMaps), "Namespace": len(s.Namespaces),
 	}

@@ -24,13 +24,14 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		sets      gatewayv1.ListenerSetList
 		routes    gatewayv1.HTTPRouteList
 		grpc      gatewayv1.GRPCRouteList
+		tlsRoutes gatewayv1.TLSRouteList
 		grants    gatewayv1.ReferenceGrantList
 		policies  gatewayv1.BackendTLSPolicyList
 		services  corev1.ServiceList
 		slices    discoveryv1.EndpointSliceList
 		namespace corev1.NamespaceList
 	)
-	lists := []client.ObjectList{&classes, &gateways, &sets, &routes, &grpc, &grants, &policies, &services, &slices, &namespace}
+	lists := []client.ObjectList{&classes, &gateways, &sets, &routes, &grpc, &tlsRoutes, &grants, &policies, &services, &slices, &namespace}
 	for _, l := range lists {
 		if err := r.Reader.List(ctx, l); err != nil {
 			return nil, err
@@ -44,6 +45,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		ListenerSets:       sets.Items,
 		HTTPRoutes:         routes.Items,
 		GRPCRoutes:         grpc.Items,
+		TLSRoutes:          tlsRoutes.Items,
 		ReferenceGrants:    grants.Items,
 		BackendTLSPolicies: policies.Items,
 		Services:           services.Items,

@@ -36,6 +36,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res
 			return translate.MergeRouteStatus(current, desired, ours)
 		}, routeFacts(ours))...)
 	updates = append(updates, grpcRouteUpdates(s, res, ours)...)
+	updates = append(updates, tlsRouteUpdates(s, res, ours)...)
 	updates = append(updates, changed(s.ListenerSets, res.ListenerSets,
 		func(o *gatewayv1.ListenerSet) *gatewayv1.ListenerSetStatus { return &o.Status }, translate.MergeListenerSetStatus, listenerSetFacts)...)
 	updates = append(updates, changed(s.BackendTLSPolicies, res.BackendTLSPolicies,

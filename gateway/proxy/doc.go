@@ -15,6 +15,18 @@
 // fallback, asked for and not checked), and session tickets are off so no
 // connection skips the check.
 //
+// A TLS socket (passthrough.go) is not HTTP: each connection's ClientHello
+// is read off the wire (clienthello.go parses the records itself, since
+// crypto/tls cannot peek), its server name picks the listener and the
+// TLSRoute as a Host would, a backend is chosen by weight (an unresolved
+// one, a name no route claims or a malformed hello closes the connection)
+// and the bytes are spliced both ways with half-close, the ClientHello
+// replayed first. A listener with certificates (Terminate) completes the
+// handshake itself and splices the plaintext. Open streams outlive a table
+// swap unless the new table no longer routes their server name to the same
+// resolved backend (a route, grant or tenant permission revoked), which
+// closes them; a removed socket drains like an HTTP one.
+//
 // Apply swaps the whole table with an atomic pointer; a request reads the
 // pointer once and keeps that table to its end. Sockets present in both
 // tables are not touched; removed ones stop accepting at once and drain.

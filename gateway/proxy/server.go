@@ -112,7 +112,8 @@ type Server struct {
 	table   atomic.Pointer[routetable.Table]
 	forward *forwarder
 	metrics *metrics
-	mirrors chan struct{} // slots for mirror copies in flight
+	streams *streamMetrics // TLS passthrough (passthrough.go)
+	mirrors chan struct{}  // slots for mirror copies in flight
 	// hardStop cuts every draining request and mirror when Shutdown runs out of time.
 	hardCtx  context.Context
 	hardStop context.CancelFunc
@@ -123,23 +124,30 @@ type Server struct {
 	closed  bool
 }
 
-// socketID is a bound socket; TLS is part of it so a port that changes
-// protocol is re-opened.
+// socketID is a bound socket; TLS and passthrough are part of it so a port
+// that changes protocol is re-opened.
 type socketID struct {
 	routetable.SocketKey
-	tls bool
+	tls         bool
+	passthrough bool
+}
+
+func idOf(sock *routetable.Socket) socketID {
+	return socketID{SocketKey: sock.SocketKey, tls: sock.Protocol == routetable.ProtocolHTTPS, passthrough: sock.Protocol == routetable.ProtocolTLS}
 }
 
 func (id socketID) String() string {
 	return net.JoinHostPort(id.Address, strconv.Itoa(int(id.Port)))
 }
 
-// socket is one bound listener and the http.Server on it.
+// socket is one bound listener and the http.Server on it, or for TLS
+// passthrough the stream server instead.
 type socket struct {
 	id      socketID
 	ln      net.Listener
 	srv     *http.Server
 	handler *socketHandler
+	stream  *streamServer
 	abort   context.CancelFunc // ends in-flight requests, upgrades included
 }
 
@@ -149,6 +157,7 @@ func NewServer(opts Options) *Server {
 	s := &Server{
 		opts:    opts,
 		metrics: newMetrics(opts.Registerer),
+		streams: newStreamMetrics(opts.Registerer),
 		mirrors: make(chan struct{}, opts.MaxMirrorsInFlight),
 		sockets: map[socketID]*socket{},
 	}
@@ -182,7 +191,7 @@ func (s *Server) Apply(t *routetable.Table) map[string]error {
 	s.forward.retainTLS(t)
 	want := map[socketID]*routetable.Socket{}
 	for _, sock := range t.Sockets() {
-		want[socketID{SocketKey: sock.SocketKey, tls: sock.Protocol == routetable.ProtocolHTTPS}] = sock
+		want[idOf(sock)] = sock
 	}
 	for id, so := range s.sockets {
 		if want[id] == nil {
@@ -192,8 +201,11 @@ func (s *Server) Apply(t *routetable.Table) map[string]error {
 		}
 	}
 	for _, sock := range t.Sockets() {
-		id := socketID{SocketKey: sock.SocketKey, tls: sock.Protocol == routetable.ProtocolHTTPS}
-		if s.sockets[id] != nil {
+		id := idOf(sock)
+		if so := s.sockets[id]; so != nil {
+			if so.stream != nil {
+				so.stream.revalidate(t)
+			}
 			continue
 		}
 		so, err := s.open(id)
@@ -243,6 +255,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // open binds id and serves it until it is retired.
 func (s *Server) open(id socketID) (*socket, error) {
+	if id.passthrough {
+		return s.openStream(id)
+	}
 	ln, err := net.Listen("tcp", id.String())
 	if err != nil {
 		return nil, err
@@ -288,6 +303,11 @@ func (s *Server) retire(ctx context.Context, cancel context.CancelFunc, so *sock
 	go func() {
 		defer s.drains.Done()
 		defer cancel()
+		if so.stream != nil {
+			so.stream.drain(ctx)
+			so.abort()
+			return
+		}
 		err := so.srv.Shutdown(ctx)
 		// Shutdown does not wait for hijacked (upgraded) connections; the handler count does.
 		for err == nil && so.handler.active.Load() > 0 {

@@ -32,14 +32,16 @@ type Listener struct {
 	// wildcard). A request goes to the listener on its socket with the most
 	// specific matching hostname (HTTPListenerIsolation).
 	Hostname string `json:"hostname,omitempty"`
-	// Certificates served on an HTTPS listener, chosen by SNI.
+	// Certificates served on an HTTPS listener, chosen by SNI; on a TLS
+	// listener they make it terminate (none: Passthrough).
 	Certificates []Certificate `json:"certificates,omitempty"`
 	// ClientValidation, on an HTTPS listener, asks clients for a certificate.
 	ClientValidation *ClientValidation `json:"clientValidation,omitempty"`
 	// BackendClientCertificate is presented to backends reached over TLS
 	// (the Gateway's spec.tls.backend).
 	BackendClientCertificate *Certificate `json:"backendClientCertificate,omitempty"`
-	// Routes attached to this listener and accepted.
+	// Routes attached to this listener and accepted: HTTPRoutes, or on a
+	// TLS listener TLSRoutes (one rule with backends, no matches).
 	Routes []Route `json:"routes,omitempty"`
 }
 
@@ -62,7 +64,7 @@ type ClientValidation struct {
 	InsecureFallback bool   `json:"insecureFallback,omitempty"`
 }
 
-// Route is one accepted HTTPRoute as attached to one listener.
+// Route is one accepted HTTPRoute (or TLSRoute) as attached to one listener.
 type Route struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`

@@ -16,6 +16,11 @@
 // hostnames compare without port or trailing dot, case-insensitively, and
 // "*.a.com" matches any number of labels before ".a.com" but not "a.com".
 //
+// A TLS listener (tls.go) indexes its TLSRoutes by SNI name the same way:
+// exact, longest wildcard, then a route without hostnames; the oldest route
+// keeps a name two claim. With certificates it terminates, else it passes
+// TLS through.
+//
 // Inside a listener, routes are grouped by hostname. A request is tried
 // against the group of its most specific matching route hostname first and
 // falls through to less specific ones (a route without hostnames takes the

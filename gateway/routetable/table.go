@@ -93,6 +93,7 @@ type CompiledListener struct {
 	ClientCAs  *x509.CertPool
 	ClientAuth tls.ClientAuthType
 	hosts      hostIndex[hostRoutes]
+	sni        hostIndex[CompiledRule] // TLS listeners: the TLSRoute rule by server name (tls.go)
 }
 
 // hostRoutes is what a hostname sees: its own route group, then the groups
@@ -242,6 +243,10 @@ func socketKey(in *Listener) (SocketKey, error) {
 // compileListener compiles a listener and the rules of its routes; a rule
 // that does not compile is left out and returned as a Fault.
 func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, Faults, error) {
+	if in.Protocol == ProtocolTLS {
+		l, err := compileTLSListener(in)
+		return l, nil, err
+	}
 	l := &CompiledListener{Name: in.Name, Hostname: normalizeHostname(in.Hostname), Protocol: in.Protocol, Port: in.Port}
 	switch in.Protocol {
 	case ProtocolHTTP:
@@ -250,7 +255,7 @@ func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, 
 			return nil, nil, fmt.Errorf("listener %s is HTTPS without a certificate; reference a TLS Secret in certificateRefs", in.Name)
 		}
 	default:
-		return nil, nil, fmt.Errorf("listener %s has protocol %q; the proxy serves HTTP and HTTPS", in.Name, in.Protocol)
+		return nil, nil, fmt.Errorf("listener %s has protocol %q; the proxy serves HTTP, HTTPS and TLS", in.Name, in.Protocol)
 	}
 	if v := in.ClientValidation; v != nil {
 		if in.Protocol != ProtocolHTTPS {

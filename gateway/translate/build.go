@@ -23,6 +23,7 @@ func Build(s *Snapshot) Result {
 	b.gateways()
 	b.backendTLSPolicies()
 	b.routes()
+	b.tlsRoutes()
 	b.policyStatuses()
 	b.listenerSetStatuses()
 	return b.finish()
@@ -82,6 +83,7 @@ func newBuilder(s *Snapshot) *builder {
 			Gateways:           make(map[types.NamespacedName]gatewayv1.GatewayStatus),
 			HTTPRoutes:         make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus),
 			GRPCRoutes:         make(map[types.NamespacedName]gatewayv1.GRPCRouteStatus),
+			TLSRoutes:          make(map[types.NamespacedName]gatewayv1.TLSRouteStatus),
 			BackendTLSPolicies: make(map[types.NamespacedName]gatewayv1.PolicyStatus),
 			ListenerSets:       make(map[types.NamespacedName]gatewayv1.ListenerSetStatus),
 		},

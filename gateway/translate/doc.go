@@ -1,7 +1,7 @@
 // Package translate turns a snapshot of Gateway API objects into the data
 // plane's routetable.Config and the exact status every GatewayClass,
-// Gateway, ListenerSet, HTTPRoute, GRPCRoute and BackendTLSPolicy of our controller
-// should carry.
+// Gateway, ListenerSet, HTTPRoute, GRPCRoute, TLSRoute and BackendTLSPolicy of
+// our controller should carry.
 //
 // Build is a pure function: it reads only its Snapshot (no API calls, no
 // clock, no globals), sorts what it reads, and returns the same Result for the
@@ -22,7 +22,9 @@
 // grpcroutes.go (GRPCRoute rules, the HTTPRoute-versus-GRPCRoute hostname
 // conflicts on a listener), backends.go
 // (Services and EndpointSlices), referencegrant.go (cross-namespace checks),
-// hostnames.go (listener/route hostname intersection).
+// hostnames.go (listener/route hostname intersection), tlslisteners.go
+// (TLS listener modes) and tlsroutes.go (TLSRoute attachment, backends and
+// status).
 //
 // Choices the spec leaves open: a Gateway is served on exactly one IP
 // address; a listener the data plane failed to bind stays in the Config (so
@@ -35,7 +37,12 @@
 // BackendTLSPolicy applies per target it wins (a policy naming several
 // targets may win some), its ancestors are the Gateways that accepted a
 // route referencing a target, and one without a usable CA makes its
-// backends answer 500 rather than go in the clear; appProtocol https needs
+// backends answer 500 rather than go in the clear; TLS listeners serve
+// Passthrough and Terminate (both may share a port) but no TLS listener
+// shares a port with an HTTPS one (ProtocolConflict); a TLSRoute's
+// backends are plain TCP (appProtocol and BackendTLSPolicy do not apply,
+// so Terminate does not re-encrypt), and where two TLSRoutes on a listener
+// claim one SNI name the oldest takes it; appProtocol https needs
 // a BackendTLSPolicy; a ListenerSet's listener that loses a port conflict to
 // an earlier one reports the conflict as its Accepted and Programmed reason,
 // and a ListenerSet's listeners are not part of its Gateway's status. A

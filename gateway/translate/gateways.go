@@ -131,7 +131,7 @@ func (b *builder) program(l *listenerState) {
 		l.programmed = newProblem(gatewayv1.ListenerReasonInvalid, "The listener conflicts with another; see its Conflicted condition.")
 	case !l.accept.ok():
 		l.programmed = newProblem(gatewayv1.ListenerReasonInvalid, "The listener is not accepted; see its Accepted condition.")
-	case l.spec.Protocol == gatewayv1.HTTPSProtocolType && len(l.certificates) == 0:
+	case terminates(l.spec) && len(l.certificates) == 0:
 		l.programmed = newProblem(gatewayv1.ListenerReasonInvalid, "The listener has no usable certificate; see its ResolvedRefs condition.")
 	default:
 		l.inConfig = true

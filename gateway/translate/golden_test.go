@@ -80,6 +80,10 @@ func (p fakePolicy) GRPCRouteViolations(r *gatewayv1.GRPCRoute) []string {
 	return p.Routes["GRPCRoute "+r.Namespace+"/"+r.Name]
 }
 
+func (p fakePolicy) TLSRouteViolations(r *gatewayv1.TLSRoute) []string {
+	return p.Routes[r.Namespace+"/"+r.Name]
+}
+
 func (p fakePolicy) GatewayViolations(gw *gatewayv1.Gateway) tenancy.ListenerViolations {
 	return p.listenersOf(gw.Namespace, gw.Name)
 }
@@ -171,6 +175,8 @@ func addObject(t testing.TB, s *Snapshot, obj runtime.Object) {
 		s.HTTPRoutes = append(s.HTTPRoutes, *o)
 	case *gatewayv1.GRPCRoute:
 		s.GRPCRoutes = append(s.GRPCRoutes, *o)
+	case *gatewayv1.TLSRoute:
+		s.TLSRoutes = append(s.TLSRoutes, *o)
 	case *gatewayv1.ReferenceGrant:
 		s.ReferenceGrants = append(s.ReferenceGrants, *o)
 	case *gatewayv1.BackendTLSPolicy:
@@ -229,6 +235,7 @@ type golden struct {
 	Gateways       map[string]gatewayv1.GatewayStatus      `json:"gateways,omitempty"`
 	HTTPRoutes     map[string]gatewayv1.HTTPRouteStatus    `json:"httpRoutes,omitempty"`
 	GRPCRoutes     map[string]gatewayv1.GRPCRouteStatus    `json:"grpcRoutes,omitempty"`
+	TLSRoutes      map[string]gatewayv1.TLSRouteStatus     `json:"tlsRoutes,omitempty"`
 	Policies       map[string]gatewayv1.PolicyStatus       `json:"backendTLSPolicies,omitempty"`
 	ListenerSets   map[string]gatewayv1.ListenerSetStatus  `json:"listenerSets,omitempty"`
 }
@@ -240,6 +247,7 @@ func goldenOf(r Result) golden {
 		Gateways:       make(map[string]gatewayv1.GatewayStatus),
 		HTTPRoutes:     make(map[string]gatewayv1.HTTPRouteStatus),
 		GRPCRoutes:     make(map[string]gatewayv1.GRPCRouteStatus),
+		TLSRoutes:      make(map[string]gatewayv1.TLSRouteStatus),
 		Policies:       make(map[string]gatewayv1.PolicyStatus),
 		ListenerSets:   make(map[string]gatewayv1.ListenerSetStatus),
 	}
@@ -257,6 +265,9 @@ func goldenOf(r Result) golden {
 	}
 	for k, v := range r.GRPCRoutes {
 		g.GRPCRoutes[k.String()] = v
+	}
+	for k, v := range r.TLSRoutes {
+		g.TLSRoutes[k.String()] = v
 	}
 	for k, v := range r.BackendTLSPolicies {
 		g.Policies[k.String()] = v
@@ -329,6 +340,11 @@ func checkConditions(t *testing.T, r Result) {
 		}
 	}
 	for k, s := range r.GRPCRoutes {
+		for _, p := range s.Parents {
+			check(k.String(), p.Conditions)
+		}
+	}
+	for k, s := range r.TLSRoutes {
 		for _, p := range s.Parents {
 			check(k.String(), p.Conditions)
 		}

@@ -23,8 +23,12 @@ import (
 const kindHTTPRoute = model.KindHTTPRoute
 
 // servedKinds are the route kinds tenantgate's data plane carries on each
-// protocol: HTTPRoute and GRPCRoute (h2c, or h2 by ALPN) on HTTP and HTTPS.
+// protocol: HTTPRoute and GRPCRoute (h2c, or h2 by ALPN) on HTTP and HTTPS,
+// TLSRoute on TLS (tlslisteners.go).
 func servedKinds(protocol gatewayv1.ProtocolType) []gatewayv1.Kind {
+	if protocol == gatewayv1.TLSProtocolType {
+		return tlsKinds
+	}
 	if protocol == gatewayv1.HTTPProtocolType || protocol == gatewayv1.HTTPSProtocolType {
 		return []gatewayv1.Kind{kindHTTPRoute, kindGRPCRoute}
 	}
@@ -90,7 +94,7 @@ func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Lis
 	kindsProblem := l.routeKinds()
 	if !l.supported {
 		l.accept = newProblem(gatewayv1.ListenerReasonUnsupportedProtocol,
-			"Listener %s uses protocol %s, which tenantgate does not support; use HTTP or HTTPS.", spec.Name, spec.Protocol)
+			"Listener %s uses protocol %s, which tenantgate does not support; use HTTP, HTTPS or TLS.", spec.Name, spec.Protocol)
 		l.refs = kindsProblem
 		return l
 	}
@@ -106,6 +110,12 @@ func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Lis
 	if spec.Protocol == gatewayv1.HTTPSProtocolType {
 		tlsProblem, certProblem = b.certificates(l)
 		caAccept, caRefs = b.clientValidation(l)
+	}
+	if spec.Protocol == gatewayv1.TLSProtocolType {
+		tlsProblem = tlsModeProblem(spec)
+		if tlsProblem.ok() && terminates(spec) {
+			tlsProblem, certProblem = b.certificates(l)
+		}
 	}
 	l.accept = firstProblem(namespacesProblem, tlsProblem, caAccept)
 	l.refs = firstProblem(certProblem, kindsProblem, caRefs)
@@ -136,12 +146,12 @@ func (l *listenerState) routeKinds() problem {
 		return problem{}
 	case !l.supported:
 		return newProblem(gatewayv1.ListenerReasonInvalidRouteKinds,
-			"Listener %s allows route kinds %s, but tenantgate serves no routes on %s listeners; use an HTTP or HTTPS listener.",
+			"Listener %s allows route kinds %s, but tenantgate serves no routes on %s listeners; use an HTTP, HTTPS or TLS listener.",
 			l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol)
 	}
 	return newProblem(gatewayv1.ListenerReasonInvalidRouteKinds,
-		"Listener %s allows route kinds %s, which tenantgate does not support on %s listeners; list only HTTPRoute or GRPCRoute.",
-		l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol)
+		"Listener %s allows route kinds %s, which tenantgate does not support on %s listeners; list only %s.",
+		l.spec.Name, strings.Join(invalid, ", "), l.spec.Protocol, kindNames(servedKinds(l.spec.Protocol)))
 }
 
 // certificates resolves an HTTPS listener's certificateRefs. It returns a
@@ -153,7 +163,7 @@ func (b *builder) certificates(l *listenerState) (accept, refs problem) {
 	t := spec.TLS
 	if t == nil || len(t.CertificateRefs) == 0 {
 		return problem{}, newProblem(gatewayv1.ListenerReasonInvalidCertificateRef,
-			"HTTPS listener %s has no tls.certificateRefs; reference a kubernetes.io/tls Secret.", spec.Name)
+			"%s listener %s has no tls.certificateRefs; reference a kubernetes.io/tls Secret.", spec.Protocol, spec.Name)
 	}
 	if mode := deref(t.Mode, gatewayv1.TLSModeTerminate); mode != gatewayv1.TLSModeTerminate {
 		accept = newProblem(gatewayv1.ListenerReasonUnsupportedValue,
@@ -165,7 +175,7 @@ func (b *builder) certificates(l *listenerState) (accept, refs problem) {
 		}
 		slices.Sort(keys)
 		accept = newProblem(gatewayv1.ListenerReasonUnsupportedValue,
-			"HTTPS listener %s sets tls.options %s, which tenantgate does not support; remove them.", spec.Name, strings.Join(keys, ", "))
+			"%s listener %s sets tls.options %s, which tenantgate does not support; remove them.", spec.Protocol, spec.Name, strings.Join(keys, ", "))
 	}
 	var problems []problem
 	for i, ref := range t.CertificateRefs {
@@ -359,7 +369,7 @@ func (b *builder) listenerStatus(l *listenerState) gatewayv1.ListenerStatus {
 	}
 	return gatewayv1.ListenerStatus{
 		Name:           l.spec.Name,
-		SupportedKinds: l.m.Kinds,
+		SupportedKinds: l.supportedKinds(),
 		AttachedRoutes: l.attached,
 		Conditions:     conds,
 	}

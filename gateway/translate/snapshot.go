@@ -21,6 +21,7 @@ const ControllerName gatewayv1.GatewayController = "tenantgate.dev/gateway-contr
 type TenantPolicy interface {
 	RouteViolations(route *gatewayv1.HTTPRoute) []string
 	GRPCRouteViolations(route *gatewayv1.GRPCRoute) []string
+	TLSRouteViolations(route *gatewayv1.TLSRoute) []string
 	// GatewayViolations and ListenerSetViolations judge the listeners tenants
 	// declare, in Gateways of their namespaces and in ListenerSets.
 	GatewayViolations(gw *gatewayv1.Gateway) tenancy.ListenerViolations
@@ -53,6 +54,8 @@ type Snapshot struct {
 	HTTPRoutes []gatewayv1.HTTPRoute
 	// GRPCRoutes likewise, with their current status.
 	GRPCRoutes []gatewayv1.GRPCRoute
+	// TLSRoutes with their current status, likewise.
+	TLSRoutes []gatewayv1.TLSRoute
 	// ReferenceGrants as served at gateway.networking.k8s.io/v1 (the CRD also
 	// serves v1beta1 with the same schema).
 	ReferenceGrants []gatewayv1.ReferenceGrant
@@ -107,6 +110,9 @@ type Result struct {
 	HTTPRoutes map[types.NamespacedName]gatewayv1.HTTPRouteStatus
 	// GRPCRoutes likewise; apply with MergeGRPCRouteStatus.
 	GRPCRoutes map[types.NamespacedName]gatewayv1.GRPCRouteStatus
+	// TLSRoutes is HTTPRoutes for TLSRoutes; apply with MergeRouteStatus
+	// on their RouteStatus.
+	TLSRoutes map[types.NamespacedName]gatewayv1.TLSRouteStatus
 	// BackendTLSPolicies holds only our controller's ancestor entries, one
 	// per Gateway of ours that accepted a route using the policy; a policy
 	// with stale entries of ours maps to an empty list. Apply with
@@ -164,6 +170,9 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 		"HTTPRouteSchemeRedirect",
 		"ListenerSet",
 		"ReferenceGrant",
+		"TLSRoute",
+		"TLSRouteModeMixed",
+		"TLSRouteModeTerminate",
 	}
 	features := make([]gatewayv1.SupportedFeature, len(names))
 	for i, n := range names {

@@ -34,14 +34,15 @@ import (
 )
 
 var (
-	full       = flag.Bool("conformance-full", false, "run the whole GATEWAY-HTTP and GATEWAY-GRPC profiles instead of the smoke subset")
+	full       = flag.Bool("conformance-full", false, "run the whole GATEWAY-HTTP, GATEWAY-GRPC and GATEWAY-TLS profiles instead of the smoke subset")
 	reportPath = flag.String("conformance-report", "", "where to write the suite's ConformanceReport YAML")
 	only       = flag.String("conformance-test", "", "run this one conformance test (its ShortName)")
 	// Two runs at once on one machine need different pools.
 	poolPrefix = flag.String("conformance-pool", "127.30", "first two octets of the /16 the Gateways' addresses come from")
 )
 
-// smoke is the subset `make test` runs: one test per area of the core profile.
+// smoke is the subset `make test` runs: one test per area of the core
+// profiles.
 var smoke = []string{
 	"HTTPRouteSimpleSameNamespace",
 	"HTTPRouteCrossNamespace",
@@ -51,12 +52,14 @@ var smoke = []string{
 	"HTTPRouteInvalidCrossNamespaceBackendRef",
 	"GatewayWithAttachedRoutes",
 	"GRPCExactMethodMatching",
+	"TLSRouteSimpleSameNamespace",
 }
 
 // profiles are the conformance profiles tenantgate claims.
 var profiles = []suite.ConformanceProfileName{
 	suite.GatewayHTTPConformanceProfileName,
 	suite.GatewayGRPCConformanceProfileName,
+	suite.GatewayTLSConformanceProfileName,
 }
 
 const className = "tenantgate-conformance"
