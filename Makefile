@@ -33,7 +33,7 @@ bench: tools ## Proxy vs nginx/HAProxy/Caddy, control plane and webhook at scale
 bench-grpc: ## gRPC unary calls through tenantgate vs nginx grpc_pass into docs/bench/GRPC.md (installs nginx; needs root; ~2 min)
 	hack/bench/grpc.sh
 
-conformance: tools ## Whole Gateway API conformance suite (GATEWAY-HTTP); report in docs/conformance/
+conformance: tools ## Whole Gateway API conformance suite (GATEWAY-HTTP, GATEWAY-GRPC, GATEWAY-TLS); report in docs/conformance/
 	@mkdir -p docs/conformance
 	$(GO) test -count=1 -timeout 60m -v ./tests/conformance -args -conformance-full \
 		-conformance-report $(CURDIR)/docs/conformance/report.yaml 2>&1 | tee docs/conformance/run.log | grep -E '^(=== RUN|--- |    --- |ok|FAIL|PASS)' ; exit $${PIPESTATUS[0]}

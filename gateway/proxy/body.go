@@ -220,9 +220,19 @@ type timedBody struct {
 	received int64
 	done     bool
 	timedOut *atomic.Bool
+	// counted, when set, adds up every byte read, for the metrics.
+	counted *atomic.Int64
 }
 
 func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.read(p)
+	if b.counted != nil {
+		b.counted.Add(int64(n))
+	}
+	return n, err
+}
+
+func (b *timedBody) read(p []byte) (int, error) {
 	if b.done {
 		return b.ReadCloser.Read(p)
 	}

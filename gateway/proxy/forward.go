@@ -167,11 +167,20 @@ func (f *forwarder) modifyResponse(resp *http.Response) error {
 // could be made, else 502.
 func (f *forwarder) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := errorStatus(r.Context(), err)
-	if exchangeOf(r).bodyTimedOut.Load() {
-		status = http.StatusRequestTimeout
+	ex := exchangeOf(r)
+	ex.upstreamError = upstreamReasons[status]
+	if ex.bodyTimedOut.Load() {
+		status, ex.upstreamError = http.StatusRequestTimeout, ""
 	}
 	f.logger.V(1).Info("backend request failed", "backend", exchangeOf(r).backend.Name, "status", status, "error", err.Error())
 	reply(w, r, status)
+}
+
+// upstreamReasons name errorStatus's answers in the metrics.
+var upstreamReasons = map[int]string{
+	http.StatusGatewayTimeout:     "timeout",
+	http.StatusServiceUnavailable: "connect",
+	http.StatusBadGateway:         "response",
 }
 
 func errorStatus(ctx context.Context, err error) int {

@@ -38,6 +38,10 @@ type exchange struct {
 	// bodyTimedOut is set (by whichever goroutine reads the body) when the
 	// client was too slow sending it.
 	bodyTimedOut atomic.Bool
+	// requestBytes counts the request body bytes read from the client.
+	requestBytes atomic.Int64
+	// upstreamError says why no backend answered (a tenantgate_proxy_upstream_errors_total reason); "" when one did.
+	upstreamError string
 }
 
 // releaseBody gives back the held body once the handler is done with it;
@@ -115,6 +119,7 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 	}
 	switch {
 	case ex.backend == nil, ex.backend.Unresolved != "":
+		ex.upstreamError = "invalid_backend"
 		reply(w, r, http.StatusInternalServerError) // the spec's answer for an invalid backendRef
 		return
 	case ex.backend.Filters.Redirect != nil:
@@ -122,6 +127,7 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 		return
 	}
 	if ex.endpoint = ex.backend.PickEndpoint(); ex.endpoint == nil {
+		ex.upstreamError = "no_endpoint"
 		reply(w, r, http.StatusServiceUnavailable)
 		return
 	}
@@ -133,7 +139,7 @@ func (h *socketHandler) route(ex *exchange, r *http.Request) {
 	}
 	r = r.WithContext(ctx)
 	if r.Body != nil && r.Body != http.NoBody && r.Header.Get("Upgrade") == "" {
-		r.Body = &timedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), grace: h.server.opts.BodyReadTimeout, timedOut: &ex.bodyTimedOut}
+		r.Body = &timedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), grace: h.server.opts.BodyReadTimeout, timedOut: &ex.bodyTimedOut, counted: &ex.requestBytes}
 	}
 	h.server.mirror(ex, r)
 	h.server.forward.proxy.ServeHTTP(w, r)

@@ -12,8 +12,13 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
-	mirrors  *prometheus.CounterVec
-	retries  *prometheus.CounterVec
+	// requestBytes and responseBytes are body bytes by route.
+	requestBytes  *prometheus.CounterVec
+	responseBytes *prometheus.CounterVec
+	// upstreamErrors are requests no backend answered, by route and reason.
+	upstreamErrors *prometheus.CounterVec
+	mirrors        *prometheus.CounterVec
+	retries        *prometheus.CounterVec
 	// rejectedPaths counts requests answered 400 by path normalisation.
 	rejectedPaths *prometheus.CounterVec
 	// retriesUnavailable counts requests with a retry policy sent once because their body was not kept.
@@ -26,13 +31,25 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tenantgate_proxy_requests_total",
-			Help: "Requests answered by the proxy, by listener, route (namespace/name), backend and status class.",
-		}, []string{"listener", "route", "backend", "code"}),
+			Help: "Requests answered by the proxy, by listener, tenant, namespace and route (" + routeLabelHelp + ") and status class.",
+		}, append([]string{"listener"}, append(routeLabels, "code")...)),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tenantgate_proxy_request_duration_seconds",
-			Help:    "Time from request to the end of the response, by route (namespace/name).",
+			Help:    "Time from request to the end of the response, by tenant, namespace and route (" + routeLabelHelp + ").",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"route"}),
+		}, routeLabels),
+		requestBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tenantgate_proxy_request_bytes_total",
+			Help: "Request body bytes read from clients, by tenant, namespace and route (" + routeLabelHelp + ").",
+		}, routeLabels),
+		responseBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tenantgate_proxy_response_bytes_total",
+			Help: "Response body bytes sent to clients, by tenant, namespace and route (" + routeLabelHelp + ").",
+		}, routeLabels),
+		upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tenantgate_proxy_upstream_errors_total",
+			Help: "Requests no backend answered, by tenant, namespace, route (" + routeLabelHelp + ") and reason (invalid_backend, no_endpoint, connect, timeout, response).",
+		}, append(routeLabels, "reason")),
 		mirrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tenantgate_proxy_mirror_requests_total",
 			Help: "Mirrored request copies by mirror backend and result (sent, failed, dropped, no_endpoint, body_too_large, body_budget_exhausted).",
@@ -55,7 +72,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.mirrors, m.retries, m.rejectedPaths, m.retriesUnavailable, m.bufferedBodyBytes)
+		reg.MustRegister(m.requests, m.duration, m.requestBytes, m.responseBytes, m.upstreamErrors, m.mirrors, m.retries, m.rejectedPaths, m.retriesUnavailable, m.bufferedBodyBytes)
 	}
 	return m
 }
@@ -89,8 +106,18 @@ func (s *Server) finish(ex *exchange, r *http.Request) {
 		backend = ex.backend.Name
 	}
 	elapsed := time.Since(ex.start)
-	s.metrics.requests.WithLabelValues(listener, route, backend, statusClass(status)).Inc()
-	s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+	rm := s.ruleMetrics(ex)
+	rm.requests(statusClass(status)).Inc()
+	rm.duration.Observe(elapsed.Seconds())
+	if n := ex.requestBytes.Load(); n > 0 {
+		rm.requestBytes.Add(float64(n))
+	}
+	if ex.written > 0 {
+		rm.responseBytes.Add(float64(ex.written))
+	}
+	if ex.upstreamError != "" {
+		rm.upstreamError(ex.upstreamError).Inc()
+	}
 	if s.opts.AccessLog.GetSink() != nil {
 		s.opts.AccessLog.Info("request", "method", r.Method, "host", r.Host, "path", r.URL.Path,
 			"proto", r.Proto, "status", status, "listener", listener, "route", route, "backend", backend,
@@ -102,7 +129,8 @@ func (s *Server) finish(ex *exchange, r *http.Request) {
 // http.ResponseController reach Flush and Hijack underneath.
 type recorder struct {
 	http.ResponseWriter
-	status int
+	status  int
+	written int64 // body bytes
 }
 
 func (w *recorder) WriteHeader(status int) {
@@ -116,7 +144,9 @@ func (w *recorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	return n, err
 }
 
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -22,12 +23,20 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	}, funcr.Options{})
 	registry := prometheus.NewRegistry()
 	b := startBackend(t, "apples")
-	g := startGateway(t, Options{Registerer: registry, AccessLog: accessLog},
-		simpleRoute("shop", "/shop", routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}}))
+	tenantOf := func(ns string) string { return map[string]string{"apples": "fruit"}[ns] }
+	g := startGateway(t, Options{Registerer: registry, AccessLog: accessLog, TenantOf: tenantOf},
+		simpleRoute("shop", "/shop", routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}}),
+		simpleRoute("gone", "/gone", routetable.Rule{Backends: []routetable.Backend{{Name: "apples/gone:80", Weight: 1}}}))
 	for range 3 {
-		get(t, g.client, g.url("/shop"), "example.com")
+		resp, err := g.client.Post(g.url("/shop"), "text/plain", strings.NewReader("twelve bytes"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 	}
 	get(t, g.client, g.url("/nowhere"), "example.com")
+	get(t, g.client, g.url("/gone"), "example.com")
 
 	families, err := registry.Gather()
 	if err != nil {
@@ -38,20 +47,28 @@ func TestMetricsAndAccessLog(t *testing.T) {
 		labels string
 		want   uint64
 	}{
-		{"tenantgate_proxy_requests_total", "backend=apples/apples:80 code=2xx listener=infra/gw/http route=apples/shop", 3},
-		{"tenantgate_proxy_requests_total", "backend= code=4xx listener=infra/gw/http route=", 1},
-		{"tenantgate_proxy_request_duration_seconds", "route=apples/shop", 3},
-		{"tenantgate_proxy_request_duration_seconds", "route=", 1},
+		{"tenantgate_proxy_requests_total", "code=2xx listener=infra/gw/http namespace=apples route=shop tenant=fruit", 3},
+		{"tenantgate_proxy_requests_total", "code=4xx listener=infra/gw/http namespace= route= tenant=", 1},
+		{"tenantgate_proxy_requests_total", "code=5xx listener=infra/gw/http namespace=apples route=gone tenant=fruit", 1},
+		{"tenantgate_proxy_request_duration_seconds", "namespace=apples route=shop tenant=fruit", 3},
+		{"tenantgate_proxy_request_duration_seconds", "namespace= route= tenant=", 1},
+		{"tenantgate_proxy_upstream_errors_total", "namespace=apples reason=no_endpoint route=gone tenant=fruit", 1},
 	}
 	for _, tc := range cases {
 		if got := sampleCount(families, tc.family, tc.labels); got != tc.want {
 			t.Errorf("%s{%s} counted %d, want %d", tc.family, tc.labels, got, tc.want)
 		}
 	}
+	// The backend echoes the 12-byte bodies.
+	for _, family := range []string{"tenantgate_proxy_request_bytes_total", "tenantgate_proxy_response_bytes_total"} {
+		if got := sampleCount(families, family, "namespace=apples route=shop tenant=fruit"); got != 36 {
+			t.Errorf("%s{apples/shop} = %d, want 36", family, got)
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(lines) != 4 {
-		t.Fatalf("access log has %d lines, want 4", len(lines))
+	if len(lines) != 5 {
+		t.Fatalf("access log has %d lines, want 5", len(lines))
 	}
 	for _, want := range []string{`"path"="/shop"`, `"status"=200`, `"route"="apples/shop"`, `"backend"="apples/apples:80"`} {
 		if !strings.Contains(lines[0], want) {
@@ -60,6 +77,56 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	}
 	if !strings.Contains(lines[3], `"status"=404`) {
 		t.Errorf("access log line %s lacks the 404", lines[3])
+	}
+}
+
+// TestMetricsCardinalityIsBounded: past MetricsRoutes routes, traffic is
+// counted under route _overflow, so a tenant creating routes cannot grow
+// the series without bound; a route leaving the table takes its series
+// with it and frees its place.
+func TestMetricsCardinalityIsBounded(t *testing.T) {
+	registry := prometheus.NewRegistry()
+	b := startBackend(t, "apples")
+	rule := routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}}
+	routes := []routetable.Route{simpleRoute("r1", "/r1", rule), simpleRoute("r2", "/r2", rule), simpleRoute("r3", "/r3", rule)}
+	g := startGateway(t, Options{Registerer: registry, MetricsRoutes: 2}, routes...)
+	for _, path := range []string{"/r1", "/r2", "/r3", "/r3"} {
+		get(t, g.client, g.url(path), "example.com")
+	}
+	count := func(labels string) uint64 {
+		t.Helper()
+		families, err := registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sampleCount(families, "tenantgate_proxy_request_duration_seconds", labels)
+	}
+	for labels, want := range map[string]uint64{
+		"namespace=apples route=r1 tenant=": 1, "namespace=apples route=r2 tenant=": 1,
+		"namespace=apples route=r3 tenant=": 0, "namespace=apples route=_overflow tenant=": 2,
+	} {
+		if got := count(labels); got != want {
+			t.Errorf("{%s} counted %d, want %d", labels, got, want)
+		}
+	}
+	g.apply(t, routes[1:]...) // r1 leaves
+	if got := count("namespace=apples route=r1 tenant="); got != 0 {
+		t.Errorf("r1 left the table but its series remains (%d)", got)
+	}
+	get(t, g.client, g.url("/r3"), "example.com")
+	if got := count("namespace=apples route=r3 tenant="); got != 1 {
+		t.Errorf("r3 did not take r1's place: its own series counted %d, want 1", got)
+	}
+
+	off := prometheus.NewRegistry()
+	g2 := startGateway(t, Options{Registerer: off, MetricsRoutes: -1}, routes...)
+	get(t, g2.client, g2.url("/r1"), "example.com")
+	families, err := off.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sampleCount(families, "tenantgate_proxy_request_duration_seconds", "namespace=apples route= tenant="); got != 1 {
+		t.Errorf("with route labels off, {namespace=apples route=} counted %d, want 1", got)
 	}
 }
 

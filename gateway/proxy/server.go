@@ -57,6 +57,14 @@ type Options struct {
 	// unmirrored and tried once. Default 64 MiB: 64 bodies at the 1 MiB
 	// per-request limits, a small share of a data plane Pod's memory.
 	MaxBufferedBodyBytes int64
+	// TenantOf names the tenant of a namespace, for the metrics' tenant
+	// label; nil leaves it empty.
+	TenantOf func(namespace string) string
+	// MetricsRoutes is how many routes get metric series of their own
+	// (route label); the traffic of later ones is counted under route
+	// "_overflow". Default 1000; negative drops the route label, leaving
+	// tenant and namespace.
+	MetricsRoutes int
 	// MaxConnectionsPerListener bounds the client connections open on one
 	// socket (address and port, shared by the listeners on it); more wait
 	// in the kernel's accept queue. Default 10,000: at roughly 10 KiB per
@@ -102,14 +110,21 @@ func (o Options) withDefaults() Options {
 	if o.MaxMirrorsInFlight <= 0 {
 		o.MaxMirrorsInFlight = 256
 	}
+	if o.MetricsRoutes == 0 {
+		o.MetricsRoutes = 1000
+	}
 	return o
 }
 
 // Server serves a routetable.Table on the sockets it names. Apply swaps in
 // a new table; a request uses the table it started with to the end.
 type Server struct {
-	opts    Options
-	table   atomic.Pointer[routetable.Table]
+	opts  Options
+	table atomic.Pointer[routetable.Table]
+	// series caches each rule's metric series for the current table;
+	// routes bounds the routes with series of their own.
+	series  atomic.Pointer[seriesCache]
+	routes  *routeSeries
 	forward *forwarder
 	metrics *metrics
 	streams *streamMetrics // TLS passthrough (passthrough.go)
@@ -164,6 +179,8 @@ func NewServer(opts Options) *Server {
 	s.hardCtx, s.hardStop = context.WithCancel(context.Background())
 	s.forward = newForwarder(opts, s.metrics)
 	s.table.Store(&routetable.Table{})
+	s.series.Store(&seriesCache{})
+	s.routes = newRouteSeries(opts.MetricsRoutes)
 	return s
 }
 
@@ -188,6 +205,7 @@ func (s *Server) Apply(t *routetable.Table) map[string]error {
 		return errs
 	}
 	s.table.Store(t)
+	s.forgetRoutes(t)
 	s.forward.retainTLS(t)
 	want := map[socketID]*routetable.Socket{}
 	for _, sock := range t.Sockets() {

@@ -21,6 +21,16 @@ type Table struct {
 	ordered []*Socket
 	// tlsKeys are the CompiledBackendTLS keys any backend uses.
 	tlsKeys map[string]bool
+	// routes are the routes of every listener, for per-route metrics.
+	routes map[RouteKey]bool
+}
+
+// RouteKey names a route of the table.
+type RouteKey struct{ Namespace, Name string }
+
+// HasRoute reports whether a listener of the table carries the route.
+func (t *Table) HasRoute(k RouteKey) bool {
+	return t != nil && t.routes[k]
 }
 
 // UsesBackendTLS reports whether a backend of the table connects with the
@@ -166,8 +176,13 @@ func (fs Faults) Err() error {
 // functions (CompileRegex, ParseCACertificates, ...), so a Config it
 // produces compiles without faults; one that does not is a bug there.
 func Compile(cfg Config) (*Table, Faults) {
-	t := &Table{sockets: map[SocketKey]*Socket{}, tlsKeys: map[string]bool{}}
+	t := &Table{sockets: map[SocketKey]*Socket{}, tlsKeys: map[string]bool{}, routes: map[RouteKey]bool{}}
 	var faults Faults
+	for i := range cfg.Listeners {
+		for _, r := range cfg.Listeners[i].Routes {
+			t.routes[RouteKey{r.Namespace, r.Name}] = true
+		}
+	}
 	names := map[string]bool{}
 	for i := range cfg.Listeners {
 		in := &cfg.Listeners[i]

@@ -122,6 +122,15 @@ func TestSeedWalkthrough(t *testing.T) {
 			got := send(t, addr, "apples.example.com", "/", 10)
 			return got.byNS["apples"] == 10, got.String()
 		})
+		// The team's traffic is counted under its tenant, namespace and route.
+		series := map[string]string{"tenant": "apples", "namespace": "apples", "route": "apples", "code": "2xx"}
+		before := counter(t, s.MetricsURL, "tenantgate_proxy_requests_total", series)
+		if got := send(t, addr, "apples.example.com", "/", 25); got.byNS["apples"] != 25 {
+			t.Fatalf("want 25 answers from apples, got %s", got)
+		}
+		if after := counter(t, s.MetricsURL, "tenantgate_proxy_requests_total", series); after-before != 25 {
+			t.Errorf("tenantgate_proxy_requests_total%v moved by %v for 25 requests", series, after-before)
+		}
 	})
 
 	t.Run("6 hijack: denied at apply, refused by the gateway when forced in", func(t *testing.T) {

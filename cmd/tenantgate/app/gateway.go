@@ -15,8 +15,8 @@ import (
 )
 
 // addProxy adds the proxy to the manager; it binds the listeners of every
-// table applied to it and drains on shutdown.
-func addProxy(mgr ctrl.Manager, opts Options, log logr.Logger) (*proxy.Server, error) {
+// table applied to it and drains on shutdown. tenantOf labels its metrics.
+func addProxy(mgr ctrl.Manager, opts Options, tenantOf func(namespace string) string, log logr.Logger) (*proxy.Server, error) {
 	srv := proxy.NewServer(proxy.Options{
 		Registerer:                metrics.Registry,
 		Logger:                    log.WithName("proxy"),
@@ -25,6 +25,8 @@ func addProxy(mgr ctrl.Manager, opts Options, log logr.Logger) (*proxy.Server, e
 		RetryBodyLimit:            int64(opts.ProxyMaxBufferedBodyBytesPerRequest),
 		MaxConnectionsPerListener: opts.ProxyMaxConnectionsPerListener,
 		BodyReadTimeout:           opts.ProxyBodyReadTimeout,
+		TenantOf:                  tenantOf,
+		MetricsRoutes:             opts.ProxyMetricsRoutes,
 	})
 	return srv, mgr.Add(everyReplica(func(ctx context.Context) error {
 		<-ctx.Done()

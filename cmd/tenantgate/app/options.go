@@ -39,6 +39,7 @@ type Options struct {
 	ProxyMaxBufferedBodyBytes           byteSize
 	ProxyMaxBufferedBodyBytesPerRequest byteSize
 	ProxyMaxConnectionsPerListener      int
+	ProxyMetricsRoutes                  int
 	ProxyBodyReadTimeout                time.Duration
 }
 
@@ -84,6 +85,7 @@ func ParseFlags(args []string) (Options, error) {
 	o.ProxyMaxBufferedBodyBytes, o.ProxyMaxBufferedBodyBytesPerRequest = 64<<20, 1<<20
 	fs.Var(&o.ProxyMaxBufferedBodyBytes, "proxy-max-buffered-body-bytes", "request body bytes the proxy may hold in memory for mirrors and retries, all requests together; a request beyond it is streamed to its backend unmirrored and tried once")
 	fs.Var(&o.ProxyMaxBufferedBodyBytesPerRequest, "proxy-max-buffered-body-bytes-per-request", "largest request body the proxy holds to mirror it or send it again; larger ones are streamed unmirrored and tried once")
+	fs.IntVar(&o.ProxyMetricsRoutes, "proxy-metrics-routes", 1000, "routes whose traffic gets metric series of their own (route label); later ones count under route=\"_overflow\"; -1 drops the route label, keeping tenant and namespace")
 	fs.IntVar(&o.ProxyMaxConnectionsPerListener, "proxy-max-connections-per-listener", 10000, "client connections open at once on one proxy socket (address and port); more wait in the accept queue")
 	fs.DurationVar(&o.ProxyBodyReadTimeout, "proxy-body-read-timeout", 30*time.Second, "time a client has to send a request body, plus 1s per 500 bytes received; a slower client gets 408")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info or error")

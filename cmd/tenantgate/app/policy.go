@@ -37,6 +37,15 @@ type policyCache struct {
 	changed chan event.GenericEvent
 }
 
+// tenantOf names the tenant of a namespace by the current policy; "" before
+// the first build.
+func (pc *policyCache) tenantOf(namespace string) string {
+	if p := pc.current.Load(); p != nil {
+		return p.TenantOf(namespace)
+	}
+	return ""
+}
+
 // newPolicyCache counts every change to the objects the policy reads.
 func newPolicyCache(ctx context.Context, c cache.Cache, platform []string, log logr.Logger) (*policyCache, error) {
 	pc := &policyCache{

@@ -145,7 +145,7 @@ func setupRole(mgr ctrl.Manager, cfg *rest.Config, opts Options, policy *policyC
 	}
 	var plane controller.DataPlane = bindsNothing{}
 	if p.proxy {
-		srv, err := addProxy(mgr, opts, log)
+		srv, err := addProxy(mgr, opts, policy.tenantOf, log)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,148 @@
+package proxy
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+)
+
+// routeLabels are the labels that say whose traffic a series counts.
+var routeLabels = []string{"tenant", "namespace", "route"}
+
+const routeLabelHelp = `route is the route's name, "" when Options.MetricsRoutes turns route labels off, and ` +
+	overflowRoute + ` for routes beyond that many`
+
+// overflowRoute labels the traffic of routes past the limit on routes with
+// series of their own, so a tenant creating routes cannot grow the
+// metrics without bound.
+const overflowRoute = "_overflow"
+
+// routeSeries decides which routes get series of their own: the first
+// MetricsRoutes to receive traffic; later ones share overflowRoute until a
+// named route leaves the table.
+type routeSeries struct {
+	max   int // < 0: no route label at all
+	mu    sync.Mutex
+	named map[routetable.RouteKey]bool
+}
+
+func newRouteSeries(max int) *routeSeries {
+	return &routeSeries{max: max, named: map[routetable.RouteKey]bool{}}
+}
+
+// label is the route label of k's traffic.
+func (rs *routeSeries) label(k routetable.RouteKey) string {
+	if rs.max < 0 || k.Name == "" {
+		return ""
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.named[k] {
+		return k.Name
+	}
+	if len(rs.named) < rs.max {
+		rs.named[k] = true
+		return k.Name
+	}
+	return overflowRoute
+}
+
+// retain forgets the named routes t no longer carries and returns them.
+func (rs *routeSeries) retain(t *routetable.Table) []routetable.RouteKey {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var gone []routetable.RouteKey
+	for k := range rs.named {
+		if !t.HasRoute(k) {
+			delete(rs.named, k)
+			gone = append(gone, k)
+		}
+	}
+	return gone
+}
+
+// ruleSeries are one rule's series, resolved once so a request costs no
+// label hashing; statuses and upstream reasons are resolved on first use.
+type ruleSeries struct {
+	m                           *metrics
+	listener                    string
+	labels                      []string // tenant, namespace, route
+	duration                    prometheus.Observer
+	requestBytes, responseBytes prometheus.Counter
+	codes                       sync.Map // status class -> prometheus.Counter
+	upstream                    sync.Map // reason -> prometheus.Counter
+}
+
+func (r *ruleSeries) requests(code string) prometheus.Counter {
+	if c, ok := r.codes.Load(code); ok {
+		return c.(prometheus.Counter)
+	}
+	c := r.m.requests.WithLabelValues(append([]string{r.listener}, append(r.labels, code)...)...)
+	r.codes.Store(code, c)
+	return c
+}
+
+func (r *ruleSeries) upstreamError(reason string) prometheus.Counter {
+	if c, ok := r.upstream.Load(reason); ok {
+		return c.(prometheus.Counter)
+	}
+	c := r.m.upstreamErrors.WithLabelValues(append(r.labels, reason)...)
+	r.upstream.Store(reason, c)
+	return c
+}
+
+// ruleMetrics are the series of the request's rule (or of its listener
+// when no rule matched), cached per rule until the next Apply.
+func (s *Server) ruleMetrics(ex *exchange) *ruleSeries {
+	var rule *routetable.CompiledRule
+	var listener string
+	if ex.listener != nil {
+		listener = ex.listener.Name
+	}
+	if ex.match != nil {
+		rule = ex.match.Rule
+	}
+	cache := s.series.Load()
+	key := any(rule)
+	if rule == nil {
+		key = listener
+	}
+	if rs, ok := cache.rules.Load(key); ok {
+		return rs.(*ruleSeries)
+	}
+	labels := []string{"", "", ""}
+	if rule != nil {
+		tenant := ""
+		if s.opts.TenantOf != nil {
+			tenant = s.opts.TenantOf(rule.Namespace)
+		}
+		labels = []string{tenant, rule.Namespace, s.routes.label(routetable.RouteKey{Namespace: rule.Namespace, Name: rule.Name})}
+	}
+	rs := &ruleSeries{
+		m: s.metrics, listener: listener, labels: labels,
+		duration:      s.metrics.duration.WithLabelValues(labels...),
+		requestBytes:  s.metrics.requestBytes.WithLabelValues(labels...),
+		responseBytes: s.metrics.responseBytes.WithLabelValues(labels...),
+	}
+	actual, _ := cache.rules.LoadOrStore(key, rs)
+	return actual.(*ruleSeries)
+}
+
+// seriesCache maps the rules of one table to their series.
+type seriesCache struct{ rules sync.Map }
+
+// forgetRoutes starts a new series cache for t (its rules are new, and a
+// namespace may have changed tenant) and deletes the series of the named
+// routes t no longer carries.
+func (s *Server) forgetRoutes(t *routetable.Table) {
+	s.series.Store(&seriesCache{})
+	for _, k := range s.routes.retain(t) {
+		match := prometheus.Labels{"namespace": k.Namespace, "route": k.Name}
+		for _, v := range []*prometheus.MetricVec{s.metrics.requests.MetricVec, s.metrics.duration.MetricVec,
+			s.metrics.requestBytes.MetricVec, s.metrics.responseBytes.MetricVec, s.metrics.upstreamErrors.MetricVec} {
+			v.DeletePartialMatch(match)
+		}
+	}
+}
