@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -25,7 +26,7 @@ const (
 	changeCount      = 200
 	changeRoutes     = 20
 	killAfterChange  = 60
-	changePause      = 250 * time.Millisecond
+	changePause      = 300 * time.Millisecond
 	programmedWithin = 2 * time.Minute
 )
 
@@ -89,17 +90,20 @@ func TestControllerLeaderKilledDuringRouteChanges(t *testing.T) {
 			t.Errorf("replica %s exited: %v", r.Name, r.proc.Err())
 		}
 	}
+	if f.statusWritten < f.leaseTaken {
+		t.Errorf("status was written %v after the kill, before a new holder was in the Lease (%v): someone but the leader writes status", f.statusWritten, f.leaseTaken)
+	}
 	if f.leaderlessServed != f.leaderless {
 		t.Errorf("the data plane served %d of the %d changes made while no controller led (each applied at least %v before the new leader took the Lease); it must not need a leader",
 			f.leaderlessServed, f.leaderless, leaderlessMargin)
 	}
 	t.Logf("figures: fault=controller-leader-killed-during-route-changes: %d route changes (%d creates, %d updates over %d HTTPRoutes), %s (the Lease holder) SIGKILLed after change %d; "+
 		"new holder %s in the Lease %v after the kill, first status write by the new leader %v after the kill; "+
-		"changes made with no leader %d, served by the data plane before a new leader %d; all %d changes served and Accepted at their latest generation %v after the kill (%v after the last change); "+
+		"changes made with no leader %d, served by the data plane before a new leader %d, made after the new leader took the Lease %d; all %d changes served and Accepted at their latest generation %v after the kill (%v after the last change); "+
 		"requests sent %d, failed %d, lost %d",
 		changeCount, changeRoutes, changeCount-changeRoutes, changeRoutes, a.Name, killAfterChange,
 		b.Name, f.leaseTaken.Round(time.Millisecond), f.statusWritten.Round(time.Millisecond),
-		f.leaderless, f.leaderlessServed, changeCount, programmed.Sub(killed).Round(time.Millisecond), programmed.Sub(lastChange).Round(time.Millisecond),
+		f.leaderless, f.leaderlessServed, f.afterTakeover(applied, killed), changeCount, programmed.Sub(killed).Round(time.Millisecond), programmed.Sub(lastChange).Round(time.Millisecond),
 		tf.Sent, tf.Failed, tf.Lost)
 }
 
@@ -207,6 +211,17 @@ type failover struct {
 	leaderless, leaderlessServed int
 }
 
+// afterTakeover counts the changes applied once the new leader held the Lease.
+func (f failover) afterTakeover(applied []routeChange, killed time.Time) int {
+	n := 0
+	for _, ch := range applied {
+		if ch.at.After(killed.Add(f.leaseTaken)) {
+			n++
+		}
+	}
+	return n
+}
+
 // watchFailover polls until a new holder is in the Lease and the first
 // status write after the kill (which only a new leader can make) has
 // landed. Meanwhile it probes, through the data plane, each change made
@@ -275,12 +290,12 @@ func statusFingerprint(ctx context.Context, w *World) (string, error) {
 	if err := w.Client.List(ctx, &routes, client.InNamespace("bananas")); err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%+v", gw.Status)
+	statuses := map[string]any{"Gateway infra/shared": gw.Status}
 	for _, r := range routes.Items {
-		fmt.Fprintf(&b, "|%s %+v", r.Name, r.Status)
+		statuses["HTTPRoute "+r.Name] = r.Status
 	}
-	return b.String(), nil
+	out, err := json.Marshal(statuses) // sorted keys, values not pointers
+	return string(out), err
 }
 
 // serves reports whether ch's path is answered 200 by a banana-echo Pod.
