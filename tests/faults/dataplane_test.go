@@ -53,7 +53,7 @@ func TestAdmissionSurvivesDataPlaneKills(t *testing.T) {
 	}
 	dp := startDataPlane()
 
-	a := startApplies(w)
+	a := startApplies(t.Context(), w)
 	var kills []string
 	for running := true; running; {
 		select {
@@ -112,8 +112,9 @@ type applies struct {
 
 // startApplies server-side applies admissionApplies HTTPRoutes, one every
 // applyPause: apples' own routes, and every tenth bananas hijacking
-// apples.example.com. The fields are final once done is closed.
-func startApplies(w *World) *applies {
+// apples.example.com. The fields are final once done is closed; it stops
+// early when ctx ends.
+func startApplies(ctx context.Context, w *World) *applies {
 	a := &applies{done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
@@ -123,9 +124,9 @@ func startApplies(w *World) *applies {
 			if hijack {
 				manifest = hijackRoute(i)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			start := time.Now()
-			err := w.TryApply(ctx, manifest)
+			err := w.TryApply(actx, manifest)
 			a.latencies = append(a.latencies, time.Since(start))
 			cancel()
 			switch {
@@ -136,7 +137,11 @@ func startApplies(w *World) *applies {
 			default:
 				a.failures = append(a.failures, fmt.Sprintf("apply %d (hijack %v): %v", i, hijack, err))
 			}
-			time.Sleep(applyPause)
+			select {
+			case <-ctx.Done(): // the test ended early
+				return
+			case <-time.After(applyPause):
+			}
 		}
 	}()
 	return a

@@ -56,7 +56,7 @@ func TestControllerLeaderKilledDuringRouteChanges(t *testing.T) {
 	traffic := Stream{Name: "apples.example.com through the data plane", Addrs: []string{addr}, Host: "apples.example.com", Path: "/",
 		Max: 100000, Duration: 4 * time.Minute, Workers: 2, Pause: 5 * time.Millisecond}.Start()
 	defer traffic.Stop()
-	changes := startRouteChanges(w)
+	changes := startRouteChanges(t.Context(), w)
 	<-changes.reached(killAfterChange)
 	if !a.Leader(t) {
 		t.Fatalf("%s does not lead any more before the kill", a.Name)
@@ -127,8 +127,9 @@ type routeChanges struct {
 // startRouteChanges applies changeCount changes, one every changePause:
 // change k adds the Exact path /change-k to route k%changeRoutes, so the
 // first changeRoutes create the routes and every later one updates a
-// route, and every change stays observable to the end.
-func startRouteChanges(w *World) *routeChanges {
+// route, and every change stays observable to the end. It stops early
+// when ctx ends.
+func startRouteChanges(ctx context.Context, w *World) *routeChanges {
 	c := &routeChanges{done: make(chan struct{}), waits: map[int]chan struct{}{}}
 	go func() {
 		defer close(c.done)
@@ -138,8 +139,8 @@ func startRouteChanges(w *World) *routeChanges {
 			ch := routeChange{Route: fmt.Sprintf("change-%02d", i), Host: fmt.Sprintf("change-%02d.bananas.example.com", i),
 				Path: fmt.Sprintf("/change-%03d", k), Generation: int64(len(paths[i]) + 1)}
 			paths[i] = append(paths[i], ch.Path)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			err := w.TryApply(ctx, changedRoute(ch, paths[i]))
+			actx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			err := w.TryApply(actx, changedRoute(ch, paths[i]))
 			cancel()
 			ch.at = time.Now()
 			c.mu.Lock()
@@ -153,7 +154,11 @@ func startRouteChanges(w *World) *routeChanges {
 				delete(c.waits, k+1)
 			}
 			c.mu.Unlock()
-			time.Sleep(changePause)
+			select {
+			case <-ctx.Done(): // the test ended early
+				return
+			case <-time.After(changePause):
+			}
 		}
 	}()
 	return c
