@@ -42,6 +42,9 @@ type ReplicaOptions struct {
 	AddressPool string
 	// LeaderElect makes one replica the status writer (Lease in LeaseNamespace).
 	LeaderElect bool
+	// Role, when set, is passed as -role (webhook, controller, dataplane or
+	// all); roles.go is where the fault tests choose it.
+	Role string
 }
 
 // Replica is one bin/tenantgate OS process, as one Pod of the Deployment.
@@ -114,6 +117,9 @@ func StartReplica(t testing.TB, name, dir string, opts ReplicaOptions) *Replica 
 		"-platform-namespaces", "infra",
 		"-shutdown-grace", "2s",
 		"-log-format", "json",
+	}
+	if opts.Role != "" {
+		args = append(args, "-role="+opts.Role)
 	}
 	if opts.Webhook {
 		args = append(args, "-webhook-host", "127.0.0.1", "-webhook-port", strconv.Itoa(opts.WebhookPort), "-webhook-cert-dir", opts.WebhookCertDir)
