@@ -58,9 +58,9 @@
 //     address, as two LoadBalancer-backed replicas are two addresses behind
 //     one external IP; clients of a replica that dies retry on the other's
 //     address (what the external load balancer does for them).
-//   - The roles of the split install: until the binary has -role, a
-//     data plane or webhook replica runs with a read-only identity, so it
-//     can never take the Lease nor write status (roles.go).
+//   - The split install's ServiceAccounts: -role=webhook and -role=dataplane
+//     replicas run with a read-only identity (roles.go), as in
+//     manifests/default, so a write they should never make would fail.
 //   - An API server restart: envtest's APIServer.Stop deletes the
 //     certificates it generated and Start makes new ones, so RestartAPIServer
 //     stops the process and starts the same command line itself.

@@ -21,7 +21,8 @@ import (
 // Route changes of the controller failover fault: changeCount creates and
 // updates over changeRoutes HTTPRoutes in bananas, one every changePause,
 // the Lease holder killed after killAfterChange of them. Paced so the
-// changes span the whole failover (the Lease expires 30s after the kill).
+// changes span the whole failover (the Lease expires about 15s after the
+// kill).
 const (
 	changeCount      = 200
 	changeRoutes     = 20

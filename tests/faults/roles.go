@@ -11,38 +11,26 @@ import (
 )
 
 // The roles of issue 17's split install (webhook, controller and data-plane
-// Deployments of one binary), one ReplicaOptions each. This is the one place
-// that says how a role runs. The binary has no -role flag yet, so each role
-// is stood in for by today's flags:
-//
-//   - webhook: -enable-gateway=false.
-//   - controller: a whole gateway replica with -leader-elect.
-//   - dataplane: a whole gateway replica, but as the read-only identity of
-//     ReadOnlyKubeconfig, so it campaigns for the Lease yet can never take
-//     it and never writes status: it only watches, translates and proxies.
-//
-// The webhook runs as that identity too: it never takes the Lease, so the
-// controllers' leader is the only writer, as in the split install.
-//
-// With -role, set Role here ("webhook", "controller", "dataplane") and drop
-// the stand-in flags; the tests that use these need no other change.
+// Deployments of one binary, -role), one ReplicaOptions each. The webhook
+// and the data plane run as the read-only identity of ReadOnlyKubeconfig,
+// as their ServiceAccounts in manifests/default may write nothing.
 
 // webhookRole serves admission on 127.0.0.1:port.
 func (w *World) webhookRole(t testing.TB, port int) ReplicaOptions {
-	return ReplicaOptions{Kubeconfig: w.ReadOnlyKubeconfig(t), Webhook: true, WebhookPort: port, LeaderElect: true}
+	return ReplicaOptions{Role: "webhook", Kubeconfig: w.ReadOnlyKubeconfig(t), Webhook: true, WebhookPort: port}
 }
 
 // controllerRole translates and, while it holds the Lease, writes status;
-// Gateways get their addresses from pool.
+// Gateways get their addresses from pool. It binds no proxy listener.
 func (w *World) controllerRole(pool string) ReplicaOptions {
-	return ReplicaOptions{Gateway: true, AddressPool: pool, LeaderElect: true}
+	return ReplicaOptions{Role: "controller", Gateway: true, AddressPool: pool, LeaderElect: true}
 }
 
-// dataPlaneRole proxies on the first address of pool. In the split install
-// the data plane binds the address the controller reports; with today's
-// flags each gateway replica binds its own pool's (see the package doc).
+// dataPlaneRole proxies on the first address of pool: each process assigns
+// Gateway addresses from its own -gateway-address-pool, so the tests send
+// traffic to the data plane's (the controller reports its own in status).
 func (w *World) dataPlaneRole(t testing.TB, pool string) ReplicaOptions {
-	return ReplicaOptions{Kubeconfig: w.ReadOnlyKubeconfig(t), Gateway: true, AddressPool: pool, LeaderElect: true}
+	return ReplicaOptions{Role: "dataplane", Kubeconfig: w.ReadOnlyKubeconfig(t), Gateway: true, AddressPool: pool}
 }
 
 // StartWebhooks starts n webhook replicas behind a Balancer on the URL
