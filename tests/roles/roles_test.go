@@ -34,7 +34,7 @@ import (
 )
 
 // pool is this package's own loopback range for Gateway addresses.
-const pool = "127.74.0.0/24"
+const pool = "127.76.0.0/24" // no other test package uses it: tests/faults runs at the same time
 
 // hijackDenial is what the webhook answers when bananas claims apples' hostname.
 const hijackDenial = `spec.hostnames[0]: "apples.example.com" belongs to tenant "apples", not tenant "bananas"; use a hostname listed in Tenant bananas spec.hostnames`
