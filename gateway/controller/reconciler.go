@@ -51,9 +51,14 @@ type Reconciler struct {
 	// Writer writes status, only while Leadership says this replica leads.
 	Writer client.Client
 	// Leadership gates status writes and Events; nil always leads.
-	Leadership     *leadership.State
-	DataPlane      DataPlane
-	Pool           AddressPool
+	Leadership *leadership.State
+	DataPlane  DataPlane
+	Pool       AddressPool
+	// ServiceSelector selects the data-plane Pods each Gateway's Service
+	// sends traffic to; nil means DefaultServiceSelector.
+	ServiceSelector map[string]string
+	// ServiceType of the Gateways' Services; empty means LoadBalancer.
+	ServiceType    corev1.ServiceType
 	ControllerName gatewayv1.GatewayController
 	// Policy is the tenant policy the translator re-checks everything
 	// against; nil allows everything.

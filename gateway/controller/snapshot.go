@@ -53,7 +53,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		Namespaces:         namespace.Items,
 	}
 	ours := r.ours(classes.Items, gateways.Items)
-	s.Addresses, s.AddressErrors = r.Pool.Assign(ours)
+	s.Addresses, s.AddressErrors = r.addresses(ours, services.Items)
 	r.mu.Lock()
 	s.BindErrors, s.Listening = r.bindErrors, r.listening
 	r.mu.Unlock()

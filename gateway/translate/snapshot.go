@@ -139,6 +139,7 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 		"GatewayFrontendClientCertificateValidationInsecureFallback",
 		"GatewayHTTPListenerIsolation",
 		"GatewayHTTPSListenerDetectMisdirectedRequests",
+		"GatewayInfrastructure",
 		"GatewayPort8080",
 		"GatewayStaticAddresses",
 		"HTTPRoute",

@@ -45,19 +45,26 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 	if err != nil {
 		return err
 	}
+	selector := map[string]string(nil) // empty (Options built in code): the default
+	if opts.GatewayServiceSelector != "" {
+		if selector, err = controller.ParseServiceSelector(opts.GatewayServiceSelector); err != nil {
+			return err
+		}
+	}
 	r := &controller.Reconciler{
-		Reader:         mgr.GetCache(),
-		APIReader:      mgr.GetAPIReader(),
-		Writer:         mgr.GetClient(),
-		Leadership:     lead,
-		DataPlane:      plane,
-		Pool:           pool,
-		ControllerName: gatewayv1.GatewayController(opts.ControllerName),
-		Policy:         policy,
-		PolicyChanged:  policy.changed,
-		Log:            log.WithName("gateway"),
-		Registerer:     metrics.Registry,
-		Now:            time.Now,
+		Reader:          mgr.GetCache(),
+		APIReader:       mgr.GetAPIReader(),
+		Writer:          mgr.GetClient(),
+		Leadership:      lead,
+		DataPlane:       plane,
+		Pool:            pool,
+		ServiceSelector: selector,
+		ControllerName:  gatewayv1.GatewayController(opts.ControllerName),
+		Policy:          policy,
+		PolicyChanged:   policy.changed,
+		Log:             log.WithName("gateway"),
+		Registerer:      metrics.Registry,
+		Now:             time.Now,
 	}
 	if writer {
 		r.Events = mgr.GetEventRecorder("tenantgate-gateway")
