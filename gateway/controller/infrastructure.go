@@ -143,13 +143,13 @@ func controlledBy(svc *corev1.Service, gw *gatewayv1.Gateway) bool {
 	return ref != nil && ref.UID == gw.UID && ref.Kind == "Gateway" && strings.HasPrefix(ref.APIVersion, gatewayv1.GroupName+"/")
 }
 
-// desiredService is the Service tenantgate wants for gw: its listeners'
-// ports on the data-plane Pods, its infrastructure labels and annotations.
-func (r *Reconciler) desiredService(gw *gatewayv1.Gateway) *corev1.Service {
+// desiredService is the Service tenantgate wants for gw: of the type its
+// class's parameters say, with its listeners' ports on the data-plane Pods.
+func (r *Reconciler) desiredService(gw *gatewayv1.Gateway, typ corev1.ServiceType) *corev1.Service {
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: gw.Namespace, Name: ServiceName(gw.Name)},
 		Spec: corev1.ServiceSpec{
-			Type:     cmp.Or(r.ServiceType, corev1.ServiceTypeLoadBalancer),
+			Type:     cmp.Or(typ, corev1.ServiceTypeLoadBalancer),
 			Selector: maps.Clone(r.ServiceSelector),
 			Ports:    servicePorts(gw.Spec.Listeners),
 		},
@@ -247,6 +247,10 @@ func ownedKeys(m map[string]string) string {
 // status writer, so only while this replica leads.
 func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, res translate.Result) error {
 	byName := servicesByName(s.Services)
+	serviceTypes := map[string]corev1.ServiceType{}
+	for _, gc := range r.ourClasses(s.GatewayClasses) {
+		serviceTypes[gc.Name], _ = translate.ClassServiceType(&gc, s.ConfigMaps) // a class in error accepts no Gateway
+	}
 	wanted := map[types.NamespacedName]bool{}
 	var errs []error
 	for _, gw := range r.ours(s.GatewayClasses, s.Gateways) {
@@ -254,7 +258,7 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 		if st, ok := res.Gateways[key]; !ok || !meta.IsStatusConditionTrue(st.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
 			continue
 		}
-		want := r.desiredService(&gw)
+		want := r.desiredService(&gw, serviceTypes[string(gw.Spec.GatewayClassName)])
 		name := types.NamespacedName{Namespace: want.Namespace, Name: want.Name}
 		cur, exists := byName[name]
 		if exists && !controlledBy(cur, &gw) {

@@ -61,7 +61,7 @@ func TestApplyService(t *testing.T) {
 	r := &Reconciler{}
 	gw := gatewayWith(map[string]string{"team": "apples", gatewayv1.GatewayNameLabelKey: "victim"},
 		map[string]string{"lb": "internal", ownedLabels: "added-by-user"}, 80, 80, 443)
-	svc := r.desiredService(gw)
+	svc := r.desiredService(gw, "")
 	applyService(svc, svc, gw)
 	if got := svc.Labels[gatewayv1.GatewayNameLabelKey]; got != "edge" {
 		t.Errorf("gateway-name label %q; an infrastructure label must not rename the Gateway", got)
@@ -81,7 +81,7 @@ func TestApplyService(t *testing.T) {
 
 	next := svc.DeepCopy()
 	gw2 := gatewayWith(map[string]string{"tier": "edge"}, nil, 80)
-	applyService(next, r.desiredService(gw2), gw2)
+	applyService(next, r.desiredService(gw2, ""), gw2)
 	want := map[string]string{"tier": "edge", "added-by-user": "yes", gatewayv1.GatewayNameLabelKey: "edge"}
 	if !maps.Equal(next.Labels, want) {
 		t.Errorf("labels %v; want %v", next.Labels, want)
@@ -101,7 +101,7 @@ func TestServiceAddresses(t *testing.T) {
 		gws[i].Name, gws[i].UID = name, types.UID("uid-"+name)
 	}
 	owned := func(gw *gatewayv1.Gateway, typ corev1.ServiceType) corev1.Service {
-		svc := (&Reconciler{ServiceType: typ}).desiredService(gw)
+		svc := (&Reconciler{}).desiredService(gw, typ)
 		svc.Spec.ClusterIP = "10.96.0.7"
 		return *svc
 	}

@@ -57,9 +57,7 @@ type Reconciler struct {
 	// ServiceSelector selects the data-plane Pods each Gateway's Service
 	// sends traffic to; nil means DefaultServiceSelector.
 	ServiceSelector map[string]string
-	// ServiceType of the Gateways' Services; empty means LoadBalancer.
-	ServiceType    corev1.ServiceType
-	ControllerName gatewayv1.GatewayController
+	ControllerName  gatewayv1.GatewayController
 	// Policy is the tenant policy the translator re-checks everything
 	// against; nil allows everything.
 	Policy tenancy.Source

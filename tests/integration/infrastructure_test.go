@@ -161,6 +161,29 @@ func TestGatewayInfrastructure(t *testing.T) {
 		t.Logf("Service labels %v, annotations %v", svc.Labels, svc.Annotations)
 	})
 
+	t.Run("a class's parameters ConfigMap sets the Service type", func(t *testing.T) {
+		for _, o := range []client.Object{
+			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "internal-class"}, Data: map[string]string{"serviceType": "ClusterIP"}},
+			&gatewayv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "tenantgate-internal"}, Spec: gatewayv1.GatewayClassSpec{
+				ControllerName: "tenantgate.dev/gateway-controller",
+				ParametersRef:  &gatewayv1.ParametersReference{Kind: "ConfigMap", Name: "internal-class", Namespace: new(gatewayv1.Namespace(ns))},
+			}},
+			&gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "inside"}, Spec: gatewayv1.GatewaySpec{
+				GatewayClassName: "tenantgate-internal", Listeners: []gatewayv1.Listener{{Name: "http", Port: 80, Protocol: gatewayv1.HTTPProtocolType}},
+			}},
+		} {
+			if err := s.Client.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		awaitService(t, s, types.NamespacedName{Namespace: ns, Name: "inside-tenantgate"}, func(svc *corev1.Service) string {
+			if svc.Spec.Type != corev1.ServiceTypeClusterIP {
+				return fmt.Sprintf("type %s, want ClusterIP from the class's ConfigMap", svc.Spec.Type)
+			}
+			return ""
+		})
+	})
+
 	t.Run("deleting the Gateway deletes its Service", func(t *testing.T) {
 		if err := s.Client.Delete(ctx, edge); err != nil {
 			t.Fatal(err)
