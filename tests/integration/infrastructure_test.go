@@ -26,23 +26,27 @@ import (
 // Service, and the garbage collector to remove it.
 const serviceLag = 30 * time.Second
 
-// TestGatewayInfrastructure: each Gateway of tenantgate's class gets its own
+// testGatewayInfrastructure: each Gateway of tenantgate's class gets its own
 // Service, owned by it, carrying its spec.infrastructure labels and
 // annotations and its listeners' ports; edits follow, deleting the Gateway
 // deletes it, and a Gateway can never adopt or overwrite a Service it does
-// not own.
-func TestGatewayInfrastructure(t *testing.T) {
-	s := stack.Start(t, stack.Options{AddressPool: "127.51.0.0/16"})
+// not own. It removes what it made.
+func (h *harness) testGatewayInfrastructure(t *testing.T) {
+	s := h.s
 	ctx := context.Background()
 	const ns = "infra-services"
-	for _, o := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
-		&gatewayv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "tenantgate"}, Spec: gatewayv1.GatewayClassSpec{ControllerName: "tenantgate.dev/gateway-controller"}},
-	} {
-		if err := s.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
+	internalClass := &gatewayv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "tenantgate-internal"}, Spec: gatewayv1.GatewayClassSpec{
+		ControllerName: "tenantgate.dev/gateway-controller",
+		ParametersRef:  &gatewayv1.ParametersReference{Kind: "ConfigMap", Name: "internal-class", Namespace: new(gatewayv1.Namespace(ns))},
+	}}
+	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
+	if err := s.Client.Create(ctx, namespace); err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		h.delete(t, internalClass)
+		h.delete(t, namespace)
+	})
 	// A Service someone else made, named as Gateway "victim"'s would be.
 	squatter := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "victim-tenantgate", Labels: map[string]string{"owner": "someone-else"}},
@@ -90,8 +94,8 @@ func TestGatewayInfrastructure(t *testing.T) {
 	t.Run("the Gateway keeps its pool address", func(t *testing.T) {
 		awaitGateway(t, s, client.ObjectKeyFromObject(edge), func(gw *gatewayv1.Gateway) string {
 			if !meta.IsStatusConditionTrue(gw.Status.Conditions, string(gatewayv1.GatewayConditionProgrammed)) ||
-				len(gw.Status.Addresses) != 1 || !strings.HasPrefix(gw.Status.Addresses[0].Value, "127.51.") {
-				return fmt.Sprintf("want Programmed with a 127.51.x address; addresses %v, conditions %v", gw.Status.Addresses, gw.Status.Conditions)
+				len(gw.Status.Addresses) != 1 || !strings.HasPrefix(gw.Status.Addresses[0].Value, "127.50.") {
+				return fmt.Sprintf("want Programmed with a 127.50.x address; addresses %v, conditions %v", gw.Status.Addresses, gw.Status.Conditions)
 			}
 			return ""
 		})
@@ -164,10 +168,7 @@ func TestGatewayInfrastructure(t *testing.T) {
 	t.Run("a class's parameters ConfigMap sets the Service type", func(t *testing.T) {
 		for _, o := range []client.Object{
 			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "internal-class"}, Data: map[string]string{"serviceType": "ClusterIP"}},
-			&gatewayv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "tenantgate-internal"}, Spec: gatewayv1.GatewayClassSpec{
-				ControllerName: "tenantgate.dev/gateway-controller",
-				ParametersRef:  &gatewayv1.ParametersReference{Kind: "ConfigMap", Name: "internal-class", Namespace: new(gatewayv1.Namespace(ns))},
-			}},
+			internalClass,
 			&gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "inside"}, Spec: gatewayv1.GatewaySpec{
 				GatewayClassName: "tenantgate-internal", Listeners: []gatewayv1.Listener{{Name: "http", Port: 80, Protocol: gatewayv1.HTTPProtocolType}},
 			}},
