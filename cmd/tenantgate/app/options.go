@@ -109,6 +109,10 @@ func ParseFlags(args []string) (Options, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["gateway-service-selector"] && o.GatewayServiceSelector == "" {
+		_, err := controller.ParseServiceSelector("") // given empty: say so rather than fall back to the default
+		return o, err
+	}
 	if err := o.setRole(Role(role), set); err != nil {
 		return o, err
 	}
