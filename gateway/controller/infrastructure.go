@@ -242,8 +242,8 @@ func ownedKeys(m map[string]string) string {
 }
 
 // syncServices creates or updates the Service of every accepted Gateway of
-// ours and deletes those of Gateways no longer ours or accepted (deleting a
-// Gateway deletes its Service through the garbage collector). It runs on the
+// ours and deletes those of Gateways no longer ours (deleting a Gateway
+// deletes its Service through the garbage collector). It runs on the
 // status writer, so only while this replica leads.
 func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, res translate.Result) error {
 	byName := servicesByName(s.Services)
@@ -255,16 +255,19 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 	var errs []error
 	for _, gw := range r.ours(s.GatewayClasses, s.Gateways) {
 		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
-		if st, ok := res.Gateways[key]; !ok || !meta.IsStatusConditionTrue(st.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
-			continue
-		}
 		want := r.desiredService(&gw, serviceTypes[string(gw.Spec.GatewayClassName)])
 		name := types.NamespacedName{Namespace: want.Namespace, Name: want.Name}
 		cur, exists := byName[name]
 		if exists && !controlledBy(cur, &gw) {
 			continue // its status says so (serviceProblems)
 		}
+		// A Gateway not accepted (say, its class's ConfigMap deleted by
+		// mistake) keeps the Service it has, so it keeps its load-balancer
+		// address, but gets no new one and no change.
 		wanted[name] = true
+		if st, ok := res.Gateways[key]; !ok || !meta.IsStatusConditionTrue(st.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
+			continue
+		}
 		if !exists {
 			applyService(want, want, &gw)
 			errs = append(errs, ignore(apierrors.IsAlreadyExists, r.Writer.Create(ctx, want)))

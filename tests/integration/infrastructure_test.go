@@ -185,6 +185,26 @@ func (h *harness) testGatewayInfrastructure(t *testing.T) {
 		})
 	})
 
+	t.Run("a Gateway moved to another implementation's class loses its Service", func(t *testing.T) {
+		other := &gatewayv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "infra-services-other"}, Spec: gatewayv1.GatewayClassSpec{ControllerName: "example.net/other-gateway-controller"}}
+		if err := s.Client.Create(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.delete(t, other) })
+		var gw gatewayv1.Gateway
+		if err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "victim"}, &gw); err != nil {
+			t.Fatal(err)
+		}
+		gw.Spec.GatewayClassName = gatewayv1.ObjectName(other.Name)
+		if err := s.Client.Update(ctx, &gw); err != nil {
+			t.Fatal(err)
+		}
+		stack.Eventually(t, serviceLag, "Service victim-tenantgate deleted", func(ctx context.Context) (bool, string) {
+			err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "victim-tenantgate"}, &corev1.Service{})
+			return apierrors.IsNotFound(err), fmt.Sprint(err)
+		})
+	})
+
 	t.Run("deleting the Gateway deletes its Service", func(t *testing.T) {
 		if err := s.Client.Delete(ctx, edge); err != nil {
 			t.Fatal(err)
