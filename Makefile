@@ -27,7 +27,7 @@ run: tools build ## Start the local cluster and tenantgate; Ctrl-C stops and cle
 manifests: ## Regenerate the Tenant CRD and deepcopy code with controller-gen
 	@hack/generate.sh
 
-bench: tools ## Proxy vs nginx/HAProxy/Caddy, control plane and webhook at scale into docs/bench/REPORT.md (installs nginx, haproxy, caddy, wrk; needs root; ~20 min)
+bench: tools ## Proxy vs nginx/HAProxy/Caddy, control plane and webhook at scale into docs/bench/REPORT.md, gRPC vs nginx (GRPC.md), TLS passthrough vs HAProxy (TLS-PASSTHROUGH.txt) (installs nginx, haproxy, caddy, wrk; needs root; ~25 min)
 	hack/bench/run.sh
 
 bench-grpc: ## gRPC unary calls through tenantgate vs nginx grpc_pass into docs/bench/GRPC.md (installs nginx; needs root; ~2 min)

@@ -14,12 +14,14 @@ import (
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 )
 
-// Lease timings: a leader that cannot renew for RenewDeadline stops
-// writing; a dead leader is replaced within about LeaseDuration.
+// Lease timings, controller-runtime's defaults: a leader that cannot renew
+// for RenewDeadline stops writing; a dead leader is replaced within about
+// LeaseDuration plus RetryPeriod. Losing the Lease ends no process (only
+// writes stop), so a short Lease costs nothing and shortens failover.
 const (
-	LeaseDuration = 30 * time.Second
-	RenewDeadline = 25 * time.Second
-	RetryPeriod   = 3 * time.Second
+	LeaseDuration = 15 * time.Second
+	RenewDeadline = 10 * time.Second
+	RetryPeriod   = 2 * time.Second
 )
 
 // Elector campaigns for a Lease in a loop and records the outcome in State:

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -152,4 +153,59 @@ func sampleCount(families []*dto.MetricFamily, family, labels string) uint64 {
 		}
 	}
 	return 0
+}
+
+// TestMetricsStayBoundedUnder10000Routes: 10,000 routes of two tenants each
+// see traffic; the series stay within the bound (1,000 named routes, the
+// overflow series and the listener's own), and the two tenants' traffic
+// stays apart.
+func TestMetricsStayBoundedUnder10000Routes(t *testing.T) {
+	registry := prometheus.NewRegistry()
+	b := startBackend(t, "apples")
+	rule := routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}}
+	const n = 10_000
+	routes := make([]routetable.Route, n)
+	for i := range routes {
+		routes[i] = simpleRoute(fmt.Sprintf("r%d", i), fmt.Sprintf("/r%d/", i), rule)
+		if i%2 == 1 {
+			routes[i].Namespace = "bananas"
+		}
+	}
+	tenantOf := func(ns string) string { return ns + "-team" }
+	g := startGateway(t, Options{Registerer: registry, TenantOf: tenantOf}, routes...)
+	for i := range n {
+		resp, err := g.client.Get(g.url(fmt.Sprintf("/r%d/", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("route r%d answered %d", i, resp.StatusCode)
+		}
+	}
+	families, err := registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTenant := map[string]uint64{}
+	for _, f := range families {
+		if f.GetName() != "tenantgate_proxy_request_duration_seconds" {
+			continue
+		}
+		if got := len(f.GetMetric()); got > 1000+2 {
+			t.Errorf("%d duration series for %d routes; want at most 1,000 named routes and one overflow series per tenant", got, n)
+		}
+		t.Logf("tenantgate_proxy_request_duration_seconds: %d series for %d routes with traffic", len(f.GetMetric()), n)
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "tenant" {
+					byTenant[l.GetValue()] += m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	if byTenant["apples-team"] != n/2 || byTenant["bananas-team"] != n/2 {
+		t.Errorf("requests by tenant %v; want %d each", byTenant, n/2)
+	}
 }

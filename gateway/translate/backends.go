@@ -32,39 +32,11 @@ type endpointSet []routetable.Endpoint
 // the policies targeting the port are recorded in t so the route's
 // Gateways become their ancestors.
 func (b *builder) backend(route *routeObject, ref gatewayv1.BackendObjectReference, where fieldPath, t *routeTranslation) (routetable.Backend, problem) {
-	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(route.Namespace))), Name: string(ref.Name)}
-	port := deref(ref.Port, 0)
-	out := routetable.Backend{Name: key.Namespace + "/" + key.Name + ":" + strconv.Itoa(int(port)), Weight: 1}
-	group, kind := deref(ref.Group, ""), deref(ref.Kind, "Service")
-	if group != "" || kind != "Service" {
-		return out, newProblem(gatewayv1.RouteReasonInvalidKind,
-			"%s refers to %s %s in group %q; tenantgate forwards only to core Services.", where, kind, key, group)
+	key, sp, out, pr := b.servicePort(route.kind, route.Namespace, ref, where)
+	if !pr.ok() {
+		return out, pr
 	}
-	grantRef := reference{
-		fromGroup: gatewayv1.GroupName, fromKind: string(route.kind), fromNamespace: route.Namespace,
-		toGroup: "", toKind: "Service", toNamespace: key.Namespace, toName: key.Name,
-	}
-	if !b.referenceAllowed(grantRef) {
-		if ignored := b.referenceIgnored(grantRef); ignored != "" {
-			return out, newProblem(gatewayv1.RouteReasonRefNotPermitted,
-				"%s refers to Service %s in another namespace; %s; fix the grant or the tenant's spec.referenceGrants.", where, key, ignored)
-		}
-		return out, newProblem(gatewayv1.RouteReasonRefNotPermitted,
-			"%s refers to Service %s in another namespace, and no ReferenceGrant there allows %ss from %s; create one in %s.",
-			where, key, route.kind, route.Namespace, key.Namespace)
-	}
-	svc := b.services[key]
-	if svc == nil {
-		return out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to Service %s, which does not exist; create it or fix the backendRef.", where, key)
-	}
-	if svc.Spec.Type == corev1.ServiceTypeExternalName {
-		return out, newProblem(gatewayv1.RouteReasonInvalidKind,
-			"%s refers to Service %s of type ExternalName, which tenantgate does not forward to; use a Service with endpoints.", where, key)
-	}
-	sp := servicePortOf(svc, port)
-	if sp == nil {
-		return out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to port %d of Service %s, which has no such TCP port; use one of its ports.", where, port, key)
-	}
+	port := sp.Port
 	b.notePolicies(t, key, sp.Name)
 	app, needsTLS, ok := appProtocol(sp.AppProtocol)
 	policy := b.policyFor(key, sp.Name)
@@ -85,6 +57,47 @@ func (b *builder) backend(route *routeObject, ref gatewayv1.BackendObjectReferen
 	}
 	out.Endpoints = b.endpointsOf(servicePort{service: key, name: sp.Name})
 	return out, problem{}
+}
+
+// servicePort resolves a backendRef of a route of kind in namespace ns to
+// a Service port: a core Service, granted when in another namespace, not
+// ExternalName, with that TCP port. A problem means it is unusable; out
+// is then the backend that keeps the reference's weight share.
+func (b *builder) servicePort(kind gatewayv1.Kind, ns string, ref gatewayv1.BackendObjectReference, where fieldPath) (types.NamespacedName, *corev1.ServicePort, routetable.Backend, problem) {
+	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(ns))), Name: string(ref.Name)}
+	port := deref(ref.Port, 0)
+	out := routetable.Backend{Name: key.Namespace + "/" + key.Name + ":" + strconv.Itoa(int(port)), Weight: 1}
+	group, refKind := deref(ref.Group, ""), deref(ref.Kind, "Service")
+	if group != "" || refKind != "Service" {
+		return key, nil, out, newProblem(gatewayv1.RouteReasonInvalidKind,
+			"%s refers to %s %s in group %q; tenantgate forwards only to core Services.", where, refKind, key, group)
+	}
+	grantRef := reference{
+		fromGroup: gatewayv1.GroupName, fromKind: string(kind), fromNamespace: ns,
+		toGroup: "", toKind: "Service", toNamespace: key.Namespace, toName: key.Name,
+	}
+	if !b.referenceAllowed(grantRef) {
+		if ignored := b.referenceIgnored(grantRef); ignored != "" {
+			return key, nil, out, newProblem(gatewayv1.RouteReasonRefNotPermitted,
+				"%s refers to Service %s in another namespace; %s; fix the grant or the tenant's spec.referenceGrants.", where, key, ignored)
+		}
+		return key, nil, out, newProblem(gatewayv1.RouteReasonRefNotPermitted,
+			"%s refers to Service %s in another namespace, and no ReferenceGrant there allows %ss from %s; create one in %s.",
+			where, key, kind, ns, key.Namespace)
+	}
+	svc := b.services[key]
+	if svc == nil {
+		return key, nil, out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to Service %s, which does not exist; create it or fix the backendRef.", where, key)
+	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		return key, nil, out, newProblem(gatewayv1.RouteReasonInvalidKind,
+			"%s refers to Service %s of type ExternalName, which tenantgate does not forward to; use a Service with endpoints.", where, key)
+	}
+	sp := servicePortOf(svc, port)
+	if sp == nil {
+		return key, nil, out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to port %d of Service %s, which has no such TCP port; use one of its ports.", where, port, key)
+	}
+	return key, sp, out, problem{}
 }
 
 func servicePortOf(svc *corev1.Service, port int32) *corev1.ServicePort {

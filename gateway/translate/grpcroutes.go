@@ -113,21 +113,14 @@ func (c kindClaims) claim(r *routeObject, attachments []attachment) {
 // translateGRPCRoute translates every rule; an invalid rule is dropped, the
 // others stay.
 func (b *builder) translateGRPCRoute(r *gatewayv1.GRPCRoute) *routeTranslation {
-	t := &routeTranslation{}
 	ro := grpcRouteObject(r)
 	rules := r.Spec.Rules
 	if len(rules) == 0 {
 		rules = []gatewayv1.GRPCRouteRule{{}} // every request, to no backend: UNAVAILABLE
 	}
-	for i := range rules {
-		rule, why := b.translateGRPCRule(ro, i, &rules[i], t)
-		if !why.ok() {
-			t.dropped = append(t.dropped, droppedRule{index: i, why: why})
-			continue
-		}
-		t.rules = append(t.rules, rule)
-	}
-	return t
+	return translateRules(rules, func(i int, rule *gatewayv1.GRPCRouteRule, t *routeTranslation) (routetable.Rule, problem) {
+		return b.translateGRPCRule(ro, i, rule, t)
+	})
 }
 
 func (b *builder) translateGRPCRule(r *routeObject, i int, spec *gatewayv1.GRPCRouteRule, t *routeTranslation) (routetable.Rule, problem) {

@@ -115,15 +115,7 @@ type parent struct {
 // parentOf resolves a parentRef to a Gateway of ours or a ListenerSet
 // whose parent is one.
 func (b *builder) parentOf(r *routeObject, ref *gatewayv1.ParentReference) (parent, bool) {
-	mp, ok := b.model.ParentRef(ref, r.Namespace)
-	if !ok {
-		return parent{}, false
-	}
-	p := parent{m: mp, gateway: b.gatewayByKey[mp.Gateway.Key]}
-	if mp.Set != nil {
-		p.set = b.setByKey[mp.Set.Key]
-	}
-	return p, true
+	return b.parentIn(r.Namespace, ref)
 }
 
 // String names the parent in messages.

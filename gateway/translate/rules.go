@@ -60,15 +60,23 @@ func (t *routeTranslation) partiallyInvalid() string {
 // translateRoute translates every rule; an invalid rule is dropped, the
 // others stay.
 func (b *builder) translateRoute(r *gatewayv1.HTTPRoute) *routeTranslation {
-	t := &routeTranslation{}
 	ro := httpRouteObject(r)
 	rules := r.Spec.Rules
 	if len(rules) == 0 {
 		// The API server defaults an empty rule list to one catch-all rule.
 		rules = []gatewayv1.HTTPRouteRule{{}}
 	}
+	return translateRules(rules, func(i int, rule *gatewayv1.HTTPRouteRule, t *routeTranslation) (routetable.Rule, problem) {
+		return b.translateRule(ro, i, rule, t)
+	})
+}
+
+// translateRules translates every rule of a route with one; a rule it
+// refuses is dropped, with why, and the others still served.
+func translateRules[R any](rules []R, one func(i int, rule *R, t *routeTranslation) (routetable.Rule, problem)) *routeTranslation {
+	t := &routeTranslation{}
 	for i := range rules {
-		rule, why := b.translateRule(ro, i, &rules[i], t)
+		rule, why := one(i, &rules[i], t)
 		if !why.ok() {
 			t.dropped = append(t.dropped, droppedRule{index: i, why: why})
 			continue

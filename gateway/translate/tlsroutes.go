@@ -1,11 +1,7 @@
 package translate
 
 import (
-	"strconv"
-
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/gateway/model"
@@ -167,38 +163,9 @@ func (b *builder) tlsRule(r *gatewayv1.TLSRoute) (routetable.Rule, []problem, pr
 // The bytes are passed through, so the port's appProtocol and any
 // BackendTLSPolicy do not apply.
 func (b *builder) tlsBackend(r *gatewayv1.TLSRoute, ref gatewayv1.BackendObjectReference, where fieldPath) (routetable.Backend, problem) {
-	key := types.NamespacedName{Namespace: string(deref(ref.Namespace, gatewayv1.Namespace(r.Namespace))), Name: string(ref.Name)}
-	port := deref(ref.Port, 0)
-	out := routetable.Backend{Name: key.Namespace + "/" + key.Name + ":" + strconv.Itoa(int(port)), Weight: 1}
-	group, kind := deref(ref.Group, ""), deref(ref.Kind, "Service")
-	if group != "" || kind != "Service" {
-		return out, newProblem(gatewayv1.RouteReasonInvalidKind,
-			"%s refers to %s %s in group %q; tenantgate forwards only to core Services.", where, kind, key, group)
-	}
-	grantRef := reference{
-		fromGroup: gatewayv1.GroupName, fromKind: string(kindTLSRoute), fromNamespace: r.Namespace,
-		toGroup: "", toKind: "Service", toNamespace: key.Namespace, toName: key.Name,
-	}
-	if !b.referenceAllowed(grantRef) {
-		if ignored := b.referenceIgnored(grantRef); ignored != "" {
-			return out, newProblem(gatewayv1.RouteReasonRefNotPermitted,
-				"%s refers to Service %s in another namespace; %s; fix the grant or the tenant's spec.referenceGrants.", where, key, ignored)
-		}
-		return out, newProblem(gatewayv1.RouteReasonRefNotPermitted,
-			"%s refers to Service %s in another namespace, and no ReferenceGrant there allows TLSRoutes from %s; create one in %s.",
-			where, key, r.Namespace, key.Namespace)
-	}
-	svc := b.services[key]
-	switch {
-	case svc == nil:
-		return out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to Service %s, which does not exist; create it or fix the backendRef.", where, key)
-	case svc.Spec.Type == corev1.ServiceTypeExternalName:
-		return out, newProblem(gatewayv1.RouteReasonInvalidKind,
-			"%s refers to Service %s of type ExternalName, which tenantgate does not forward to; use a Service with endpoints.", where, key)
-	}
-	sp := servicePortOf(svc, port)
-	if sp == nil {
-		return out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to port %d of Service %s, which has no such TCP port; use one of its ports.", where, port, key)
+	key, sp, out, pr := b.servicePort(kindTLSRoute, r.Namespace, ref, where)
+	if !pr.ok() {
+		return out, pr
 	}
 	out.Endpoints = b.endpointsOf(servicePort{service: key, name: sp.Name})
 	return out, problem{}

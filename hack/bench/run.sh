@@ -11,7 +11,8 @@
 #
 # Knobs (environment): BENCH_REPS (3), BENCH_DURATION (3s), BENCH_CONNS
 # ("1,16,64"), BENCH_HTTPS_CONNS ("1,64"), BENCH_OPEN_DURATION (5s),
-# BENCH_PORT_BASE (18400), BENCH_SKIP ("dataplane" and/or "controlplane"),
+# BENCH_PORT_BASE (18400), BENCH_SKIP (any of "dataplane", "controlplane",
+# "grpc", "tls"),
 # BENCH_OUT (docs/bench). To re-render the report from the kept results
 # without measuring: go run ./hack/bench/cmd/report -results docs/bench/results.json.
 set -euo pipefail
@@ -258,6 +259,19 @@ mkdir -p "$out"
 	-dataplane "$work/dataplane.json" -decisions "$work/decisions.txt" -build "$work/build.txt" \
 	-controlplane "$work/controlplane.txt" -markdown "$out/REPORT.md" -json "$out/results.json"
 say "wrote $out/REPORT.md"
+
+# The other route kinds: gRPC unary calls against nginx's grpc_pass (its own
+# script and report, docs/bench/GRPC.md) and TLS passthrough against HAProxy
+# in TCP mode (a Go benchmark, each proxy in its own process).
+if [[ $skip != *grpc* ]]; then
+	say "gRPC unary calls: tenantgate vs nginx grpc_pass"
+	BENCH_OUT="$out" hack/bench/grpc.sh || failed="${failed:+$failed; }the gRPC benchmark failed"
+fi
+if [[ $skip != *tls* ]]; then
+	say "TLS passthrough: tenantgate vs HAProxy in TCP mode"
+	go test -run '^$' -bench 'BenchmarkTLSPassthrough' -benchtime 3s -count "$reps" ./gateway/proxy/ | tee "$out/TLS-PASSTHROUGH.txt" ||
+		failed="${failed:+$failed; }the TLS passthrough benchmark failed"
+fi
 if [[ -n $failed ]]; then
 	echo "bench: $failed" >&2
 	exit 1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -72,6 +73,9 @@ type Reconciler struct {
 	// routeLists are the route kinds the cluster serves (set up by
 	// SetupWithManager; HTTPRoute alone when nil).
 	routeLists []func() client.ObjectList
+	// toldGrants is the note of the last Event on each refused
+	// ReferenceGrant, so each refusal is told once.
+	toldGrants map[types.UID]string
 }
 
 // Register adds the audit to the manager. It runs on every replica but
@@ -185,6 +189,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	lost := false
 	audited := map[string]bool{}
 	defer func() { r.Metrics.forgetExcept(audited) }()
+	refusedGrants := map[types.NamespacedName]grantRefusal{}
+	defer func() { r.recordGrants(ctx, refusedGrants) }()
 	for i := range tenants.Items {
 		t := &tenants.Items[i]
 		if !t.DeletionTimestamp.IsZero() {
@@ -197,6 +203,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		want := Status(t.Status, report, counts.forNamespaces(report.Namespaces), t.Generation, now)
 		r.Metrics.set(t.Name, want)
 		audited[t.Name] = true
+		for _, v := range want.Violations {
+			if v.Kind == "ReferenceGrant" {
+				key := types.NamespacedName{Namespace: v.Namespace, Name: v.Name}
+				g := refusedGrants[key]
+				g.messages = append(g.messages, v.Message)
+				g.enforced = t.Spec.Enforcement != v1alpha1.EnforcementWarn
+				refusedGrants[key] = g
+			}
+		}
 		if equality.Semantic.DeepEqual(t.Status, want) {
 			continue
 		}
@@ -236,6 +251,51 @@ func (r *Reconciler) recordReady(t *v1alpha1.Tenant, was *metav1.Condition) {
 		return
 	}
 	r.Events.Eventf(t, nil, corev1.EventTypeWarning, is.Reason, "Audit", "%s", is.Message)
+}
+
+// grantRefusal is what the audit found wrong with one ReferenceGrant.
+type grantRefusal struct {
+	messages []string
+	enforced bool // Deny: the gateway ignores the grant
+}
+
+// recordGrants records a Warning Event on each ReferenceGrant that breaks
+// its tenant's rules, once per finding, so `kubectl describe
+// referencegrant` says why the grant opens nothing (or, in Warn mode, that
+// it would).
+func (r *Reconciler) recordGrants(ctx context.Context, refused map[types.NamespacedName]grantRefusal) {
+	if r.Events == nil || !r.Leadership.Leading() {
+		return
+	}
+	if r.toldGrants == nil {
+		r.toldGrants = map[types.UID]string{}
+	}
+	seen := map[types.UID]bool{}
+	for key, found := range refused {
+		var g gatewayv1.ReferenceGrant
+		if err := r.Reader.Get(ctx, key, &g); err != nil {
+			continue // deleted meanwhile, or not cached yet: the next audit tells
+		}
+		note := strings.Join(found.messages, " ") + " The gateway ignores this grant: it opens nothing."
+		if !found.enforced {
+			note = strings.Join(found.messages, " ") + " The tenant's enforcement is Warn, so the gateway still honours it."
+		}
+		seen[g.UID] = true
+		if r.toldGrants[g.UID] == note {
+			continue
+		}
+		r.toldGrants[g.UID] = note
+		reason := "NotAllowedByTenant"
+		if !found.enforced {
+			reason = "TenantPolicyViolation"
+		}
+		r.Events.Eventf(&g, nil, corev1.EventTypeWarning, reason, "Audit", "%s", note)
+	}
+	for uid := range r.toldGrants {
+		if !seen[uid] {
+			delete(r.toldGrants, uid) // fixed or gone: a new refusal is told again
+		}
+	}
 }
 
 func (r *Reconciler) now() time.Time {

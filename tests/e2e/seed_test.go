@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,6 +51,22 @@ func TestSeedWalkthrough(t *testing.T) {
 		})
 	}
 
+	// Team members who may only read and edit routes in their own namespace.
+	pluginDir := stack.BuildPlugin(t)
+	for _, m := range []struct{ user, ns string }{{"platform-dev", "infra"}, {"apple-dev", "apples"}} {
+		if out, err := s.Kubectl(fmt.Sprintf(routeEditor, m.ns, m.user), "apply", "-f", "-"); err != nil {
+			t.Fatalf("giving %s rights in %s: %v\n%s", m.user, m.ns, err, out)
+		}
+	}
+	explain := func(t *testing.T, user, ns, route, want string) {
+		t.Helper()
+		out, code := s.KubectlAs(t, user, pluginDir, "", "tenantgate", "explain", "httproute", route, "-n", ns)
+		t.Logf("kubectl tenantgate explain httproute %s -n %s --as %s (exit %d):\n%s", route, ns, user, code, out)
+		if !strings.Contains(out, want) || code != 1 {
+			t.Errorf("explain exited %d; want 1 and the line %q", code, want)
+		}
+	}
+
 	t.Run("1 no grants: RefNotPermitted and 500", func(t *testing.T) {
 		apply(t, "scenario-a/httproute.yaml")
 		c := routeCondition(t, s, "infra", "fruits", "ResolvedRefs", "False", "RefNotPermitted")
@@ -60,6 +77,7 @@ func TestSeedWalkthrough(t *testing.T) {
 		if got := send(t, addr, "fruits.example.com", "/fruits", 50); got.byStatus[500] != 50 {
 			t.Fatalf("want every request 500, got %s", got)
 		}
+		explain(t, "platform-dev", "infra", "fruits", "✗ ResolvedRefs (RefNotPermitted): ")
 	})
 
 	t.Run("2 bananas grant: 70% bananas, 30% 500", func(t *testing.T) {
@@ -116,6 +134,13 @@ func TestSeedWalkthrough(t *testing.T) {
 		if got := send(t, addr, "apples.example.com", "/", 10); got.byStatus[404] != 10 {
 			t.Fatalf("a route that is not accepted must serve nothing, got %s", got)
 		}
+		explain(t, "apple-dev", "apples", "apples", "✗ Accepted (NotAllowedByListeners): ")
+		stack.Eventually(t, 30*time.Second, "the audit counts apples' route as refused", func(context.Context) (bool, string) {
+			out, err := s.Kubectl("", "get", "tnt")
+			return err == nil && strings.Contains(out, "0/1"), out
+		})
+		out, _ = s.Kubectl("", "get", "tnt")
+		t.Logf("kubectl get tnt:\n%s", out)
 		apply(t, "scenario-b/gateway-allow-teams.yaml")
 		routeCondition(t, s, "apples", "apples", "Accepted", "True", "Accepted")
 		stack.Eventually(t, 10*time.Second, "apples.example.com serving", func(context.Context) (bool, string) {
@@ -183,3 +208,20 @@ func readRoute(t *testing.T, path string) *gatewayv1.HTTPRoute {
 	}
 	return &r
 }
+
+// routeEditor is a Role and RoleBinding giving user (%[2]s) rights on routes
+// in namespace %[1]s only: what a team member has.
+const routeEditor = `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {namespace: %[1]s, name: route-editor}
+rules:
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [httproutes, referencegrants]
+  verbs: [get, list, watch, create, update, patch, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {namespace: %[1]s, name: %[2]s}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: route-editor}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: %[2]s}]
+`

@@ -25,6 +25,23 @@
 //     under 10 MiB of RSS; the one Secret a listener references still
 //     rotates (secrets_test.go).
 //
+// Failure domains (issue 17); 9 and 10 run the webhook, the controllers and
+// the data plane as separate processes (roles.go says how each role runs):
+//
+//  8. The API server stopped for 5 minutes under traffic to two
+//     leader-elected gateway replicas: no failed request, no process exit,
+//     status converges within 30s once it is back (leadership_test.go).
+//  9. The leading controller SIGKILLed during 200 route changes: traffic
+//     through the data plane sees no failed or lost request, the data
+//     plane serves the changes made while no controller leads, the other
+//     controller takes the Lease, and every change ends up served and
+//     Accepted at its latest generation; the failover times are printed
+//     (failover_test.go).
+//  10. The data plane SIGKILLed every few seconds and started again while
+//     500 HTTPRoutes are applied: no admission fails, as the webhook runs
+//     in its own process (dataplane_test.go). The kills stand in for the
+//     OOM killer, which also sends SIGKILL.
+//
 // High availability (with 3): with two replicas and -leader-elect, exactly
 // one holds the Lease and makes write requests to the API (client-go's
 // request metrics of the follower show none), and when it is killed the
@@ -41,6 +58,9 @@
 //     address, as two LoadBalancer-backed replicas are two addresses behind
 //     one external IP; clients of a replica that dies retry on the other's
 //     address (what the external load balancer does for them).
+//   - The split install's ServiceAccounts: -role=webhook and -role=dataplane
+//     replicas run with a read-only identity (roles.go), as in
+//     manifests/default, so a write they should never make would fail.
 //   - An API server restart: envtest's APIServer.Stop deletes the
 //     certificates it generated and Start makes new ones, so RestartAPIServer
 //     stops the process and starts the same command line itself.

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// outageBeyondRenewDeadline is far longer than the 25s renew deadline and
-// the 30s Lease, and than client-go's 2-minute backoff reset: the leader
+// outageBeyondRenewDeadline is far longer than the 10s renew deadline and
+// the 15s Lease, and than client-go's 2-minute backoff reset: the leader
 // must lose the Lease, and every informer must come back by itself.
 const outageBeyondRenewDeadline = 5 * time.Minute
 

@@ -42,6 +42,9 @@ type ReplicaOptions struct {
 	AddressPool string
 	// LeaderElect makes one replica the status writer (Lease in LeaseNamespace).
 	LeaderElect bool
+	// Role, when set, is passed as -role (webhook, controller, dataplane or
+	// all); roles.go is where the fault tests choose it.
+	Role string
 }
 
 // Replica is one bin/tenantgate OS process, as one Pod of the Deployment.
@@ -109,11 +112,14 @@ func StartReplica(t testing.TB, name, dir string, opts ReplicaOptions) *Replica 
 		"-health-probe-bind-address", r.HealthAddr,
 		"-leader-elect=" + strconv.FormatBool(opts.LeaderElect),
 		"-leader-election-namespace", LeaseNamespace,
-		"-enable-webhook=" + strconv.FormatBool(opts.Webhook),
-		"-enable-gateway=" + strconv.FormatBool(opts.Gateway),
 		"-platform-namespaces", "infra",
 		"-shutdown-grace", "2s",
 		"-log-format", "json",
+	}
+	if opts.Role != "" {
+		args = append(args, "-role="+opts.Role) // which parts run follows from the role
+	} else {
+		args = append(args, "-enable-webhook="+strconv.FormatBool(opts.Webhook), "-enable-gateway="+strconv.FormatBool(opts.Gateway))
 	}
 	if opts.Webhook {
 		args = append(args, "-webhook-host", "127.0.0.1", "-webhook-port", strconv.Itoa(opts.WebhookPort), "-webhook-cert-dir", opts.WebhookCertDir)

@@ -11,7 +11,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
@@ -83,23 +82,4 @@ func TestWebhookOnlyWithItsOwnRBAC(t *testing.T) {
 	if r.Exited() {
 		t.Errorf("tenantgate exited: %v", r.proc.Err())
 	}
-}
-
-// impersonating writes a copy of the kubeconfig at path whose user acts as
-// ServiceAccount namespace/name, with the groups a ServiceAccount token carries.
-func impersonating(t *testing.T, path, namespace, name string) string {
-	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, user := range cfg.AuthInfos {
-		user.Impersonate = "system:serviceaccount:" + namespace + ":" + name
-		user.ImpersonateGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"}
-	}
-	out := filepath.Join(t.TempDir(), "webhook-only.kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, out); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

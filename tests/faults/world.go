@@ -38,6 +38,8 @@ type World struct {
 	Client client.Client
 	// Seed is manifests/examples/seed, whose objects the tests use.
 	Seed string
+	// readOnly is the kubeconfig of ReadOnlyKubeconfig, once made.
+	readOnly string
 }
 
 // StartWorld starts a cluster and stops it when the test ends. With
@@ -84,10 +86,13 @@ func (w *World) Webhooks() envtest.WebhookInstallOptions {
 	return w.Cluster.Env.WebhookInstallOptions
 }
 
-// Replica starts a tenantgate process against this cluster as cluster admin.
+// Replica starts a tenantgate process against this cluster, as cluster
+// admin unless opts.Kubeconfig says otherwise.
 func (w *World) Replica(t testing.TB, name string, opts ReplicaOptions) *Replica {
 	t.Helper()
-	opts.Kubeconfig = w.Cluster.AdminKubeconfig
+	if opts.Kubeconfig == "" {
+		opts.Kubeconfig = w.Cluster.AdminKubeconfig
+	}
 	if opts.Webhook && opts.WebhookCertDir == "" {
 		opts.WebhookCertDir = w.Webhooks().LocalServingCertDir
 	}

@@ -123,6 +123,18 @@ func (h *harness) testAudit(t *testing.T) {
 		})
 	})
 
+	t.Run("a grant forced in against its tenant's rules gets a Warning Event saying it opens nothing", func(t *testing.T) {
+		g := grant("kiwis", from("HTTPRoute", "rogue"), to("Service", "kiwi-echo"))
+		g.Name = "outage-grant"
+		h.forceCreate(t, g)
+		defer h.delete(t, g)
+		want := regexp.MustCompile(`Warning\s+NotAllowedByTenant\s+.*spec.from\[0\].namespace: "rogue" may not be trusted by ReferenceGrants of tenant "kiwis".*The gateway ignores this grant: it opens nothing.`)
+		stack.Eventually(t, policyLag, "a Warning Event on ReferenceGrant kiwis/outage-grant", func(context.Context) (bool, string) {
+			out, err := h.s.Kubectl("", "describe", "referencegrant", "-n", "kiwis", "outage-grant")
+			return err == nil && want.MatchString(strings.Join(strings.Fields(out), " ")), out
+		})
+	})
+
 	restore()
 	t.Run("with the webhook back, a violating route can be relabelled, with warnings, and deleted", func(t *testing.T) {
 		violation := `spec.hostnames[0]: "limes.example.com" belongs to tenant "limes", not tenant "kiwis"; use a hostname listed in Tenant kiwis spec.hostnames`

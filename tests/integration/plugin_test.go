@@ -2,14 +2,9 @@ package integration
 
 import (
 	"context"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/tenantgate/tenantgate/tests/cluster"
 	"github.com/tenantgate/tenantgate/tests/stack"
 )
 
@@ -33,33 +28,12 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: lime-dev}]
 // testPlugin runs `kubectl tenantgate` through the real kubectl, as a user
 // with rights only on routes in its own namespace.
 func (h *harness) testPlugin(t *testing.T) {
-	root, err := cluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pluginDir := t.TempDir()
-	build := exec.Command("go", "build", "-o", pluginDir, "./cmd/kubectl-tenantgate")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the plugin: %v\n%s", err, out)
-	}
+	pluginDir := stack.BuildPlugin(t)
 	h.mustKubectl(t, limeDevRBAC, "apply", "-f", "-")
 	t.Cleanup(func() { h.s.Kubectl(limeDevRBAC, "delete", "-f", "-") })
 	asLimeDev := func(stdin string, args ...string) (string, int) {
 		t.Helper()
-		cmd := exec.Command(filepath.Join(root, "bin", "kubectl"), append(args, "--kubeconfig", h.s.Cluster.AdminKubeconfig, "--as", "lime-dev")...)
-		cmd.Env = append(os.Environ(), "PATH="+pluginDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-		cmd.Stdin = strings.NewReader(stdin)
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		switch {
-		case err == nil:
-			return string(out), 0
-		case errors.As(err, &exit):
-			return string(out), exit.ExitCode()
-		}
-		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-		return "", 0
+		return h.s.KubectlAs(t, "lime-dev", pluginDir, stdin, args...)
 	}
 
 	t.Run("check reports each object of a manifest and applies nothing", func(t *testing.T) {

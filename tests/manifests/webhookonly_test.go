@@ -70,12 +70,12 @@ func TestWebhookOnlyContents(t *testing.T) {
 	if extra := diff(got, want); len(extra) > 0 {
 		t.Errorf("the webhook-only ClusterRole grants what the full install's controller does not: %v", extra)
 	}
-	for _, p := range []permission{{"", "secrets", "list"}, {"", "services", "watch"}, {"gateway.networking.k8s.io", "httproutes/status", "update"}, {"events.k8s.io", "events", "create"}} {
+	for _, p := range []permission{{"", "secrets", "list"}, {"", "services", "watch"}, {"gateway.networking.k8s.io", "httproutes/status", "update"}} {
 		if got[p] {
 			t.Errorf("the webhook-only ClusterRole grants %s, which only the gateway uses", p)
 		}
 	}
-	for _, p := range []permission{{"gateway.networking.k8s.io", "httproutes", "watch"}, {"", "namespaces", "list"}, {"tenancy.tenantgate.dev", "tenants/status", "update"}} {
+	for _, p := range []permission{{"gateway.networking.k8s.io", "httproutes", "watch"}, {"", "namespaces", "list"}, {"tenancy.tenantgate.dev", "tenants/status", "update"}, {"events.k8s.io", "events", "create"}} {
 		if !got[p] {
 			t.Errorf("the webhook-only ClusterRole lacks %s", p)
 		}
