@@ -164,6 +164,17 @@ func (r *Reconciler) desiredService(gw *gatewayv1.Gateway, typ corev1.ServiceTyp
 	return svc
 }
 
+// acceptedListeners is gw with only the listeners its status accepts: a
+// refused one (a tenant's, a reserved port) gets no Service port.
+func acceptedListeners(gw gatewayv1.Gateway, st gatewayv1.GatewayStatus) *gatewayv1.Gateway {
+	accepted := map[gatewayv1.SectionName]bool{}
+	for _, l := range st.Listeners {
+		accepted[l.Name] = meta.IsStatusConditionTrue(l.Conditions, string(gatewayv1.ListenerConditionAccepted))
+	}
+	gw.Spec.Listeners = slices.DeleteFunc(slices.Clone(gw.Spec.Listeners), func(l gatewayv1.Listener) bool { return !accepted[l.Name] })
+	return &gw
+}
+
 // servicePorts has one port per distinct listener port and protocol; the
 // data plane listens on the listener's port itself.
 func servicePorts(listeners []gatewayv1.Listener) []corev1.ServicePort {
@@ -255,7 +266,7 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 	var errs []error
 	for _, gw := range r.ours(s.GatewayClasses, s.Gateways) {
 		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
-		want := r.desiredService(&gw, serviceTypes[string(gw.Spec.GatewayClassName)])
+		want := r.desiredService(acceptedListeners(gw, res.Gateways[key]), serviceTypes[string(gw.Spec.GatewayClassName)])
 		name := types.NamespacedName{Namespace: want.Namespace, Name: want.Name}
 		cur, exists := byName[name]
 		if exists && !controlledBy(cur, &gw) {

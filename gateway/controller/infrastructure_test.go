@@ -125,3 +125,23 @@ func TestServiceAddresses(t *testing.T) {
 		t.Errorf("problem of a Gateway whose Service name is taken: %q", why)
 	}
 }
+
+// A listener its status refuses (a tenant's, a reserved port) gets no
+// Service port, so its traffic never reaches the data-plane Pods.
+func TestRefusedListenersGetNoServicePort(t *testing.T) {
+	gw := gatewayv1.Gateway{Spec: gatewayv1.GatewaySpec{Listeners: []gatewayv1.Listener{
+		{Name: "http", Port: 80, Protocol: gatewayv1.HTTPProtocolType},
+		{Name: "peek", Port: 8080, Protocol: gatewayv1.HTTPProtocolType},
+	}}}
+	st := gatewayv1.GatewayStatus{Listeners: []gatewayv1.ListenerStatus{
+		{Name: "http", Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue}}},
+		{Name: "peek", Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionFalse, Reason: "PortUnavailable"}}},
+	}}
+	ports := servicePorts(acceptedListeners(gw, st).Spec.Listeners)
+	if len(ports) != 1 || ports[0].Port != 80 {
+		t.Errorf("Service ports %+v; want only port 80", ports)
+	}
+	if len(gw.Spec.Listeners) != 2 {
+		t.Errorf("acceptedListeners changed the Gateway it was given")
+	}
+}

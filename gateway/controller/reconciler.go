@@ -57,7 +57,10 @@ type Reconciler struct {
 	// ServiceSelector selects the data-plane Pods each Gateway's Service
 	// sends traffic to; nil means DefaultServiceSelector.
 	ServiceSelector map[string]string
-	ControllerName  gatewayv1.GatewayController
+	// ReservedPorts are the data plane's own ports, refused to listeners
+	// (translate.Snapshot.ReservedPorts).
+	ReservedPorts  map[int32]string
+	ControllerName gatewayv1.GatewayController
 	// Policy is the tenant policy the translator re-checks everything
 	// against; nil allows everything.
 	Policy tenancy.Source

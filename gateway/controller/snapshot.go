@@ -51,6 +51,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		Services:           services.Items,
 		EndpointSlices:     slices.Items,
 		Namespaces:         namespace.Items,
+		ReservedPorts:      r.ReservedPorts,
 	}
 	ours := r.ours(classes.Items, gateways.Items)
 	s.Addresses, s.AddressErrors = r.addresses(ours, services.Items)
