@@ -3,7 +3,11 @@
 // everything — snapshot the cache, assign Gateway addresses, translate.Build,
 // compile and swap the route table into the data plane, then (on the leader
 // only) write the status that changed and a Warning Event on each object
-// whose status newly says it could not be programmed. Translation and policy
+// whose status newly says it could not be programmed. The leader also keeps
+// one Service per accepted Gateway (infrastructure.go): owned by the Gateway,
+// carrying its spec.infrastructure labels and annotations and its listeners'
+// ports, selecting the data-plane Pods; a Service of that name it does not
+// control is never adopted. Translation and policy
 // live in translate and tenancy; this package decides nothing about routing
 // itself.
 //

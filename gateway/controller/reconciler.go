@@ -51,9 +51,15 @@ type Reconciler struct {
 	// Writer writes status, only while Leadership says this replica leads.
 	Writer client.Client
 	// Leadership gates status writes and Events; nil always leads.
-	Leadership     *leadership.State
-	DataPlane      DataPlane
-	Pool           AddressPool
+	Leadership *leadership.State
+	DataPlane  DataPlane
+	Pool       AddressPool
+	// ServiceSelector selects the data-plane Pods each Gateway's Service
+	// sends traffic to; nil means DefaultServiceSelector.
+	ServiceSelector map[string]string
+	// ReservedPorts are the data plane's own ports, refused to listeners
+	// (translate.Snapshot.ReservedPorts).
+	ReservedPorts  map[int32]string
 	ControllerName gatewayv1.GatewayController
 	// Policy is the tenant policy the translator re-checks everything
 	// against; nil allows everything.

@@ -24,6 +24,8 @@ type refSet map[objectRef]struct{}
 
 // refInputs is what decides which Secrets and ConfigMaps are referenced.
 type refInputs struct {
+	// GatewayClasses are ours only; their parametersRef may name a ConfigMap.
+	GatewayClasses []gatewayv1.GatewayClass
 	// Gateways are ours only (their class names our controller).
 	Gateways           []gatewayv1.Gateway
 	ListenerSets       []gatewayv1.ListenerSet
@@ -35,7 +37,7 @@ type refInputs struct {
 }
 
 // referenced lists every Secret and ConfigMap the translator can read for
-// these objects: listener tls.certificateRefs of our Gateways and of the
+// these objects: the ConfigMap parameters of our GatewayClasses, listener tls.certificateRefs of our Gateways and of the
 // ListenerSets naming them, the Gateways' frontend caCertificateRefs (default
 // and per port) and backend clientCertificateRef, and BackendTLSPolicy
 // validation.caCertificateRefs. A reference into another namespace counts
@@ -64,6 +66,12 @@ func referenced(in refInputs) refSet {
 	certificate := func(fromKind, fromNamespace string, ref gatewayv1.SecretObjectReference) {
 		if kind := deref(ref.Kind, kindSecret); kind == kindSecret { // certificates come only from Secrets
 			add(fromKind, fromNamespace, deref(ref.Group, ""), kind, ref.Namespace, ref.Name)
+		}
+	}
+	for _, gc := range in.GatewayClasses {
+		// A class is cluster-scoped and set up by the cluster admin: no grant needed.
+		if ref := gc.Spec.ParametersRef; ref != nil && ref.Group == "" && ref.Kind == kindConfigMap && ref.Namespace != nil {
+			out[objectRef{Kind: kindConfigMap, NamespacedName: types.NamespacedName{Namespace: string(*ref.Namespace), Name: ref.Name}}] = struct{}{}
 		}
 	}
 	ours := map[types.NamespacedName]bool{}

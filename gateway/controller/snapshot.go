@@ -51,9 +51,10 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		Services:           services.Items,
 		EndpointSlices:     slices.Items,
 		Namespaces:         namespace.Items,
+		ReservedPorts:      r.ReservedPorts,
 	}
 	ours := r.ours(classes.Items, gateways.Items)
-	s.Addresses, s.AddressErrors = r.Pool.Assign(ours)
+	s.Addresses, s.AddressErrors = r.addresses(ours, services.Items)
 	r.mu.Lock()
 	s.BindErrors, s.Listening = r.bindErrors, r.listening
 	r.mu.Unlock()
@@ -66,7 +67,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 			s.Policy = p
 		}
 	}
-	refs := refInputs{Gateways: ours, ListenerSets: sets.Items, BackendTLSPolicies: policies.Items, ReferenceGrants: grants.Items}
+	refs := refInputs{GatewayClasses: r.ourClasses(classes.Items), Gateways: ours, ListenerSets: sets.Items, BackendTLSPolicies: policies.Items, ReferenceGrants: grants.Items}
 	if s.Policy != nil {
 		refs.RefuseGrant = model.RefuseBy(s.Policy.GrantViolations)
 	}
@@ -75,6 +76,17 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 	s.Secrets, s.ConfigMaps, fetchErr = r.referenced.sync(ctx)
 	r.metrics.referenced.Set(float64(len(s.Secrets) + len(s.ConfigMaps)))
 	return s, fetchErr
+}
+
+// ourClasses keeps the GatewayClasses naming our controller.
+func (r *Reconciler) ourClasses(classes []gatewayv1.GatewayClass) []gatewayv1.GatewayClass {
+	var out []gatewayv1.GatewayClass
+	for _, c := range classes {
+		if c.Spec.ControllerName == r.controllerName() {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // ours keeps the Gateways whose class names our controller, so other

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -64,7 +65,7 @@ func (q *statusQueue) take(ctx context.Context) *statusJob {
 	}
 }
 
-// statusWriter writes status off the reconcile's path, so a burst of status
+// statusWriter writes status (and the Gateways' Services) off the reconcile's path, so a burst of status
 // updates never delays the next table swap. It runs on every replica but
 // writes only while the replica leads: losing leadership stops the writing
 // mid-flight, and the latest job is written once it leads again.
@@ -92,7 +93,7 @@ func (w statusWriter) writeWhileLeading(ctx context.Context) {
 		if j == nil {
 			return
 		}
-		err := w.r.writeStatus(ctx, j.snapshot, j.result)
+		err := errors.Join(w.r.syncServices(ctx, j.snapshot, j.result), w.r.writeStatus(ctx, j.snapshot, j.result))
 		if ctx.Err() != nil {
 			w.r.statuses.retry(j)
 			return

@@ -10,7 +10,8 @@
 // helpers in merge.go, which keep other controllers' entries and unchanged
 // transition times.
 //
-// Build runs in stages, one file each: gatewayclass.go (classes we own),
+// Build runs in stages, one file each: gatewayclass.go (classes we own,
+// with classparams.go reading their parameters ConfigMap: serviceType),
 // gateways.go (addresses, Gateway conditions, the backend client
 // certificate), listeners.go (protocol, TLS, allowedRoutes, conflicts by
 // precedence), listenersets.go (ListenerSets: allowedListeners,
@@ -27,7 +28,9 @@
 // status).
 //
 // Choices the spec leaves open: a Gateway is served on exactly one IP
-// address; a listener the data plane failed to bind stays in the Config (so
+// address; a GatewayClass's parameters are a core ConfigMap whose only key
+// is serviceType (the type of each Gateway's Service); a Gateway's own
+// spec.infrastructure.parametersRef is InvalidParameters (none is taken); a listener the data plane failed to bind stays in the Config (so
 // the data plane keeps retrying) while its status says PortUnavailable; an
 // invalid rule is dropped and reported with PartiallyInvalid ("Dropped
 // Rule"); regular expressions use Go's RE2 syntax; a rule with no backends

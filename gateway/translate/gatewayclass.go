@@ -2,7 +2,6 @@ package translate
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,17 +16,18 @@ type classState struct {
 	message  string // why it is not accepted
 }
 
-// gatewayClasses accepts every GatewayClass naming our controller, unless it
-// asks for parameters: tenantgate takes none.
+// gatewayClasses accepts every GatewayClass naming our controller, unless
+// its parameters (a ConfigMap setting the Gateways' Service type) are
+// missing or malformed.
 func (b *builder) gatewayClasses() {
 	for _, gc := range sortedPointers(b.s.GatewayClasses) {
 		if gc.Spec.ControllerName != b.controller {
 			continue
 		}
 		c := &classState{class: gc, accepted: true}
-		if ref := gc.Spec.ParametersRef; ref != nil {
+		if _, err := ClassServiceType(gc, b.s.ConfigMaps); err != nil {
 			c.accepted = false
-			c.message = fmt.Sprintf("GatewayClass %s sets spec.parametersRef (%s %s), but tenantgate takes no parameters; remove spec.parametersRef.", gc.Name, ref.Kind, ref.Name)
+			c.message = err.Error() + "."
 		}
 		b.classes[gc.Name] = c
 		b.result.GatewayClasses[types.NamespacedName{Name: gc.Name}] = b.classStatus(c)

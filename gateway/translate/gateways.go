@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -189,9 +190,18 @@ func (b *builder) gatewayStatus(g *gatewayState) gatewayv1.GatewayStatus {
 			"Some listeners let clients through without a valid certificate (AllowInsecureFallback); their backends must authorize clients themselves.", gen))
 	}
 	if g.reject.ok() && g.address != "" {
-		status.Addresses = []gatewayv1.GatewayStatusAddress{{Type: new(gatewayv1.IPAddressType), Value: g.address}}
+		status.Addresses = []gatewayv1.GatewayStatusAddress{{Type: new(addressType(g.address)), Value: g.address}}
 	}
 	return status
+}
+
+// addressType tells an IP from a hostname (a cloud load balancer may report
+// either for the Gateway's Service).
+func addressType(a string) gatewayv1.AddressType {
+	if _, err := netip.ParseAddr(a); err != nil {
+		return gatewayv1.HostnameAddressType
+	}
+	return gatewayv1.IPAddressType
 }
 
 // servedOn is the Programmed message: what the data plane confirmed when it

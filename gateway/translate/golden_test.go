@@ -42,6 +42,8 @@ type Environment struct {
 	Addresses     map[string]string `json:"addresses,omitempty"`
 	AddressErrors map[string]string `json:"addressErrors,omitempty"`
 	BindErrors    map[string]string `json:"bindErrors,omitempty"`
+	// ReservedPorts are the data plane's own ports, and what holds them.
+	ReservedPorts map[int32]string `json:"reservedPorts,omitempty"`
 	// Listening, when present (even empty), lists the bound listeners.
 	Listening *[]string `json:"listening,omitempty"`
 	// Violations feed a fake TenantPolicy, by HTTPRoute "namespace/name".
@@ -59,6 +61,7 @@ func (e *Environment) DeepCopyObject() runtime.Object {
 	c := *e
 	e.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
 	c.Addresses, c.AddressErrors, c.BindErrors = maps.Clone(e.Addresses), maps.Clone(e.AddressErrors), maps.Clone(e.BindErrors)
+	c.ReservedPorts = maps.Clone(e.ReservedPorts)
 	if e.Listening != nil {
 		l := slices.Clone(*e.Listening)
 		c.Listening = &l
@@ -201,6 +204,7 @@ func addObject(t testing.TB, s *Snapshot, obj runtime.Object) {
 			s.AddressErrors[splitKey(k)] = v
 		}
 		s.BindErrors = o.BindErrors
+		s.ReservedPorts = o.ReservedPorts
 		if o.Listening != nil {
 			s.Listening = make(map[string]bool)
 			for _, name := range *o.Listening {

@@ -98,7 +98,7 @@ func (b *builder) listener(g *gatewayState, set *listenerSetState, ml *model.Lis
 		l.refs = kindsProblem
 		return l
 	}
-	if l.refused = firstProblem(tenant, shapeProblem(spec, siblings)); !l.refused.ok() {
+	if l.refused = firstProblem(tenant, shapeProblem(spec, siblings), b.reservedPort(spec)); !l.refused.ok() {
 		l.accept = l.refused
 		return l
 	}
@@ -133,6 +133,16 @@ func shapeProblem(spec *gatewayv1.Listener, earlier []*listenerState) problem {
 		if o.spec.Name == spec.Name {
 			return newProblem(gatewayv1.ListenerReasonUnsupportedValue, "Listener name %s is used by an earlier listener too; give each listener its own name.", spec.Name)
 		}
+	}
+	return problem{}
+}
+
+// reservedPort refuses a listener on a port the data plane keeps for
+// itself: the Gateway's Service would send that port's traffic to it.
+func (b *builder) reservedPort(spec *gatewayv1.Listener) problem {
+	if what, ok := b.s.ReservedPorts[int32(spec.Port)]; ok {
+		return newProblem(gatewayv1.ListenerReasonPortUnavailable,
+			"Listener %s uses port %d, which the data plane keeps for %s; use another port.", spec.Name, spec.Port, what)
 	}
 	return problem{}
 }

@@ -71,6 +71,10 @@ type Snapshot struct {
 	// validation references (others are ignored).
 	ConfigMaps []corev1.ConfigMap
 	Namespaces []corev1.Namespace
+	// ReservedPorts are the data plane's own ports (metrics, health) and
+	// what holds them: a Gateway's Service sends a listener's port to the
+	// data-plane Pods, so a listener on one of these would expose them.
+	ReservedPorts map[int32]string
 
 	// Addresses is the one IP the controller gave each Gateway: the IP its
 	// spec.addresses requests, or one from the pool when it requests none (or
@@ -139,6 +143,7 @@ func DefaultSupportedFeatures() []gatewayv1.SupportedFeature {
 		"GatewayFrontendClientCertificateValidationInsecureFallback",
 		"GatewayHTTPListenerIsolation",
 		"GatewayHTTPSListenerDetectMisdirectedRequests",
+		"GatewayInfrastructure",
 		"GatewayPort8080",
 		"GatewayStaticAddresses",
 		"HTTPRoute",

@@ -35,6 +35,7 @@ func TestTenantPolicy(t *testing.T) {
 	t.Run("updates and deletes", h.testUpdates)
 	t.Run("seed scenario b", h.testSeedScenario)
 	t.Run("namespace moves", h.testNamespaceMoves)
+	t.Run("a Service per Gateway", h.testGatewayInfrastructure)
 	t.Run("audit of the other kinds", h.testAuditNewKinds)
 	t.Run("metrics", h.testMetrics)
 	t.Run("kubectl tenantgate", h.testPlugin)

@@ -180,6 +180,18 @@ func TestOnLocalCluster(t *testing.T) {
 		if !allowed("tenantgate-controller", permission{"gateway.networking.k8s.io", "httproutes/status", "update"}, "default") {
 			t.Error("tenantgate-controller may not update HTTPRoute status")
 		}
+		// Only the controller writes the Gateways' Services: a compromised
+		// webhook or data-plane Pod cannot repoint one.
+		for _, account := range []string{"tenantgate-webhook", "tenantgate-dataplane"} {
+			for _, verb := range []string{"create", "update", "patch", "delete"} {
+				if allowed(account, permission{"", "services", verb}, "default") {
+					t.Errorf("%s may %s Services", account, verb)
+				}
+			}
+		}
+		if !allowed("tenantgate-controller", permission{"", "services", "create"}, "default") {
+			t.Error("tenantgate-controller may not create Services, so Gateways get no Service")
+		}
 	})
 
 	t.Run("cert-manager's CA injector fills the caBundle", func(t *testing.T) {

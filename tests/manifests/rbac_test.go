@@ -49,6 +49,8 @@ var usedClusterWide = []grant{
 	// Backends, listener certificates, CA bundles (ConfigMaps), namespace labels (allowedRoutes, tenant membership).
 	{"", []string{"services", "secrets", "configmaps", "namespaces"}, read},
 	{"discovery.k8s.io", []string{"endpointslices"}, read},
+	// The leader's Service per Gateway (GatewayInfrastructure), owned by the Gateway.
+	{"", []string{"services"}, []string{"create", "update", "patch", "delete"}},
 	// The leader's Warning Events on objects it could not program, in their namespaces.
 	{"events.k8s.io", []string{"events"}, []string{"create", "patch"}},
 	// Tenants are the policy; their status reports the audit.

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -45,24 +47,48 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 	if err != nil {
 		return err
 	}
+	selector := map[string]string(nil) // empty (Options built in code): the default
+	if opts.GatewayServiceSelector != "" {
+		if selector, err = controller.ParseServiceSelector(opts.GatewayServiceSelector); err != nil {
+			return err
+		}
+	}
 	r := &controller.Reconciler{
-		Reader:         mgr.GetCache(),
-		APIReader:      mgr.GetAPIReader(),
-		Writer:         mgr.GetClient(),
-		Leadership:     lead,
-		DataPlane:      plane,
-		Pool:           pool,
-		ControllerName: gatewayv1.GatewayController(opts.ControllerName),
-		Policy:         policy,
-		PolicyChanged:  policy.changed,
-		Log:            log.WithName("gateway"),
-		Registerer:     metrics.Registry,
-		Now:            time.Now,
+		Reader:          mgr.GetCache(),
+		APIReader:       mgr.GetAPIReader(),
+		Writer:          mgr.GetClient(),
+		Leadership:      lead,
+		DataPlane:       plane,
+		Pool:            pool,
+		ServiceSelector: selector,
+		ReservedPorts:   reservedPorts(opts),
+		ControllerName:  gatewayv1.GatewayController(opts.ControllerName),
+		Policy:          policy,
+		PolicyChanged:   policy.changed,
+		Log:             log.WithName("gateway"),
+		Registerer:      metrics.Registry,
+		Now:             time.Now,
 	}
 	if writer {
 		r.Events = mgr.GetEventRecorder("tenantgate-gateway")
 	}
 	return r.SetupWithManager(mgr)
+}
+
+// reservedPorts are the data plane's own ports, which no Gateway listener
+// may use: its Service would send that port's traffic to them. They are
+// taken to be this process's metrics and health ports, as in
+// manifests/default, where every role uses :8080 and :8081.
+func reservedPorts(opts Options) map[int32]string {
+	out := map[int32]string{}
+	for addr, what := range map[string]string{opts.MetricsAddr: "its metrics endpoint", opts.HealthAddr: "its health probes"} {
+		if _, port, err := net.SplitHostPort(addr); err == nil {
+			if n, err := strconv.ParseInt(port, 10, 32); err == nil && n > 0 {
+				out[int32(n)] = what
+			}
+		}
+	}
+	return out
 }
 
 // everyReplica is a runnable that does not wait for leader election.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/tenantgate/tenantgate/gateway/controller"
 )
 
 // Options are tenantgate's settings, one per flag.
@@ -25,11 +27,14 @@ type Options struct {
 	WebhookPort        int
 	WebhookCertDir     string
 	GatewayAddressPool string
-	PlatformNamespaces []string
-	ControllerName     string
-	ShutdownGrace      time.Duration
-	LogLevel           string
-	LogFormat          string
+	// GatewayServiceSelector is the data-plane Pod labels each Gateway's
+	// Service selects ("k=v,k2=v2").
+	GatewayServiceSelector string
+	PlatformNamespaces     []string
+	ControllerName         string
+	ShutdownGrace          time.Duration
+	LogLevel               string
+	LogFormat              string
 	// KubeAPIQPS and KubeAPIBurst limit this client's API requests; zero
 	// means 500 and 1000 (client-go's default of 5/s would make writing the
 	// status of thousands of routes take minutes).
@@ -77,6 +82,7 @@ func ParseFlags(args []string) (Options, error) {
 	fs.IntVar(&o.WebhookPort, "webhook-port", 9443, "port of the webhook server")
 	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", "/tmp/k8s-webhook-server/serving-certs", "folder with tls.crt and tls.key for the webhook, reloaded when they change")
 	fs.StringVar(&o.GatewayAddressPool, "gateway-address-pool", "", "CIDR from which each Gateway gets its own address, e.g. 127.10.0.0/16 locally")
+	fs.StringVar(&o.GatewayServiceSelector, "gateway-service-selector", controller.DefaultServiceSelector, "labels (k=v,k2=v2) of the data-plane Pods that the Service tenantgate creates for each Gateway selects")
 	fs.StringVar(&platform, "platform-namespaces", "", "comma-separated namespaces trusted by tenant policy (e.g. infra)")
 	fs.StringVar(&o.ControllerName, "controller-name", "tenantgate.dev/gateway-controller", "GatewayClass controllerName this gateway implements")
 	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
@@ -103,6 +109,10 @@ func ParseFlags(args []string) (Options, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["gateway-service-selector"] && o.GatewayServiceSelector == "" {
+		_, err := controller.ParseServiceSelector("") // given empty: say so rather than fall back to the default
+		return o, err
+	}
 	if err := o.setRole(Role(role), set); err != nil {
 		return o, err
 	}
@@ -116,6 +126,11 @@ func (o Options) Validate() error {
 	}
 	if !o.EnableWebhook && !o.EnableGateway {
 		return errors.New("both -enable-webhook and -enable-gateway are false; enable at least one")
+	}
+	if o.GatewayServiceSelector != "" {
+		if _, err := controller.ParseServiceSelector(o.GatewayServiceSelector); err != nil {
+			return err
+		}
 	}
 	switch o.LogFormat {
 	case "json", "console":

@@ -32,6 +32,21 @@ func TestProxyFlags(t *testing.T) {
 	}
 }
 
+func TestGatewayServiceSelectorFlag(t *testing.T) {
+	o, err := ParseFlags(nil)
+	if err != nil || o.GatewayServiceSelector != "app.kubernetes.io/name=tenantgate,app.kubernetes.io/component=dataplane" {
+		t.Fatalf("default: %v, %q; want manifests/default's data-plane Pod labels", err, o.GatewayServiceSelector)
+	}
+	if o, err = ParseFlags([]string{"-gateway-service-selector=app=proxy"}); err != nil || o.GatewayServiceSelector != "app=proxy" {
+		t.Fatalf("app=proxy: %v, %q", err, o.GatewayServiceSelector)
+	}
+	for _, arg := range []string{"-gateway-service-selector=", "-gateway-service-selector=app", "-gateway-service-selector=a=b,,c"} {
+		if _, err := ParseFlags([]string{arg}); err == nil || !strings.Contains(err.Error(), "is not a list of data-plane Pod labels") {
+			t.Errorf("%s: error %v, want it to say the selector is not a list of data-plane Pod labels", arg, err)
+		}
+	}
+}
+
 func TestRoleFlag(t *testing.T) {
 	for _, tc := range []struct {
 		name                   string

@@ -22,6 +22,11 @@ package app
 // +kubebuilder:rbac:groups="",resources=services;secrets;configmaps;namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 
+// The leader creates a Service per Gateway of its class (owned by the
+// Gateway), updates it as the Gateway's listeners and spec.infrastructure
+// change, and deletes it when the Gateway is no longer its own.
+// +kubebuilder:rbac:groups="",resources=services,verbs=create;update;patch;delete
+
 // Tenants are the policy; their status reports the audit.
 // +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants/status,verbs=update;patch

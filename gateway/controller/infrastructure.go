@@ -1,0 +1,336 @@
+package controller
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/translate"
+)
+
+// DefaultServiceSelector selects the data-plane Pods of manifests/default;
+// every Gateway's Service sends its traffic to them.
+const DefaultServiceSelector = "app.kubernetes.io/name=tenantgate,app.kubernetes.io/component=dataplane"
+
+const (
+	// serviceSuffix ends the name of each Gateway's Service, so it cannot be
+	// mistaken for the Gateway's backends.
+	serviceSuffix = "-tenantgate"
+	// ownedLabels and ownedAnnotations list the spec.infrastructure keys last
+	// written onto the Service, so removing one from the Gateway removes it
+	// from the Service without touching keys others added.
+	ownedLabels      = "tenantgate.dev/infrastructure-labels"
+	ownedAnnotations = "tenantgate.dev/infrastructure-annotations"
+)
+
+// ParseServiceSelector reads -gateway-service-selector ("k=v,k2=v2"), the
+// labels of the data-plane Pods the Gateways' Services select.
+func ParseServiceSelector(s string) (map[string]string, error) {
+	sel, err := labels.ConvertSelectorToLabelsMap(s)
+	if err != nil || len(sel) == 0 {
+		return nil, fmt.Errorf("-gateway-service-selector %q is not a list of data-plane Pod labels such as %s; give at least one key=value", s, DefaultServiceSelector)
+	}
+	return sel, nil
+}
+
+// ServiceName is the name of a Gateway's Service: the Gateway's name plus
+// "-tenantgate" when that is a valid Service name, otherwise a valid prefix
+// of it plus a hash of the whole name, so two Gateways never share one.
+func ServiceName(gateway string) string {
+	name := gateway + serviceSuffix
+	if len(validation.IsDNS1035Label(name)) == 0 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(gateway))
+	hash := hex.EncodeToString(sum[:4])
+	prefix := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, gateway)
+	if prefix == "" || prefix[0] < 'a' || prefix[0] > 'z' {
+		prefix = "gw-" + prefix
+	}
+	if max := validation.DNS1035LabelMaxLength - len(serviceSuffix) - len(hash) - 1; len(prefix) > max {
+		prefix = prefix[:max]
+	}
+	return strings.TrimRight(prefix, "-") + "-" + hash + serviceSuffix
+}
+
+// serviceProblems says, for each Gateway whose Service name is taken by a
+// Service it does not control, why it has no Service. A tenant can thus
+// never make tenantgate overwrite or adopt a Service it did not create for
+// that very Gateway.
+func serviceProblems(gateways []gatewayv1.Gateway, services []corev1.Service) map[types.NamespacedName]string {
+	byName := servicesByName(services)
+	out := map[types.NamespacedName]string{}
+	for i := range gateways {
+		gw := &gateways[i]
+		name := types.NamespacedName{Namespace: gw.Namespace, Name: ServiceName(gw.Name)}
+		if svc, ok := byName[name]; ok && !controlledBy(svc, gw) {
+			out[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = fmt.Sprintf(
+				"its Service %s already exists and is not owned by this Gateway, so tenantgate leaves it alone; delete that Service or rename the Gateway", name)
+		}
+	}
+	return out
+}
+
+// serviceAddresses is each Gateway's address when no address pool is
+// configured: its Service's load-balancer ingress IP or hostname, or its
+// cluster IP for a ClusterIP Service; the others get why not yet.
+func serviceAddresses(gateways []gatewayv1.Gateway, services []corev1.Service) (map[types.NamespacedName]string, map[types.NamespacedName]string) {
+	byName := servicesByName(services)
+	addrs, problems := map[types.NamespacedName]string{}, map[types.NamespacedName]string{}
+	for i := range gateways {
+		gw := &gateways[i]
+		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
+		name := types.NamespacedName{Namespace: gw.Namespace, Name: ServiceName(gw.Name)}
+		svc, ok := byName[name]
+		switch {
+		case !ok || !controlledBy(svc, gw):
+			problems[key] = fmt.Sprintf("waiting for its Service %s to be created", name)
+		case svc.Spec.Type == corev1.ServiceTypeLoadBalancer:
+			for _, in := range svc.Status.LoadBalancer.Ingress {
+				if a := cmp.Or(in.IP, in.Hostname); a != "" {
+					addrs[key] = a
+					break
+				}
+			}
+			if addrs[key] == "" {
+				problems[key] = fmt.Sprintf("waiting for the load balancer of its Service %s to report an address", name)
+			}
+		case svc.Spec.ClusterIP != "" && svc.Spec.ClusterIP != corev1.ClusterIPNone:
+			addrs[key] = svc.Spec.ClusterIP
+		default:
+			problems[key] = fmt.Sprintf("its Service %s has no cluster IP yet", name)
+		}
+	}
+	return addrs, problems
+}
+
+func servicesByName(services []corev1.Service) map[types.NamespacedName]*corev1.Service {
+	out := make(map[types.NamespacedName]*corev1.Service, len(services))
+	for i := range services {
+		out[types.NamespacedName{Namespace: services[i].Namespace, Name: services[i].Name}] = &services[i]
+	}
+	return out
+}
+
+// controlledBy: the Service's controller is this very Gateway (same UID,
+// so not one deleted and recreated under the same name).
+func controlledBy(svc *corev1.Service, gw *gatewayv1.Gateway) bool {
+	ref := metav1.GetControllerOfNoCopy(svc)
+	return ref != nil && ref.UID == gw.UID && ref.Kind == "Gateway" && strings.HasPrefix(ref.APIVersion, gatewayv1.GroupName+"/")
+}
+
+// desiredService is the Service tenantgate wants for gw: of the type its
+// class's parameters say, with its listeners' ports on the data-plane Pods.
+func (r *Reconciler) desiredService(gw *gatewayv1.Gateway, typ corev1.ServiceType) *corev1.Service {
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: gw.Namespace, Name: ServiceName(gw.Name)},
+		Spec: corev1.ServiceSpec{
+			Type:     cmp.Or(typ, corev1.ServiceTypeLoadBalancer),
+			Selector: maps.Clone(r.ServiceSelector),
+			Ports:    servicePorts(gw.Spec.Listeners),
+		},
+	}
+	if svc.Spec.Selector == nil {
+		svc.Spec.Selector, _ = ParseServiceSelector(DefaultServiceSelector)
+	}
+	svc.OwnerReferences = []metav1.OwnerReference{{
+		APIVersion: gatewayv1.GroupVersion.String(), Kind: "Gateway", Name: gw.Name, UID: gw.UID,
+		Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
+	}}
+	return svc
+}
+
+// acceptedListeners is gw with only the listeners its status accepts: a
+// refused one (a tenant's, a reserved port) gets no Service port.
+func acceptedListeners(gw gatewayv1.Gateway, st gatewayv1.GatewayStatus) *gatewayv1.Gateway {
+	accepted := map[gatewayv1.SectionName]bool{}
+	for _, l := range st.Listeners {
+		accepted[l.Name] = meta.IsStatusConditionTrue(l.Conditions, string(gatewayv1.ListenerConditionAccepted))
+	}
+	gw.Spec.Listeners = slices.DeleteFunc(slices.Clone(gw.Spec.Listeners), func(l gatewayv1.Listener) bool { return !accepted[l.Name] })
+	return &gw
+}
+
+// servicePorts has one port per distinct listener port and protocol; the
+// data plane listens on the listener's port itself.
+func servicePorts(listeners []gatewayv1.Listener) []corev1.ServicePort {
+	var ports []corev1.ServicePort
+	for _, l := range listeners {
+		proto := corev1.ProtocolTCP
+		if l.Protocol == gatewayv1.UDPProtocolType {
+			proto = corev1.ProtocolUDP
+		}
+		p := corev1.ServicePort{
+			Name:     fmt.Sprintf("%s-%d", strings.ToLower(string(proto)), l.Port),
+			Protocol: proto, Port: int32(l.Port), TargetPort: intstr.FromInt32(int32(l.Port)),
+		}
+		if !slices.ContainsFunc(ports, func(q corev1.ServicePort) bool { return q.Name == p.Name }) {
+			ports = append(ports, p)
+		}
+	}
+	slices.SortFunc(ports, func(a, b corev1.ServicePort) int {
+		return cmp.Or(cmp.Compare(a.Port, b.Port), cmp.Compare(a.Protocol, b.Protocol))
+	})
+	return ports
+}
+
+// applyService makes cur say what want and gw's infrastructure say, keeping
+// what others (the API server, a cloud provider, a user) added: allocated
+// node ports, labels and annotations tenantgate never wrote.
+func applyService(cur, want *corev1.Service, gw *gatewayv1.Gateway) {
+	var infraLabels, infraAnnotations map[string]string
+	if inf := gw.Spec.Infrastructure; inf != nil {
+		infraLabels = make(map[string]string, len(inf.Labels))
+		for k, v := range inf.Labels {
+			infraLabels[string(k)] = string(v)
+		}
+		infraAnnotations = make(map[string]string, len(inf.Annotations))
+		for k, v := range inf.Annotations {
+			infraAnnotations[string(k)] = string(v)
+		}
+	}
+	cur.Labels = replaceOwned(cur.Labels, cur.Annotations[ownedLabels], infraLabels)
+	cur.Annotations = replaceOwned(cur.Annotations, cur.Annotations[ownedAnnotations], infraAnnotations)
+	// Set last, so no infrastructure key can rename the Gateway the Service
+	// belongs to or forge what tenantgate owns.
+	cur.Labels[gatewayv1.GatewayNameLabelKey] = gw.Name
+	cur.Annotations[ownedLabels] = ownedKeys(infraLabels)
+	cur.Annotations[ownedAnnotations] = ownedKeys(infraAnnotations)
+	cur.OwnerReferences = want.OwnerReferences
+	cur.Spec.Type, cur.Spec.Selector = want.Spec.Type, want.Spec.Selector
+	ports := slices.Clone(want.Spec.Ports)
+	for i := range ports {
+		for _, old := range cur.Spec.Ports {
+			if old.Name == ports[i].Name && want.Spec.Type != corev1.ServiceTypeClusterIP {
+				ports[i].NodePort = old.NodePort // keep the allocated one
+			}
+		}
+	}
+	cur.Spec.Ports = ports
+}
+
+// replaceOwned removes from m the keys listed in owned (comma-separated) and
+// sets those of next.
+func replaceOwned(m map[string]string, owned string, next map[string]string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	for k := range strings.SplitSeq(owned, ",") {
+		if k != "" && k != gatewayv1.GatewayNameLabelKey && k != ownedLabels && k != ownedAnnotations {
+			delete(m, k)
+		}
+	}
+	maps.Copy(m, next)
+	return m
+}
+
+func ownedKeys(m map[string]string) string {
+	return strings.Join(slices.Sorted(maps.Keys(m)), ",")
+}
+
+// syncServices creates or updates the Service of every accepted Gateway of
+// ours and deletes those of Gateways no longer ours (deleting a Gateway
+// deletes its Service through the garbage collector). It runs on the
+// status writer, so only while this replica leads.
+func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, res translate.Result) error {
+	byName := servicesByName(s.Services)
+	serviceTypes := map[string]corev1.ServiceType{}
+	for _, gc := range r.ourClasses(s.GatewayClasses) {
+		serviceTypes[gc.Name], _ = translate.ClassServiceType(&gc, s.ConfigMaps) // a class in error accepts no Gateway
+	}
+	wanted := map[types.NamespacedName]bool{}
+	var errs []error
+	for _, gw := range r.ours(s.GatewayClasses, s.Gateways) {
+		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
+		want := r.desiredService(acceptedListeners(gw, res.Gateways[key]), serviceTypes[string(gw.Spec.GatewayClassName)])
+		name := types.NamespacedName{Namespace: want.Namespace, Name: want.Name}
+		cur, exists := byName[name]
+		if exists && !controlledBy(cur, &gw) {
+			continue // its status says so (serviceProblems)
+		}
+		// A Gateway not accepted (say, its class's ConfigMap deleted by
+		// mistake) keeps the Service it has, so it keeps its load-balancer
+		// address, but gets no new one and no change.
+		wanted[name] = true
+		if st, ok := res.Gateways[key]; !ok || !meta.IsStatusConditionTrue(st.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
+			continue
+		}
+		if !exists {
+			applyService(want, want, &gw)
+			errs = append(errs, ignore(apierrors.IsAlreadyExists, r.Writer.Create(ctx, want)))
+			continue
+		}
+		next := cur.DeepCopy()
+		applyService(next, want, &gw)
+		if !equality.Semantic.DeepEqual(cur, next) {
+			errs = append(errs, ignore(apierrors.IsNotFound, r.Writer.Update(ctx, next)))
+		}
+	}
+	gateways := map[types.UID]string{}
+	for _, gw := range s.Gateways {
+		gateways[gw.UID] = gw.Name
+	}
+	for i := range s.Services {
+		svc := &s.Services[i]
+		name := types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}
+		ref := metav1.GetControllerOfNoCopy(svc)
+		if _, managed := svc.Annotations[ownedLabels]; wanted[name] || !managed || ref == nil || ref.Kind != "Gateway" {
+			continue
+		}
+		if gw, ok := gateways[ref.UID]; !ok || gw != ref.Name || ServiceName(gw) != svc.Name {
+			continue // the garbage collector removes it with its Gateway
+		}
+		err := r.Writer.Delete(ctx, svc, client.Preconditions{UID: &svc.UID, ResourceVersion: &svc.ResourceVersion})
+		errs = append(errs, ignore(apierrors.IsNotFound, err))
+	}
+	return errors.Join(errs...)
+}
+
+// ignore drops an error that expected says is harmless.
+func ignore(expected func(error) bool, err error) error {
+	if expected(err) {
+		return nil
+	}
+	return err
+}
+
+// addresses gives each Gateway of ours its address: from the pool when one
+// is configured (the data plane binds it), otherwise its Service's. A
+// Gateway whose Service name is taken by someone else's Service gets none.
+func (r *Reconciler) addresses(ours []gatewayv1.Gateway, services []corev1.Service) (map[types.NamespacedName]string, map[types.NamespacedName]string) {
+	var addrs, problems map[types.NamespacedName]string
+	if r.Pool.Prefix.IsValid() {
+		addrs, problems = r.Pool.Assign(ours)
+	} else {
+		addrs, problems = serviceAddresses(ours, services)
+	}
+	for key, why := range serviceProblems(ours, services) {
+		delete(addrs, key)
+		problems[key] = why
+	}
+	return addrs, problems
+}
