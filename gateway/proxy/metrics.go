@@ -107,7 +107,7 @@ func (s *Server) finish(ex *exchange, r *http.Request) {
 	}
 	elapsed := time.Since(ex.start)
 	rm := s.ruleMetrics(ex)
-	rm.requests(statusClass(status)).Inc()
+	rm.requests(status).Inc()
 	rm.duration.Observe(elapsed.Seconds())
 	if n := ex.requestBytes.Load(); n > 0 {
 		rm.requestBytes.Add(float64(n))

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -71,16 +72,22 @@ type ruleSeries struct {
 	labels                      []string // tenant, namespace, route
 	duration                    prometheus.Observer
 	requestBytes, responseBytes prometheus.Counter
-	codes                       sync.Map // status class -> prometheus.Counter
-	upstream                    sync.Map // reason -> prometheus.Counter
+	codes                       [len(statusClasses)]atomic.Pointer[prometheus.Counter] // by status / 100
+	upstream                    sync.Map                                               // reason -> prometheus.Counter
 }
 
-func (r *ruleSeries) requests(code string) prometheus.Counter {
-	if c, ok := r.codes.Load(code); ok {
-		return c.(prometheus.Counter)
+// requests is the request counter of the status's class: an array lookup,
+// so counting a request allocates nothing.
+func (r *ruleSeries) requests(status int) prometheus.Counter {
+	class, ok := status/100, status >= 100 && status < 600
+	if !ok { // not a status net/http lets a handler send
+		return r.m.requests.WithLabelValues(append([]string{r.listener}, append(r.labels, statusClass(status))...)...)
 	}
-	c := r.m.requests.WithLabelValues(append([]string{r.listener}, append(r.labels, code)...)...)
-	r.codes.Store(code, c)
+	if c := r.codes[class].Load(); c != nil {
+		return *c
+	}
+	c := r.m.requests.WithLabelValues(append([]string{r.listener}, append(r.labels, statusClasses[class])...)...)
+	r.codes[class].Store(&c)
 	return c
 }
 

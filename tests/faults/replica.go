@@ -17,12 +17,12 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/tenantgate/tenantgate/tests/cluster"
 	"github.com/tenantgate/tenantgate/tests/cluster/proc"
+
+	"github.com/tenantgate/tenantgate/tests/stack"
 )
 
 // LeaseNamespace holds the leader-election Lease, as tenantgate-system does
@@ -216,52 +216,11 @@ func (r *Replica) Metric(t testing.TB, name string, labels map[string]string) fl
 	if err != nil {
 		t.Fatalf("reading replica %s metrics: %v", r.Name, err)
 	}
-	return sumSamples(families[name], labels)
+	return stack.Sum(families[name], labels)
 }
 
 func (r *Replica) metrics() (map[string]*dto.MetricFamily, error) {
-	hc := &http.Client{Timeout: 2 * time.Second}
-	resp, err := hc.Get("http://" + r.MetricsAddr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	return parser.TextToMetricFamilies(resp.Body)
-}
-
-func sumSamples(f *dto.MetricFamily, labels map[string]string) float64 {
-	if f == nil {
-		return 0
-	}
-	var sum float64
-	for _, m := range f.Metric {
-		if !hasLabels(m, labels) {
-			continue
-		}
-		switch {
-		case m.Counter != nil:
-			sum += m.Counter.GetValue()
-		case m.Gauge != nil:
-			sum += m.Gauge.GetValue()
-		}
-	}
-	return sum
-}
-
-func hasLabels(m *dto.Metric, want map[string]string) bool {
-	for k, v := range want {
-		found := false
-		for _, l := range m.Label {
-			if l.GetName() == k && l.GetValue() == v {
-				found = true
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return stack.ReadMetrics("http://" + r.MetricsAddr + "/metrics")
 }
 
 // Writes counts the API requests that change something (POST, PUT, PATCH,

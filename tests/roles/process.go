@@ -15,12 +15,12 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/tenantgate/tenantgate/cmd/tenantgate/app"
 	"github.com/tenantgate/tenantgate/tests/cluster/proc"
+
+	"github.com/tenantgate/tenantgate/tests/stack"
 )
 
 // Build compiles cmd/tenantgate from the repository at root into dir, so
@@ -134,39 +134,7 @@ func (p *Process) Readyz() (int, string, error) {
 
 // Metrics scrapes the process's Prometheus endpoint.
 func (p *Process) Metrics() (map[string]*dto.MetricFamily, error) {
-	hc := &http.Client{Timeout: 2 * time.Second}
-	resp, err := hc.Get("http://" + p.MetricsAddr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	return parser.TextToMetricFamilies(resp.Body)
-}
-
-// Sum adds the samples of a counter or gauge family whose labels include
-// every pair in labels; 0 when there is none.
-func Sum(f *dto.MetricFamily, labels map[string]string) float64 {
-	var sum float64
-	if f == nil {
-		return 0
-	}
-	for _, m := range f.Metric {
-		if !hasLabels(m, labels) {
-			continue
-		}
-		sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-	}
-	return sum
-}
-
-func hasLabels(m *dto.Metric, want map[string]string) bool {
-	for k, v := range want {
-		if !slices.ContainsFunc(m.Label, func(l *dto.LabelPair) bool { return l.GetName() == k && l.GetValue() == v }) {
-			return false
-		}
-	}
-	return true
+	return stack.ReadMetrics("http://" + p.MetricsAddr + "/metrics")
 }
 
 // Listening returns the TCP addresses (ip:port) the process has sockets

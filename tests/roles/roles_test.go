@@ -115,7 +115,7 @@ func TestThreeRolesAsSeparateProcesses(t *testing.T) {
 	t.Run("controller: writes status, holds the Lease, binds no proxy port", func(t *testing.T) {
 		w.routeAccepted(t, "apples", "apples")
 		m := scrape(t, controller)
-		if got := Sum(m["leader_election_master_status"], map[string]string{"name": app.LeaseName}); got != 1 {
+		if got := stack.Sum(m["leader_election_master_status"], map[string]string{"name": app.LeaseName}); got != 1 {
 			t.Errorf("leader_election_master_status %v; want 1, the controller leads", got)
 		}
 		assertListening(t, controller, controller.MetricsAddr, controller.HealthAddr)
@@ -153,7 +153,7 @@ func TestThreeRolesAsSeparateProcesses(t *testing.T) {
 				[]string{"[+]tenant-policy ok", "[+]route-table ok"}},
 		} {
 			m := scrape(t, tc.p)
-			if got := Sum(m["tenantgate_role_info"], map[string]string{"role": string(tc.p.Role)}); got != 1 || len(m["tenantgate_role_info"].GetMetric()) != 1 {
+			if got := stack.Sum(m["tenantgate_role_info"], map[string]string{"role": string(tc.p.Role)}); got != 1 || len(m["tenantgate_role_info"].GetMetric()) != 1 {
 				t.Errorf("%s: tenantgate_role_info %v; want one series, role=%q, value 1", tc.p.Role, m["tenantgate_role_info"], tc.p.Role)
 			}
 			for _, name := range tc.has {
@@ -397,7 +397,7 @@ func writes(t *testing.T, p *Process) float64 {
 	m := scrape(t, p)
 	var n float64
 	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
-		n += Sum(m["rest_client_requests_total"], map[string]string{"method": method})
+		n += stack.Sum(m["rest_client_requests_total"], map[string]string{"method": method})
 	}
 	return n
 }
