@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -27,6 +29,9 @@ type Options struct {
 	ExperimentalCRDs bool
 	// Webhooks are installed pointing at a server on this machine, as envtest does.
 	Webhooks envtest.WebhookInstallOptions
+	// Images adds to or overrides the node's known images (repository path
+	// without registry or tag -> binary), e.g. "tenantgate" -> a binary just built.
+	Images map[string]string
 	// Log receives progress; logr.Discard() when unset.
 	Log logr.Logger
 	// Output receives the control-plane processes' output; a file in Dir when nil.
@@ -119,6 +124,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	// No kube-proxy runs and the advertise address is loopback, which
 	// EndpointSlices refuse; the kubernetes Service needs no endpoints here.
 	args.Set("endpoint-reconciler-type", "none")
+	// Webhooks and aggregated APIs are called at their Service's endpoints
+	// (Pod IPs on the bridge), as no kube-proxy implements ClusterIPs here.
+	args.Set("enable-aggregator-routing", "true")
 	// `kubectl logs` reaches the node agent at its bridge address.
 	args.Set("kubelet-preferred-address-types", "InternalIP")
 	c.Env.ControlPlane.Etcd = &envtest.Etcd{Out: c.out, Err: c.out}
@@ -196,11 +204,15 @@ func (c *Cluster) startNode(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	images := node.KnownImages(c.bin)
+	maps.Copy(images, opts.Images)
+	serving := c.Env.ControlPlane.APIServer.SecureServing
 	c.Node, err = node.New(node.Config{
 		Name:      name,
 		Client:    nodeClient,
 		Scheduler: schedClient,
-		Images:    node.KnownImages(c.bin),
+		Images:    images,
+		APIServer: net.JoinHostPort(serving.Address, serving.Port),
 		StateDir:  filepath.Join(c.Dir, "pods"),
 		Log:       c.log.WithName("node"),
 	})

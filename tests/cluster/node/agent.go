@@ -33,6 +33,11 @@ type Config struct {
 	Scheduler kubernetes.Interface
 	// Images the node can run.
 	Images Images
+	// APIServer is the API server's loopback host:port on this machine. When
+	// set, each Pod reaches it at the same address inside its own network
+	// namespace, named by KUBERNETES_SERVICE_HOST/PORT, and gets its
+	// projected service-account token, so in-cluster clients work.
+	APIServer string
 	// StateDir holds per-Pod logs.
 	StateDir string
 	Log      logr.Logger

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,9 +13,10 @@ import (
 
 // containerEnv resolves a container's environment the way kubelet does for
 // the sources this agent supports: literal values, downward-API fields, and
-// Secret and ConfigMap keys.
-func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, c *corev1.Container, podIP, hostIP string) ([]string, error) {
-	env := []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOSTNAME=" + pod.Name}
+// Secret and ConfigMap keys, after the service variables (which the
+// container's own env may override).
+func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, c *corev1.Container, podIP, hostIP string, services []string) ([]string, error) {
+	env := append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOSTNAME=" + pod.Name}, services...)
 	for _, e := range c.Env {
 		value := e.Value
 		if src := e.ValueFrom; src != nil {
@@ -36,6 +38,19 @@ func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.
 		env = append(env, e.Name+"="+value)
 	}
 	return env, nil
+}
+
+// serviceEnv is what in-cluster clients (client-go's rest.InClusterConfig)
+// need: where the API server is, as seen from inside a Pod.
+func (a *Agent) serviceEnv() []string {
+	host, port, err := net.SplitHostPort(a.cfg.APIServer)
+	if err != nil {
+		return nil
+	}
+	return []string{
+		"KUBERNETES_SERVICE_HOST=" + host, "KUBERNETES_SERVICE_PORT=" + port, "KUBERNETES_SERVICE_PORT_HTTPS=" + port,
+		"KUBERNETES_PORT=tcp://" + net.JoinHostPort(host, port),
+	}
 }
 
 func fieldValue(pod *corev1.Pod, path, podIP, hostIP string) (string, error) {

@@ -10,9 +10,14 @@ import (
 // binary that plays it.
 type Images map[string]string
 
-// KnownImages are the images the local node can run, from binaries in bin.
+// KnownImages are the images the local node can run, from binaries in bin:
+// the Gateway API echo server, and tenantgate's own image (the name
+// manifests/default's kustomization gives it) from the binary `make build` makes.
 func KnownImages(bin string) Images {
-	return Images{"gateway-api/echo-basic": filepath.Join(bin, "echo-basic")}
+	return Images{
+		"gateway-api/echo-basic": filepath.Join(bin, "echo-basic"),
+		"tenantgate":             filepath.Join(bin, "tenantgate"),
+	}
 }
 
 // Resolve returns the binary for image, ignoring the registry host, tag and digest.

@@ -29,6 +29,7 @@ type podRuntime struct {
 	uid     types.UID
 	slot    int
 	sandbox sandbox
+	api     *apiForwarder // the API server inside the Pod's namespace, when configured
 	started metav1.Time
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -127,6 +128,14 @@ func (a *Agent) startPod(ctx context.Context, pod *corev1.Pod) error {
 		a.freeSlot(rt.slot)
 		return err
 	}
+	if a.cfg.APIServer != "" {
+		var err error
+		if rt.api, err = forwardAPIServer(rt.sandbox.netns, a.cfg.APIServer); err != nil {
+			rt.teardown(0)
+			a.freeSlot(rt.slot)
+			return err
+		}
+	}
 	volumes, err := materializeVolumes(ctx, a.cfg.Client, pod, dir)
 	if err != nil {
 		rt.teardown(0)
@@ -135,7 +144,7 @@ func (a *Agent) startPod(ctx context.Context, pod *corev1.Pod) error {
 	}
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
-		env, err := containerEnv(ctx, a.cfg.Client, pod, c, rt.sandbox.ip.String(), a.net.gateway.String())
+		env, err := containerEnv(ctx, a.cfg.Client, pod, c, rt.sandbox.ip.String(), a.net.gateway.String(), a.serviceEnv())
 		if err != nil {
 			rt.teardown(0)
 			a.freeSlot(rt.slot)
@@ -426,6 +435,10 @@ func (rt *podRuntime) teardown(grace time.Duration) {
 		if c.logs != nil {
 			c.logs.Close()
 		}
+	}
+	if rt.api != nil {
+		rt.api.close()
+		rt.api = nil
 	}
 	rt.agent.net.destroy(rt.sandbox)
 }

@@ -3,10 +3,12 @@ package node
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -17,9 +19,11 @@ type mount struct {
 	source, target string
 }
 
-// materializeVolumes writes the Pod's Secret, ConfigMap and emptyDir volumes
-// under dir and returns them by volume name. Other volume types (such as the
-// projected service-account token) are not provided by the local node.
+// materializeVolumes writes the Pod's Secret, ConfigMap, emptyDir and
+// projected volumes (service-account token, ConfigMap, Secret, downward API:
+// what the API server's ServiceAccount admission adds as kube-api-access-*)
+// under dir and returns them by volume name. Other volume types are not
+// provided by the local node.
 func materializeVolumes(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, dir string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, v := range pod.Spec.Volumes {
@@ -44,6 +48,11 @@ func materializeVolumes(ctx context.Context, client kubernetes.Interface, pod *c
 			files = project(data, v.ConfigMap.Items)
 		case v.EmptyDir != nil:
 			files = map[string][]byte{}
+		case v.Projected != nil:
+			var err error
+			if files, err = projected(ctx, client, pod, v.Projected); err != nil {
+				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
 		default:
 			continue
 		}
@@ -61,6 +70,77 @@ func materializeVolumes(ctx context.Context, client kubernetes.Interface, pod *c
 		out[v.Name] = path
 	}
 	return out, nil
+}
+
+// projected gathers a projected volume's files as kubelet writes them.
+func projected(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, v *corev1.ProjectedVolumeSource) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	for _, src := range v.Sources {
+		switch {
+		case src.ServiceAccountToken != nil:
+			tok, err := serviceAccountToken(ctx, client, pod, src.ServiceAccountToken)
+			if err != nil {
+				return nil, err
+			}
+			files[src.ServiceAccountToken.Path] = []byte(tok)
+		case src.ConfigMap != nil:
+			cm, err := client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, src.ConfigMap.Name, metav1.GetOptions{})
+			if err != nil {
+				if src.ConfigMap.Optional != nil && *src.ConfigMap.Optional {
+					continue
+				}
+				return nil, fmt.Errorf("ConfigMap %s/%s: %w", pod.Namespace, src.ConfigMap.Name, err)
+			}
+			data := map[string][]byte{}
+			for k, val := range cm.Data {
+				data[k] = []byte(val)
+			}
+			maps.Copy(files, project(data, src.ConfigMap.Items))
+		case src.Secret != nil:
+			s, err := client.CoreV1().Secrets(pod.Namespace).Get(ctx, src.Secret.Name, metav1.GetOptions{})
+			if err != nil {
+				if src.Secret.Optional != nil && *src.Secret.Optional {
+					continue
+				}
+				return nil, fmt.Errorf("Secret %s/%s: %w", pod.Namespace, src.Secret.Name, err)
+			}
+			maps.Copy(files, project(s.Data, src.Secret.Items))
+		case src.DownwardAPI != nil:
+			for _, it := range src.DownwardAPI.Items {
+				if it.FieldRef == nil {
+					return nil, fmt.Errorf("downward API item %s: only fieldRef is supported by the local node", it.Path)
+				}
+				val, err := fieldValue(pod, it.FieldRef.FieldPath, pod.Status.PodIP, pod.Status.HostIP)
+				if err != nil {
+					return nil, err
+				}
+				files[it.Path] = []byte(val)
+			}
+		}
+	}
+	return files, nil
+}
+
+// serviceAccountToken asks the TokenRequest API for a token of the Pod's
+// ServiceAccount bound to the Pod, as kubelet does (the Node authorizer
+// allows a node exactly this for Pods bound to it).
+func serviceAccountToken(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, src *corev1.ServiceAccountTokenProjection) (string, error) {
+	sa := pod.Spec.ServiceAccountName
+	if sa == "" {
+		sa = "default"
+	}
+	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
+		ExpirationSeconds: src.ExpirationSeconds,
+		BoundObjectRef:    &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod.Name, UID: pod.UID},
+	}}
+	if src.Audience != "" {
+		req.Spec.Audiences = []string{src.Audience}
+	}
+	tr, err := client.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, sa, req, metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("a token for ServiceAccount %s/%s: %w", pod.Namespace, sa, err)
+	}
+	return tr.Status.Token, nil
 }
 
 func project(data map[string][]byte, items []corev1.KeyToPath) map[string][]byte {
