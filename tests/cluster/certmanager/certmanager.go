@@ -43,6 +43,7 @@ import (
 	_ "github.com/cert-manager/cert-manager/pkg/issuer/ca"
 	_ "github.com/cert-manager/cert-manager/pkg/issuer/selfsigned"
 	logf "github.com/cert-manager/cert-manager/pkg/logs"
+	"github.com/cert-manager/cert-manager/pkg/util"
 )
 
 // Module is the cert-manager module whose code and CRDs run here; go.mod pins its version.
@@ -160,7 +161,8 @@ func (cm *CertManager) startCAInjector(ctx context.Context, opts Options) error 
 	utilruntime.Must(kscheme.AddToScheme(scheme))
 	utilruntime.Must(cmscheme.AddToScheme(scheme))
 	utilruntime.Must(apiext.AddToScheme(scheme))
-	mgr, err := ctrl.NewManager(rest.CopyConfig(opts.Config), ctrl.Options{
+	// The injector's field manager comes from the user agent, as in cmd/cainjector.
+	mgr, err := ctrl.NewManager(util.RestConfigWithUserAgent(rest.CopyConfig(opts.Config), "cainjector"), ctrl.Options{
 		Scheme:  scheme,
 		Logger:  opts.Log.WithName("cainjector"),
 		Cache:   cache.Options{ReaderFailOnMissingInformer: true},
