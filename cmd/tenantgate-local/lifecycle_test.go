@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,16 +72,7 @@ type leftovers struct {
 
 func startLocal(t *testing.T, root, bin string) (*exec.Cmd, leftovers) {
 	t.Helper()
-	free := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().String()
-	}
-	cmd := exec.Command(bin, "-state-dir", t.TempDir(), "-metrics-bind-address", free(), "-health-probe-bind-address", free(),
-		"-gateway-address-pool", "127.60.0.0/16")
+	cmd := exec.Command(bin, "-state-dir", t.TempDir(), "-load-balancer-pool", "127.60.0.0/16")
 	cmd.Dir = root
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -1,36 +1,38 @@
-// Command tenantgate-local is what `make run` starts: the local cluster and
-// tenantgate as manifests/default deploys it, one process per role
-// (webhook, controller, data plane) running as its role's ServiceAccount
-// with the install's RBAC, with the seed example applied, until Ctrl-C;
-// then everything it started is stopped and removed.
+// Command tenantgate-local is what `make run` starts: the local cluster
+// (etcd, kube-apiserver, kube-controller-manager and a node agent that runs
+// Pods), cert-manager running for real, and a LoadBalancer implementation;
+// then tenantgate installed onto it exactly as a user installs it (the
+// Gateway API CRDs, then `kubectl apply -k` of manifests/default), so its
+// webhook, controller and data plane run as Pods of the tenantgate image.
+// It applies the seed example and runs until Ctrl-C; then everything it
+// started is stopped and removed.
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"github.com/go-logr/logr"
+	"github.com/go-logr/zapr"
+	"go.uber.org/zap"
+	"k8s.io/client-go/kubernetes"
+	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/tenantgate/tenantgate/cmd/tenantgate/app"
 	"github.com/tenantgate/tenantgate/tests/cluster"
+	"github.com/tenantgate/tenantgate/tests/cluster/certmanager"
+	"github.com/tenantgate/tenantgate/tests/cluster/loadbalancer"
 	"github.com/tenantgate/tenantgate/tests/roles"
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "tenantgate-local:", err)
 		os.Exit(1)
 	}
@@ -38,10 +40,8 @@ func main() {
 
 func run() error {
 	stateDir := flag.String("state-dir", ".local", "folder for the kubeconfig, certificates and logs")
-	example := flag.String("example", "manifests/examples/seed", "manifests applied once the cluster is up; empty for none")
-	metricsAddr := flag.String("metrics-bind-address", "127.0.0.1:8080", "the data plane's metrics endpoint (the webhook and controller get free ports, printed when ready)")
-	healthAddr := flag.String("health-probe-bind-address", "127.0.0.1:8081", "the data plane's health endpoint")
-	pool := flag.String("gateway-address-pool", "127.10.0.0/16", "loopback range Gateways get their addresses from")
+	example := flag.String("example", "manifests/examples/seed", "manifests applied once tenantgate is installed; empty for none")
+	pool := flag.String("load-balancer-pool", "127.11.0.0/16", "loopback range LoadBalancer Services (and so Gateways) get their addresses from")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -66,24 +66,28 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("starting the local cluster (etcd, kube-apiserver, kube-controller-manager, node agent) and tenantgate's webhook, controller and data plane...")
-	hooks := envtest.WebhookInstallOptions{Paths: []string{filepath.Join(root, "manifests", "webhook")}, LocalServingHost: "127.0.0.1"}
-	c, err := cluster.Start(ctx, cluster.Options{Dir: clusterDir, Webhooks: hooks})
+	log, closeLog, err := fileLogger(filepath.Join(dir, "local.log"))
 	if err != nil {
 		return err
 	}
-	var tenantgate *topology
+	defer closeLog()
+	ctrl.SetLogger(log) // cert-manager's CA injector logs through controller-runtime
+
+	fmt.Println("starting the local cluster (etcd, kube-apiserver, kube-controller-manager, node agent), cert-manager and the load balancer...")
+	c, err := cluster.Start(ctx, cluster.Options{Dir: clusterDir, NoCRDs: true, Images: map[string]string{"tenantgate": bin}})
+	if err != nil {
+		return err
+	}
+	var cleanups []func() error // run in reverse order
 	defer func() {
-		fmt.Println("stopping tenantgate and the local cluster...")
-		if tenantgate != nil {
-			if err := tenantgate.stop(); err != nil {
+		fmt.Println("stopping cert-manager, the load balancer and the local cluster...")
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			if err := cleanups[i](); err != nil {
 				fmt.Fprintln(os.Stderr, "cleanup:", err)
 			}
 		}
-		if err := c.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "cleanup:", err)
-		}
 	}()
+	cleanups = append(cleanups, c.Stop)
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	data, err := os.ReadFile(c.AdminKubeconfig)
 	if err != nil {
@@ -92,76 +96,108 @@ func run() error {
 	if err := os.WriteFile(kubeconfig, data, 0o600); err != nil {
 		return err
 	}
-	kubectl := func(stdin string, args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, filepath.Join(root, "bin", "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...)
-		cmd.Stdin = bytes.NewBufferString(stdin)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	// The install's namespace and RBAC, so each role runs with exactly its rights.
-	rbac, err := roles.RBAC(ctx, root)
+
+	cmDir, err := cluster.ModuleDir(root, certmanager.Module)
 	if err != nil {
 		return err
 	}
-	if out, err := kubectl("apiVersion: v1\nkind: Namespace\nmetadata: {name: "+roles.Namespace+"}\n---\n"+rbac, "apply", "-f", "-"); err != nil {
-		return fmt.Errorf("applying manifests/default's RBAC: %w\n%s", err, out)
-	}
-	if err := roles.AwaitRBAC(ctx, c.Admin); err != nil {
+	cm, err := certmanager.Start(ctx, certmanager.Options{Config: c.Admin, Kubeconfig: c.AdminKubeconfig, ModuleDir: cmDir, Log: log.WithName("cert-manager")})
+	if err != nil {
 		return err
 	}
-	if tenantgate, err = startTopology(ctx, c, bin, dir, localRoles(c, *pool, *metricsAddr, *healthAddr)); err != nil {
+	cleanups = append(cleanups, cm.Stop)
+	stopLB, err := startLoadBalancer(ctx, c, *pool, log.WithName("loadbalancer"))
+	if err != nil {
 		return err
 	}
+	cleanups = append(cleanups, stopLB)
 
-	address := ""
+	in := &installer{root: root, dir: dir, kubeconfig: kubeconfig, admin: c.Admin}
+	if err := in.install(ctx); err != nil {
+		return err
+	}
+	var gw gatewayInfo
 	if *example != "" {
-		out, err := kubectl("", "apply", "-f", *example)
-		fmt.Print(out)
-		if err != nil {
-			return fmt.Errorf("applying %s: %w", *example, err)
-		}
-		scheme, err := app.Scheme()
-		if err != nil {
-			return err
-		}
-		k, err := client.New(c.Admin, client.Options{Scheme: scheme})
-		if err != nil {
-			return err
-		}
-		if address, err = gatewayAddress(ctx, k, types.NamespacedName{Namespace: "infra", Name: "shared"}); err != nil {
+		if gw, err = in.applyExample(ctx, *example); err != nil {
 			return err
 		}
 	}
 	fmt.Printf("\ntenantgate is ready (%s)\n\n", time.Since(began).Round(100*time.Millisecond))
-	fmt.Printf("  export KUBECONFIG=%s PATH=$PWD/bin:$PATH\n  kubectl get nodes,pods -A\n", kubeconfig)
-	if address != "" {
-		fmt.Printf("\nThe shared Gateway infra/shared listens on %s:80. Try the walkthrough in the README:\n", address)
-		fmt.Printf("  kubectl apply -f %s/scenario-a/httproute.yaml\n", *example)
-		fmt.Printf("  curl -s -H 'Host: fruits.example.com' http://%s/fruits\n", address)
+	fmt.Printf("  export KUBECONFIG=%s PATH=$PWD/bin:$PATH\n  kubectl get deploy,svc,pods -A\n", kubeconfig)
+	if gw.summary != "" {
+		fmt.Printf("\n%s.\n", gw.summary)
 	}
-	fmt.Println("\ntenantgate runs as three processes, one per role (manifests/default):")
-	tenantgate.print()
-	fmt.Printf("Control plane log: %s/control-plane.log. Ctrl-C stops everything.\n", clusterDir)
+	if gw.address != "" {
+		fmt.Println("Try the walkthrough in the README:")
+		fmt.Printf("  kubectl apply -f %s/scenario-a/httproute.yaml\n", *example)
+		fmt.Printf("  curl -s -H 'Host: fruits.example.com' http://%s/fruits\n", gw.address)
+	}
+	fmt.Printf("\ntenantgate runs from manifests/default as Pods of the tenantgate image (%s) in namespace %s;\n", bin, roles.Namespace)
+	fmt.Printf("cert-manager issued its webhook certificate (kubectl get certificate -n %s).\n", roles.Namespace)
+	fmt.Printf("Logs: kubectl logs, %s (cert-manager, load balancer), %s/control-plane.log. Ctrl-C stops everything.\n", filepath.Join(dir, "local.log"), clusterDir)
 	<-ctx.Done()
 	return nil
 }
 
-// gatewayAddress waits until the Gateway is Programmed and returns its address.
-func gatewayAddress(ctx context.Context, k client.Client, key types.NamespacedName) (string, error) {
-	var addr string
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		var gw gatewayv1.Gateway
-		if err := k.Get(ctx, key, &gw); err != nil {
-			return false, nil
-		}
-		if !meta.IsStatusConditionTrue(gw.Status.Conditions, string(gatewayv1.GatewayConditionProgrammed)) || len(gw.Status.Addresses) == 0 {
-			return false, nil
-		}
-		addr = gw.Status.Addresses[0].Value
-		return true, nil
-	})
+// startLoadBalancer runs the local LoadBalancer implementation until the
+// returned stop is called.
+func startLoadBalancer(ctx context.Context, c *cluster.Cluster, pool string, log logr.Logger) (func() error, error) {
+	client, err := kubernetes.NewForConfig(c.Admin)
 	if err != nil {
-		return "", fmt.Errorf("Gateway %s was not Programmed within a minute; see `kubectl describe gateway -n %s %s`", key, key.Namespace, key.Name)
+		return nil, err
 	}
-	return addr, nil
+	lb, err := loadbalancer.New(loadbalancer.Options{Client: client, Pool: pool, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	lbCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	started, done := make(chan error, 1), make(chan struct{})
+	go func() {
+		defer close(done)
+		lb.Run(lbCtx, started)
+	}()
+	stop := func() error {
+		cancel()
+		<-done
+		return nil
+	}
+	if err := <-started; err != nil {
+		stop()
+		return nil, fmt.Errorf("starting the load balancer: %w", err)
+	}
+	return stop, nil
+}
+
+// fileLogger writes JSON lines to path, for the components running in this process.
+func fileLogger(path string) (logr.Logger, func(), error) {
+	cfg := zap.NewProductionConfig()
+	cfg.OutputPaths, cfg.ErrorOutputPaths = []string{path}, []string{path}
+	z, err := cfg.Build()
+	if err != nil {
+		return logr.Logger{}, nil, err
+	}
+	return zapr.NewLogger(z), func() { _ = z.Sync() }, nil
+}
+
+// tenantgateBinary is bin/tenantgate beside this program (`make run`
+// builds both), or else cmd/tenantgate built into dir. The node agent runs
+// it for the tenantgate image.
+func tenantgateBinary(ctx context.Context, root, dir string) (string, error) {
+	self, err := os.Executable()
+	if err == nil {
+		if bin := filepath.Join(filepath.Dir(self), "tenantgate"); fileExists(bin) {
+			return bin, nil
+		}
+	}
+	fmt.Println("building cmd/tenantgate...")
+	bin, err := roles.Build(ctx, root, dir)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return "", ctx.Err()
+	}
+	return bin, err
+}
+
+func fileExists(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular()
 }

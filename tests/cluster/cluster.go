@@ -27,6 +27,8 @@ type Options struct {
 	NodeName string
 	// ExperimentalCRDs installs the Gateway API experimental channel instead of standard.
 	ExperimentalCRDs bool
+	// NoCRDs installs no CRDs: the caller installs them as a user would.
+	NoCRDs bool
 	// Webhooks are installed pointing at a server on this machine, as envtest does.
 	Webhooks envtest.WebhookInstallOptions
 	// Images adds to or overrides the node's known images (repository path
@@ -100,14 +102,16 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.out = c.outFile
 	}
 
-	crds, err := c.crdPaths(opts.ExperimentalCRDs)
-	if err != nil {
-		return nil, err
+	var crds []string
+	if !opts.NoCRDs {
+		if crds, err = c.crdPaths(opts.ExperimentalCRDs); err != nil {
+			return nil, err
+		}
 	}
 	c.Env = &envtest.Environment{
 		BinaryAssetsDirectory:    bin,
 		CRDDirectoryPaths:        crds,
-		ErrorIfCRDPathMissing:    true,
+		ErrorIfCRDPathMissing:    !opts.NoCRDs,
 		WebhookInstallOptions:    opts.Webhooks,
 		ControlPlaneStartTimeout: time.Minute,
 		ControlPlaneStopTimeout:  30 * time.Second,
