@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,6 +44,10 @@ func TestLocalCluster(t *testing.T) {
 		}
 	}()
 	subnet := c.Node.Subnet()
+	root, err := cluster.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	client := kubernetes.NewForConfigOrDie(c.Admin)
 
 	t.Run("node is Ready", func(t *testing.T) {
@@ -142,6 +148,70 @@ func TestLocalCluster(t *testing.T) {
 		}
 		if got.Status.Phase != corev1.PodPending {
 			t.Errorf("phase %s, want Pending", got.Status.Phase)
+		}
+	})
+
+	t.Run("a Pod reaches the API server as its ServiceAccount", func(t *testing.T) {
+		ns := createNamespace(t, ctx, client, "incluster")
+		if _, err := client.AppsV1().Deployments(ns).Create(ctx, echoDeployment("echo", map[string]string{"app": "echo"}, 1), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitReadyEndpoints(t, ctx, client, ns, "", 0)
+		pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil || len(pods.Items) != 1 {
+			t.Fatalf("pods: %v %v", pods, err)
+		}
+		pod := pods.Items[0]
+		// The volume the API server's ServiceAccount admission added, as the agent wrote it.
+		var volume string
+		for _, v := range pod.Spec.Volumes {
+			if strings.HasPrefix(v.Name, "kube-api-access-") {
+				volume = filepath.Join(c.Dir, "pods", ns+"_"+pod.Name, "volumes", v.Name)
+			}
+		}
+		if volume == "" {
+			t.Fatalf("pod %s has no kube-api-access volume: %+v", pod.Name, pod.Spec.Volumes)
+		}
+		if data, err := os.ReadFile(filepath.Join(volume, "namespace")); err != nil || string(data) != ns {
+			t.Errorf("namespace file: %q, %v; want %q", data, err, ns)
+		}
+		token, err := os.ReadFile(filepath.Join(volume, "token"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Inside the Pod's network namespace, at the address and port its
+		// KUBERNETES_SERVICE_HOST/PORT name, with its token and ca.crt.
+		serving := c.Env.ControlPlane.APIServer.SecureServing
+		ip := net.ParseIP(pod.Status.PodIP).To4()
+		netns := fmt.Sprintf("tgp%d-%d", ip[2], ip[3]-1)
+		out, err := exec.CommandContext(ctx, "ip", "netns", "exec", netns, filepath.Join(root, "bin", "kubectl"),
+			"--server=https://"+net.JoinHostPort(serving.Address, serving.Port), "--token="+string(token),
+			"--certificate-authority="+filepath.Join(volume, "ca.crt"),
+			"auth", "whoami", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.extra.authentication\\.kubernetes\\.io/pod-name[0]}").CombinedOutput()
+		if want := "system:serviceaccount:" + ns + ":default " + pod.Name; err != nil || string(out) != want {
+			t.Errorf("kubectl auth whoami from inside the Pod: %q, %v; want %q", out, err, want)
+		}
+	})
+
+	t.Run("a failing liveness probe restarts the container", func(t *testing.T) {
+		ns := createNamespace(t, ctx, client, "liveness")
+		d := echoDeployment("echo", map[string]string{"app": "echo"}, 1)
+		d.Spec.Template.Spec.Containers[0].LivenessProbe = &corev1.Probe{
+			ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(3999)}}, // nothing listens there
+			PeriodSeconds: 1, FailureThreshold: 2,
+		}
+		if _, err := client.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err != nil || len(pods.Items) == 0 || len(pods.Items[0].Status.ContainerStatuses) == 0 {
+				return false, err
+			}
+			return pods.Items[0].Status.ContainerStatuses[0].RestartCount >= 2, nil
+		})
+		if err != nil {
+			t.Errorf("the container was not restarted twice within a minute of failing its liveness probe: %v", err)
 		}
 	})
 

@@ -3,12 +3,9 @@ package node
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -16,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	"github.com/tenantgate/tenantgate/tests/cluster/proc"
@@ -49,6 +45,8 @@ type containerRuntime struct {
 	started  metav1.Time
 	restarts int32
 	ready    bool
+	// readiness and liveness count consecutive probe results since launch.
+	readiness, liveness prober
 }
 
 func (a *Agent) sync(ctx context.Context, key types.NamespacedName) error {
@@ -257,11 +255,12 @@ func (rt *podRuntime) launch(c *containerRuntime) error {
 		return err
 	}
 	c.process, c.started, c.ready = p, metav1.Now(), false
+	c.readiness, c.liveness = prober{spec: c.spec.ReadinessProbe}, prober{spec: c.spec.LivenessProbe}
 	return nil
 }
 
-// supervise restarts exited containers, probes readiness and reports status
-// whenever it changes.
+// supervise restarts exited containers (and those their liveness probe
+// failed), probes readiness and reports status whenever it changes.
 func (rt *podRuntime) supervise(ctx context.Context) {
 	defer close(rt.done)
 	var last string
@@ -279,7 +278,11 @@ func (rt *podRuntime) supervise(ctx context.Context) {
 				changed = true
 			default:
 			}
-			if ready := rt.probe(ctx, c); ready != c.ready {
+			if rt.checkLiveness(ctx, c) {
+				changed = true // killed; restarted on the next pass
+				continue
+			}
+			if ready := rt.checkReadiness(ctx, c); ready != c.ready {
 				c.ready, changed = ready, true
 			}
 		}
@@ -298,79 +301,6 @@ func (rt *podRuntime) supervise(ctx context.Context) {
 		case <-time.After(probePeriod(rt.containers)):
 		}
 	}
-}
-
-func probePeriod(cs []*containerRuntime) time.Duration {
-	period := 2 * time.Second
-	for _, c := range cs {
-		if p := c.spec.ReadinessProbe; p != nil && p.PeriodSeconds > 0 && time.Duration(p.PeriodSeconds)*time.Second < period {
-			period = time.Duration(p.PeriodSeconds) * time.Second
-		}
-	}
-	// Unready containers are probed often so endpoints appear quickly.
-	for _, c := range cs {
-		if !c.ready {
-			return 200 * time.Millisecond
-		}
-	}
-	return period
-}
-
-// probe runs the readiness probe. Without one, a container that declares a
-// TCP port is ready once that port accepts connections (kubelet would say
-// ready at once; waiting avoids publishing endpoints that refuse traffic).
-func (rt *podRuntime) probe(ctx context.Context, c *containerRuntime) bool {
-	ip := rt.sandbox.ip.String()
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if p := c.spec.ReadinessProbe; p != nil {
-		switch {
-		case p.HTTPGet != nil:
-			port := resolvePort(c.spec, p.HTTPGet.Port)
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(ip, strconv.Itoa(port))+p.HTTPGet.Path, nil)
-			if err != nil {
-				return false
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode >= 200 && resp.StatusCode < 400
-		case p.TCPSocket != nil:
-			return dialable(ctx, ip, resolvePort(c.spec, p.TCPSocket.Port))
-		default:
-			return true // exec and gRPC probes are not run by the local node
-		}
-	}
-	for _, port := range c.spec.Ports {
-		if port.Protocol == "" || port.Protocol == corev1.ProtocolTCP {
-			return dialable(ctx, ip, int(port.ContainerPort))
-		}
-	}
-	return true
-}
-
-func resolvePort(c corev1.Container, port intstr.IntOrString) int {
-	if port.Type == intstr.Int {
-		return port.IntValue()
-	}
-	for _, p := range c.Ports {
-		if p.Name == port.StrVal {
-			return int(p.ContainerPort)
-		}
-	}
-	return 0
-}
-
-func dialable(ctx context.Context, ip string, port int) bool {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
-	if err != nil {
-		return false
-	}
-	conn.Close()
-	return true
 }
 
 // report writes the Pod's status as kubelet would.
