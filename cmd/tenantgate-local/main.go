@@ -41,7 +41,7 @@ func main() {
 func run() error {
 	stateDir := flag.String("state-dir", ".local", "folder for the kubeconfig, certificates and logs")
 	example := flag.String("example", "manifests/examples/seed", "manifests applied once tenantgate is installed; empty for none")
-	pool := flag.String("load-balancer-pool", "127.11.0.0/16", "loopback range LoadBalancer Services (and so Gateways) get their addresses from")
+	pool := flag.String("load-balancer-pool", "127.10.0.0/16", "loopback range LoadBalancer Services (and so Gateways) get their addresses from (the README walkthrough's 127.10.0.1 is its first)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
