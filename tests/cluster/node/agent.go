@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,13 +60,17 @@ type Agent struct {
 	madeDirs map[string]bool
 }
 
-// noteMountTargets remembers mount targets the bind mounts will create.
+// noteMountTargets remembers mount targets the bind mounts will create,
+// with their missing parents (/var/run/secrets/kubernetes.io/... on most hosts).
 func (a *Agent) noteMountTargets(ms []mount) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, m := range ms {
-		if _, err := os.Stat(m.target); os.IsNotExist(err) {
-			a.madeDirs[m.target] = true
+		for dir := m.target; dir != "/" && dir != "."; dir = filepath.Dir(dir) {
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				break
+			}
+			a.madeDirs[dir] = true
 		}
 	}
 }
@@ -167,8 +174,11 @@ func (a *Agent) shutdown() {
 	for _, rt := range runtimes {
 		rt.stop(2 * time.Second)
 	}
-	for dir := range a.madeDirs {
-		os.Remove(dir) // only succeeds while empty: never removes what others put there
+	// Deepest first; Remove only succeeds while empty, so it never removes what others put there.
+	dirs := slices.Collect(maps.Keys(a.madeDirs))
+	slices.SortFunc(dirs, func(x, y string) int { return len(y) - len(x) })
+	for _, dir := range dirs {
+		os.Remove(dir)
 	}
 	if err := a.net.teardown(); err != nil {
 		a.cfg.Log.Error(err, "removing the pod network")
