@@ -70,15 +70,15 @@ func (in *installer) install(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	step := func(what string, began time.Time) {
-		fmt.Printf("  %-62s %s\n", what, time.Since(began).Round(100*time.Millisecond))
-	}
 	began := time.Now()
+	step := func(what string) { // time since the install began
+		fmt.Printf("  %-70s +%s\n", what, time.Since(began).Round(100*time.Millisecond))
+	}
 	// The CRDs are too large for client-side apply's annotation.
 	if _, err := in.kubectl(ctx, "apply", "--server-side", "-f", filepath.Join(gw, "config", "crd", "standard")); err != nil {
 		return err
 	}
-	step("Gateway API CRDs (standard channel) applied", began)
+	step("Gateway API CRDs (standard channel) applied")
 
 	kdir := filepath.Join(in.dir, "install")
 	if err := os.MkdirAll(kdir, 0o755); err != nil {
@@ -91,7 +91,6 @@ func (in *installer) install(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(kdir, "kustomization.yaml"), fmt.Appendf(nil, overlay, rel), 0o644); err != nil {
 		return err
 	}
-	began = time.Now()
 	if _, err := in.kubectl(ctx, "create", "namespace", roles.Namespace); err != nil {
 		return err
 	}
@@ -101,7 +100,7 @@ func (in *installer) install(ctx context.Context) error {
 	if _, err := in.kubectl(ctx, "apply", "-k", kdir); err != nil {
 		return err
 	}
-	step("kubectl apply -k manifests/default (with -platform-namespaces=infra)", began)
+	step("kubectl apply -k manifests/default (with -platform-namespaces=infra)")
 
 	k, err := kubernetes.NewForConfig(in.admin)
 	if err != nil {
@@ -111,7 +110,6 @@ func (in *installer) install(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	began = time.Now()
 	if err := poll(ctx, 2*time.Minute, "Certificate tenantgate-system/tenantgate-webhook to be Ready (kubectl describe certificate -n tenantgate-system)", func(ctx context.Context) (bool, error) {
 		cert, err := cm.CertmanagerV1().Certificates(roles.Namespace).Get(ctx, "tenantgate-webhook", metav1.GetOptions{})
 		if err != nil {
@@ -126,7 +124,7 @@ func (in *installer) install(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	step("cert-manager: Certificate tenantgate-webhook Ready", began)
+	step("cert-manager: Certificate tenantgate-webhook Ready")
 	if err := poll(ctx, time.Minute, "cert-manager's CA injector to set the caBundle of ValidatingWebhookConfiguration tenantgate", func(ctx context.Context) (bool, error) {
 		vwc, err := k.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(ctx, "tenantgate", metav1.GetOptions{})
 		if err != nil || len(vwc.Webhooks) == 0 {
@@ -141,7 +139,7 @@ func (in *installer) install(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	step("cert-manager: CA injected into the webhook configuration", began)
+	step("cert-manager: CA injected into the webhook configuration")
 	for _, d := range []string{"tenantgate-webhook", "tenantgate-controller", "tenantgate-dataplane"} {
 		if err := poll(ctx, 3*time.Minute, "Deployment "+roles.Namespace+"/"+d+" to be Available (kubectl describe pods -n tenantgate-system)", func(ctx context.Context) (bool, error) {
 			dep, err := k.AppsV1().Deployments(roles.Namespace).Get(ctx, d, metav1.GetOptions{})
@@ -150,7 +148,7 @@ func (in *installer) install(ctx context.Context) error {
 			return err
 		}
 	}
-	step("Deployments tenantgate-webhook, -controller, -dataplane Available", began)
+	step("Deployments tenantgate-webhook, -controller, -dataplane Available")
 	return nil
 }
 

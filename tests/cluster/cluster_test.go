@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -178,6 +179,12 @@ func TestLocalCluster(t *testing.T) {
 		token, err := os.ReadFile(filepath.Join(volume, "token"))
 		if err != nil {
 			t.Fatal(err)
+		}
+		// kubelet refreshes tokens; this agent writes one, which the API
+		// server extends (--service-account-extend-token-expiration) from
+		// the requested 3607 s to a year, so long make run sessions keep working.
+		if life := tokenLifetime(t, string(token)); life < 24*time.Hour {
+			t.Errorf("the Pod's token lives %s; want it extended well beyond the requested hour", life)
 		}
 		// Inside the Pod's network namespace, at the address and port its
 		// KUBERNETES_SERVICE_HOST/PORT name, with its token and ca.crt.
@@ -380,4 +387,22 @@ func podReady(p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// tokenLifetime is exp - iat of a service-account JWT.
+func tokenLifetime(t *testing.T, jwt string) time.Duration {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct{ Exp, Iat int64 }
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(claims.Exp-claims.Iat) * time.Second
 }
