@@ -145,17 +145,6 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	return true
 }
 
-// Address returns the address the Service holds, for tests and messages.
-func (c *Controller) Address(key types.NamespacedName) (netip.Addr, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	lb, ok := c.lbs[key]
-	if !ok {
-		return netip.Addr{}, false
-	}
-	return lb.addr, true
-}
-
 func (c *Controller) sync(ctx context.Context, key types.NamespacedName) error {
 	svc, err := c.services.Services(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) || (err == nil && !wanted(svc)) {
