@@ -55,6 +55,10 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 	}
 	ours := r.ours(classes.Items, gateways.Items)
 	s.Addresses, s.AddressErrors = r.addresses(ours, services.Items)
+	if !r.Pool.Prefix.IsValid() {
+		// Every process reads the assignment the leader wrote into the Services.
+		s.TargetPorts, _ = translate.AssignTargetPorts(r.portClaims(ours, services.Items, nil), r.targetRange())
+	}
 	r.mu.Lock()
 	s.BindErrors, s.Listening = r.bindErrors, r.listening
 	r.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tenantgate/tenantgate/gateway/controller"
 	"github.com/tenantgate/tenantgate/gateway/proxy"
+	"github.com/tenantgate/tenantgate/gateway/translate"
 	"github.com/tenantgate/tenantgate/leadership"
 )
 
@@ -53,6 +54,12 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 			return err
 		}
 	}
+	var targets translate.PortRange // empty (Options built in code): the default
+	if opts.GatewayTargetPorts != "" {
+		if targets, err = translate.ParsePortRange(opts.GatewayTargetPorts); err != nil {
+			return err
+		}
+	}
 	r := &controller.Reconciler{
 		Reader:          mgr.GetCache(),
 		APIReader:       mgr.GetAPIReader(),
@@ -61,13 +68,17 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 		DataPlane:       plane,
 		Pool:            pool,
 		ServiceSelector: selector,
-		ReservedPorts:   reservedPorts(opts),
-		ControllerName:  gatewayv1.GatewayController(opts.ControllerName),
-		Policy:          policy,
-		PolicyChanged:   policy.changed,
-		Log:             log.WithName("gateway"),
-		Registerer:      metrics.Registry,
-		Now:             time.Now,
+		TargetPortRange: targets,
+		// Only a writer lists the data-plane Pods, into the EndpointSlices it writes.
+		DataPlaneNamespace: opts.DataPlaneNamespace,
+		WatchDataPlanePods: writer,
+		ReservedPorts:      reservedPorts(opts),
+		ControllerName:     gatewayv1.GatewayController(opts.ControllerName),
+		Policy:             policy,
+		PolicyChanged:      policy.changed,
+		Log:                log.WithName("gateway"),
+		Registerer:         metrics.Registry,
+		Now:                time.Now,
 	}
 	if writer {
 		r.Events = mgr.GetEventRecorder("tenantgate-gateway")

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/tenantgate/tenantgate/gateway/controller"
+	"github.com/tenantgate/tenantgate/gateway/translate"
 )
 
 // Options are tenantgate's settings, one per flag.
@@ -30,11 +31,17 @@ type Options struct {
 	// GatewayServiceSelector is the data-plane Pod labels each Gateway's
 	// Service selects ("k=v,k2=v2").
 	GatewayServiceSelector string
-	PlatformNamespaces     []string
-	ControllerName         string
-	ShutdownGrace          time.Duration
-	LogLevel               string
-	LogFormat              string
+	// GatewayTargetPorts is the data-plane port range ("first-last") Gateways
+	// get their own ports from when no address pool is set.
+	GatewayTargetPorts string
+	// DataPlaneNamespace is where the data-plane Pods run; the controller
+	// lists them in each Gateway's EndpointSlice.
+	DataPlaneNamespace string
+	PlatformNamespaces []string
+	ControllerName     string
+	ShutdownGrace      time.Duration
+	LogLevel           string
+	LogFormat          string
 	// KubeAPIQPS and KubeAPIBurst limit this client's API requests; zero
 	// means 500 and 1000 (client-go's default of 5/s would make writing the
 	// status of thousands of routes take minutes).
@@ -83,6 +90,8 @@ func ParseFlags(args []string) (Options, error) {
 	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", "/tmp/k8s-webhook-server/serving-certs", "folder with tls.crt and tls.key for the webhook, reloaded when they change")
 	fs.StringVar(&o.GatewayAddressPool, "gateway-address-pool", "", "CIDR from which each Gateway gets its own address, e.g. 127.10.0.0/16 locally")
 	fs.StringVar(&o.GatewayServiceSelector, "gateway-service-selector", controller.DefaultServiceSelector, "labels (k=v,k2=v2) of the data-plane Pods that the Service tenantgate creates for each Gateway selects")
+	fs.StringVar(&o.GatewayTargetPorts, "gateway-target-ports", translate.DefaultTargetPorts, "without -gateway-address-pool: the data-plane ports (first-last) each Gateway listener port gets one of, so Gateways sharing the data plane never share a socket; the controller and the data plane must agree")
+	fs.StringVar(&o.DataPlaneNamespace, "data-plane-namespace", controller.DefaultDataPlaneNamespace, "namespace of the data-plane Pods, which the controller lists in each Gateway's EndpointSlice")
 	fs.StringVar(&platform, "platform-namespaces", "", "comma-separated namespaces trusted by tenant policy (e.g. infra)")
 	fs.StringVar(&o.ControllerName, "controller-name", "tenantgate.dev/gateway-controller", "GatewayClass controllerName this gateway implements")
 	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
@@ -129,6 +138,11 @@ func (o Options) Validate() error {
 	}
 	if o.GatewayServiceSelector != "" {
 		if _, err := controller.ParseServiceSelector(o.GatewayServiceSelector); err != nil {
+			return err
+		}
+	}
+	if o.GatewayTargetPorts != "" {
+		if _, err := translate.ParsePortRange(o.GatewayTargetPorts); err != nil {
 			return err
 		}
 	}

@@ -27,6 +27,12 @@ package app
 // change, and deletes it when the Gateway is no longer its own.
 // +kubebuilder:rbac:groups="",resources=services,verbs=create;update;patch;delete
 
+// The Services have no selector (the data-plane Pods are in tenantgate's
+// namespace, out of a selector's reach): the leader lists the data-plane
+// Pods there and writes each Service's EndpointSlice.
+// +kubebuilder:rbac:groups="",namespace=tenantgate-system,resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=create;update;patch;delete
+
 // Tenants are the policy; their status reports the audit.
 // +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants/status,verbs=update;patch
