@@ -28,7 +28,7 @@ import (
 
 // EndpointSliceManager is the managed-by label value of the EndpointSlices
 // tenantgate writes, so the EndpointSlice controller leaves them alone.
-const EndpointSliceManager = "tenantgate.dev/controller"
+const EndpointSliceManager = "controller.tenantgate.dev"
 
 // DefaultDataPlaneNamespace is where manifests/default runs the data plane.
 const DefaultDataPlaneNamespace = "tenantgate-system"

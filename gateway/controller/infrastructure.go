@@ -323,10 +323,11 @@ func ownedKeys(m map[string]string) string {
 // by Gateway, what could not be written, for its Programmed condition.
 func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, res translate.Result) (map[types.NamespacedName]string, error) {
 	byName := servicesByName(s.Services)
-	serviceTypes := map[string]corev1.ServiceType{}
+	params := map[string]translate.ClassParameters{}
 	for _, gc := range r.ourClasses(s.GatewayClasses) {
-		serviceTypes[gc.Name], _ = translate.ClassServiceType(&gc, s.ConfigMaps) // a class in error accepts no Gateway
+		params[gc.Name], _ = translate.ClassParams(&gc, s.ConfigMaps) // a class in error accepts no Gateway
 	}
+	planes := map[types.NamespacedName]dedicatedPlane{}
 	ours := r.ours(s.GatewayClasses, s.Gateways)
 	ports := map[types.NamespacedName][]listenerPort{}
 	for i := range ours {
@@ -349,7 +350,8 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 	for i := range ours {
 		gw := &ours[i]
 		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
-		want := desiredService(gw, serviceTypes[string(gw.Spec.GatewayClassName)], servicePorts(ports[key], targets[key]))
+		class := params[string(gw.Spec.GatewayClassName)]
+		want := desiredService(gw, class.ServiceType, servicePorts(ports[key], targets[key]))
 		name := types.NamespacedName{Namespace: want.Namespace, Name: want.Name}
 		cur, exists := byName[name]
 		if exists && !controlledBy(cur, gw) {
@@ -361,6 +363,11 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 		wanted[name] = true
 		if st, ok := res.Gateways[key]; !ok || !meta.IsStatusConditionTrue(st.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
 			continue
+		}
+		endpoints := r.servingPods(pods)
+		if class.Dedicated {
+			planes[key] = dedicatedPlane{gateway: gw, params: class}
+			endpoints = podsOf(gw, pods)
 		}
 		if !exists {
 			applyService(want, want, gw)
@@ -384,7 +391,7 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 			fail(key, "EndpointSlice (listing the data-plane Pods)", podsErr)
 			continue
 		}
-		if msg, err := r.syncEndpointSlice(ctx, s.EndpointSlices, cur, gw, r.servingPods(pods)); msg != "" {
+		if msg, err := r.syncEndpointSlice(ctx, s.EndpointSlices, cur, gw, endpoints); msg != "" {
 			failures[key] = msg
 		} else {
 			fail(key, "EndpointSlice "+name.String(), err)
@@ -407,7 +414,9 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 		err := r.Writer.Delete(ctx, svc, client.Preconditions{UID: &svc.UID, ResourceVersion: &svc.ResourceVersion})
 		errs = append(errs, ignore(apierrors.IsNotFound, err))
 	}
-	return failures, errors.Join(errs...)
+	planeFailures, err := r.syncDataPlanes(ctx, planes)
+	maps.Copy(failures, planeFailures)
+	return failures, errors.Join(append(errs, err)...)
 }
 
 // ignore drops an error that expected says is harmless.

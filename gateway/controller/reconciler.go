@@ -65,6 +65,14 @@ type Reconciler struct {
 	// lists them in each Gateway's EndpointSlice.
 	DataPlaneNamespace string
 	WatchDataPlanePods bool
+	// DataPlaneImage is the image of dedicated data planes (the
+	// controller's own); DataPlaneArgs are further flags they get.
+	DataPlaneImage string
+	DataPlaneArgs  []string
+	// ServeGateway, when set, makes this process a dedicated data plane:
+	// it serves that Gateway only. Otherwise it serves every Gateway but
+	// those with a dedicated data plane.
+	ServeGateway types.NamespacedName
 	// ReservedPorts are the data plane's own ports, refused to listeners
 	// (translate.Snapshot.ReservedPorts).
 	ReservedPorts  map[int32]string
@@ -281,7 +289,7 @@ func (r *Reconciler) compile(s *translate.Snapshot) (res translate.Result, table
 	}()
 	r.metrics.rebuilds.Inc()
 	res = r.build(s)
-	table, faults = routetable.Compile(res.Config)
+	table, faults = routetable.Compile(r.servedConfig(s, res.Config))
 	return res, table, faults, nil
 }
 

@@ -66,6 +66,9 @@ var usedInOwnNamespace = []grant{
 	{"coordination.k8s.io", []string{"leases"}, []string{"get", "create", "update"}},
 	{"", []string{"events"}, []string{"create", "patch"}},
 	{"", []string{"pods"}, read},
+	// Dedicated data planes: a Deployment and a PodDisruptionBudget per Gateway that asks for one.
+	{"apps", []string{"deployments"}, []string{"list", "create", "update", "delete"}},
+	{"policy", []string{"poddisruptionbudgets"}, []string{"list", "create", "update", "delete"}},
 }
 
 // usedByWebhook is what the tenant-policy cache reads; the webhook writes nothing.

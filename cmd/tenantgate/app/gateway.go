@@ -4,9 +4,11 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -60,6 +62,12 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 			return err
 		}
 	}
+	var serve types.NamespacedName
+	if opts.DataPlaneGateway != "" {
+		if serve, err = parseGatewayKey(opts.DataPlaneGateway); err != nil {
+			return err
+		}
+	}
 	r := &controller.Reconciler{
 		Reader:          mgr.GetCache(),
 		APIReader:       mgr.GetAPIReader(),
@@ -72,6 +80,9 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 		// Only a writer lists the data-plane Pods, into the EndpointSlices it writes.
 		DataPlaneNamespace: opts.DataPlaneNamespace,
 		WatchDataPlanePods: writer,
+		DataPlaneImage:     opts.DataPlaneImage,
+		DataPlaneArgs:      dedicatedArgs(opts),
+		ServeGateway:       serve,
 		ReservedPorts:      reservedPorts(opts),
 		ControllerName:     gatewayv1.GatewayController(opts.ControllerName),
 		Policy:             policy,
@@ -84,6 +95,19 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 		r.Events = mgr.GetEventRecorder("tenantgate-gateway")
 	}
 	return r.SetupWithManager(mgr)
+}
+
+// dedicatedArgs are the flags a dedicated data plane shares with this
+// controller, so it translates exactly as the shared one does.
+func dedicatedArgs(opts Options) []string {
+	args := []string{"-controller-name=" + opts.ControllerName, "-shutdown-grace=" + opts.ShutdownGrace.String()}
+	if len(opts.PlatformNamespaces) > 0 {
+		args = append(args, "-platform-namespaces="+strings.Join(opts.PlatformNamespaces, ","))
+	}
+	if opts.LogFormat != "" {
+		args = append(args, "-log-format="+opts.LogFormat)
+	}
+	return args
 }
 
 // reservedPorts are the data plane's own ports, which no Gateway listener

@@ -33,6 +33,12 @@ package app
 // +kubebuilder:rbac:groups="",namespace=tenantgate-system,resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=create;update;patch;delete
 
+// A Gateway whose class asks for a dedicated data plane gets a Deployment
+// and a PodDisruptionBudget in tenantgate's own namespace (never the
+// Gateway's: the data plane's ServiceAccount reads TLS Secrets).
+// +kubebuilder:rbac:groups=apps,namespace=tenantgate-system,resources=deployments,verbs=list;create;update;delete
+// +kubebuilder:rbac:groups=policy,namespace=tenantgate-system,resources=poddisruptionbudgets,verbs=list;create;update;delete
+
 // Tenants are the policy; their status reports the audit.
 // +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants/status,verbs=update;patch
