@@ -59,4 +59,3 @@ func TestClassParams(t *testing.T) {
 		t.Errorf("DedicatedGateways = %v; want only a/mine", dedicated)
 	}
 }
-
