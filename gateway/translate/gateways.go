@@ -105,6 +105,9 @@ func (b *builder) address(g *gatewayState) (string, problem) {
 	case assigned == "":
 		return "", newProblem(gatewayv1.GatewayReasonAddressNotAssigned,
 			"Gateway %s has not been given an address yet; check the controller's address pool.", g.key)
+	case len(requested) == 1 && assigned != requested[0] && b.s.TargetPorts != nil:
+		return "", newProblem(gatewayv1.GatewayReasonAddressNotUsable,
+			"Gateway %s requests address %s, but its Service got %s; its load balancer cannot give that address (or its class's Service type takes none), so request one the load balancer can assign or remove spec.addresses.", g.key, requested[0], assigned)
 	case len(requested) == 1 && assigned != requested[0]:
 		return "", newProblem(gatewayv1.GatewayReasonAddressNotUsable,
 			"Gateway %s requests address %s, but the controller could only assign %s; request an address from the pool.", g.key, requested[0], assigned)

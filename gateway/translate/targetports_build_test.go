@@ -32,3 +32,17 @@ func TestBuildBindsTargetPorts(t *testing.T) {
 		t.Errorf("Programmed %+v; want False/Pending saying the Service has no target port yet", c)
 	}
 }
+
+// Without a pool, an address the Gateway's Service did not get is
+// reported as not usable, naming both.
+func TestRequestedAddressTheServiceDidNotGet(t *testing.T) {
+	key := types.NamespacedName{Namespace: "infra", Name: "shared"}
+	s := loadSnapshot(t, "testdata/route-accepted.in.yaml")
+	s.TargetPorts = TargetPorts{key: {80: 20007}}
+	s.Gateways[0].Spec.Addresses = []gatewayv1.GatewaySpecAddress{{Value: "203.0.113.9"}}
+	s.Addresses = map[types.NamespacedName]string{key: "198.51.100.4"}
+	c := meta.FindStatusCondition(Build(s).Gateways[key].Conditions, string(gatewayv1.GatewayConditionProgrammed))
+	if c == nil || c.Reason != string(gatewayv1.GatewayReasonAddressNotUsable) || !strings.Contains(c.Message, "requests address 203.0.113.9, but its Service got 198.51.100.4") {
+		t.Errorf("Programmed %+v; want False/AddressNotUsable naming both addresses", c)
+	}
+}

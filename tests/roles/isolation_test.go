@@ -46,10 +46,9 @@ func fixedRate(addr string) rateResult {
 		latencies []time.Duration
 		wg        sync.WaitGroup
 	)
-	tick := time.NewTicker(time.Second / offeredRate)
-	defer tick.Stop()
 	begin := time.Now()
-	for end := begin.Add(window); time.Now().Before(end); <-tick.C {
+	for i := range offeredRate * int(window/time.Second) {
+		time.Sleep(time.Until(begin.Add(time.Duration(i) * time.Second / offeredRate))) // on schedule, however slow the answers
 		res.offered++
 		wg.Go(func() {
 			start := time.Now()
@@ -123,9 +122,9 @@ func testIsolation(t *testing.T, dedicatedAddr, sharedAddr string) {
 	t.Logf("figures: shared data plane while saturated: %s", sharedLoaded)
 	t.Logf("figures: dedicated data plane while the shared one is saturated: %s", loaded)
 	for name, r := range map[string]rateResult{"alone": idle, "while the shared data plane is saturated": loaded} {
-		// The offer itself may fall short on a busy machine; what was offered must all be served.
-		if r.failed > 0 || r.ok != r.offered || r.offered < offeredRate*int(window/time.Second)*8/10 {
-			t.Errorf("dedicated data plane %s: %s; want every request of a full offer (%d req/s for %v) served", name, r, offeredRate, window)
+		// Rates are figures (speed targets live in benchmarks); what is required is that every offered request is served.
+		if r.failed > 0 || r.ok != r.offered {
+			t.Errorf("dedicated data plane %s: %s; want every request of the offer (%d req/s for %v) served", name, r, offeredRate, window)
 		}
 	}
 	if sharedLoaded.p99 <= sharedIdle.p99 && sharedLoaded.failed == 0 {
