@@ -230,7 +230,7 @@ func applyOwned[T any, P interface {
 		}
 	}
 	if cur == nil {
-		return ignore(apierrors.IsAlreadyExists, w.Create(ctx, want))
+		return ignore(apierrors.IsAlreadyExists, w.Create(ctx, want, client.FieldOwner(FieldOwner)))
 	}
 	if owner := cur.GetAnnotations()[annotationGateway]; owner != want.GetAnnotations()[annotationGateway] {
 		return fmt.Errorf("%s %s already exists and belongs to Gateway %q", cur.GetObjectKind().GroupVersionKind().Kind, want.GetName(), owner)
@@ -245,5 +245,5 @@ func applyOwned[T any, P interface {
 	if equality.Semantic.DeepDerivative(next, cur) {
 		return nil // only defaults the API server filled in differ
 	}
-	return ignore(apierrors.IsNotFound, w.Update(ctx, next))
+	return ignore(apierrors.IsNotFound, w.Update(ctx, next, client.FieldOwner(FieldOwner)))
 }

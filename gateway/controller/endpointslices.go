@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -29,6 +30,9 @@ import (
 // EndpointSliceManager is the managed-by label value of the EndpointSlices
 // tenantgate writes, so the EndpointSlice controller leaves them alone.
 const EndpointSliceManager = "controller.tenantgate.dev"
+
+// FieldOwner is the field manager of every object the controller writes.
+const FieldOwner = "tenantgate-controller"
 
 // DefaultDataPlaneNamespace is where manifests/default runs the data plane.
 const DefaultDataPlaneNamespace = "tenantgate-system"
@@ -148,7 +152,7 @@ func (r *Reconciler) syncEndpointSlice(ctx context.Context, existing []discovery
 		}
 	}
 	if cur == nil {
-		return "", ignore(apierrors.IsAlreadyExists, r.Writer.Create(ctx, want))
+		return "", ignore(apierrors.IsAlreadyExists, r.Writer.Create(ctx, want, client.FieldOwner(FieldOwner)))
 	}
 	if !sliceControlledBy(cur, svc) {
 		return fmt.Sprintf("its EndpointSlice %s already exists and is not owned by its Service, so tenantgate leaves it alone and its Service has no endpoints; delete that EndpointSlice or rename the Gateway",
@@ -161,7 +165,7 @@ func (r *Reconciler) syncEndpointSlice(ctx context.Context, existing []discovery
 	if equality.Semantic.DeepEqual(cur, next) {
 		return "", nil
 	}
-	return "", ignore(apierrors.IsNotFound, r.Writer.Update(ctx, next))
+	return "", ignore(apierrors.IsNotFound, r.Writer.Update(ctx, next, client.FieldOwner(FieldOwner)))
 }
 
 // portClaims are ours' target-port claims: what their own Services hold and,
@@ -173,7 +177,7 @@ func (r *Reconciler) portClaims(ours []gatewayv1.Gateway, services []corev1.Serv
 		gw := &ours[i]
 		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
 		c := translate.PortClaim{Gateway: key, Created: gw.CreationTimestamp, Held: map[int32]int32{}}
-		if svc, ok := byName[types.NamespacedName{Namespace: gw.Namespace, Name: ServiceName(gw.Name)}]; ok && controlledBy(svc, gw) {
+		if svc, ok := byName[types.NamespacedName{Namespace: gw.Namespace, Name: ServiceName(gw.Name)}]; ok && controlledBy(svc, gw) && portsWrittenByUs(svc) {
 			for _, p := range svc.Spec.Ports {
 				if p.TargetPort.IntVal > 0 {
 					c.Held[p.Port] = p.TargetPort.IntVal
@@ -189,6 +193,19 @@ func (r *Reconciler) portClaims(ours []gatewayv1.Gateway, services []corev1.Serv
 		claims = append(claims, c)
 	}
 	return claims
+}
+
+// portsWrittenByUs: no one but tenantgate's controller set the Service's
+// target ports (its managed fields say who did). A tenant who edits its own
+// Gateway's Service to take another Gateway's port is thus never believed:
+// its Gateway is unbound until the leader rewrites the Service.
+func portsWrittenByUs(svc *corev1.Service) bool {
+	for _, mf := range svc.ManagedFields {
+		if mf.Manager != FieldOwner && mf.FieldsV1 != nil && bytes.Contains(mf.FieldsV1.Raw, []byte(`"f:targetPort"`)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Reconciler) targetRange() translate.PortRange {

@@ -371,7 +371,7 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 		}
 		if !exists {
 			applyService(want, want, gw)
-			if err := r.Writer.Create(ctx, want); err != nil {
+			if err := r.Writer.Create(ctx, want, client.FieldOwner(FieldOwner)); err != nil {
 				fail(key, "Service "+name.String(), ignore(apierrors.IsAlreadyExists, err))
 				continue
 			}
@@ -380,7 +380,7 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 			next := cur.DeepCopy()
 			applyService(next, want, gw)
 			if !equality.Semantic.DeepEqual(cur, next) {
-				if err := r.Writer.Update(ctx, next); err != nil {
+				if err := r.Writer.Update(ctx, next, client.FieldOwner(FieldOwner)); err != nil {
 					fail(key, "Service "+name.String(), ignore(apierrors.IsNotFound, err))
 					continue
 				}

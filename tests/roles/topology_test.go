@@ -18,6 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -182,6 +183,27 @@ func TestGatewaysOnTheirOwnPorts(t *testing.T) {
 		if a, b := w.targetPort(t, "apples"), w.targetPort(t, "bananas"); a != apples || b != bananas || third == apples || third == bananas {
 			t.Errorf("after the restart: apples %d (was %d), bananas %d (was %d), the new Gateway %d; want the old ones kept and a new one distinct", a, apples, b, bananas, third)
 		}
+	})
+
+	t.Run("a tenant editing its Service to take another Gateway's port is not believed", func(t *testing.T) {
+		var svc corev1.Service
+		if err := w.client.Get(ctx, types.NamespacedName{Namespace: "apples", Name: "web-tenantgate"}, &svc); err != nil {
+			t.Fatal(err)
+		}
+		svc.Spec.Ports[0].TargetPort = intstr.FromInt32(bananas) // apples/web is the older Gateway
+		if err := w.client.Update(ctx, &svc, client.FieldOwner("kubectl-edit")); err != nil {
+			t.Fatal(err)
+		}
+		stack.Eventually(t, 30*time.Second, "the leader rewrites apples/web's Service", func(ctx context.Context) (bool, string) {
+			err := w.client.Get(ctx, client.ObjectKeyFromObject(&svc), &svc)
+			return err == nil && svc.Spec.Ports[0].TargetPort.IntVal != bananas, fmt.Sprint(svc.Spec.Ports, err)
+		})
+		if got := w.targetPort(t, "bananas"); got != bananas {
+			t.Errorf("bananas/web's target port moved from %d to %d after another tenant's edit", bananas, got)
+		}
+		apples = svc.Spec.Ports[0].TargetPort.IntVal
+		w.eventuallyServes(t, portAddr(bananas), "any.example.com", "banana-echo")
+		w.eventuallyServes(t, portAddr(apples), "any.example.com", "apple-echo")
 	})
 
 	var dedicated *Process
