@@ -79,3 +79,37 @@ func TestDesiredDataPlane(t *testing.T) {
 		t.Error("Gateways a-b/c and a/b-c share a data-plane name")
 	}
 }
+
+// A dedicated Gateway's EndpointSlice lists its own Pods only.
+func TestPodsOf(t *testing.T) {
+	gw := gatewayWith(nil, nil, 80)
+	other := gatewayWith(nil, nil, 80)
+	other.UID = "uid-other"
+	shared, _ := ParseServiceSelector(DefaultServiceSelector)
+	pods := []corev1.Pod{
+		dataPlanePod("own", "10.0.0.1", true, false, dedicatedLabels(gw)),
+		dataPlanePod("others", "10.0.0.2", true, false, dedicatedLabels(other)),
+		dataPlanePod("shared", "10.0.0.3", true, false, shared),
+	}
+	if got := podsOf(gw, pods); len(got) != 1 || got[0].Name != "own" {
+		t.Errorf("podsOf = %v; want only its own Pod", got)
+	}
+	if got := (&Reconciler{}).servingPods(pods); len(got) != 1 || got[0].Name != "shared" {
+		t.Errorf("servingPods = %v; want only the shared data plane's Pod", got)
+	}
+}
+
+// Target ports someone else wrote into a Service are not held.
+func TestPortClaimsTrustOnlyOurWrites(t *testing.T) {
+	gw := gatewayWith(nil, nil, 80)
+	svc := desiredService(gw, "", specPorts(gw, map[int32]int32{80: 20001}))
+	svc.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: FieldOwner, FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{"f:targetPort":{}}}}}`)}}}
+	r := &Reconciler{}
+	if c := r.portClaims([]gatewayv1.Gateway{*gw}, []corev1.Service{*svc}, nil); c[0].Held[80] != 20001 {
+		t.Errorf("held %v; want 80→20001 written by the controller", c[0].Held)
+	}
+	svc.ManagedFields = append(svc.ManagedFields, metav1.ManagedFieldsEntry{Manager: "kubectl-edit", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{"f:targetPort":{}}}}}`)}})
+	if c := r.portClaims([]gatewayv1.Gateway{*gw}, []corev1.Service{*svc}, nil); len(c[0].Held) != 0 {
+		t.Errorf("held %v; want nothing once someone else set the target ports", c[0].Held)
+	}
+}
