@@ -141,9 +141,9 @@ func (r *Reconciler) desiredDataPlane(gw *gatewayv1.Gateway, p translate.ClassPa
 						Name: "tenantgate", Image: r.DataPlaneImage, Args: args, Resources: resources,
 						Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 8080}, {Name: "health", ContainerPort: dataPlaneHealthPort}},
 						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/readyz", Port: intstr.FromString("health")}},
-							PeriodSeconds: 5, FailureThreshold: 2},
+							PeriodSeconds: 5, FailureThreshold: 2, TimeoutSeconds: 1, SuccessThreshold: 1}, // the defaults spelled out, so an unchanged Deployment is never rewritten
 						LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("health")}},
-							InitialDelaySeconds: 10, PeriodSeconds: 10, FailureThreshold: 3},
+							InitialDelaySeconds: 10, PeriodSeconds: 10, FailureThreshold: 3, TimeoutSeconds: 1, SuccessThreshold: 1},
 						SecurityContext: &corev1.SecurityContext{
 							AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true), RunAsNonRoot: ptr.To(true),
 							Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
