@@ -57,4 +57,3 @@ func (r *Reconciler) targetRange() translate.PortRange {
 	}
 	return r.TargetPortRange
 }
-
