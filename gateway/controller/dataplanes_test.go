@@ -99,17 +99,32 @@ func TestPodsOf(t *testing.T) {
 	}
 }
 
-// Target ports someone else wrote into a Service are not held.
-func TestPortClaimsTrustOnlyOurWrites(t *testing.T) {
+// Target ports are held only with the controller's signature: one a tenant
+// edited, or signed for another Gateway, is not.
+func TestPortClaimsTrustOnlySignedPorts(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
 	gw := gatewayWith(nil, nil, 80)
 	svc := desiredService(gw, "", specPorts(gw, map[int32]int32{80: 20001}))
-	svc.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: FieldOwner, FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{"f:targetPort":{}}}}}`)}}}
+	svc.Annotations = map[string]string{annotationTargetPorts: signTargetPorts(key, gw.UID, svc.Spec.Ports)}
 	r := &Reconciler{}
-	if c := r.portClaims([]gatewayv1.Gateway{*gw}, []corev1.Service{*svc}, nil); c[0].Held[80] != 20001 {
-		t.Errorf("held %v; want 80→20001 written by the controller", c[0].Held)
+	held := func(svc *corev1.Service, key []byte) map[int32]int32 {
+		return r.portClaims([]gatewayv1.Gateway{*gw}, []corev1.Service{*svc}, nil, key)[0].Held
 	}
-	svc.ManagedFields = append(svc.ManagedFields, metav1.ManagedFieldsEntry{Manager: "kubectl-edit", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{"f:targetPort":{}}}}}`)}})
-	if c := r.portClaims([]gatewayv1.Gateway{*gw}, []corev1.Service{*svc}, nil); len(c[0].Held) != 0 {
-		t.Errorf("held %v; want nothing once someone else set the target ports", c[0].Held)
+	if h := held(svc, key); h[80] != 20001 {
+		t.Errorf("held %v; want 80→20001 as the controller signed it", h)
+	}
+	edited := svc.DeepCopy()
+	edited.Spec.Ports[0].TargetPort = intstr.FromInt32(20002)
+	other := gatewayWith(nil, nil, 80)
+	other.UID = "uid-other"
+	forged := svc.DeepCopy()
+	forged.Annotations[annotationTargetPorts] = signTargetPorts(key, other.UID, svc.Spec.Ports)
+	for name, tc := range map[string]struct {
+		svc *corev1.Service
+		key []byte
+	}{"edited": {edited, key}, "signed for another Gateway": {forged, key}, "no key": {svc, nil}, "another key": {svc, []byte("fedcba9876543210fedcba9876543210")}} {
+		if h := held(tc.svc, tc.key); len(h) != 0 {
+			t.Errorf("%s: held %v; want nothing", name, h)
+		}
 	}
 }

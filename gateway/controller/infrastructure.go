@@ -259,6 +259,9 @@ func servicePorts(listeners []listenerPort, targets map[int32]int32) []corev1.Se
 // node ports, labels and annotations tenantgate never wrote.
 func applyService(cur, want *corev1.Service, gw *gatewayv1.Gateway) {
 	cur.Labels, cur.Annotations = infrastructureMetadata(cur.Labels, cur.Annotations, gw)
+	if sig, ok := want.Annotations[annotationTargetPorts]; ok {
+		cur.Annotations[annotationTargetPorts] = sig // after the infrastructure annotations, which must not forge it
+	}
 	cur.OwnerReferences = want.OwnerReferences
 	cur.Spec.Type, cur.Spec.Selector, cur.Spec.LoadBalancerIP = want.Spec.Type, nil, want.Spec.LoadBalancerIP
 	ports := slices.Clone(want.Spec.Ports)
@@ -335,8 +338,13 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 	}
 	var targets translate.TargetPorts
 	failures := map[types.NamespacedName]string{}
+	var signKey []byte
 	if !r.Pool.Prefix.IsValid() {
-		targets, failures = translate.AssignTargetPorts(r.portClaims(ours, s.Services, ports), r.targetRange())
+		var err error
+		if signKey, err = r.targetPortKey(ctx, true); err != nil {
+			return nil, err // no Service is written unsigned
+		}
+		targets, failures = translate.AssignTargetPorts(r.portClaims(ours, s.Services, ports, signKey), r.targetRange())
 	}
 	pods, podsErr := r.dataPlanePods(ctx)
 	wanted := map[types.NamespacedName]bool{}
@@ -352,6 +360,9 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
 		class := params[string(gw.Spec.GatewayClassName)]
 		want := desiredService(gw, class.ServiceType, servicePorts(ports[key], targets[key]))
+		if signKey != nil {
+			want.Annotations = map[string]string{annotationTargetPorts: signTargetPorts(signKey, gw.UID, want.Spec.Ports)}
+		}
 		name := types.NamespacedName{Namespace: want.Namespace, Name: want.Name}
 		cur, exists := byName[name]
 		if exists && !controlledBy(cur, gw) {

@@ -98,6 +98,7 @@ type Reconciler struct {
 	referenced *referencedStore
 	statuses   *statusQueue
 	pods       client.Reader // the data-plane namespace's Pods, when watched
+	portKey    []byte        // signs the target ports in Services (targetports.go)
 	mu         sync.Mutex
 	bindErrors map[string]string
 	listening  map[string]bool

@@ -54,9 +54,9 @@ type PortClaim struct {
 
 // AssignTargetPorts gives each claimed listener port a target port in r.
 // A held target port stays with its Gateway (Kubernetes, through the
-// Service, is the only store), unless it is outside r, or an older Gateway
-// holds it too (a tenant edited its Service to take another's port); the
-// rest get the lowest free ports, older Gateways first. Without Want, a
+// Service, is the only store), unless it is outside r or another Gateway
+// holds it too (then neither keeps it); the rest get the lowest free
+// ports, older Gateways first. Without Want, a
 // Gateway keeps its held ports that survive those checks. It returns the
 // assignment and, for Gateways the range cannot serve, why.
 func AssignTargetPorts(claims []PortClaim, r PortRange) (TargetPorts, map[types.NamespacedName]string) {
@@ -73,11 +73,27 @@ func AssignTargetPorts(claims []PortClaim, r PortRange) (TargetPorts, map[types.
 	out := TargetPorts{}
 	problems := map[types.NamespacedName]string{}
 	taken := map[int32]types.NamespacedName{}
+	holders := map[int32]map[types.NamespacedName]bool{}
+	for _, c := range order {
+		for _, target := range c.Held {
+			if holders[target] == nil {
+				holders[target] = map[types.NamespacedName]bool{}
+			}
+			holders[target][c.Gateway] = true
+		}
+	}
+	for target, by := range holders {
+		if len(by) > 1 {
+			taken[target] = types.NamespacedName{} // nor handed to anyone this round, until no Service holds it
+		}
+	}
 	for _, c := range order {
 		ports := map[int32]int32{}
 		for _, port := range slices.Sorted(maps.Keys(c.Held)) {
 			target := c.Held[port]
-			if _, busy := taken[target]; busy || !r.Contains(target) || (c.Want != nil && !slices.Contains(c.Want, port)) {
+			// A port two Gateways hold was never handed out so (a replayed or
+			// stale Service): neither keeps it, so neither can take the other's traffic.
+			if _, busy := taken[target]; busy || len(holders[target]) > 1 || !r.Contains(target) || (c.Want != nil && !slices.Contains(c.Want, port)) {
 				continue
 			}
 			ports[port], taken[target] = target, c.Gateway

@@ -66,6 +66,8 @@ var usedInOwnNamespace = []grant{
 	{"coordination.k8s.io", []string{"leases"}, []string{"get", "create", "update"}},
 	{"", []string{"events"}, []string{"create", "patch"}},
 	{"", []string{"pods"}, read},
+	// The key that signs the Services' target ports, made once.
+	{"", []string{"secrets"}, []string{"create"}},
 	// Dedicated data planes: a Deployment and a PodDisruptionBudget per Gateway that asks for one.
 	{"apps", []string{"deployments"}, []string{"list", "create", "update", "delete"}},
 	{"policy", []string{"poddisruptionbudgets"}, []string{"list", "create", "update", "delete"}},

@@ -33,6 +33,10 @@ package app
 // +kubebuilder:rbac:groups="",namespace=tenantgate-system,resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=create;update;patch;delete
 
+// Without an address pool the leader signs each Service's target ports with
+// a key it keeps in a Secret of its own namespace, made on first use.
+// +kubebuilder:rbac:groups="",namespace=tenantgate-system,resources=secrets,verbs=create
+
 // A Gateway whose class asks for a dedicated data plane gets a Deployment
 // and a PodDisruptionBudget in tenantgate's own namespace (never the
 // Gateway's: the data plane's ServiceAccount reads TLS Secrets).
