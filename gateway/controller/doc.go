@@ -10,8 +10,8 @@
 // the leader writes its EndpointSlice from the cached data-plane Pods
 // (endpointslices.go). Without an address pool each listener port goes to a
 // target port of its own (translate.AssignTargetPorts; the Services are the
-// only store), which every data-plane process reads back and binds on every
-// address. A class with dataPlane: dedicated gives each Gateway its own
+// only store, signed by the leader: targetports.go), which every data-plane
+// process reads back and binds on every address. A class with dataPlane: dedicated gives each Gateway its own
 // Deployment and PodDisruptionBudget in tenantgate-system (dataplanes.go; why
 // there is written at the top of that file), which the shared data plane
 // then leaves alone. A Service, EndpointSlice or Deployment of that name it
