@@ -84,14 +84,18 @@ func (r *Reconciler) targetPortKey(ctx context.Context, create bool) ([]byte, er
 		return key, nil
 	}
 	name := types.NamespacedName{Namespace: r.dataPlaneNamespace(), Name: targetPortKeySecret}
+	var reader client.Reader = r.Writer // a Reconciler built in a test may have no APIReader
+	if r.APIReader != nil {
+		reader = r.APIReader
+	}
 	var sec corev1.Secret
-	err := r.APIReader.Get(ctx, name, &sec)
+	err := reader.Get(ctx, name, &sec)
 	if apierrors.IsNotFound(err) && create {
 		fresh := make([]byte, 32)
 		rand.Read(fresh)
 		sec = corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: name.Namespace, Name: name.Name}, Data: map[string][]byte{"key": fresh}}
 		if err = r.Writer.Create(ctx, &sec, client.FieldOwner(FieldOwner)); apierrors.IsAlreadyExists(err) {
-			err = r.APIReader.Get(ctx, name, &sec)
+			err = reader.Get(ctx, name, &sec)
 		}
 	}
 	if err != nil {
