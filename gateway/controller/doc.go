@@ -6,10 +6,18 @@
 // whose status newly says it could not be programmed. The leader also keeps
 // one Service per accepted Gateway (infrastructure.go): owned by the Gateway,
 // carrying its spec.infrastructure labels and annotations and its listeners'
-// ports, selecting the data-plane Pods; a Service of that name it does not
-// control is never adopted. Translation and policy
-// live in translate and tenancy; this package decides nothing about routing
-// itself.
+// ports. It has no selector (the data-plane Pods live in tenantgate-system):
+// the leader writes its EndpointSlice from the cached data-plane Pods
+// (endpointslices.go). Without an address pool each listener port goes to a
+// target port of its own (translate.AssignTargetPorts; the Services are the
+// only store, signed by the leader: targetports.go), which every data-plane
+// process reads back and binds on every address. A class with dataPlane: dedicated gives each Gateway its own
+// Deployment and PodDisruptionBudget in tenantgate-system (dataplanes.go; why
+// there is written at the top of that file), which the shared data plane
+// then leaves alone. A Service, EndpointSlice or Deployment of that name it
+// did not make is never adopted, and a failed write shows in the Gateway's
+// Programmed condition. Translation and policy live in translate and
+// tenancy; this package decides nothing about routing itself.
 //
 // Only what is referenced is held: Secrets and ConfigMaps are watched as
 // metadata only; references.go lists the ones the translator can read

@@ -28,7 +28,8 @@ import (
 )
 
 // DefaultServiceSelector selects the data-plane Pods of manifests/default;
-// every Gateway's Service sends its traffic to them.
+// every Gateway's Service (through the EndpointSlice the controller writes)
+// sends its traffic to them.
 const DefaultServiceSelector = "app.kubernetes.io/name=tenantgate,app.kubernetes.io/component=dataplane"
 
 const (
@@ -144,18 +145,19 @@ func controlledBy(svc *corev1.Service, gw *gatewayv1.Gateway) bool {
 }
 
 // desiredService is the Service tenantgate wants for gw: of the type its
-// class's parameters say, with its listeners' ports on the data-plane Pods.
-func (r *Reconciler) desiredService(gw *gatewayv1.Gateway, typ corev1.ServiceType) *corev1.Service {
+// class's parameters say, with its listeners' ports. It has no selector:
+// the data-plane Pods live in tenantgate's namespace, which a selector
+// cannot reach, so the controller writes its EndpointSlices (endpointslices.go).
+func desiredService(gw *gatewayv1.Gateway, typ corev1.ServiceType, ports []corev1.ServicePort) *corev1.Service {
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: gw.Namespace, Name: ServiceName(gw.Name)},
 		Spec: corev1.ServiceSpec{
-			Type:     cmp.Or(typ, corev1.ServiceTypeLoadBalancer),
-			Selector: maps.Clone(r.ServiceSelector),
-			Ports:    servicePorts(gw.Spec.Listeners),
+			Type:  cmp.Or(typ, corev1.ServiceTypeLoadBalancer),
+			Ports: ports,
 		},
 	}
-	if svc.Spec.Selector == nil {
-		svc.Spec.Selector, _ = ParseServiceSelector(DefaultServiceSelector)
+	if svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
+		svc.Spec.LoadBalancerIP = requestedIP(gw) // the field cloud and local load balancers still honour
 	}
 	svc.OwnerReferences = []metav1.OwnerReference{{
 		APIVersion: gatewayv1.GroupVersion.String(), Kind: "Gateway", Name: gw.Name, UID: gw.UID,
@@ -164,29 +166,83 @@ func (r *Reconciler) desiredService(gw *gatewayv1.Gateway, typ corev1.ServiceTyp
 	return svc
 }
 
-// acceptedListeners is gw with only the listeners its status accepts: a
-// refused one (a tenant's, a reserved port) gets no Service port.
-func acceptedListeners(gw gatewayv1.Gateway, st gatewayv1.GatewayStatus) *gatewayv1.Gateway {
-	accepted := map[gatewayv1.SectionName]bool{}
-	for _, l := range st.Listeners {
-		accepted[l.Name] = meta.IsStatusConditionTrue(l.Conditions, string(gatewayv1.ListenerConditionAccepted))
+// requestedIP is the one IPAddress spec.addresses asks for, if any; a
+// Gateway asking for several is refused by Build (AddressNotUsable).
+func requestedIP(gw *gatewayv1.Gateway) string {
+	for _, a := range gw.Spec.Addresses {
+		if (a.Type == nil || *a.Type == gatewayv1.IPAddressType) && a.Value != "" {
+			return a.Value
+		}
 	}
-	gw.Spec.Listeners = slices.DeleteFunc(slices.Clone(gw.Spec.Listeners), func(l gatewayv1.Listener) bool { return !accepted[l.Name] })
-	return &gw
+	return ""
 }
 
-// servicePorts has one port per distinct listener port and protocol; the
-// data plane listens on the listener's port itself.
-func servicePorts(listeners []gatewayv1.Listener) []corev1.ServicePort {
+// listenerPort is one port a Gateway's Service carries.
+type listenerPort struct {
+	port  int32
+	proto corev1.Protocol
+}
+
+// acceptedPorts are the ports of gw's accepted listeners and of the
+// accepted listeners of the ListenerSets attached to it: a refused one (a
+// tenant's, a reserved port) gets no Service port.
+func acceptedPorts(gw *gatewayv1.Gateway, res translate.Result, sets []gatewayv1.ListenerSet) []listenerPort {
+	var out []listenerPort
+	add := func(statuses []gatewayv1.ListenerStatus, name gatewayv1.SectionName, port int32, proto gatewayv1.ProtocolType) {
+		for _, st := range statuses {
+			if st.Name == name && meta.IsStatusConditionTrue(st.Conditions, string(gatewayv1.ListenerConditionAccepted)) {
+				out = append(out, listenerPort{port: port, proto: protocolOf(proto)})
+				return
+			}
+		}
+	}
+	key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
+	for _, l := range gw.Spec.Listeners {
+		add(res.Gateways[key].Listeners, l.Name, int32(l.Port), l.Protocol)
+	}
+	for i := range sets {
+		ls := &sets[i]
+		parentNS := ls.Namespace
+		if ns := ls.Spec.ParentRef.Namespace; ns != nil {
+			parentNS = string(*ns)
+		}
+		if parentNS != gw.Namespace || string(ls.Spec.ParentRef.Name) != gw.Name {
+			continue
+		}
+		st := res.ListenerSets[types.NamespacedName{Namespace: ls.Namespace, Name: ls.Name}]
+		for _, l := range ls.Spec.Listeners {
+			var statuses []gatewayv1.ListenerStatus
+			for _, e := range st.Listeners {
+				statuses = append(statuses, gatewayv1.ListenerStatus{Name: e.Name, Conditions: e.Conditions})
+			}
+			add(statuses, l.Name, int32(l.Port), l.Protocol)
+		}
+	}
+	return out
+}
+
+func protocolOf(p gatewayv1.ProtocolType) corev1.Protocol {
+	if p == gatewayv1.UDPProtocolType {
+		return corev1.ProtocolUDP
+	}
+	return corev1.ProtocolTCP
+}
+
+// servicePorts has one port per distinct listener port and protocol, each
+// sent to its target port (the listener port itself when targets is nil:
+// with an address pool the data plane listens on the listener's port).
+func servicePorts(listeners []listenerPort, targets map[int32]int32) []corev1.ServicePort {
 	var ports []corev1.ServicePort
 	for _, l := range listeners {
-		proto := corev1.ProtocolTCP
-		if l.Protocol == gatewayv1.UDPProtocolType {
-			proto = corev1.ProtocolUDP
+		target := l.port
+		if targets != nil {
+			if target = targets[l.port]; target == 0 {
+				continue // no data-plane port for it (the range is full): its status says so
+			}
 		}
 		p := corev1.ServicePort{
-			Name:     fmt.Sprintf("%s-%d", strings.ToLower(string(proto)), l.Port),
-			Protocol: proto, Port: int32(l.Port), TargetPort: intstr.FromInt32(int32(l.Port)),
+			Name:     fmt.Sprintf("%s-%d", strings.ToLower(string(l.proto)), l.port),
+			Protocol: l.proto, Port: l.port, TargetPort: intstr.FromInt32(target),
 		}
 		if !slices.ContainsFunc(ports, func(q corev1.ServicePort) bool { return q.Name == p.Name }) {
 			ports = append(ports, p)
@@ -202,6 +258,27 @@ func servicePorts(listeners []gatewayv1.Listener) []corev1.ServicePort {
 // what others (the API server, a cloud provider, a user) added: allocated
 // node ports, labels and annotations tenantgate never wrote.
 func applyService(cur, want *corev1.Service, gw *gatewayv1.Gateway) {
+	cur.Labels, cur.Annotations = infrastructureMetadata(cur.Labels, cur.Annotations, gw)
+	if sig, ok := want.Annotations[annotationTargetPorts]; ok {
+		cur.Annotations[annotationTargetPorts] = sig // after the infrastructure annotations, which must not forge it
+	}
+	cur.OwnerReferences = want.OwnerReferences
+	cur.Spec.Type, cur.Spec.Selector, cur.Spec.LoadBalancerIP = want.Spec.Type, nil, want.Spec.LoadBalancerIP
+	ports := slices.Clone(want.Spec.Ports)
+	for i := range ports {
+		for _, old := range cur.Spec.Ports {
+			if old.Name == ports[i].Name && want.Spec.Type != corev1.ServiceTypeClusterIP {
+				ports[i].NodePort = old.NodePort // keep the allocated one
+			}
+		}
+	}
+	cur.Spec.Ports = ports
+}
+
+// infrastructureMetadata returns labels and annotations with gw's
+// spec.infrastructure applied, keeping keys tenantgate never wrote, for
+// every object generated for gw.
+func infrastructureMetadata(labels, annotations map[string]string, gw *gatewayv1.Gateway) (map[string]string, map[string]string) {
 	var infraLabels, infraAnnotations map[string]string
 	if inf := gw.Spec.Infrastructure; inf != nil {
 		infraLabels = make(map[string]string, len(inf.Labels))
@@ -213,24 +290,14 @@ func applyService(cur, want *corev1.Service, gw *gatewayv1.Gateway) {
 			infraAnnotations[string(k)] = string(v)
 		}
 	}
-	cur.Labels = replaceOwned(cur.Labels, cur.Annotations[ownedLabels], infraLabels)
-	cur.Annotations = replaceOwned(cur.Annotations, cur.Annotations[ownedAnnotations], infraAnnotations)
-	// Set last, so no infrastructure key can rename the Gateway the Service
+	labels = replaceOwned(labels, annotations[ownedLabels], infraLabels)
+	annotations = replaceOwned(annotations, annotations[ownedAnnotations], infraAnnotations)
+	// Set last, so no infrastructure key can rename the Gateway the object
 	// belongs to or forge what tenantgate owns.
-	cur.Labels[gatewayv1.GatewayNameLabelKey] = gw.Name
-	cur.Annotations[ownedLabels] = ownedKeys(infraLabels)
-	cur.Annotations[ownedAnnotations] = ownedKeys(infraAnnotations)
-	cur.OwnerReferences = want.OwnerReferences
-	cur.Spec.Type, cur.Spec.Selector = want.Spec.Type, want.Spec.Selector
-	ports := slices.Clone(want.Spec.Ports)
-	for i := range ports {
-		for _, old := range cur.Spec.Ports {
-			if old.Name == ports[i].Name && want.Spec.Type != corev1.ServiceTypeClusterIP {
-				ports[i].NodePort = old.NodePort // keep the allocated one
-			}
-		}
-	}
-	cur.Spec.Ports = ports
+	labels[gatewayv1.GatewayNameLabelKey] = gw.Name
+	annotations[ownedLabels] = ownedKeys(infraLabels)
+	annotations[ownedAnnotations] = ownedKeys(infraAnnotations)
+	return labels, annotations
 }
 
 // replaceOwned removes from m the keys listed in owned (comma-separated) and
@@ -252,24 +319,53 @@ func ownedKeys(m map[string]string) string {
 	return strings.Join(slices.Sorted(maps.Keys(m)), ",")
 }
 
-// syncServices creates or updates the Service of every accepted Gateway of
-// ours and deletes those of Gateways no longer ours (deleting a Gateway
-// deletes its Service through the garbage collector). It runs on the
-// status writer, so only while this replica leads.
-func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, res translate.Result) error {
+// syncServices creates or updates the Service (and its EndpointSlice) of
+// every accepted Gateway of ours and deletes those of Gateways no longer
+// ours (deleting a Gateway deletes them through the garbage collector). It
+// runs on the status writer, so only while this replica leads. It returns,
+// by Gateway, what could not be written, for its Programmed condition.
+func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, res translate.Result) (map[types.NamespacedName]string, error) {
 	byName := servicesByName(s.Services)
-	serviceTypes := map[string]corev1.ServiceType{}
+	params := map[string]translate.ClassParameters{}
 	for _, gc := range r.ourClasses(s.GatewayClasses) {
-		serviceTypes[gc.Name], _ = translate.ClassServiceType(&gc, s.ConfigMaps) // a class in error accepts no Gateway
+		params[gc.Name], _ = translate.ClassParams(&gc, s.ConfigMaps) // a class in error accepts no Gateway
 	}
+	planes := map[types.NamespacedName]dedicatedPlane{}
+	ours := r.ours(s.GatewayClasses, s.Gateways)
+	ports := map[types.NamespacedName][]listenerPort{}
+	for i := range ours {
+		ports[types.NamespacedName{Namespace: ours[i].Namespace, Name: ours[i].Name}] = acceptedPorts(&ours[i], res, s.ListenerSets)
+	}
+	var targets translate.TargetPorts
+	failures := map[types.NamespacedName]string{}
+	var signKey []byte
+	if !r.Pool.Prefix.IsValid() {
+		var err error
+		if signKey, err = r.targetPortKey(ctx, true); err != nil {
+			return nil, err // no Service is written unsigned
+		}
+		targets, failures = translate.AssignTargetPorts(r.portClaims(ours, s.Services, ports, signKey), r.targetRange())
+	}
+	pods, podsErr := r.dataPlanePods(ctx)
 	wanted := map[types.NamespacedName]bool{}
 	var errs []error
-	for _, gw := range r.ours(s.GatewayClasses, s.Gateways) {
+	fail := func(key types.NamespacedName, what string, err error) {
+		if err != nil {
+			errs = append(errs, err)
+			failures[key] = fmt.Sprintf("writing its %s failed (%v); tenantgate retries every second", what, err)
+		}
+	}
+	for i := range ours {
+		gw := &ours[i]
 		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
-		want := r.desiredService(acceptedListeners(gw, res.Gateways[key]), serviceTypes[string(gw.Spec.GatewayClassName)])
+		class := params[string(gw.Spec.GatewayClassName)]
+		want := desiredService(gw, class.ServiceType, servicePorts(ports[key], targets[key]))
+		if signKey != nil {
+			want.Annotations = map[string]string{annotationTargetPorts: signTargetPorts(signKey, gw.UID, want.Spec.Ports)}
+		}
 		name := types.NamespacedName{Namespace: want.Namespace, Name: want.Name}
 		cur, exists := byName[name]
-		if exists && !controlledBy(cur, &gw) {
+		if exists && !controlledBy(cur, gw) {
 			continue // its status says so (serviceProblems)
 		}
 		// A Gateway not accepted (say, its class's ConfigMap deleted by
@@ -279,15 +375,37 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 		if st, ok := res.Gateways[key]; !ok || !meta.IsStatusConditionTrue(st.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
 			continue
 		}
+		endpoints := r.servingPods(pods)
+		if class.Dedicated {
+			planes[key] = dedicatedPlane{gateway: gw, params: class}
+			endpoints = podsOf(gw, pods)
+		}
 		if !exists {
-			applyService(want, want, &gw)
-			errs = append(errs, ignore(apierrors.IsAlreadyExists, r.Writer.Create(ctx, want)))
+			applyService(want, want, gw)
+			if err := r.Writer.Create(ctx, want, client.FieldOwner(FieldOwner)); err != nil {
+				fail(key, "Service "+name.String(), ignore(apierrors.IsAlreadyExists, err))
+				continue
+			}
+			cur = want
+		} else {
+			next := cur.DeepCopy()
+			applyService(next, want, gw)
+			if !equality.Semantic.DeepEqual(cur, next) {
+				if err := r.Writer.Update(ctx, next, client.FieldOwner(FieldOwner)); err != nil {
+					fail(key, "Service "+name.String(), ignore(apierrors.IsNotFound, err))
+					continue
+				}
+				cur = next
+			}
+		}
+		if podsErr != nil {
+			fail(key, "EndpointSlice (listing the data-plane Pods)", podsErr)
 			continue
 		}
-		next := cur.DeepCopy()
-		applyService(next, want, &gw)
-		if !equality.Semantic.DeepEqual(cur, next) {
-			errs = append(errs, ignore(apierrors.IsNotFound, r.Writer.Update(ctx, next)))
+		if msg, err := r.syncEndpointSlice(ctx, s.EndpointSlices, cur, gw, endpoints); msg != "" {
+			failures[key] = msg
+		} else {
+			fail(key, "EndpointSlice "+name.String(), err)
 		}
 	}
 	gateways := map[types.UID]string{}
@@ -307,7 +425,9 @@ func (r *Reconciler) syncServices(ctx context.Context, s *translate.Snapshot, re
 		err := r.Writer.Delete(ctx, svc, client.Preconditions{UID: &svc.UID, ResourceVersion: &svc.ResourceVersion})
 		errs = append(errs, ignore(apierrors.IsNotFound, err))
 	}
-	return errors.Join(errs...)
+	planeFailures, err := r.syncDataPlanes(ctx, planes)
+	maps.Copy(failures, planeFailures)
+	return failures, errors.Join(append(errs, err)...)
 }
 
 // ignore drops an error that expected says is harmless.
@@ -333,4 +453,31 @@ func (r *Reconciler) addresses(ours []gatewayv1.Gateway, services []corev1.Servi
 		problems[key] = why
 	}
 	return addrs, problems
+}
+
+// withInfrastructureFailures returns res with the Programmed condition of
+// each Gateway in failures False (NoResources), saying what could not be
+// written: the data plane keeps serving it, but its status must not claim
+// that its Service carries its traffic.
+func withInfrastructureFailures(res translate.Result, failures map[types.NamespacedName]string) translate.Result {
+	if len(failures) == 0 {
+		return res
+	}
+	gateways := maps.Clone(res.Gateways)
+	for key, why := range failures {
+		st, ok := gateways[key]
+		if !ok {
+			continue
+		}
+		st.Conditions = slices.Clone(st.Conditions)
+		for i := range st.Conditions {
+			if c := &st.Conditions[i]; c.Type == string(gatewayv1.GatewayConditionProgrammed) {
+				c.Status, c.Reason = metav1.ConditionFalse, string(gatewayv1.GatewayReasonNoResources)
+				c.Message = fmt.Sprintf("Gateway %s is not fully programmed: %s.", key, strings.TrimSuffix(why, "."))
+			}
+		}
+		gateways[key] = st
+	}
+	res.Gateways = gateways
+	return res
 }

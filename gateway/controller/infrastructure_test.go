@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/translate"
 )
 
 func TestServiceName(t *testing.T) {
@@ -58,10 +60,9 @@ func gatewayWith(labels, annotations map[string]string, ports ...int32) *gateway
 // Infrastructure keys come and go with the Gateway; keys others added stay;
 // no infrastructure key can rename the Gateway or forge what tenantgate owns.
 func TestApplyService(t *testing.T) {
-	r := &Reconciler{}
 	gw := gatewayWith(map[string]string{"team": "apples", gatewayv1.GatewayNameLabelKey: "victim"},
 		map[string]string{"lb": "internal", ownedLabels: "added-by-user"}, 80, 80, 443)
-	svc := r.desiredService(gw, "")
+	svc := desiredService(gw, "", specPorts(gw, nil))
 	applyService(svc, svc, gw)
 	if got := svc.Labels[gatewayv1.GatewayNameLabelKey]; got != "edge" {
 		t.Errorf("gateway-name label %q; an infrastructure label must not rename the Gateway", got)
@@ -81,7 +82,7 @@ func TestApplyService(t *testing.T) {
 
 	next := svc.DeepCopy()
 	gw2 := gatewayWith(map[string]string{"tier": "edge"}, nil, 80)
-	applyService(next, r.desiredService(gw2, ""), gw2)
+	applyService(next, desiredService(gw2, "", specPorts(gw2, nil)), gw2)
 	want := map[string]string{"tier": "edge", "added-by-user": "yes", gatewayv1.GatewayNameLabelKey: "edge"}
 	if !maps.Equal(next.Labels, want) {
 		t.Errorf("labels %v; want %v", next.Labels, want)
@@ -101,7 +102,7 @@ func TestServiceAddresses(t *testing.T) {
 		gws[i].Name, gws[i].UID = name, types.UID("uid-"+name)
 	}
 	owned := func(gw *gatewayv1.Gateway, typ corev1.ServiceType) corev1.Service {
-		svc := (&Reconciler{}).desiredService(gw, typ)
+		svc := desiredService(gw, typ, specPorts(gw, nil))
 		svc.Spec.ClusterIP = "10.96.0.7"
 		return *svc
 	}
@@ -126,22 +127,53 @@ func TestServiceAddresses(t *testing.T) {
 	}
 }
 
+// specPorts are the Service ports of all of gw's listeners.
+func specPorts(gw *gatewayv1.Gateway, targets map[int32]int32) []corev1.ServicePort {
+	var ports []listenerPort
+	for _, l := range gw.Spec.Listeners {
+		ports = append(ports, listenerPort{port: int32(l.Port), proto: protocolOf(l.Protocol)})
+	}
+	return servicePorts(ports, targets)
+}
+
+func accepted(names ...gatewayv1.SectionName) []gatewayv1.ListenerStatus {
+	var out []gatewayv1.ListenerStatus
+	for _, n := range names {
+		out = append(out, gatewayv1.ListenerStatus{Name: n, Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue}}})
+	}
+	return out
+}
+
 // A listener its status refuses (a tenant's, a reserved port) gets no
-// Service port, so its traffic never reaches the data-plane Pods.
-func TestRefusedListenersGetNoServicePort(t *testing.T) {
-	gw := gatewayv1.Gateway{Spec: gatewayv1.GatewaySpec{Listeners: []gatewayv1.Listener{
+// Service port, so its traffic never reaches the data-plane Pods; an
+// accepted ListenerSet listener adds its port to its parent's Service.
+func TestAcceptedPorts(t *testing.T) {
+	gw := gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "infra", Name: "edge"}, Spec: gatewayv1.GatewaySpec{Listeners: []gatewayv1.Listener{
 		{Name: "http", Port: 80, Protocol: gatewayv1.HTTPProtocolType},
 		{Name: "peek", Port: 8080, Protocol: gatewayv1.HTTPProtocolType},
 	}}}
-	st := gatewayv1.GatewayStatus{Listeners: []gatewayv1.ListenerStatus{
-		{Name: "http", Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue}}},
-		{Name: "peek", Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionFalse, Reason: "PortUnavailable"}}},
-	}}
-	ports := servicePorts(acceptedListeners(gw, st).Spec.Listeners)
-	if len(ports) != 1 || ports[0].Port != 80 {
-		t.Errorf("Service ports %+v; want only port 80", ports)
+	entry := func(name gatewayv1.SectionName, port int32) gatewayv1.ListenerEntry {
+		return gatewayv1.ListenerEntry{Name: name, Port: gatewayv1.PortNumber(port), Protocol: gatewayv1.HTTPProtocolType}
 	}
-	if len(gw.Spec.Listeners) != 2 {
-		t.Errorf("acceptedListeners changed the Gateway it was given")
+	sets := []gatewayv1.ListenerSet{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "apples", Name: "extra"}, Spec: gatewayv1.ListenerSetSpec{
+			ParentRef: gatewayv1.ParentGatewayReference{Name: "edge", Namespace: new(gatewayv1.Namespace("infra"))},
+			Listeners: []gatewayv1.ListenerEntry{entry("web", 8443), entry("refused", 9000)},
+		}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "apples", Name: "elsewhere"}, Spec: gatewayv1.ListenerSetSpec{
+			ParentRef: gatewayv1.ParentGatewayReference{Name: "edge"}, // apples/edge, another Gateway
+			Listeners: []gatewayv1.ListenerEntry{entry("web", 7000)},
+		}},
+	}
+	res := translate.Result{
+		Gateways: map[types.NamespacedName]gatewayv1.GatewayStatus{{Namespace: "infra", Name: "edge"}: {Listeners: accepted("http")}},
+		ListenerSets: map[types.NamespacedName]gatewayv1.ListenerSetStatus{
+			{Namespace: "apples", Name: "extra"}:     {Listeners: []gatewayv1.ListenerEntryStatus{{Name: "web", Conditions: accepted("web")[0].Conditions}}},
+			{Namespace: "apples", Name: "elsewhere"}: {Listeners: []gatewayv1.ListenerEntryStatus{{Name: "web", Conditions: accepted("web")[0].Conditions}}},
+		},
+	}
+	ports := servicePorts(acceptedPorts(&gw, res, sets), map[int32]int32{80: 20000, 8443: 20001})
+	if len(ports) != 2 || ports[0].Port != 80 || ports[0].TargetPort.IntVal != 20000 || ports[1].Port != 8443 || ports[1].TargetPort.IntVal != 20001 {
+		t.Errorf("Service ports %+v; want 80→20000 and the ListenerSet's 8443→20001 only", ports)
 	}
 }

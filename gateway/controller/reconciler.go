@@ -57,6 +57,22 @@ type Reconciler struct {
 	// ServiceSelector selects the data-plane Pods each Gateway's Service
 	// sends traffic to; nil means DefaultServiceSelector.
 	ServiceSelector map[string]string
+	// TargetPortRange holds the data-plane ports handed to Gateways when no
+	// Pool gives each its own address; zero means translate.DefaultTargetPorts.
+	TargetPortRange translate.PortRange
+	// DataPlaneNamespace is where the data-plane Pods run (DefaultDataPlaneNamespace
+	// when empty); with WatchDataPlanePods the controller caches its Pods and
+	// lists them in each Gateway's EndpointSlice.
+	DataPlaneNamespace string
+	WatchDataPlanePods bool
+	// DataPlaneImage is the image of dedicated data planes (the
+	// controller's own); DataPlaneArgs are further flags they get.
+	DataPlaneImage string
+	DataPlaneArgs  []string
+	// ServeGateway, when set, makes this process a dedicated data plane:
+	// it serves that Gateway only. Otherwise it serves every Gateway but
+	// those with a dedicated data plane.
+	ServeGateway types.NamespacedName
 	// ReservedPorts are the data plane's own ports, refused to listeners
 	// (translate.Snapshot.ReservedPorts).
 	ReservedPorts  map[int32]string
@@ -81,6 +97,8 @@ type Reconciler struct {
 	metrics    *metrics
 	referenced *referencedStore
 	statuses   *statusQueue
+	pods       client.Reader // the data-plane namespace's Pods, when watched
+	portKey    []byte        // signs the target ports in Services (targetports.go)
 	mu         sync.Mutex
 	bindErrors map[string]string
 	listening  map[string]bool
@@ -110,6 +128,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	b = b.Watches(&corev1.Secret{}, all, builder.OnlyMetadata, builder.WithPredicates(r.referencedOnly(kindSecret))).
 		Watches(&corev1.ConfigMap{}, all, builder.OnlyMetadata, builder.WithPredicates(r.referencedOnly(kindConfigMap)))
+	if r.WatchDataPlanePods {
+		src, err := r.watchDataPlanePods(mgr)
+		if err != nil {
+			return err
+		}
+		b = b.WatchesRawSource(src)
+	}
 	if err := mgr.Add(statusWriter{r}); err != nil {
 		return err
 	}
@@ -265,7 +290,7 @@ func (r *Reconciler) compile(s *translate.Snapshot) (res translate.Result, table
 	}()
 	r.metrics.rebuilds.Inc()
 	res = r.build(s)
-	table, faults = routetable.Compile(res.Config)
+	table, faults = routetable.Compile(r.servedConfig(s, res.Config))
 	return res, table, faults, nil
 }
 

@@ -55,6 +55,14 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 	}
 	ours := r.ours(classes.Items, gateways.Items)
 	s.Addresses, s.AddressErrors = r.addresses(ours, services.Items)
+	if !r.Pool.Prefix.IsValid() {
+		// Every process reads the assignment the leader wrote (and signed) into the Services.
+		key, err := r.targetPortKey(ctx, false)
+		if err != nil {
+			r.Log.V(1).Info("binding no Gateway until the target-port signing key is readable", "error", err.Error())
+		}
+		s.TargetPorts, _ = translate.AssignTargetPorts(r.portClaims(ours, services.Items, nil, key), r.targetRange())
+	}
 	r.mu.Lock()
 	s.BindErrors, s.Listening = r.bindErrors, r.listening
 	r.mu.Unlock()

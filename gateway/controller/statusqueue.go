@@ -93,7 +93,8 @@ func (w statusWriter) writeWhileLeading(ctx context.Context) {
 		if j == nil {
 			return
 		}
-		err := errors.Join(w.r.syncServices(ctx, j.snapshot, j.result), w.r.writeStatus(ctx, j.snapshot, j.result))
+		failures, err := w.r.syncServices(ctx, j.snapshot, j.result)
+		err = errors.Join(err, w.r.writeStatus(ctx, j.snapshot, withInfrastructureFailures(j.result, failures)))
 		if ctx.Err() != nil {
 			w.r.statuses.retry(j)
 			return

@@ -25,8 +25,12 @@ type Listener struct {
 	// Name identifies the listener: "namespace/gateway/listener".
 	Name string `json:"name"`
 	// Address is the IP the Gateway was given; Port the listener's port.
-	Address  string   `json:"address"`
-	Port     int32    `json:"port"`
+	Address string `json:"address"`
+	Port    int32  `json:"port"`
+	// BindPort, when set, is the port the data plane listens on instead of
+	// Port (a target port of the Gateway's Service); Port stays what
+	// clients see, for redirects.
+	BindPort int32    `json:"bindPort,omitempty"`
 	Protocol Protocol `json:"protocol"`
 	// Hostname is the listener's hostname ("" matches every host; "*.a.com" a
 	// wildcard). A request goes to the listener on its socket with the most

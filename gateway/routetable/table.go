@@ -1,6 +1,7 @@
 package routetable
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -242,17 +243,18 @@ func (t *Table) addListener(in *Listener, names map[string]bool) (*CompiledListe
 
 // socketKey validates a listener's address and port; "" binds every address.
 func socketKey(in *Listener) (SocketKey, error) {
-	if in.Port < 1 || in.Port > 65535 {
-		return SocketKey{}, fmt.Errorf("listener %s has port %d; use a port from 1 to 65535", in.Name, in.Port)
+	port := cmp.Or(in.BindPort, in.Port)
+	if port < 1 || port > 65535 {
+		return SocketKey{}, fmt.Errorf("listener %s has port %d; use a port from 1 to 65535", in.Name, port)
 	}
 	if in.Address == "" {
-		return SocketKey{Port: in.Port}, nil
+		return SocketKey{Port: port}, nil
 	}
 	addr, err := netip.ParseAddr(in.Address)
 	if err != nil {
 		return SocketKey{}, fmt.Errorf("listener %s has address %q that is not an IP address; give the Gateway an IP address", in.Name, in.Address)
 	}
-	return SocketKey{Address: addr.String(), Port: in.Port}, nil
+	return SocketKey{Address: addr.String(), Port: port}, nil
 }
 
 // compileListener compiles a listener and the rules of its routes; a rule

@@ -105,6 +105,9 @@ func (b *builder) address(g *gatewayState) (string, problem) {
 	case assigned == "":
 		return "", newProblem(gatewayv1.GatewayReasonAddressNotAssigned,
 			"Gateway %s has not been given an address yet; check the controller's address pool.", g.key)
+	case len(requested) == 1 && assigned != requested[0] && b.s.TargetPorts != nil:
+		return "", newProblem(gatewayv1.GatewayReasonAddressNotUsable,
+			"Gateway %s requests address %s, but its Service got %s; its load balancer cannot give that address (or its class's Service type takes none), so request one the load balancer can assign or remove spec.addresses.", g.key, requested[0], assigned)
 	case len(requested) == 1 && assigned != requested[0]:
 		return "", newProblem(gatewayv1.GatewayReasonAddressNotUsable,
 			"Gateway %s requests address %s, but the controller could only assign %s; request an address from the pool.", g.key, requested[0], assigned)
@@ -118,6 +121,7 @@ func (b *builder) address(g *gatewayState) (string, problem) {
 // dropping it would clear the error and make the listener flap.
 func (b *builder) program(l *listenerState) {
 	g := l.gateway
+	l.targetPort = b.s.TargetPorts[g.key][int32(l.spec.Port)]
 	switch {
 	case !l.conflict.ok() && l.set != nil:
 		// ListenerSet listeners report what keeps them off the port, as the spec's tests expect.
@@ -134,6 +138,10 @@ func (b *builder) program(l *listenerState) {
 		l.programmed = newProblem(gatewayv1.ListenerReasonInvalid, "The listener is not accepted; see its Accepted condition.")
 	case terminates(l.spec) && len(l.certificates) == 0:
 		l.programmed = newProblem(gatewayv1.ListenerReasonInvalid, "The listener has no usable certificate; see its ResolvedRefs condition.")
+	case b.s.TargetPorts != nil && l.targetPort == 0:
+		l.unmapped = true
+		l.programmed = newProblem(gatewayv1.ListenerReasonPending,
+			"Waiting for the Gateway's Service to map port %d to a data-plane port; the controller writes it.", l.spec.Port)
 	default:
 		l.inConfig = true
 	}
@@ -142,12 +150,12 @@ func (b *builder) program(l *listenerState) {
 	}
 	if err := b.s.BindErrors[l.name]; err != "" {
 		l.accept = newProblem(gatewayv1.ListenerReasonPortUnavailable,
-			"The data plane cannot listen on %s port %d: %s", g.address, l.spec.Port, err)
+			"The data plane cannot listen on %s: %s", l.bindDescription(), err)
 		l.programmed = newProblem(gatewayv1.ListenerReasonPending, "The data plane keeps trying to listen; see the Accepted condition.")
 		return
 	}
 	if b.s.Listening != nil && !b.s.Listening[l.name] {
-		l.programmed = newProblem(gatewayv1.ListenerReasonPending, "Waiting for the data plane to listen on %s port %d.", g.address, l.spec.Port)
+		l.programmed = newProblem(gatewayv1.ListenerReasonPending, "Waiting for the data plane to listen on %s.", l.bindDescription())
 	}
 }
 
@@ -270,15 +278,20 @@ func (b *builder) gatewayProgrammed(g *gatewayState, accepted acceptance) proble
 	if !g.addressed.ok() {
 		return g.addressed
 	}
-	pending := false
+	pending, unmapped := false, false
 	for _, l := range g.listeners {
 		if l.programmed.ok() {
 			return problem{}
 		}
 		pending = pending || l.inConfig
+		unmapped = unmapped || l.unmapped
 	}
 	if pending {
 		return newProblem(gatewayv1.GatewayReasonPending, "Waiting for the data plane to listen on %s.", g.address)
+	}
+	if unmapped {
+		return newProblem(gatewayv1.GatewayReasonPending,
+			"Waiting for the Gateway's Service to map its listener ports to data-plane ports; the data plane binds no listener of it until then.")
 	}
 	return newProblem(gatewayv1.GatewayReasonInvalid, "No listener can be served; see the listeners' conditions.")
 }

@@ -61,6 +61,8 @@ type listenerState struct {
 	certificates     []routetable.Certificate
 	clientValidation *routetable.ClientValidation
 	inConfig         bool    // handed to the data plane
+	targetPort       int32   // where the shared data plane listens for it (its Service's targetPort)
+	unmapped         bool    // its Gateway's Service has no target port for it yet
 	programmed       problem // why Programmed is not True
 
 	attached        int32
@@ -284,8 +286,8 @@ func (b *builder) conflicts() {
 				continue // never served, so it takes no port
 			}
 			k := portKey{address: g.address, port: l.spec.Port}
-			if g.address == "" {
-				k.address = "gateway " + g.key.String()
+			if g.address == "" || b.s.TargetPorts != nil {
+				k.address = "gateway " + g.key.String() // on its own target ports, it shares sockets with no other Gateway
 			}
 			if groups[k] == nil {
 				keys = append(keys, k)
@@ -339,12 +341,33 @@ func markConflicts(group []*listenerState) {
 	}
 }
 
+// bind is where the data plane listens for l: every address on its
+// Gateway's target port when Gateways share the data plane's ports,
+// otherwise its Gateway's own address on its own port (bindPort 0).
+func (l *listenerState) bind() (address string, bindPort int32) {
+	if l.targetPort != 0 {
+		return "", l.targetPort
+	}
+	return l.gateway.address, 0
+}
+
+// bindDescription names the socket in status messages.
+func (l *listenerState) bindDescription() string {
+	address, bindPort := l.bind()
+	if bindPort != 0 {
+		return fmt.Sprintf("data-plane port %d (for port %d)", bindPort, l.spec.Port)
+	}
+	return fmt.Sprintf("%s port %d", address, l.spec.Port)
+}
+
 // config is the data plane's view of a programmed listener.
 func (l *listenerState) config() routetable.Listener {
+	address, bindPort := l.bind()
 	return routetable.Listener{
 		Name:                     l.name,
-		Address:                  l.gateway.address,
-		Port:                     l.spec.Port,
+		Address:                  address,
+		Port:                     int32(l.spec.Port),
+		BindPort:                 bindPort,
 		Protocol:                 routetable.Protocol(l.spec.Protocol),
 		Hostname:                 l.hostname(),
 		Certificates:             l.certificates,

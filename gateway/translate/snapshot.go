@@ -87,6 +87,12 @@ type Snapshot struct {
 	// is outside the pool or taken (AddressNotUsable), the pool is exhausted
 	// (AddressNotAssigned).
 	AddressErrors map[types.NamespacedName]string
+	// TargetPorts, when not nil, puts the Gateways on the shared data
+	// plane's own ports (their Services' targetPorts): a listener binds every
+	// address on its Gateway's target port for its port, and one without
+	// is not served yet. Nil (an address pool) binds each Gateway's own
+	// address and listener port.
+	TargetPorts TargetPorts
 	// BindErrors is the data plane's last failure to listen, by listener
 	// name "namespace/gateway/listener".
 	BindErrors map[string]string

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,9 +86,52 @@ func (h *harness) testGatewayInfrastructure(t *testing.T) {
 		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
 			t.Errorf("Service type %s, want LoadBalancer (the default)", svc.Spec.Type)
 		}
-		want, _ := controller.ParseServiceSelector(controller.DefaultServiceSelector)
-		if !maps.Equal(svc.Spec.Selector, want) {
-			t.Errorf("Service selector %v, want the data-plane Pods' labels %v", svc.Spec.Selector, want)
+		if len(svc.Spec.Selector) != 0 {
+			t.Errorf("Service selector %v; want none (the data-plane Pods are in another namespace; tenantgate writes the EndpointSlice)", svc.Spec.Selector)
+		}
+		awaitEndpointSlice(t, s, svc, func(es *discoveryv1.EndpointSlice) string {
+			if len(es.Ports) != 2 || *es.Ports[0].Port != 80 || *es.Ports[1].Port != 8080 {
+				return fmt.Sprintf("ports %+v; want the Service's target ports 80 and 8080", es.Ports)
+			}
+			return ""
+		})
+	})
+
+	t.Run("the EndpointSlice follows the data-plane Pods", func(t *testing.T) {
+		h.testEndpointSliceFollowsPods(t, types.NamespacedName{Namespace: ns, Name: "edge-tenantgate"})
+	})
+
+	t.Run("a tenant's EndpointSlice is never adopted", func(t *testing.T) {
+		// Written before its Gateway, named as that Gateway's slice would be.
+		squat := &discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: "squat-tenantgate", Labels: map[string]string{discoveryv1.LabelServiceName: "squat-tenantgate"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.9.9.9"}}},
+		}
+		gw := &gatewayv1.Gateway{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "squat"},
+			Spec:       gatewayv1.GatewaySpec{GatewayClassName: "tenantgate", Listeners: []gatewayv1.Listener{{Name: "http", Port: 80, Protocol: gatewayv1.HTTPProtocolType}}},
+		}
+		for _, o := range []client.Object{squat, gw} {
+			if err := s.Client.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Cleanup(func() { h.delete(t, gw); h.delete(t, squat) })
+		awaitGateway(t, s, client.ObjectKeyFromObject(gw), func(gw *gatewayv1.Gateway) string {
+			c := meta.FindStatusCondition(gw.Status.Conditions, string(gatewayv1.GatewayConditionProgrammed))
+			if c == nil || c.Status != metav1.ConditionFalse || c.Reason != string(gatewayv1.GatewayReasonNoResources) ||
+				!strings.Contains(c.Message, "EndpointSlice infra-services/squat-tenantgate already exists and is not owned by its Service") {
+				return fmt.Sprintf("want Programmed=False/NoResources naming the EndpointSlice; conditions %v", gw.Status.Conditions)
+			}
+			return ""
+		})
+		var got discoveryv1.EndpointSlice
+		if err := s.Client.Get(ctx, client.ObjectKeyFromObject(squat), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.ResourceVersion != squat.ResourceVersion || len(got.OwnerReferences) > 0 {
+			t.Errorf("tenantgate touched an EndpointSlice it does not own: resourceVersion %s (was %s), owners %v", got.ResourceVersion, squat.ResourceVersion, got.OwnerReferences)
 		}
 	})
 
@@ -271,4 +315,87 @@ func awaitGateway(t *testing.T, s *stack.Stack, key types.NamespacedName, mismat
 		msg := mismatch(&gw)
 		return msg == "", msg
 	})
+}
+
+// awaitEndpointSlice waits for the EndpointSlice tenantgate writes for svc:
+// named as it, labelled with its name and tenantgate as manager, owned by it.
+func awaitEndpointSlice(t *testing.T, s *stack.Stack, svc *corev1.Service, mismatch func(*discoveryv1.EndpointSlice) string) *discoveryv1.EndpointSlice {
+	t.Helper()
+	var es discoveryv1.EndpointSlice
+	stack.Eventually(t, serviceLag, "EndpointSlice of Service "+svc.Name, func(ctx context.Context) (bool, string) {
+		if err := s.Client.Get(ctx, client.ObjectKeyFromObject(svc), &es); err != nil {
+			return false, err.Error()
+		}
+		owner := metav1.GetControllerOf(&es)
+		switch {
+		case owner == nil || owner.Kind != "Service" || owner.UID != svc.UID:
+			return false, fmt.Sprintf("controller %v, want Service %s", owner, svc.Name)
+		case es.Labels[discoveryv1.LabelServiceName] != svc.Name || es.Labels[discoveryv1.LabelManagedBy] != controller.EndpointSliceManager:
+			return false, fmt.Sprintf("labels %v", es.Labels)
+		}
+		msg := mismatch(&es)
+		return msg == "", msg
+	})
+	return &es
+}
+
+// testEndpointSliceFollowsPods creates data-plane Pods (bound to a node no
+// agent runs, so only their status, set here, says what they are) in
+// tenantgate-system and checks that the Service's EndpointSlice lists
+// their IPs as their Ready conditions say, and drops them once deleted.
+func (h *harness) testEndpointSliceFollowsPods(t *testing.T, svcKey types.NamespacedName) {
+	s := h.s
+	ctx := context.Background()
+	const dpNS = controller.DefaultDataPlaneNamespace
+	if err := s.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: dpNS}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	var svc corev1.Service
+	if err := s.Client.Get(ctx, svcKey, &svc); err != nil {
+		t.Fatal(err)
+	}
+	labels, _ := controller.ParseServiceSelector(controller.DefaultServiceSelector)
+	pod := func(name, ip string) *corev1.Pod {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: dpNS, Name: name, Labels: labels},
+			Spec:       corev1.PodSpec{NodeName: "no-agent-runs-this-node", Containers: []corev1.Container{{Name: "dataplane", Image: "tenantgate"}}},
+		}
+		if err := s.Client.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Client.Delete(ctx, p, client.GracePeriodSeconds(0)) })
+		p.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}},
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+		if err := s.Client.Status().Update(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	endpoints := func(es *discoveryv1.EndpointSlice) string {
+		var out []string
+		for _, ep := range es.Endpoints {
+			out = append(out, fmt.Sprintf("%s ready=%t", ep.Addresses[0], *ep.Conditions.Ready))
+		}
+		return strings.Join(out, ", ")
+	}
+	expect := func(want string) {
+		t.Helper()
+		awaitEndpointSlice(t, s, &svc, func(es *discoveryv1.EndpointSlice) string {
+			if got := endpoints(es); got != want {
+				return fmt.Sprintf("endpoints %q, want %q", got, want)
+			}
+			return ""
+		})
+	}
+	a, _ := pod("dp-a", "10.244.7.1"), pod("dp-b", "10.244.7.2")
+	expect("10.244.7.1 ready=true, 10.244.7.2 ready=true")
+	a.Status.Conditions[0].Status = corev1.ConditionFalse
+	if err := s.Client.Status().Update(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	expect("10.244.7.1 ready=false, 10.244.7.2 ready=true")
+	if err := s.Client.Delete(ctx, a, client.GracePeriodSeconds(0)); err != nil {
+		t.Fatal(err)
+	}
+	expect("10.244.7.2 ready=true")
 }

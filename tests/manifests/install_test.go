@@ -43,7 +43,7 @@ type deployed struct {
 var roles = []deployed{
 	{"tenantgate-webhook", app.RoleWebhook, "tenantgate-webhook", false, []string{"webhook", "metrics", "health"}, true, false},
 	{"tenantgate-controller", app.RoleController, "tenantgate-controller", true, []string{"metrics", "health"}, false, false},
-	{"tenantgate-dataplane", app.RoleDataPlane, "tenantgate-dataplane", false, []string{"http", "https", "metrics", "health"}, true, true},
+	{"tenantgate-dataplane", app.RoleDataPlane, "tenantgate-dataplane", false, []string{"metrics", "health"}, true, true},
 }
 
 // flags parses the Deployment's arguments with tenantgate's own flag parser.
@@ -158,7 +158,6 @@ func TestInstallContents(t *testing.T) {
 			ports   map[int32]string
 		}{
 			{"tenantgate-webhook", corev1.ServiceTypeClusterIP, []string{"tenantgate-webhook"}, map[int32]string{443: "webhook"}},
-			{"tenantgate-gateway", corev1.ServiceTypeLoadBalancer, []string{"tenantgate-dataplane"}, map[int32]string{80: "http", 443: "https"}},
 			{"tenantgate-metrics", corev1.ServiceTypeClusterIP, []string{"tenantgate-controller", "tenantgate-dataplane", "tenantgate-webhook"}, map[int32]string{8080: "metrics"}},
 		} {
 			svc := one[*corev1.Service](t, objs, tc.service)
@@ -228,8 +227,11 @@ func checkDeployment(t *testing.T, objs []client.Object, r deployed, pods map[st
 	if !slices.Equal(ports, r.ports) {
 		t.Errorf("container ports %v; want %v", ports, r.ports)
 	}
-	if r.role == app.RoleDataPlane && opts.GatewayAddressPool == "" || r.role == app.RoleController && opts.GatewayAddressPool != "0.0.0.0/32" {
-		t.Errorf("-gateway-address-pool %q; the controller reports, and the data plane binds, 0.0.0.0/32", opts.GatewayAddressPool)
+	if opts.GatewayAddressPool != "" {
+		t.Errorf("-gateway-address-pool %q; want none, so each Gateway gets its own Service, address and data-plane ports", opts.GatewayAddressPool)
+	}
+	if r.role == app.RoleController && opts.DataPlaneImage != c.Image {
+		t.Errorf("-data-plane-image %q; want the controller's own image %q (the kustomization's replacement)", opts.DataPlaneImage, c.Image)
 	}
 
 	psc := pod.Spec.SecurityContext

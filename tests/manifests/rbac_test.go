@@ -51,6 +51,8 @@ var usedClusterWide = []grant{
 	{"discovery.k8s.io", []string{"endpointslices"}, read},
 	// The leader's Service per Gateway (GatewayInfrastructure), owned by the Gateway.
 	{"", []string{"services"}, []string{"create", "update", "patch", "delete"}},
+	// Its EndpointSlices (the Services have no selector), owned by the Service.
+	{"discovery.k8s.io", []string{"endpointslices"}, []string{"create", "update", "patch", "delete"}},
 	// The leader's Warning Events on objects it could not program, in their namespaces.
 	{"events.k8s.io", []string{"events"}, []string{"create", "patch"}},
 	// Tenants are the policy; their status reports the audit.
@@ -59,9 +61,16 @@ var usedClusterWide = []grant{
 }
 
 // usedInOwnNamespace is leader election: the Lease and the events it records.
+// The data-plane Pods the EndpointSlices list run there too.
 var usedInOwnNamespace = []grant{
 	{"coordination.k8s.io", []string{"leases"}, []string{"get", "create", "update"}},
 	{"", []string{"events"}, []string{"create", "patch"}},
+	{"", []string{"pods"}, read},
+	// The key that signs the Services' target ports, made once.
+	{"", []string{"secrets"}, []string{"create"}},
+	// Dedicated data planes: a Deployment and a PodDisruptionBudget per Gateway that asks for one.
+	{"apps", []string{"deployments"}, []string{"list", "create", "update", "delete"}},
+	{"policy", []string{"poddisruptionbudgets"}, []string{"list", "create", "update", "delete"}},
 }
 
 // usedByWebhook is what the tenant-policy cache reads; the webhook writes nothing.

@@ -4,15 +4,18 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/gateway/controller"
 	"github.com/tenantgate/tenantgate/gateway/proxy"
+	"github.com/tenantgate/tenantgate/gateway/translate"
 	"github.com/tenantgate/tenantgate/leadership"
 )
 
@@ -53,6 +56,18 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 			return err
 		}
 	}
+	var targets translate.PortRange // empty (Options built in code): the default
+	if opts.GatewayTargetPorts != "" {
+		if targets, err = translate.ParsePortRange(opts.GatewayTargetPorts); err != nil {
+			return err
+		}
+	}
+	var serve types.NamespacedName
+	if opts.DataPlaneGateway != "" {
+		if serve, err = parseGatewayKey(opts.DataPlaneGateway); err != nil {
+			return err
+		}
+	}
 	r := &controller.Reconciler{
 		Reader:          mgr.GetCache(),
 		APIReader:       mgr.GetAPIReader(),
@@ -61,18 +76,38 @@ func setupGateway(mgr ctrl.Manager, opts Options, policy *policyCache, lead *lea
 		DataPlane:       plane,
 		Pool:            pool,
 		ServiceSelector: selector,
-		ReservedPorts:   reservedPorts(opts),
-		ControllerName:  gatewayv1.GatewayController(opts.ControllerName),
-		Policy:          policy,
-		PolicyChanged:   policy.changed,
-		Log:             log.WithName("gateway"),
-		Registerer:      metrics.Registry,
-		Now:             time.Now,
+		TargetPortRange: targets,
+		// Only a writer lists the data-plane Pods, into the EndpointSlices it writes.
+		DataPlaneNamespace: opts.DataPlaneNamespace,
+		WatchDataPlanePods: writer,
+		DataPlaneImage:     opts.DataPlaneImage,
+		DataPlaneArgs:      dedicatedArgs(opts),
+		ServeGateway:       serve,
+		ReservedPorts:      reservedPorts(opts),
+		ControllerName:     gatewayv1.GatewayController(opts.ControllerName),
+		Policy:             policy,
+		PolicyChanged:      policy.changed,
+		Log:                log.WithName("gateway"),
+		Registerer:         metrics.Registry,
+		Now:                time.Now,
 	}
 	if writer {
 		r.Events = mgr.GetEventRecorder("tenantgate-gateway")
 	}
 	return r.SetupWithManager(mgr)
+}
+
+// dedicatedArgs are the flags a dedicated data plane shares with this
+// controller, so it translates exactly as the shared one does.
+func dedicatedArgs(opts Options) []string {
+	args := []string{"-controller-name=" + opts.ControllerName, "-shutdown-grace=" + opts.ShutdownGrace.String()}
+	if len(opts.PlatformNamespaces) > 0 {
+		args = append(args, "-platform-namespaces="+strings.Join(opts.PlatformNamespaces, ","))
+	}
+	if opts.LogFormat != "" {
+		args = append(args, "-log-format="+opts.LogFormat)
+	}
+	return args
 }
 
 // reservedPorts are the data plane's own ports, which no Gateway listener

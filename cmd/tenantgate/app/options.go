@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tenantgate/tenantgate/gateway/controller"
+	"github.com/tenantgate/tenantgate/gateway/translate"
 )
 
 // Options are tenantgate's settings, one per flag.
@@ -30,11 +32,22 @@ type Options struct {
 	// GatewayServiceSelector is the data-plane Pod labels each Gateway's
 	// Service selects ("k=v,k2=v2").
 	GatewayServiceSelector string
-	PlatformNamespaces     []string
-	ControllerName         string
-	ShutdownGrace          time.Duration
-	LogLevel               string
-	LogFormat              string
+	// GatewayTargetPorts is the data-plane port range ("first-last") Gateways
+	// get their own ports from when no address pool is set.
+	GatewayTargetPorts string
+	// DataPlaneNamespace is where the data-plane Pods run; the controller
+	// lists them in each Gateway's EndpointSlice.
+	DataPlaneNamespace string
+	// DataPlaneImage is the image the controller runs dedicated data planes
+	// with (its own); DataPlaneGateway ("namespace/name") makes a data plane
+	// serve that one Gateway.
+	DataPlaneImage     string
+	DataPlaneGateway   string
+	PlatformNamespaces []string
+	ControllerName     string
+	ShutdownGrace      time.Duration
+	LogLevel           string
+	LogFormat          string
 	// KubeAPIQPS and KubeAPIBurst limit this client's API requests; zero
 	// means 500 and 1000 (client-go's default of 5/s would make writing the
 	// status of thousands of routes take minutes).
@@ -83,6 +96,10 @@ func ParseFlags(args []string) (Options, error) {
 	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", "/tmp/k8s-webhook-server/serving-certs", "folder with tls.crt and tls.key for the webhook, reloaded when they change")
 	fs.StringVar(&o.GatewayAddressPool, "gateway-address-pool", "", "CIDR from which each Gateway gets its own address, e.g. 127.10.0.0/16 locally")
 	fs.StringVar(&o.GatewayServiceSelector, "gateway-service-selector", controller.DefaultServiceSelector, "labels (k=v,k2=v2) of the data-plane Pods that the Service tenantgate creates for each Gateway selects")
+	fs.StringVar(&o.GatewayTargetPorts, "gateway-target-ports", translate.DefaultTargetPorts, "without -gateway-address-pool: the data-plane ports (first-last) each Gateway listener port gets one of, so Gateways sharing the data plane never share a socket; the controller and the data plane must agree")
+	fs.StringVar(&o.DataPlaneNamespace, "data-plane-namespace", controller.DefaultDataPlaneNamespace, "namespace of the data-plane Pods, which the controller lists in each Gateway's EndpointSlice")
+	fs.StringVar(&o.DataPlaneImage, "data-plane-image", "", "image of the dedicated data planes the controller runs for Gateways whose class asks for one (dataPlane: dedicated); the controller's own image")
+	fs.StringVar(&o.DataPlaneGateway, "data-plane-gateway", "", "with -role=dataplane: serve only this Gateway (namespace/name), as its dedicated data plane; empty serves every Gateway without one")
 	fs.StringVar(&platform, "platform-namespaces", "", "comma-separated namespaces trusted by tenant policy (e.g. infra)")
 	fs.StringVar(&o.ControllerName, "controller-name", "tenantgate.dev/gateway-controller", "GatewayClass controllerName this gateway implements")
 	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
@@ -132,6 +149,19 @@ func (o Options) Validate() error {
 			return err
 		}
 	}
+	if o.DataPlaneGateway != "" {
+		if _, err := parseGatewayKey(o.DataPlaneGateway); err != nil {
+			return err
+		}
+		if o.Role != RoleDataPlane {
+			return fmt.Errorf("-data-plane-gateway is set but -role is %q; only -role=dataplane serves one Gateway, so drop it or set -role=dataplane", o.Role)
+		}
+	}
+	if o.GatewayTargetPorts != "" {
+		if _, err := translate.ParsePortRange(o.GatewayTargetPorts); err != nil {
+			return err
+		}
+	}
 	switch o.LogFormat {
 	case "json", "console":
 	default:
@@ -155,4 +185,13 @@ func (o Options) validateProxy() error {
 		return fmt.Errorf("-proxy-body-read-timeout %s is under 1s, which would cut ordinary uploads; give at least 1s (0 means the default of 30s)", o.ProxyBodyReadTimeout)
 	}
 	return nil
+}
+
+// parseGatewayKey reads -data-plane-gateway: "namespace/name".
+func parseGatewayKey(s string) (types.NamespacedName, error) {
+	ns, name, ok := strings.Cut(s, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return types.NamespacedName{}, fmt.Errorf("-data-plane-gateway %q is not namespace/name of a Gateway, such as infra/shared", s)
+	}
+	return types.NamespacedName{Namespace: ns, Name: name}, nil
 }

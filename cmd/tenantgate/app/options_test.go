@@ -100,3 +100,20 @@ func TestRoleFlag(t *testing.T) {
 		t.Errorf("Validate of an unknown Role: %v", err)
 	}
 }
+
+func TestTopologyFlags(t *testing.T) {
+	o, err := ParseFlags([]string{"-role=dataplane", "-data-plane-gateway=bananas/web", "-gateway-target-ports=30000-30099"})
+	if err != nil || o.DataPlaneGateway != "bananas/web" || o.GatewayTargetPorts != "30000-30099" || o.DataPlaneNamespace != "tenantgate-system" {
+		t.Fatalf("dedicated data plane: %v, %+v", err, o)
+	}
+	for _, tc := range []struct{ args, want string }{
+		{"-role=dataplane -data-plane-gateway=web", `-data-plane-gateway "web" is not namespace/name`},
+		{"-role=controller -data-plane-gateway=bananas/web", "only -role=dataplane serves one Gateway"},
+		{"-gateway-target-ports=80-90", `-gateway-target-ports "80-90" is not a port range`},
+	} {
+		_, err := ParseFlags(strings.Fields(tc.args))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to say %q", tc.args, err, tc.want)
+		}
+	}
+}

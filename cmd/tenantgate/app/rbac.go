@@ -27,6 +27,22 @@ package app
 // change, and deletes it when the Gateway is no longer its own.
 // +kubebuilder:rbac:groups="",resources=services,verbs=create;update;patch;delete
 
+// The Services have no selector (the data-plane Pods are in tenantgate's
+// namespace, out of a selector's reach): the leader lists the data-plane
+// Pods there and writes each Service's EndpointSlice.
+// +kubebuilder:rbac:groups="",namespace=tenantgate-system,resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=create;update;patch;delete
+
+// Without an address pool the leader signs each Service's target ports with
+// a key it keeps in a Secret of its own namespace, made on first use.
+// +kubebuilder:rbac:groups="",namespace=tenantgate-system,resources=secrets,verbs=create
+
+// A Gateway whose class asks for a dedicated data plane gets a Deployment
+// and a PodDisruptionBudget in tenantgate's own namespace (never the
+// Gateway's: the data plane's ServiceAccount reads TLS Secrets).
+// +kubebuilder:rbac:groups=apps,namespace=tenantgate-system,resources=deployments,verbs=list;create;update;delete
+// +kubebuilder:rbac:groups=policy,namespace=tenantgate-system,resources=poddisruptionbudgets,verbs=list;create;update;delete
+
 // Tenants are the policy; their status reports the audit.
 // +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=tenancy.tenantgate.dev,resources=tenants/status,verbs=update;patch
