@@ -31,6 +31,8 @@ type fastSocket struct {
 	conns    map[*fastConn]struct{}
 	draining bool
 	live     sync.WaitGroup
+	// served counts the requests of ended connections the fast path answered.
+	served atomic.Int64
 }
 
 // serve accepts until the listener is closed.
@@ -158,6 +160,7 @@ func (c *fastConn) serve() {
 		if !handedOff {
 			_ = c.nc.Close()
 		}
+		c.fs.served.Add(int64(c.served))
 		c.fs.forget(c)
 	}()
 	s := c.fs.server

@@ -193,8 +193,7 @@ func (c *fastConn) relayResponse(bc *backendConn) (ok, backendKeep bool) {
 		b = append(b, httpDate()...)
 		b = append(b, "\r\n"...)
 	}
-	emptyChunked := resp.chunked && bytes.HasPrefix(bc.buf[bc.start:bc.end], []byte("0\r\n\r\n"))
-	if !resp.hasType && !bodyless && resp.contentLength != 0 && !emptyChunked {
+	if !resp.hasType && !bodyless && resp.contentLength != 0 {
 		if sample := c.bodySample(bc); len(sample) > 0 {
 			b = append(b, "Content-Type: "...)
 			b = append(b, http.DetectContentType(sample)...) // what net/http's ResponseWriter adds
@@ -203,8 +202,6 @@ func (c *fastConn) relayResponse(bc *backendConn) (ok, backendKeep bool) {
 	}
 	switch {
 	case bodyless:
-	case emptyChunked:
-		b = append(b, "Content-Length: 0\r\n"...) // net/http's answer for a handler that wrote nothing
 	case resp.chunked, untilClose:
 		b = append(b, "Transfer-Encoding: chunked\r\n"...)
 	}
