@@ -29,7 +29,7 @@ type fastSocket struct {
 
 	mu       sync.Mutex
 	conns    map[*fastConn]struct{}
-	draining bool
+	draining atomic.Bool // set under mu, read per request without it
 	live     sync.WaitGroup
 	// served counts the requests of ended connections the fast path answered.
 	served atomic.Int64
@@ -49,7 +49,7 @@ func (fs *fastSocket) serve() error {
 		}
 		c := &fastConn{fs: fs, nc: nc, raw: nc}
 		fs.mu.Lock()
-		if fs.draining {
+		if fs.draining.Load() {
 			fs.mu.Unlock()
 			_ = nc.Close()
 			continue
@@ -66,7 +66,7 @@ func (fs *fastSocket) serve() error {
 func (fs *fastSocket) drain() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fs.draining = true
+	fs.draining.Store(true)
 	for c := range fs.conns {
 		if c.state.CompareAndSwap(connIdle, connClosed) {
 			_ = c.raw.Close()
@@ -78,18 +78,14 @@ func (fs *fastSocket) drain() {
 func (fs *fastSocket) abort() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fs.draining = true
+	fs.draining.Store(true)
 	for c := range fs.conns {
 		c.state.Store(connClosed)
 		_ = c.raw.Close()
 	}
 }
 
-func (fs *fastSocket) isDraining() bool {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return fs.draining
-}
+func (fs *fastSocket) isDraining() bool { return fs.draining.Load() }
 
 func (fs *fastSocket) forget(c *fastConn) {
 	fs.mu.Lock()
@@ -215,9 +211,6 @@ func (c *fastConn) readHead() (parseVerdict, bool) {
 	s := c.fs.server
 	if c.start == c.end {
 		c.start, c.end = 0, 0
-	} else if c.start > 0 && c.start+fastReadBuffer/2 > len(c.buf) {
-		c.end = copy(c.buf, c.buf[c.start:c.end])
-		c.start = 0
 	}
 	waiting := c.start == c.end
 	if waiting {
@@ -239,7 +232,10 @@ func (c *fastConn) readHead() (parseVerdict, bool) {
 			if v := parseFastRequest(c.buf[c.start:c.end], &c.req); v != needMore {
 				return v, true
 			}
-			if c.end == len(c.buf) {
+			if c.end == len(c.buf) && c.start > 0 { // a pipelined head: move it to the front
+				c.end = copy(c.buf, c.buf[c.start:c.end])
+				c.start = 0
+			} else if c.end == len(c.buf) {
 				return handOff, true // a head this large is net/http's (431 beyond MaxHeaderBytes)
 			}
 		}

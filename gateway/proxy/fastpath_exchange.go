@@ -36,6 +36,9 @@ func (c *fastConn) exchange() (keep, handed bool) {
 			bc, reused, err = pool.dial()
 		}
 		if err != nil {
+			if inBuf == req.contentLength {
+				c.start += int(inBuf) // the body is read: the connection can go on
+			}
 			return c.fail(err, keep && inBuf == req.contentLength, false)
 		}
 		c.writeBackendHead(inBuf)

@@ -194,6 +194,9 @@ func (c *fastConn) relayResponse(bc *backendConn) (ok, backendKeep bool) {
 		b = append(b, "\r\n"...)
 	}
 	if !resp.hasType && !bodyless && resp.contentLength != 0 {
+		if bc.start == bc.end && bc.fill() != nil {
+			return false, false // net/http too waits for the first body bytes to sniff them
+		}
 		if sample := c.bodySample(bc); len(sample) > 0 {
 			b = append(b, "Content-Type: "...)
 			b = append(b, http.DetectContentType(sample)...) // what net/http's ResponseWriter adds
