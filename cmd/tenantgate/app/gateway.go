@@ -29,7 +29,7 @@ func addProxy(mgr ctrl.Manager, opts Options, tenantOf func(namespace string) st
 		BodyReadTimeout:           opts.ProxyBodyReadTimeout,
 		TenantOf:                  tenantOf,
 		MetricsRoutes:             opts.ProxyMetricsRoutes,
-		DisableFastPath:           !opts.ProxyFastPath,
+		DisableFastPath:           opts.ProxyDisableFastPath,
 		MaxIdleConnsPerHost:       opts.ProxyMaxIdleConnsPerEndpoint,
 		MaxConnsPerEndpoint:       opts.ProxyMaxConnsPerEndpoint,
 	})

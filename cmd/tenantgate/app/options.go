@@ -47,8 +47,9 @@ type Options struct {
 	ProxyMetricsRoutes                  int
 	ProxyBodyReadTimeout                time.Duration
 
-	// The proxy's HTTP/1.1 fast path and its backend pools (issue 14); see proxy.Options.
-	ProxyFastPath                bool
+	// The proxy's HTTP/1.1 fast path and its backend pools (issue 14); see
+	// proxy.Options. The zero value keeps the fast path on.
+	ProxyDisableFastPath         bool
 	ProxyMaxIdleConnsPerEndpoint int
 	ProxyMaxConnsPerEndpoint     int
 }
@@ -100,7 +101,7 @@ func ParseFlags(args []string) (Options, error) {
 	fs.IntVar(&o.ProxyMaxConnectionsPerListener, "proxy-max-connections-per-listener", 10000, "client connections open at once on one proxy socket (address and port); more wait in the accept queue")
 	fs.DurationVar(&o.ProxyBodyReadTimeout, "proxy-body-read-timeout", 30*time.Second, "time a client has to send a request body, plus 1s per 500 bytes received; a slower client gets 408")
 	// Fast path (issue 14).
-	fs.BoolVar(&o.ProxyFastPath, "proxy-fast-path", true, "serve HTTP/1.1 requests to plain HTTP/1.1 backends on the connection's own goroutine with pooled buffers; false leaves every request to net/http")
+	fastPath := fs.Bool("proxy-fast-path", true, "serve HTTP/1.1 requests to plain HTTP/1.1 backends on the connection's own goroutine with pooled buffers; false leaves every request to net/http")
 	fs.IntVar(&o.ProxyMaxIdleConnsPerEndpoint, "proxy-max-idle-conns-per-endpoint", 256, "idle connections the proxy keeps to each backend endpoint for reuse")
 	fs.IntVar(&o.ProxyMaxConnsPerEndpoint, "proxy-max-conns-per-endpoint", 0, "connections the fast path opens to one backend endpoint at most; a request finding them all busy waits up to the dial timeout, then gets 503; 0 means no limit")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info or error")
@@ -111,6 +112,7 @@ func ParseFlags(args []string) (Options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q; tenantgate takes only flags (see -help)", fs.Arg(0))
 	}
+	o.ProxyDisableFastPath = !*fastPath
 	for _, ns := range strings.Split(platform, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
 			o.PlatformNamespaces = append(o.PlatformNamespaces, ns)
