@@ -32,6 +32,8 @@ type endpointPool struct {
 	idle  chan *backendConn
 	open  atomic.Int32
 	pools *backendPools
+	// removed is set when sweep forgets the pool; connections coming back close.
+	removed atomic.Bool
 }
 
 // backendIdleTimeout drops pooled connections idle this long, as the
@@ -97,10 +99,57 @@ func (p *endpointPool) dial() (*backendConn, bool, error) {
 // put keeps bc for the next request, or closes it when the pool is full.
 func (p *endpointPool) put(bc *backendConn, now time.Time) {
 	bc.lastUsed = now
+	if p.removed.Load() {
+		bc.close()
+		return
+	}
 	select {
 	case p.idle <- bc:
 	default:
 		bc.close()
+	}
+}
+
+// sweep closes connections idle longer than backendIdleTimeout and forgets
+// endpoints with none open, so the pools of endpoints gone from the table
+// (Pods replaced) do not keep sockets to them.
+func (bp *backendPools) sweep(now time.Time) {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	for addr, p := range bp.pools {
+		for range len(p.idle) {
+			select {
+			case bc := <-p.idle:
+				if now.Sub(bc.lastUsed) > backendIdleTimeout {
+					bc.close()
+					continue
+				}
+				select {
+				case p.idle <- bc:
+				default:
+					bc.close()
+				}
+			default:
+			}
+		}
+		if p.open.Load() == 0 {
+			p.removed.Store(true)
+			delete(bp.pools, addr)
+		}
+	}
+}
+
+// sweepEvery sweeps until stop is closed.
+func (bp *backendPools) sweepEvery(d time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			bp.sweep(now)
+		case <-stop:
+			return
+		}
 	}
 }
 

@@ -219,3 +219,30 @@ func TestFastPathOverTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestBackendPoolsSweep: connections idle past the idle timeout close,
+// fresh ones stay, and an endpoint with none open is forgotten.
+func TestBackendPoolsSweep(t *testing.T) {
+	backend := startRawBackend(t, []byte("x"))
+	bp := newBackendPools(Options{}.withDefaults())
+	p := bp.pool(backend.ln.Addr().String())
+	now := time.Now()
+	stale, _, err := p.dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, _, err := p.dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.put(stale, now.Add(-2*backendIdleTimeout))
+	p.put(fresh, now)
+	bp.sweep(now)
+	if n := p.open.Load(); n != 1 || len(p.idle) != 1 {
+		t.Fatalf("after a sweep: %d open, %d idle; want the fresh one alone", n, len(p.idle))
+	}
+	bp.sweep(now.Add(2 * backendIdleTimeout))
+	if n := p.open.Load(); n != 0 || bp.pools[p.addr] != nil || !p.removed.Load() {
+		t.Fatalf("after the last connection aged out: %d open, pool kept %v", n, bp.pools[p.addr] != nil)
+	}
+}

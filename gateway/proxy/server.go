@@ -190,6 +190,7 @@ func NewServer(opts Options) *Server {
 	s.hardCtx, s.hardStop = context.WithCancel(context.Background())
 	s.forward = newForwarder(opts, s.metrics)
 	s.fastPools = newBackendPools(opts)
+	go s.fastPools.sweepEvery(30*time.Second, s.hardCtx.Done())
 	s.table.Store(&routetable.Table{})
 	s.series.Store(&seriesCache{})
 	s.routes = newRouteSeries(opts.MetricsRoutes)
