@@ -101,7 +101,8 @@ for t in tenantgate:$fast nethttp:$slow nginx:$nx; do
 	targets+=(-target "$name=http://127.0.0.1:$port,https://127.0.0.1:$((port + 1)),${pid[$name]}")
 done
 GOMAXPROCS=1 taskset -c 0 "$work/bin/dataplane" "${targets[@]}" -reps "$reps" -duration "$duration" \
-	-conns "$conns" -https-conns "$https_conns" -open-duration 2s -ca "$work/cert.pem" -out "$work/fastpath.json"
+	-conns "$conns" -https-conns "$https_conns" -open-duration 2s -ca "$work/cert.pem" -out "$work/fastpath.json" \
+	-pprof "http://127.0.0.1:$((fast + 9))" -profile-target tenantgate
 stop
 mkdir -p "$out"
 cp "$work/fastpath.json" "$out/fastpath.json"

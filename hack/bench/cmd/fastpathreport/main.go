@@ -59,6 +59,16 @@ func main() {
 				time.Duration(p99).Round(time.Microsecond), cpu, errs)
 		}
 	}
+	if p := dp.Profile; p != nil {
+		fmt.Printf("\nCPU profile of the fast-path proxy under %s (%.1f CPU-s in %.0f s):\n\n| category | share |\n| --- | --- |\n", p.Load, p.CPUSeconds, p.Seconds)
+		for _, c := range p.Categories {
+			fmt.Printf("| %s | %.1f%% |\n", c.Category, c.Percent)
+		}
+		fmt.Printf("\n| function | flat | cum |\n| --- | --- | --- |\n")
+		for _, e := range p.Top[:min(len(p.Top), 15)] {
+			fmt.Printf("| %s | %.1f%% | %.1f%% |\n", e.Function, e.Flat, e.Cum)
+		}
+	}
 }
 
 func median(rs []results.ClosedLoop, f func(results.ClosedLoop) float64) float64 {
