@@ -124,8 +124,10 @@ type fastConn struct {
 	buf        []byte // read buffer; buf[start:end] is unread
 	start, end int
 	out        []byte // bytes queued for the client
-	bout       []byte // request head (and buffered body) for the backend
-	body       []byte // request body bytes on their way to the backend
+	vecs       [2][]byte
+	vec        net.Buffers // writev of out and a large piece, without allocating
+	bout       []byte      // request head (and buffered body) for the backend
+	body       []byte      // request body bytes on their way to the backend
 	req        fastRequest
 	resp       fastResponse
 	// closeAfter is set when the client connection must close after this response.

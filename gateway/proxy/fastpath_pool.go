@@ -170,7 +170,7 @@ func (bp *backendPools) closeIdle() {
 	}
 }
 
-const backendReadBuffer = 16 << 10
+const backendReadBuffer = 32 << 10
 
 // backendConn is one pooled connection with its read buffer; buf[start:end]
 // is read but not consumed.

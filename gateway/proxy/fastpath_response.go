@@ -250,15 +250,19 @@ func (c *fastConn) write(p []byte) error {
 		c.out = append(c.out, p...)
 		return nil
 	}
-	if err := c.flush(); err != nil {
-		return err
+	if len(p) <= cap(c.out)/2 {
+		if err := c.flush(); err != nil {
+			return err
+		}
+		c.out = append(c.out, p...)
+		return nil
 	}
-	if len(p) > cap(c.out)/2 {
-		_, err := c.nc.Write(p)
-		return err
-	}
-	c.out = append(c.out, p...)
-	return nil
+	// A large piece goes out with what is queued in one writev, uncopied.
+	c.vecs = [2][]byte{c.out, p}
+	c.vec = c.vecs[:]
+	_, err := c.vec.WriteTo(c.nc)
+	c.out = c.out[:0]
+	return err
 }
 
 func (c *fastConn) flush() error {

@@ -59,6 +59,25 @@ func main() {
 				time.Duration(p99).Round(time.Microsecond), cpu, errs)
 		}
 	}
+	if len(dp.Open) > 0 {
+		fmt.Printf("\nOpen loop at %.0f%% of each target's own maximum (%d connections, %v per run):\n\n| body | target | rate/s | p99 (median) | µs CPU/req (median) | errors |\n| --- | --- | --- | --- | --- | --- |\n",
+			dp.Settings.OpenLoopShare*100, dp.Settings.OpenLoopConns, dp.Settings.OpenLoopDuration)
+		for _, body := range []string{results.BodySmall, results.BodyLarge} {
+			for _, t := range dp.Settings.Targets {
+				var p99, cpu, rate []float64
+				errs := 0
+				for _, o := range dp.Open {
+					if o.Target == t && o.Body == body {
+						p99 = append(p99, float64(o.P99))
+						cpu = append(cpu, o.CPUSeconds/float64(max(o.Requests, 1))*1e6)
+						rate = append(rate, o.Rate)
+						errs += o.Errors
+					}
+				}
+				fmt.Printf("| %s | %s | %.0f | %v | %.1f | %d |\n", body, t, mid(rate), time.Duration(mid(p99)).Round(time.Microsecond), mid(cpu), errs)
+			}
+		}
+	}
 	if p := dp.Profile; p != nil {
 		fmt.Printf("\nCPU profile of the fast-path proxy under %s (%.1f CPU-s in %.0f s):\n\n| category | share |\n| --- | --- |\n", p.Load, p.CPUSeconds, p.Seconds)
 		for _, c := range p.Categories {
@@ -78,6 +97,14 @@ func median(rs []results.ClosedLoop, f func(results.ClosedLoop) float64) float64
 	v := make([]float64, len(rs))
 	for i, r := range rs {
 		v[i] = f(r)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+func mid(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
 	}
 	slices.Sort(v)
 	return v[len(v)/2]
