@@ -22,7 +22,14 @@ func (c *fastConn) exchange() (keep, handed bool) {
 	req, ex := &c.req, &c.ex
 	c.start += len(req.head)
 	keep = !req.close
-	defer c.finish()
+	// The request is counted before the last bytes reach the client, as on
+	// the net/http path, so a client that has its answer sees it counted.
+	defer func() {
+		c.finish()
+		if c.flush() != nil {
+			keep = false
+		}
+	}()
 
 	inBuf := min(req.contentLength, int64(c.end-c.start))
 	pool := s.fastPools.pool(ex.endpoint.URL.Host)
@@ -169,7 +176,7 @@ func (c *fastConn) fail(err error, keep, clientGone bool) (bool, bool) {
 	return keep, false
 }
 
-// reply writes http.Error's answer for status.
+// reply queues http.Error's answer for status.
 func (c *fastConn) reply(status int, closing bool) {
 	c.ex.status = status
 	text := http.StatusText(status)
@@ -185,8 +192,7 @@ func (c *fastConn) reply(status int, closing bool) {
 	b = append(b, text...)
 	b = append(b, '\n')
 	c.ex.written = int64(len(text) + 1)
-	_, _ = c.nc.Write(b)
-	c.out = b[:0]
+	c.out = b // exchange flushes it
 }
 
 // finish records the request as Server.finish does for the general path.

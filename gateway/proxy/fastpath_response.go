@@ -193,7 +193,9 @@ func (c *fastConn) relayResponse(bc *backendConn) (ok, backendKeep bool) {
 		b = append(b, httpDate()...)
 		b = append(b, "\r\n"...)
 	}
-	if !resp.hasType && !bodyless && resp.contentLength != 0 {
+	// net/http sniffs the first write; ReverseProxy flushes the head of a
+	// response of unknown length before any body, so only known lengths are sniffed.
+	if !resp.hasType && !bodyless && resp.contentLength > 0 {
 		if bc.start == bc.end && bc.fill() != nil {
 			return false, false // net/http too waits for the first body bytes to sniff them
 		}
@@ -215,8 +217,7 @@ func (c *fastConn) relayResponse(bc *backendConn) (ok, backendKeep bool) {
 	c.out = b
 	switch {
 	case bodyless:
-		ok = c.flush() == nil
-		return ok, ok && !resp.close && bc.start == bc.end
+		return true, !resp.close && bc.start == bc.end
 	case resp.chunked:
 		ok = c.relayChunked(bc)
 	case untilClose:
@@ -231,16 +232,7 @@ func (c *fastConn) relayResponse(bc *backendConn) (ok, backendKeep bool) {
 // bodySample is the start of the body already buffered, for sniffing.
 func (c *fastConn) bodySample(bc *backendConn) []byte {
 	data := bc.buf[bc.start:bc.end]
-	if c.resp.chunked {
-		line, rest := cutLine(data)
-		size, ok := chunkSize(line)
-		if !ok || size == 0 || int64(len(rest)) < min(size, 512) {
-			return nil
-		}
-		data = rest[:min(size, int64(len(rest)))]
-	} else if c.resp.contentLength > 0 {
-		data = data[:min(int64(len(data)), c.resp.contentLength)]
-	}
+	data = data[:min(int64(len(data)), c.resp.contentLength)]
 	return data[:min(len(data), 512)]
 }
 
@@ -279,10 +271,6 @@ func (c *fastConn) more(bc *backendConn) bool {
 	return c.flush() == nil && bc.fill() == nil
 }
 
-func (c *fastConn) relayLength(bc *backendConn, n int64) bool {
-	return c.relayLengthNoFlush(bc, n) && c.flush() == nil
-}
-
 // relayUntilClose sends a body that ends with the backend's connection,
 // chunked, as net/http does for a body of unknown length.
 func (c *fastConn) relayUntilClose(bc *backendConn) bool {
@@ -293,7 +281,7 @@ func (c *fastConn) relayUntilClose(bc *backendConn) bool {
 				return false
 			}
 			if err := bc.fill(); err != nil {
-				return c.write([]byte("0\r\n\r\n")) == nil && c.flush() == nil
+				return c.write([]byte("0\r\n\r\n")) == nil
 			}
 		}
 		data := bc.buf[bc.start:bc.end]
@@ -322,7 +310,7 @@ func (c *fastConn) relayChunked(bc *backendConn) bool {
 		if n == 0 {
 			break
 		}
-		if c.write(append(strconv.AppendInt(size[:0], n, 16), "\r\n"...)) != nil || !c.relayLengthNoFlush(bc, n) {
+		if c.write(append(strconv.AppendInt(size[:0], n, 16), "\r\n"...)) != nil || !c.relayLength(bc, n) {
 			return false
 		}
 		if crlf, ok := c.backendLine(bc); !ok || len(crlf) != 0 || c.write([]byte("\r\n")) != nil {
@@ -348,10 +336,10 @@ func (c *fastConn) relayChunked(bc *backendConn) bool {
 			return false
 		}
 	}
-	return c.write([]byte("\r\n")) == nil && c.flush() == nil
+	return c.write([]byte("\r\n")) == nil
 }
 
-func (c *fastConn) relayLengthNoFlush(bc *backendConn, n int64) bool {
+func (c *fastConn) relayLength(bc *backendConn, n int64) bool {
 	for n > 0 {
 		if bc.start == bc.end && !c.more(bc) {
 			return false

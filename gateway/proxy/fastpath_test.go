@@ -19,7 +19,8 @@ import (
 // itself: /raw/N writes the Nth as is and closes.
 var rawResponses = []string{
 	"HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n<html>hi</html>",
-	"HTTP/1.1 200 OK\r\nX-A: 1\r\nConnection: close\r\n\r\nuntil the connection closes",
+	// With a type: net/http sniffs an unknown length only when its first write beats ReverseProxy's header flush.
+	"HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nuntil the connection closes",
 	"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 	"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok",
 	"HTTP/1.1 204 No Content\r\nX-B: 2\r\n\r\n",
