@@ -3,6 +3,7 @@ package proxy
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/url"
@@ -61,6 +62,11 @@ func exchangeOf(r *http.Request) *exchange {
 }
 
 func (h *socketHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.TLS == nil {
+		if st, ok := r.Context().Value(tlsStateKey{}).(*tls.ConnectionState); ok {
+			r.TLS = st // handed off by the fast path after its TLS handshake
+		}
+	}
 	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
 		// RFC 9112 §6.3: a request framed by both Transfer-Encoding and
 		// Content-Length (net/http drops the latter before we see it) must

@@ -75,6 +75,14 @@ type Options struct {
 	// rule), counting only time the proxy waits for it; a slower client gets
 	// 408. Default 30s.
 	BodyReadTimeout time.Duration
+	// DisableFastPath serves every connection with net/http alone; by
+	// default HTTP/1.1 requests to plain HTTP/1.1 backends take the fast
+	// path (fastpath.go).
+	DisableFastPath bool
+	// MaxConnsPerEndpoint bounds the fast path's connections to one
+	// endpoint; a request finding it reached waits up to DialTimeout for
+	// one to come back, then gets 503. 0: no limit.
+	MaxConnsPerEndpoint int
 }
 
 func (o Options) withDefaults() Options {
@@ -126,9 +134,11 @@ type Server struct {
 	series  atomic.Pointer[seriesCache]
 	routes  *routeSeries
 	forward *forwarder
-	metrics *metrics
-	streams *streamMetrics // TLS passthrough (passthrough.go)
-	mirrors chan struct{}  // slots for mirror copies in flight
+	// fastPools are the fast path's backend connections by endpoint.
+	fastPools *backendPools
+	metrics   *metrics
+	streams   *streamMetrics // TLS passthrough (passthrough.go)
+	mirrors   chan struct{}  // slots for mirror copies in flight
 	// hardStop cuts every draining request and mirror when Shutdown runs out of time.
 	hardCtx  context.Context
 	hardStop context.CancelFunc
@@ -163,6 +173,7 @@ type socket struct {
 	srv     *http.Server
 	handler *socketHandler
 	stream  *streamServer
+	fast    *fastSocket        // nil when the fast path is off
 	abort   context.CancelFunc // ends in-flight requests, upgrades included
 }
 
@@ -178,6 +189,8 @@ func NewServer(opts Options) *Server {
 	}
 	s.hardCtx, s.hardStop = context.WithCancel(context.Background())
 	s.forward = newForwarder(opts, s.metrics)
+	s.fastPools = newBackendPools(opts)
+	go s.fastPools.sweepEvery(30*time.Second, s.hardCtx.Done())
 	s.table.Store(&routetable.Table{})
 	s.series.Store(&seriesCache{})
 	s.routes = newRouteSeries(opts.MetricsRoutes)
@@ -268,6 +281,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.hardStop()
 	s.forward.closeIdle()
+	s.fastPools.closeIdle()
 	return err
 }
 
@@ -297,13 +311,27 @@ func (s *Server) open(id socketID) (*socket, error) {
 	so := &socket{id: id, ln: ln, srv: srv, handler: h, abort: abort}
 	if id.tls {
 		protocols.SetHTTP2(true)
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certificate(id.SocketKey)}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certificate(id.SocketKey), NextProtos: alpnProtocols}
 		srv.TLSConfig.GetConfigForClient = s.clientValidation(id.SocketKey, srv.TLSConfig)
-		go so.serve(func() error { return srv.ServeTLS(ln, "", "") }, s.opts.Logger)
 	} else {
 		protocols.SetUnencryptedHTTP2(true) // h2c with prior knowledge
-		go so.serve(func() error { return srv.Serve(ln) }, s.opts.Logger)
 	}
+	if s.opts.DisableFastPath {
+		if id.tls {
+			go so.serve(func() error { return srv.ServeTLS(ln, "", "") }, s.opts.Logger)
+		} else {
+			go so.serve(func() error { return srv.Serve(ln) }, s.opts.Logger)
+		}
+		return so, nil
+	}
+	// The fast path accepts and handshakes; net/http serves what it hands off.
+	so.fast = &fastSocket{server: s, so: so, ln: ln, handoff: newHandoffListener(ln.Addr()), conns: map[*fastConn]struct{}{}}
+	if id.tls {
+		so.fast.tls = srv.TLSConfig
+	}
+	srv.ConnContext = connContext
+	go so.serve(func() error { return srv.Serve(so.fast.handoff) }, s.opts.Logger)
+	go so.serve(so.fast.serve, s.opts.Logger)
 	return so, nil
 }
 
@@ -326,7 +354,13 @@ func (s *Server) retire(ctx context.Context, cancel context.CancelFunc, so *sock
 			so.abort()
 			return
 		}
+		if so.fast != nil {
+			so.fast.drain()
+		}
 		err := so.srv.Shutdown(ctx)
+		if err == nil && so.fast != nil {
+			err = so.fast.wait(ctx)
+		}
 		// Shutdown does not wait for hijacked (upgraded) connections; the handler count does.
 		for err == nil && so.handler.active.Load() > 0 {
 			select {
@@ -338,6 +372,9 @@ func (s *Server) retire(ctx context.Context, cancel context.CancelFunc, so *sock
 		if err != nil {
 			so.abort()
 			_ = so.srv.Close()
+			if so.fast != nil {
+				so.fast.abort()
+			}
 		}
 	}()
 }

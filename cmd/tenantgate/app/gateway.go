@@ -32,6 +32,9 @@ func addProxy(mgr ctrl.Manager, opts Options, tenantOf func(namespace string) st
 		BodyReadTimeout:           opts.ProxyBodyReadTimeout,
 		TenantOf:                  tenantOf,
 		MetricsRoutes:             opts.ProxyMetricsRoutes,
+		DisableFastPath:           opts.ProxyDisableFastPath,
+		MaxIdleConnsPerHost:       opts.ProxyMaxIdleConnsPerEndpoint,
+		MaxConnsPerEndpoint:       opts.ProxyMaxConnsPerEndpoint,
 	})
 	return srv, mgr.Add(everyReplica(func(ctx context.Context) error {
 		<-ctx.Done()

@@ -59,6 +59,12 @@ type Options struct {
 	ProxyMaxConnectionsPerListener      int
 	ProxyMetricsRoutes                  int
 	ProxyBodyReadTimeout                time.Duration
+
+	// The proxy's HTTP/1.1 fast path and its backend pools (issue 14); see
+	// proxy.Options. The zero value keeps the fast path on.
+	ProxyDisableFastPath         bool
+	ProxyMaxIdleConnsPerEndpoint int
+	ProxyMaxConnsPerEndpoint     int
 }
 
 // byteSize is a flag holding a byte count, written as an integer or a
@@ -111,6 +117,10 @@ func ParseFlags(args []string) (Options, error) {
 	fs.IntVar(&o.ProxyMetricsRoutes, "proxy-metrics-routes", 1000, "routes whose traffic gets metric series of their own (route label); later ones count under route=\"_overflow\"; -1 drops the route label, keeping tenant and namespace")
 	fs.IntVar(&o.ProxyMaxConnectionsPerListener, "proxy-max-connections-per-listener", 10000, "client connections open at once on one proxy socket (address and port); more wait in the accept queue")
 	fs.DurationVar(&o.ProxyBodyReadTimeout, "proxy-body-read-timeout", 30*time.Second, "time a client has to send a request body, plus 1s per 500 bytes received; a slower client gets 408")
+	// Fast path (issue 14).
+	fastPath := fs.Bool("proxy-fast-path", true, "serve HTTP/1.1 requests to plain HTTP/1.1 backends on the connection's own goroutine with pooled buffers; false leaves every request to net/http")
+	fs.IntVar(&o.ProxyMaxIdleConnsPerEndpoint, "proxy-max-idle-conns-per-endpoint", 256, "idle connections the proxy keeps to each backend endpoint for reuse")
+	fs.IntVar(&o.ProxyMaxConnsPerEndpoint, "proxy-max-conns-per-endpoint", 0, "connections the fast path opens to one backend endpoint at most; a request finding them all busy waits up to the dial timeout, then gets 503; 0 means no limit")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info or error")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "json or console")
 	if err := fs.Parse(args); err != nil {
@@ -119,6 +129,7 @@ func ParseFlags(args []string) (Options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q; tenantgate takes only flags (see -help)", fs.Arg(0))
 	}
+	o.ProxyDisableFastPath = !*fastPath
 	for _, ns := range strings.Split(platform, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
 			o.PlatformNamespaces = append(o.PlatformNamespaces, ns)
@@ -167,7 +178,21 @@ func (o Options) Validate() error {
 	default:
 		return fmt.Errorf("-log-format %q is not json or console", o.LogFormat)
 	}
+	if err := o.validateFastPath(); err != nil {
+		return err
+	}
 	return o.validateProxy()
+}
+
+// validateFastPath checks the fast path's pool limits.
+func (o Options) validateFastPath() error {
+	switch {
+	case o.ProxyMaxIdleConnsPerEndpoint < 0:
+		return fmt.Errorf("-proxy-max-idle-conns-per-endpoint %d is negative; give a count such as 256 (0 means the default)", o.ProxyMaxIdleConnsPerEndpoint)
+	case o.ProxyMaxConnsPerEndpoint < 0:
+		return fmt.Errorf("-proxy-max-conns-per-endpoint %d is negative; give a count such as 1024, or 0 for no limit", o.ProxyMaxConnsPerEndpoint)
+	}
+	return nil
 }
 
 // validateProxy checks the data plane's limits.

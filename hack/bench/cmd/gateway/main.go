@@ -26,6 +26,7 @@ func main() {
 	cert := flag.String("cert", "", "PEM certificate for the HTTPS listener")
 	key := flag.String("key", "", "PEM key for the HTTPS listener")
 	pprofAddr := flag.String("pprof", "127.0.0.1:18419", "net/http/pprof address")
+	fastPath := flag.Bool("fast-path", true, "serve HTTP/1.1 on the proxy's fast path; false measures the net/http path alone")
 	flag.Parse()
 	cfg, err := config(*httpPort, *httpsPort, *backend, *cert, *key)
 	if err != nil {
@@ -36,7 +37,7 @@ func main() {
 		log.Fatalf("compiling the benchmark route table: %v", err)
 	}
 	// Metrics are recorded as in production, into a registry nobody scrapes.
-	srv := proxy.NewServer(proxy.Options{Registerer: prometheus.NewRegistry()})
+	srv := proxy.NewServer(proxy.Options{Registerer: prometheus.NewRegistry(), DisableFastPath: !*fastPath})
 	for name, err := range srv.Apply(table) {
 		log.Fatalf("listener %s: %v", name, err)
 	}

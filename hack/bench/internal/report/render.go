@@ -117,7 +117,7 @@ func dataPlane(b *strings.Builder, dp *results.DataPlane) {
 	table(b, append([]string{"case"}, s.Targets...), rows)
 
 	b.WriteString("### Requests per CPU-second of the proxy itself\n\n")
-	b.WriteString("Requests/s divided by the CPU the proxy's processes used during the run (from /proc): how much work each request costs, which other work on the shared core does not change. " +
+	b.WriteString("Requests/s divided by the CPU the proxy's processes used during the run (from /proc), and its inverse, microseconds of CPU per request: how much work each request costs, which other work on the shared core does not change. " +
 		"Below 1 CPU-second per second of run means something else also ran on CPU 1.\n\n")
 	rows = nil
 	per := perCPUSecond(s.Duration.Seconds())
@@ -127,6 +127,9 @@ func dataPlane(b *strings.Builder, dp *results.DataPlane) {
 			row = append(row, spread(closed(dp, p, c.scheme, c.body, c.conns, per), count))
 		}
 		for _, p := range proxies {
+			row = append(row, spread(closed(dp, p, c.scheme, c.body, c.conns, per), func(v float64) string { return num(1e6 / v) }))
+		}
+		for _, p := range proxies {
 			row = append(row, spread(closed(dp, p, c.scheme, c.body, c.conns, cpuShare), func(v float64) string { return num(v / s.Duration.Seconds()) }))
 		}
 		rows = append(rows, row)
@@ -134,6 +137,9 @@ func dataPlane(b *strings.Builder, dp *results.DataPlane) {
 	header = []string{"case"}
 	for _, p := range proxies {
 		header = append(header, p+" req/CPU-s")
+	}
+	for _, p := range proxies {
+		header = append(header, p+" µs CPU/req")
 	}
 	for _, p := range proxies {
 		header = append(header, p+" CPU used")
