@@ -76,8 +76,10 @@ type Reconciler struct {
 	// Now stamps condition transitions; time.Now when nil.
 	Now func() time.Time
 
-	// build is translate.Build; tests replace it.
-	build      func(*translate.Snapshot) translate.Result
+	// build is an Incremental's Build; tests replace it.
+	build func(*translate.Snapshot) translate.Result
+	// compiler shares every unchanged route with the previous table.
+	compiler   *routetable.Compiler
 	metrics    *metrics
 	referenced *referencedStore
 	statuses   *statusQueue
@@ -133,8 +135,9 @@ func (r *Reconciler) init() error {
 	}
 	r.metrics = m
 	if r.build == nil {
-		r.build = translate.Build
+		r.build = (&translate.Incremental{}).Build
 	}
+	r.compiler = &routetable.Compiler{}
 	r.referenced = newReferencedStore(r.Reader, r.APIReader)
 	r.statuses = newStatusQueue()
 	return nil
@@ -265,7 +268,7 @@ func (r *Reconciler) compile(s *translate.Snapshot) (res translate.Result, table
 	}()
 	r.metrics.rebuilds.Inc()
 	res = r.build(s)
-	table, faults = routetable.Compile(res.Config)
+	table, faults = r.compiler.Compile(res.Config)
 	return res, table, faults, nil
 }
 

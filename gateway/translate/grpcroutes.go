@@ -27,7 +27,9 @@ func grpcRouteObject(r *gatewayv1.GRPCRoute) *routeObject {
 
 // grpcRoute attaches one GRPCRoute and records its status.
 func (b *builder) grpcRoute(r *gatewayv1.GRPCRoute, claims kindClaims) {
-	if st, ok := b.route(grpcRouteObject(r), func() *routeTranslation { return b.translateGRPCRoute(r) }, claims); ok {
+	if st, ok := b.route(grpcRouteObject(r), func() *routeTranslation {
+		return b.translated(kindGRPCRoute, &r.ObjectMeta, func() *routeTranslation { return b.translateGRPCRoute(r) })
+	}, claims); ok {
 		b.result.GRPCRoutes[keyOf(&r.ObjectMeta)] = gatewayv1.GRPCRouteStatus{RouteStatus: st}
 	}
 }

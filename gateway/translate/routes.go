@@ -50,7 +50,9 @@ func (b *builder) routes() {
 		switch o := o.(type) {
 		case *gatewayv1.HTTPRoute:
 			r := httpRouteObject(o)
-			if st, ok := b.route(r, func() *routeTranslation { return b.translateRoute(o) }, claims); ok {
+			if st, ok := b.route(r, func() *routeTranslation {
+				return b.translated(kindHTTPRoute, &o.ObjectMeta, func() *routeTranslation { return b.translateRoute(o) })
+			}, claims); ok {
 				b.result.HTTPRoutes[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
 			}
 		case *gatewayv1.GRPCRoute:
