@@ -50,6 +50,8 @@ type Policy struct {
 
 	in        Inputs // the snapshot, for what-if checks of a namespace move
 	refGrants []*gatewayv1.ReferenceGrant
+	// routes, when set (WithRoutes), replace in's routes.
+	routes func() Routes
 
 	auditOnce sync.Once
 	audit     map[string][]v1alpha1.TenantViolation
