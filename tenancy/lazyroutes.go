@@ -26,8 +26,20 @@ func (p *Policy) WithRoutes(load func() Routes) *Policy {
 	return &Policy{
 		tenants: p.tenants, byName: p.byName, hosts: p.hosts, members: p.members, model: p.model,
 		defaults: p.defaults, grants: p.grants, in: p.in, refGrants: p.refGrants,
-		routes: sync.OnceValue(load),
+		routes: sync.OnceValue(load), base: p.indexes(),
 	}
+}
+
+// Indexes identifies the indexes p decides with: policies with equal
+// Indexes give the same verdict on every object (WithRoutes changes only
+// what the audit reads), so a caller may keep verdicts across them.
+func (p *Policy) Indexes() any { return p.indexes() }
+
+func (p *Policy) indexes() *Policy {
+	if p.base != nil {
+		return p.base
+	}
+	return p
 }
 
 // inputs is the snapshot with the routes WithRoutes supplies, if any.

@@ -80,6 +80,7 @@ type Reconciler struct {
 	build func(*translate.Snapshot) translate.Result
 	// compiler shares every unchanged route with the previous table.
 	compiler   *routetable.Compiler
+	desired    desiredRoutes
 	metrics    *metrics
 	referenced *referencedStore
 	statuses   *statusQueue
@@ -108,6 +109,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	b := ctrl.NewControllerManagedBy(mgr).Named("gateway").WithOptions(controllerOptions())
 	for _, obj := range watched() {
+		if _, ok := obj.(*gatewayv1.HTTPRoute); ok {
+			b = b.Watches(obj, all, builder.WithPredicates(r.routeStatusEcho()))
+			continue
+		}
 		b = b.Watches(obj, all)
 	}
 	b = b.Watches(&corev1.Secret{}, all, builder.OnlyMetadata, builder.WithPredicates(r.referencedOnly(kindSecret))).
@@ -214,6 +219,7 @@ func (r *Reconciler) rebuild(ctx context.Context) (*statusJob, error) {
 		// ConfigMaps that could not be fetched; its status would not be true.
 		return nil, fetchErr
 	}
+	r.desired.set(res.HTTPRoutes)
 	return &statusJob{snapshot: s, result: res}, nil
 }
 

@@ -24,9 +24,28 @@ import (
 // resourceVersion (fixtures) is translated in full. Not safe for
 // concurrent use: one controller owns one.
 type Incremental struct {
-	world  uint64
-	routes map[routeKey]*routeMemo
-	stats  IncrementalStats
+	world    uint64
+	routes   map[routeKey]*routeMemo
+	refusals map[routeKey]*refusalMemo
+	stats    IncrementalStats
+}
+
+// IndexedPolicy is a TenantPolicy that identifies its indexes: two with
+// equal Indexes give the same verdicts, so Incremental keeps a route's
+// verdict while the route and the Indexes are unchanged.
+// *tenancy.Policy implements it.
+type IndexedPolicy interface {
+	TenantPolicy
+	Indexes() any
+}
+
+// refusalMemo is the tenant policy's verdict on one route.
+type refusalMemo struct {
+	uid             types.UID
+	resourceVersion string
+	indexes         any
+	refused         problem
+	seen            bool
 }
 
 // IncrementalStats counts, for the last Build, the routes translated again
@@ -68,6 +87,9 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 	if !ok || world != inc.world || inc.routes == nil {
 		inc.routes = map[routeKey]*routeMemo{}
 	}
+	if !ok || inc.refusals == nil {
+		inc.refusals = map[routeKey]*refusalMemo{}
+	}
 	inc.world = world
 	var run *memoRun
 	if ok {
@@ -80,7 +102,31 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 		}
 		m.seen = false
 	}
+	for k, m := range inc.refusals {
+		if !m.seen {
+			delete(inc.refusals, k)
+		}
+		m.seen = false
+	}
 	return res
+}
+
+// routeRefusal is refusal, from memory while the route and the policy's
+// indexes are unchanged.
+func (b *builder) routeRefusal(r *routeObject) problem {
+	p, ok := b.s.Policy.(IndexedPolicy)
+	if b.memo == nil || !ok || r.ResourceVersion == "" {
+		return b.refusal(r)
+	}
+	indexes := p.Indexes()
+	key := routeKey{kind: r.kind, namespace: r.Namespace, name: r.Name}
+	if e := b.memo.inc.refusals[key]; e != nil && e.uid == r.UID && e.resourceVersion == r.ResourceVersion && e.indexes == indexes {
+		e.seen = true
+		return e.refused
+	}
+	refused := b.refusal(r)
+	b.memo.inc.refusals[key] = &refusalMemo{uid: r.UID, resourceVersion: r.ResourceVersion, indexes: indexes, refused: refused, seen: true}
+	return refused
 }
 
 // translated returns the route's translation, from memory when its inputs

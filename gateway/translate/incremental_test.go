@@ -144,6 +144,10 @@ func (p randomPolicy) refused(kind, ns, name string) []string {
 	}
 	return []string{fmt.Sprintf("%s %s/%s is refused by a random tenant rule", kind, ns, name)}
 }
+
+// Indexes: the same seed gives the same verdicts.
+func (p randomPolicy) Indexes() any { return p.refuse }
+
 func (p randomPolicy) RouteViolations(r *gatewayv1.HTTPRoute) []string {
 	return p.refused("HTTPRoute", r.Namespace, r.Name)
 }

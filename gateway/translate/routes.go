@@ -75,7 +75,7 @@ func (b *builder) route(r *routeObject, translate func() *routeTranslation, clai
 		}
 		return st, false
 	}
-	refused := b.refusal(r)
+	refused := b.routeRefusal(r)
 	t := translate()
 	resolved := joinProblems(t.refs)
 	var served []*listenerState // listeners this route already counts on
