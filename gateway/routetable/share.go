@@ -2,6 +2,7 @@ package routetable
 
 import (
 	"crypto/tls"
+	"slices"
 	"unsafe"
 )
 
@@ -14,7 +15,19 @@ import (
 // equals Compile's. Not safe for concurrent use: one controller owns one.
 type Compiler struct {
 	routes map[compiledKey]*compiledRoute
+	groups map[groupKey]*sharedGroup
 	reused int
+}
+
+// groupKey names one hostname's route group on one listener.
+type groupKey struct{ listener, hostname string }
+
+// sharedGroup is a hostname's route group and the matches it was built
+// from, in Config order.
+type sharedGroup struct {
+	matches []*CompiledMatch
+	group   *routeGroup
+	seen    bool
 }
 
 type compiledKey struct{ listener, namespace, name string }
@@ -31,6 +44,7 @@ type compiledRoute struct {
 func (c *Compiler) Compile(cfg Config) (*Table, Faults) {
 	if c.routes == nil {
 		c.routes = map[compiledKey]*compiledRoute{}
+		c.groups = map[groupKey]*sharedGroup{}
 	}
 	c.reused = 0
 	t, faults := compile(cfg, c)
@@ -39,6 +53,12 @@ func (c *Compiler) Compile(cfg Config) (*Table, Faults) {
 			delete(c.routes, k)
 		}
 		r.seen = false
+	}
+	for k, g := range c.groups {
+		if !g.seen {
+			delete(c.groups, k)
+		}
+		g.seen = false
 	}
 	return t, faults
 }
@@ -71,4 +91,25 @@ func (c *Compiler) route(r *Route, l *Listener, clientCert *tls.Certificate) ([]
 // whatever it translates afresh lives at a new address.
 func sameRules(a, b []Rule) bool {
 	return len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
+}
+
+// group sorts a hostname's matches by precedence and indexes them, or
+// returns the group of the previous Config when its matches are the very
+// same (compiled matches are shared while their routes are unchanged).
+// matches may be sorted in place.
+func (c *Compiler) group(listener, hostname string, matches []*CompiledMatch) *routeGroup {
+	if c == nil {
+		slices.SortStableFunc(matches, comparePrecedence)
+		return newRouteGroup(matches)
+	}
+	key := groupKey{listener: listener, hostname: hostname}
+	if g := c.groups[key]; g != nil && slices.Equal(g.matches, matches) {
+		g.seen = true
+		return g.group
+	}
+	in := slices.Clone(matches)
+	slices.SortStableFunc(matches, comparePrecedence)
+	g := &sharedGroup{matches: in, group: newRouteGroup(matches), seen: true}
+	c.groups[key] = g
+	return g.group
 }

@@ -326,10 +326,9 @@ func compileListener(in *Listener, tlsKeys map[string]bool, memo *Compiler) (*Co
 		hostnames = append(hostnames, h)
 	}
 	slices.SortFunc(hostnames, compareHostnames)
-	groups := map[string]*routeGroup{}
+	groups := make(map[string]*routeGroup, len(hostnames))
 	for _, h := range hostnames {
-		slices.SortStableFunc(byHostname[h], comparePrecedence)
-		groups[h] = newRouteGroup(byHostname[h])
+		groups[h] = memo.group(in.Name, h, byHostname[h])
 	}
 	// Only wildcards can extend a chain; there are few, so this stays linear.
 	var wildcards []string

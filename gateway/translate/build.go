@@ -28,6 +28,7 @@ func build(s *Snapshot, memo *memoRun) Result {
 	b.gatewayClasses()
 	b.gateways()
 	b.backendTLSPolicies()
+	b.startStage()
 	b.routes()
 	b.tlsRoutes()
 	b.policyStatuses()

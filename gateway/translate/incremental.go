@@ -27,7 +27,12 @@ type Incremental struct {
 	world    uint64
 	routes   map[routeKey]*routeMemo
 	refusals map[routeKey]*refusalMemo
-	stats    IncrementalStats
+	// stages are the route stages, kept while stageWorld and the policy's
+	// indexes are those of stageOf (incremental_stage.go).
+	stages       map[routeKey]*stageMemo
+	stageWorld   uint64
+	stageIndexes any
+	stats        IncrementalStats
 }
 
 // IndexedPolicy is a TenantPolicy that identifies its indexes: two with
@@ -52,6 +57,8 @@ type refusalMemo struct {
 // and those reused.
 type IncrementalStats struct {
 	Translated, Reused int
+	// Replayed counts routes whose whole stage (attachment, status) was reused.
+	Replayed int
 }
 
 type routeKey struct {
@@ -73,6 +80,7 @@ type routeMemo struct {
 // memoRun is one Build's view of the memory.
 type memoRun struct {
 	inc       *Incremental
+	stage     *stageRun                       // nil: every route stage is computed
 	endpoints map[types.NamespacedName]uint64 // EndpointSlice fingerprint by Service
 	reading   map[types.NamespacedName]uint64 // Services read by the translation under way
 }
@@ -93,9 +101,15 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 	inc.world = world
 	var run *memoRun
 	if ok {
-		run = &memoRun{inc: inc, endpoints: endpoints}
+		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world)}
 	}
 	res := build(s, run)
+	for k, m := range inc.stages {
+		if !m.seen {
+			delete(inc.stages, k)
+		}
+		m.seen = false
+	}
 	for k, m := range inc.routes {
 		if !m.seen {
 			delete(inc.routes, k) // deleted routes, and routes gone from every parent
@@ -127,6 +141,30 @@ func (b *builder) routeRefusal(r *routeObject) problem {
 	refused := b.refusal(r)
 	b.memo.inc.refusals[key] = &refusalMemo{uid: r.UID, resourceVersion: r.ResourceVersion, indexes: indexes, refused: refused, seen: true}
 	return refused
+}
+
+// stageRun readies the stage memory for s, forgetting it when what the
+// stages read besides routes changed; nil when stages cannot be kept.
+func (inc *Incremental) stageRun(s *Snapshot, world uint64) *stageRun {
+	stage, ok := stageWorld(s)
+	var indexes any
+	if s.Policy != nil {
+		p, indexed := s.Policy.(IndexedPolicy)
+		if !indexed {
+			ok = false
+		} else {
+			indexes = p.Indexes()
+		}
+	}
+	stage += world
+	if !ok || inc.stages == nil || stage != inc.stageWorld || indexes != inc.stageIndexes {
+		inc.stages = map[routeKey]*stageMemo{}
+	}
+	inc.stageWorld, inc.stageIndexes = stage, indexes
+	if !ok {
+		return nil
+	}
+	return &stageRun{world: stage, indexes: indexes}
 }
 
 // translated returns the route's translation, from memory when its inputs

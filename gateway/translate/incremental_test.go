@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,7 +33,7 @@ func TestIncrementalEqualsBuild(t *testing.T) {
 	const sequences, steps = 6, 25
 	paths, _ := goldenSeeds()
 	rng := rand.New(rand.NewPCG(15, 15))
-	compared, reused := 0, 0
+	compared, reused, replayed := 0, 0, 0
 	for i, seed := range seedSnapshots(t) {
 		name := strings.TrimSuffix(filepath.Base(paths[i]), ".in.yaml")
 		for seq := range sequences {
@@ -59,18 +60,40 @@ func TestIncrementalEqualsBuild(t *testing.T) {
 				}
 				compared++
 				reused += inc.Stats().Reused
+				replayed += inc.Stats().Replayed
 			}
 		}
 	}
-	if reused == 0 {
-		t.Fatal("no route translation was ever reused: the test compares nothing incremental")
+	if reused == 0 || replayed == 0 {
+		t.Fatalf("%d route translations reused, %d route stages replayed: the test compares nothing incremental", reused, replayed)
 	}
-	t.Logf("%d steps compared (incremental equals full Build and Compile); %d route translations reused", compared, reused)
+	t.Logf("%d steps compared (incremental equals full Build and Compile); %d route translations reused, %d route stages replayed", compared, reused, replayed)
 }
 
 // randomChange applies one random change to s and says what it was.
 func randomChange(rng *rand.Rand, s *Snapshot) string {
-	switch rng.IntN(8) {
+	switch rng.IntN(10) {
+	case 8:
+		s.Now = metav1.NewTime(s.Now.Add(time.Second))
+		return "a second later"
+	case 9:
+		if len(s.Gateways) == 0 || len(s.Gateways[0].Spec.Listeners) == 0 {
+			return "no listener to fail binding"
+		}
+		g := &s.Gateways[rng.IntN(len(s.Gateways))]
+		if len(g.Spec.Listeners) == 0 {
+			return "no listener to fail binding"
+		}
+		name := g.Namespace + "/" + g.Name + "/" + string(g.Spec.Listeners[0].Name)
+		if s.BindErrors[name] != "" {
+			delete(s.BindErrors, name)
+			return "listener " + name + " bound again"
+		}
+		if s.BindErrors == nil {
+			s.BindErrors = map[string]string{}
+		}
+		s.BindErrors[name] = "address already in use"
+		return "listener " + name + " failed to bind"
 	case 0, 1, 2:
 		choices := make([]byte, 16)
 		for j := range choices {
@@ -180,6 +203,18 @@ func stampVersions(s *Snapshot) {
 	}
 	for i := range s.HTTPRoutes {
 		stamp(&s.HTTPRoutes[i].ObjectMeta, &s.HTTPRoutes[i])
+	}
+	for i := range s.GatewayClasses {
+		stamp(&s.GatewayClasses[i].ObjectMeta, &s.GatewayClasses[i])
+	}
+	for i := range s.Gateways {
+		stamp(&s.Gateways[i].ObjectMeta, &s.Gateways[i])
+	}
+	for i := range s.ListenerSets {
+		stamp(&s.ListenerSets[i].ObjectMeta, &s.ListenerSets[i])
+	}
+	for i := range s.Namespaces {
+		stamp(&s.Namespaces[i].ObjectMeta, &s.Namespaces[i])
 	}
 	for i := range s.GRPCRoutes {
 		stamp(&s.GRPCRoutes[i].ObjectMeta, &s.GRPCRoutes[i])
