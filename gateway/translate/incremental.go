@@ -11,24 +11,27 @@ import (
 )
 
 // Incremental is Build with a memory: it translates snapshots one after
-// another and reuses the rules of every route whose inputs are unchanged
-// since the previous Build. A route's translation reads the route, the
-// Services, ReferenceGrants (with the tenant policy's verdicts on them),
-// BackendTLSPolicies, Secrets and ConfigMaps, and the EndpointSlices of the
-// Services it sends to; the first group is fingerprinted by resourceVersion
-// as a whole (a change there retranslates every route, as it is rare), the
-// EndpointSlices per Service (an endpoint change retranslates only the
-// routes sending to that Service). Every other stage (attachment, conflicts,
-// statuses) runs in full, so Build and Incremental.Build of the same
-// snapshot give equal Results. A snapshot with an object lacking a
-// resourceVersion (fixtures) is translated in full. Not safe for
-// concurrent use: one controller owns one.
+// another and reuses, per route, what did not change since the previous
+// Build. A route's translation (its rules) reads the route, the Services,
+// ReferenceGrants (with the tenant policy's verdicts on them),
+// BackendTLSPolicies, Secrets and ConfigMaps, and the EndpointSlices of
+// the Services it sends to; the first group is fingerprinted by
+// resourceVersion as a whole (a change there retranslates every route, as
+// it is rare), the EndpointSlices per Service (an endpoint change
+// retranslates only the routes sending to that Service). The policy's
+// verdict on a route is kept while the route and the policy's indexes are
+// unchanged, and the whole route stage (attachment, acceptance, status)
+// while the parents' world is too (incremental_stage.go). Build and
+// Incremental.Build of the same snapshot give equal Results (a randomized
+// test checks it). A snapshot with an object lacking a resourceVersion
+// (fixtures) is translated in full. Not safe for concurrent use: one
+// controller owns one.
 type Incremental struct {
 	world    uint64
 	routes   map[routeKey]*routeMemo
 	refusals map[routeKey]*refusalMemo
-	// stages are the route stages, kept while stageWorld and the policy's
-	// indexes are those of stageOf (incremental_stage.go).
+	// stages are the route stages, kept while the stage world and the
+	// policy's indexes stay those recorded here (incremental_stage.go).
 	stages       map[routeKey]*stageMemo
 	stageWorld   uint64
 	stageIndexes any
@@ -164,7 +167,7 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64) *stageRun {
 	if !ok {
 		return nil
 	}
-	return &stageRun{world: stage, indexes: indexes}
+	return &stageRun{}
 }
 
 // translated returns the route's translation, from memory when its inputs

@@ -43,8 +43,6 @@ type servedOn struct {
 
 // stageRun is the stage memory's view for one Build.
 type stageRun struct {
-	world     uint64
-	indexes   any
 	listeners map[string]*listenerState // by name; nil when names repeat
 	recording *[]servedOn
 }

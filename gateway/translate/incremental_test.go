@@ -2,6 +2,7 @@ package translate
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -23,6 +24,8 @@ import (
 	"github.com/tenantgate/tenantgate/tenancy"
 )
 
+var incrementalRuns = flag.Int("incremental.runs", 1, "how many random seeds TestIncrementalEqualsBuild runs (each 6 sequences of 25 steps per golden input)")
+
 // TestIncrementalEqualsBuild runs random sequences of changes (the
 // mutator's hostile edits of routes, listeners, Services, certificates and
 // grants; routes added and deleted; endpoints changed; Services and grants
@@ -32,35 +35,37 @@ import (
 func TestIncrementalEqualsBuild(t *testing.T) {
 	const sequences, steps = 6, 25
 	paths, _ := goldenSeeds()
-	rng := rand.New(rand.NewPCG(15, 15))
 	compared, reused, replayed := 0, 0, 0
-	for i, seed := range seedSnapshots(t) {
-		name := strings.TrimSuffix(filepath.Base(paths[i]), ".in.yaml")
-		for seq := range sequences {
-			inc, compiler := &Incremental{}, &routetable.Compiler{}
-			s := cloneSnapshot(seed)
-			var done []string
-			for step := range steps {
-				if step > 0 {
-					s = cloneSnapshot(s) // the previous snapshot stays as the cache served it
-					done = append(done, randomChange(rng, s))
+	for run := range *incrementalRuns {
+		rng := rand.New(rand.NewPCG(15, uint64(15+run)))
+		for i, seed := range seedSnapshots(t) {
+			name := strings.TrimSuffix(filepath.Base(paths[i]), ".in.yaml")
+			for seq := range sequences {
+				inc, compiler := &Incremental{}, &routetable.Compiler{}
+				s := cloneSnapshot(seed)
+				var done []string
+				for step := range steps {
+					if step > 0 {
+						s = cloneSnapshot(s) // the previous snapshot stays as the cache served it
+						done = append(done, randomChange(rng, s))
+					}
+					stampVersions(s)
+					got, want := inc.Build(s), Build(s)
+					if !reflect.DeepEqual(got, want) {
+						t.Fatalf("%s sequence %d after %s: incremental Build differs from a full Build:\n%s", name, seq, strings.Join(done, ", "), diffResults(got, want))
+					}
+					table, faults := compiler.Compile(got.Config)
+					wantTable, wantFaults := routetable.Compile(want.Config)
+					if fmt.Sprint(faults) != fmt.Sprint(wantFaults) {
+						t.Fatalf("%s sequence %d after %s: Compiler faults %v, Compile faults %v", name, seq, strings.Join(done, ", "), faults, wantFaults)
+					}
+					if d := tableDifferences(table, wantTable, want.Config); d != "" {
+						t.Fatalf("%s sequence %d after %s: the Compiler's table differs from Compile's: %s", name, seq, strings.Join(done, ", "), d)
+					}
+					compared++
+					reused += inc.Stats().Reused
+					replayed += inc.Stats().Replayed
 				}
-				stampVersions(s)
-				got, want := inc.Build(s), Build(s)
-				if !reflect.DeepEqual(got, want) {
-					t.Fatalf("%s sequence %d after %s: incremental Build differs from a full Build:\n%s", name, seq, strings.Join(done, ", "), diffResults(got, want))
-				}
-				table, faults := compiler.Compile(got.Config)
-				wantTable, wantFaults := routetable.Compile(want.Config)
-				if fmt.Sprint(faults) != fmt.Sprint(wantFaults) {
-					t.Fatalf("%s sequence %d after %s: Compiler faults %v, Compile faults %v", name, seq, strings.Join(done, ", "), faults, wantFaults)
-				}
-				if d := tableDifferences(table, wantTable, want.Config); d != "" {
-					t.Fatalf("%s sequence %d after %s: the Compiler's table differs from Compile's: %s", name, seq, strings.Join(done, ", "), d)
-				}
-				compared++
-				reused += inc.Stats().Reused
-				replayed += inc.Stats().Replayed
 			}
 		}
 	}
