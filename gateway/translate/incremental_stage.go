@@ -160,16 +160,11 @@ func (b *builder) replayRoute(r *routeObject, translate func() *routeTranslation
 		}
 		served = b.serve(r, attachment{listener: l, hostnames: s.hostnames}, e.t, served)
 	}
-	status := *e.status.DeepCopy()
 	if e.now != b.now {
-		for i := range status.Parents {
-			for j := range status.Parents[i].Conditions {
-				status.Parents[i].Conditions[j].LastTransitionTime = b.now
-			}
-		}
+		e.status, e.now = restamped(e.status, b.now), b.now
 	}
 	b.memo.inc.stats.Replayed++
-	return status, e.ok, true
+	return e.status, e.ok, true
 }
 
 // recordRoute starts recording the listeners the route is served on; keep
@@ -188,8 +183,26 @@ func (b *builder) recordRoute(r *routeObject) (keep func(st gatewayv1.RouteStatu
 			return
 		}
 		b.memo.inc.stages[key] = &stageMemo{uid: r.UID, resourceVersion: r.ResourceVersion, refused: refused, t: t,
-			now: b.now, status: *st.DeepCopy(), ok: ok, served: served, seen: true}
+			now: b.now, status: st, ok: ok, served: served, seen: true}
 	}
+}
+
+// restamped is st with every condition's LastTransitionTime now, in new
+// slices: Results share statuses (nothing downstream modifies them: the
+// merges build new slices), so a kept status is never written in place.
+func restamped(st gatewayv1.RouteStatus, now metav1.Time) gatewayv1.RouteStatus {
+	parents := slices.Clone(st.Parents)
+	for i := range parents {
+		conds := slices.Clone(parents[i].Conditions)
+		for j := range conds {
+			conds[j].LastTransitionTime = now
+		}
+		parents[i].Conditions = conds
+	}
+	if parents == nil && st.Parents != nil {
+		parents = []gatewayv1.RouteParentStatus{}
+	}
+	return gatewayv1.RouteStatus{Parents: parents}
 }
 
 // noteServed records a listener the route under way is served on.
