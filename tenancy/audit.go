@@ -131,7 +131,8 @@ func summary(lines []string) string {
 // hostnames it takes.
 func (p *Policy) forEachObject(ns string, yield func(kind, ns, name string, v Verdict, victims []*tenantInfo)) {
 	in := func(objNS string) bool { return ns == "" || objNS == ns }
-	for _, r := range p.in.routeViews() {
+	all := p.inputs()
+	for _, r := range all.routeViews() {
 		if !in(r.namespace) {
 			continue
 		}

@@ -104,7 +104,7 @@ func (p *Policy) claimsOf(ns *corev1.Namespace) []namespaceClaim {
 
 // withNamespace is the policy of the same snapshot with ns as given.
 func (p *Policy) withNamespace(ns *corev1.Namespace) *Policy {
-	in := p.in
+	in := p.inputs()
 	in.Namespaces = make([]corev1.Namespace, 0, len(p.in.Namespaces)+1)
 	for _, n := range p.in.Namespaces {
 		if n.Name != ns.Name {

@@ -50,6 +50,10 @@ type Policy struct {
 
 	in        Inputs // the snapshot, for what-if checks of a namespace move
 	refGrants []*gatewayv1.ReferenceGrant
+	// routes, when set (WithRoutes), replace in's routes; base is then
+	// the policy whose indexes this one shares.
+	routes func() Routes
+	base   *Policy
 
 	auditOnce sync.Once
 	audit     map[string][]v1alpha1.TenantViolation

@@ -92,8 +92,11 @@ type Reconciler struct {
 	// Now stamps condition transitions; time.Now when nil.
 	Now func() time.Time
 
-	// build is translate.Build; tests replace it.
-	build      func(*translate.Snapshot) translate.Result
+	// build is an Incremental's Build; tests replace it.
+	build func(*translate.Snapshot) translate.Result
+	// compiler shares every unchanged route with the previous table.
+	compiler   *routetable.Compiler
+	desired    desiredRoutes
 	metrics    *metrics
 	referenced *referencedStore
 	statuses   *statusQueue
@@ -124,6 +127,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	b := ctrl.NewControllerManagedBy(mgr).Named("gateway").WithOptions(controllerOptions())
 	for _, obj := range watched() {
+		if _, ok := obj.(*gatewayv1.HTTPRoute); ok {
+			b = b.Watches(obj, all, builder.WithPredicates(r.routeStatusEcho()))
+			continue
+		}
 		b = b.Watches(obj, all)
 	}
 	b = b.Watches(&corev1.Secret{}, all, builder.OnlyMetadata, builder.WithPredicates(r.referencedOnly(kindSecret))).
@@ -158,8 +165,9 @@ func (r *Reconciler) init() error {
 	}
 	r.metrics = m
 	if r.build == nil {
-		r.build = translate.Build
+		r.build = (&translate.Incremental{}).Build
 	}
+	r.compiler = &routetable.Compiler{}
 	r.referenced = newReferencedStore(r.Reader, r.APIReader)
 	r.statuses = newStatusQueue()
 	return nil
@@ -236,6 +244,7 @@ func (r *Reconciler) rebuild(ctx context.Context) (*statusJob, error) {
 		// ConfigMaps that could not be fetched; its status would not be true.
 		return nil, fetchErr
 	}
+	r.desired.set(res.HTTPRoutes)
 	return &statusJob{snapshot: s, result: res}, nil
 }
 
@@ -290,7 +299,7 @@ func (r *Reconciler) compile(s *translate.Snapshot) (res translate.Result, table
 	}()
 	r.metrics.rebuilds.Inc()
 	res = r.build(s)
-	table, faults = routetable.Compile(r.servedConfig(s, res.Config))
+	table, faults = r.compiler.Compile(r.servedConfig(s, res.Config))
 	return res, table, faults, nil
 }
 

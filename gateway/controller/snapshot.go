@@ -33,7 +33,9 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 	)
 	lists := []client.ObjectList{&classes, &gateways, &sets, &routes, &grpc, &tlsRoutes, &grants, &policies, &services, &slices, &namespace}
 	for _, l := range lists {
-		if err := r.Reader.List(ctx, l); err != nil {
+		// The cache's own objects, not copies: Build never modifies its
+		// snapshot and the status writer copies what it writes.
+		if err := r.Reader.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, err
 		}
 	}

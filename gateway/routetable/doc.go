@@ -8,7 +8,10 @@
 // is left out and reported as a Fault, and everything else is served. The
 // checks it makes live in exported functions (CompileRegex with its length,
 // nesting and program-size limits, ParseCACertificates) that the translator
-// and admission call to validate, so what they accept compiles.
+// and admission call to validate, so what they accept compiles. A Compiler
+// compiles Config after Config and shares, with the previous Table, every
+// route whose rules are the same values and every hostname's route group
+// whose matches are the same (share.go).
 //
 // Compile groups listeners into sockets by (Address, Port). On a socket a
 // request belongs to the listener with the most specific matching hostname

@@ -177,6 +177,11 @@ func (fs Faults) Err() error {
 // functions (CompileRegex, ParseCACertificates, ...), so a Config it
 // produces compiles without faults; one that does not is a bug there.
 func Compile(cfg Config) (*Table, Faults) {
+	return compile(cfg, nil)
+}
+
+// compile is Compile, reusing routes compiled before from memo when it is not nil.
+func compile(cfg Config, memo *Compiler) (*Table, Faults) {
 	t := &Table{sockets: map[SocketKey]*Socket{}, tlsKeys: map[string]bool{}, routes: map[RouteKey]bool{}}
 	var faults Faults
 	for i := range cfg.Listeners {
@@ -187,7 +192,7 @@ func Compile(cfg Config) (*Table, Faults) {
 	names := map[string]bool{}
 	for i := range cfg.Listeners {
 		in := &cfg.Listeners[i]
-		l, rules, err := t.addListener(in, names)
+		l, rules, err := t.addListener(in, names, memo)
 		faults = append(faults, rules...)
 		if err != nil {
 			faults = append(faults, Fault{Listener: in.Name, Err: err})
@@ -210,7 +215,7 @@ func Compile(cfg Config) (*Table, Faults) {
 
 // addListener compiles one listener onto its socket; an error leaves the
 // table as it was. Rule faults are returned even when the listener is added.
-func (t *Table) addListener(in *Listener, names map[string]bool) (*CompiledListener, Faults, error) {
+func (t *Table) addListener(in *Listener, names map[string]bool, memo *Compiler) (*CompiledListener, Faults, error) {
 	if names[in.Name] {
 		return nil, nil, fmt.Errorf("listener %s appears twice in the route table; give each listener a unique name", in.Name)
 	}
@@ -227,7 +232,7 @@ func (t *Table) addListener(in *Listener, names map[string]bool) (*CompiledListe
 			return nil, nil, fmt.Errorf("listener %s has hostname %q on %s:%d like listener %s; listeners sharing a port need distinct hostnames", in.Name, normalizeHostname(in.Hostname), key.Address, key.Port, other.Name)
 		}
 	}
-	l, faults, err := compileListener(in, t.tlsKeys)
+	l, faults, err := compileListener(in, t.tlsKeys, memo)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -259,7 +264,7 @@ func socketKey(in *Listener) (SocketKey, error) {
 
 // compileListener compiles a listener and the rules of its routes; a rule
 // that does not compile is left out and returned as a Fault.
-func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, Faults, error) {
+func compileListener(in *Listener, tlsKeys map[string]bool, memo *Compiler) (*CompiledListener, Faults, error) {
 	if in.Protocol == ProtocolTLS {
 		l, err := compileTLSListener(in)
 		return l, nil, err
@@ -307,7 +312,7 @@ func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, 
 	byHostname := map[string][]*CompiledMatch{}
 	for i := range in.Routes {
 		route := &in.Routes[i]
-		matches, routeFaults := compileRoute(route, in.Name, clientCert)
+		matches, routeFaults := memo.route(route, in, clientCert)
 		faults = append(faults, routeFaults...)
 		for i, m := range matches {
 			if i == 0 || m.Rule != matches[i-1].Rule {
@@ -323,10 +328,9 @@ func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, 
 		hostnames = append(hostnames, h)
 	}
 	slices.SortFunc(hostnames, compareHostnames)
-	groups := map[string]*routeGroup{}
+	groups := make(map[string]*routeGroup, len(hostnames))
 	for _, h := range hostnames {
-		slices.SortStableFunc(byHostname[h], comparePrecedence)
-		groups[h] = newRouteGroup(byHostname[h])
+		groups[h] = memo.group(in.Name, h, byHostname[h])
 	}
 	// Only wildcards can extend a chain; there are few, so this stays linear.
 	var wildcards []string

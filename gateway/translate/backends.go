@@ -132,6 +132,7 @@ func appProtocol(p *string) (app routetable.AppProtocol, needsTLS, ok bool) {
 // matching slice ports by the Service port's name: ready endpoints, or, when
 // none is ready, serving endpoints that are terminating (as kube-proxy does).
 func (b *builder) endpointsOf(sp servicePort) endpointSet {
+	b.readsEndpoints(sp.service)
 	if eps, ok := b.endpoints[sp]; ok {
 		return eps
 	}

@@ -18,10 +18,17 @@ import (
 // every GatewayClass, Gateway and HTTPRoute our controller owns. It is pure
 // and deterministic.
 func Build(s *Snapshot) Result {
+	return build(s, nil)
+}
+
+// build is Build, reusing route translations from memo when it is not nil.
+func build(s *Snapshot, memo *memoRun) Result {
 	b := newBuilder(s)
+	b.memo = memo
 	b.gatewayClasses()
 	b.gateways()
 	b.backendTLSPolicies()
+	b.startStage()
 	b.routes()
 	b.tlsRoutes()
 	b.policyStatuses()
@@ -58,6 +65,7 @@ type builder struct {
 	ordered      []*gatewayState // sorted by namespace/name
 
 	result Result
+	memo   *memoRun // nil: translate every route
 }
 
 func newBuilder(s *Snapshot) *builder {

@@ -55,6 +55,11 @@
 // hostname on a listener, the later one's parent entry is
 // Accepted=False/HostnameConflict.
 //
+// Incremental is Build for a controller that translates snapshot after
+// snapshot: it reuses each route's translation, verdict and stage while
+// their inputs are unchanged (by resourceVersion), and equals Build on the
+// same snapshot (TestIncrementalEqualsBuild).
+//
 // This package must not touch the API server, the proxy or the route table's
 // compiled form; it owns only the translation and its golden tests in
 // testdata (NAME.in.yaml objects -> NAME.out.yaml config and status; run

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -27,7 +28,9 @@ func grpcRouteObject(r *gatewayv1.GRPCRoute) *routeObject {
 
 // grpcRoute attaches one GRPCRoute and records its status.
 func (b *builder) grpcRoute(r *gatewayv1.GRPCRoute, claims kindClaims) {
-	if st, ok := b.route(grpcRouteObject(r), func() *routeTranslation { return b.translateGRPCRoute(r) }, claims); ok {
+	if st, ok := b.route(grpcRouteObject(r), func() *routeTranslation {
+		return b.translated(kindGRPCRoute, &r.ObjectMeta, func() *routeTranslation { return b.translateGRPCRoute(r) })
+	}, claims); ok {
 		b.result.GRPCRoutes[keyOf(&r.ObjectMeta)] = gatewayv1.GRPCRouteStatus{RouteStatus: st}
 	}
 }
@@ -36,17 +39,31 @@ func (b *builder) grpcRoute(r *gatewayv1.GRPCRoute, claims kindClaims) {
 // namespace/name (HTTPRoute first on a tie): the order that decides the
 // HTTPRoute-versus-GRPCRoute hostname conflicts.
 func (b *builder) routeOrder() []metav1.Object {
-	out := make([]metav1.Object, 0, len(b.s.HTTPRoutes)+len(b.s.GRPCRoutes))
-	for _, r := range sortedPointers(b.s.HTTPRoutes) {
-		out = append(out, r)
+	// One sort on precomputed keys: with thousands of routes, comparing
+	// through metav1.Object (copying timestamps) dominated.
+	type keyed struct {
+		created   time.Time
+		namespace string
+		name      string
+		grpc      int
+		obj       metav1.Object
 	}
-	for _, r := range sortedPointers(b.s.GRPCRoutes) {
-		out = append(out, r)
+	keys := make([]keyed, 0, len(b.s.HTTPRoutes)+len(b.s.GRPCRoutes))
+	for i := range b.s.HTTPRoutes {
+		r := &b.s.HTTPRoutes[i]
+		keys = append(keys, keyed{r.CreationTimestamp.Time, r.Namespace, r.Name, 0, r})
 	}
-	slices.SortStableFunc(out, func(x, y metav1.Object) int {
-		tx, ty := x.GetCreationTimestamp(), y.GetCreationTimestamp()
-		return cmp.Or(tx.Compare(ty.Time), cmp.Compare(x.GetNamespace(), y.GetNamespace()), cmp.Compare(x.GetName(), y.GetName()))
+	for i := range b.s.GRPCRoutes {
+		r := &b.s.GRPCRoutes[i]
+		keys = append(keys, keyed{r.CreationTimestamp.Time, r.Namespace, r.Name, 1, r})
+	}
+	slices.SortFunc(keys, func(x, y keyed) int {
+		return cmp.Or(x.created.Compare(y.created), cmp.Compare(x.namespace, y.namespace), cmp.Compare(x.name, y.name), cmp.Compare(x.grpc, y.grpc))
 	})
+	out := make([]metav1.Object, len(keys))
+	for i := range keys {
+		out[i] = keys[i].obj
+	}
 	return out
 }
 
@@ -265,7 +282,8 @@ func (b *builder) translateGRPCFilters(r *routeObject, parent fieldPath, specs [
 // GRPCRoutes of the same name: the Config does not depend on the order
 // routes were attached in.
 func sortedRoutes(routes []routetable.Route) []routetable.Route {
-	slices.SortStableFunc(routes, func(x, y routetable.Route) int {
+	// Keys are unique on a listener (a route is served there once), so an unstable sort is deterministic.
+	slices.SortFunc(routes, func(x, y routetable.Route) int {
 		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name), cmp.Compare(boolInt(x.GRPC), boolInt(y.GRPC)))
 	})
 	return routes

@@ -50,7 +50,9 @@ func (b *builder) routes() {
 		switch o := o.(type) {
 		case *gatewayv1.HTTPRoute:
 			r := httpRouteObject(o)
-			if st, ok := b.route(r, func() *routeTranslation { return b.translateRoute(o) }, claims); ok {
+			if st, ok := b.route(r, func() *routeTranslation {
+				return b.translated(kindHTTPRoute, &o.ObjectMeta, func() *routeTranslation { return b.translateRoute(o) })
+			}, claims); ok {
 				b.result.HTTPRoutes[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
 			}
 		case *gatewayv1.GRPCRoute:
@@ -61,6 +63,15 @@ func (b *builder) routes() {
 
 // route attaches one route; ok is false when it has no status of ours to write.
 func (b *builder) route(r *routeObject, translate func() *routeTranslation, claims kindClaims) (st gatewayv1.RouteStatus, ok bool) {
+	if st, ok, hit := b.replayRoute(r, translate); hit {
+		return st, ok
+	}
+	var (
+		refused problem
+		t       *routeTranslation
+	)
+	keep := b.recordRoute(r)
+	defer func() { keep(st, ok, refused, t) }()
 	var parents []int // indexes of parentRefs naming our Gateways or their ListenerSets
 	for i := range r.parentRefs {
 		if _, ok := b.parentOf(r, &r.parentRefs[i]); ok {
@@ -73,8 +84,8 @@ func (b *builder) route(r *routeObject, translate func() *routeTranslation, clai
 		}
 		return st, false
 	}
-	refused := b.refusal(r)
-	t := translate()
+	refused = b.routeRefusal(r)
+	t = translate()
 	resolved := joinProblems(t.refs)
 	var served []*listenerState // listeners this route already counts on
 	statuses := make([]gatewayv1.RouteParentStatus, 0, len(parents))
@@ -176,6 +187,7 @@ func (b *builder) serve(r *routeObject, a attachment, t *routeTranslation, serve
 	if slices.Contains(served, l) {
 		return served
 	}
+	b.noteServed(l, a.hostnames)
 	l.attached++
 	if l.inConfig {
 		l.routes = append(l.routes, routetable.Route{

@@ -76,7 +76,7 @@ func countRoutes(ctx context.Context, r client.Reader, lists []func() client.Obj
 	counts := routeCounts{}
 	for i, newList := range lists {
 		list := newList()
-		if err := r.List(ctx, list); err != nil {
+		if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil { // only read
 			return nil, fmt.Errorf("listing %T: %w", list, err)
 		}
 		items, err := meta.ExtractList(list)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,26 +38,41 @@ func BenchmarkControlPlane(b *testing.B) {
 		b.Fatal("BenchmarkControlPlane builds thousands of objects once per phase; run it with -benchtime=1x (make bench does)")
 	}
 	small, large, tenants, changes := scaled(1000), scaled(5000), scaled(1000), scaled(100)
+	if *largeScale {
+		small, large, tenants, routeNamespaces = 0, scaled(20000), scaled(2000), 100
+	}
 	s := stack.Start(b, stack.Options{AddressPool: "127.40.0.0/16", PlatformNamespaces: []string{gatewayNS}})
 	e := newEnv(b, s)
 	e.startRSS = residentMiB(b)["MiB-rss"]
-	b.Run(fmt.Sprintf("apply=%d", small), func(b *testing.B) {
-		e.applyUntilServing(b, "a", small, time.Minute)
-		e.deleteSet(b, "a")
-	})
-	b.Run(fmt.Sprintf("apply=%d", large), func(b *testing.B) { e.applyUntilServing(b, "b", large, 2*time.Minute) })
+	if small > 0 {
+		b.Run(fmt.Sprintf("apply=%d", small), func(b *testing.B) {
+			e.applyUntilServing(b, "a", small, time.Minute)
+			e.deleteSet(b, "a")
+		})
+	}
+	b.Run(fmt.Sprintf("apply=%d", large), func(b *testing.B) { e.applyUntilServing(b, "b", large, 4*time.Minute) })
 	b.Run(fmt.Sprintf("change=%d", changes), func(b *testing.B) { e.changes(b, "b", large, changes, 90*time.Second) })
+	b.Run(fmt.Sprintf("endpoints=%d", changes), func(b *testing.B) { e.endpointChanges(b, changes, 90*time.Second) })
 	b.Run("memory", func(b *testing.B) {
 		for unit, v := range residentMiB(b) {
 			b.ReportMetric(v, unit)
 		}
 		b.ReportMetric(e.startRSS, "MiB-rss-before-routes")
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		b.ReportMetric(float64(m.HeapInuse)/(1<<20), "MiB-heap-inuse-after-gc")
 	})
 	b.Run("webhook", func(b *testing.B) {
 		e.seedTenants(b, tenants, 5)
 		e.webhookAtRate(b, tenants, 5, 200, 15*time.Second)
+		for unit, v := range residentMiB(b) {
+			b.ReportMetric(v, unit)
+		}
 	})
 }
+
+var largeScale = flag.Bool("bench.large", false, "20,000 routes over 100 namespaces and 2,000 tenants (no 1,000-route phase) instead of 5,000 over 50 and 1,000")
 
 var scale = flag.Float64("bench.scale", 1, "multiplies the routes, tenants and changes of BenchmarkControlPlane; below 1 for a quick trial run")
 
@@ -235,8 +251,10 @@ func (e *env) get(host string) (int, string) {
 // budget and reports how many changes it made.
 func (e *env) changes(b *testing.B, set string, n, count int, budget time.Duration) {
 	ctx := context.Background()
-	var wire, api []time.Duration
-	reconcileBefore := e.reconcileTime(b)
+	var wire, api, floor []time.Duration
+	floorMissed := 0
+	watcher := e.watchFloor(b, set)
+	reconcileBefore, cpuBefore := e.reconcileTime(b), cpuSeconds(b)
 	phaseEnd := time.Now().Add(budget)
 	for k := 0; k < count && time.Now().Before(phaseEnd); k++ {
 		i := k * 997 % n // spread over namespaces and the table
@@ -254,10 +272,22 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 			time.Sleep(2 * time.Millisecond)
 		}
 		wire = append(wire, time.Since(start))
+		if at, ok := watcher.at(value, start.Add(30*time.Second)); ok {
+			floor = append(floor, at.Sub(start))
+		} else {
+			floorMissed++
+		}
 	}
+	cpu := cpuSeconds(b) - cpuBefore
 	reconcile := e.reconcileTime(b).Since(reconcileBefore)
 	slices.Sort(wire)
 	slices.Sort(api)
+	slices.Sort(floor)
+	b.ReportMetric(ms(results.Percentile(floor, 0.5)), "ms-floor-p50")
+	b.ReportMetric(ms(results.Percentile(floor, 0.99)), "ms-floor-p99")
+	b.ReportMetric(float64(floorMissed), "floor-missed")
+	b.ReportMetric(ratio(ms(results.Percentile(wire, 0.99)), ms(results.Percentile(floor, 0.99))), "x-wire-p99-over-floor-p99")
+	b.ReportMetric(ratio(cpu*1000, float64(len(wire))), "ms-cpu-per-change-whole-process")
 	b.ReportMetric(reconcile.Quantile(0.5)*1000, "ms-reconcile-p50")
 	b.ReportMetric(reconcile.Quantile(0.99)*1000, "ms-reconcile-p99")
 	b.ReportMetric(reconcile.Count, "reconciles")

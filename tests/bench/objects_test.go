@@ -15,16 +15,19 @@ import (
 
 // The benchmark's cluster: one shared Gateway in infra, one echo Service
 // in bench-echo that every bench route sends to, routes spread over 50
-// namespaces, and later 1,000 tenants with five routes each.
+// namespaces (100 with -bench.large), and later 1,000 tenants (2,000) with
+// five routes each.
 const (
-	controllerName  = "tenantgate.dev/gateway-controller"
-	gatewayNS       = "infra"
-	gatewayName     = "bench"
-	echoNS          = "bench-echo"
-	routeNamespaces = 50
-	setLabel        = "bench.tenantgate.dev/set"
-	changeHeader    = "X-Bench-Change"
+	controllerName = "tenantgate.dev/gateway-controller"
+	gatewayNS      = "infra"
+	gatewayName    = "bench"
+	echoNS         = "bench-echo"
+	setLabel       = "bench.tenantgate.dev/set"
+	changeHeader   = "X-Bench-Change"
 )
+
+// routeNamespaces is 50, or 100 with -bench.large.
+var routeNamespaces = 50
 
 func routeNamespace(i int) string { return fmt.Sprintf("bench-%02d", i%routeNamespaces) }
 

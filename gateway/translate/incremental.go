@@ -1,0 +1,270 @@
+package translate
+
+import (
+	"hash/fnv"
+	"strings"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// Incremental is Build with a memory: it translates snapshots one after
+// another and reuses, per route, what did not change since the previous
+// Build. A route's translation (its rules) reads the route, the Services,
+// ReferenceGrants (with the tenant policy's verdicts on them),
+// BackendTLSPolicies, Secrets and ConfigMaps, and the EndpointSlices of
+// the Services it sends to; the first group is fingerprinted by
+// resourceVersion as a whole (a change there retranslates every route, as
+// it is rare), the EndpointSlices per Service (an endpoint change
+// retranslates only the routes sending to that Service). The policy's
+// verdict on a route is kept while the route and the policy's indexes are
+// unchanged, and the whole route stage (attachment, acceptance, status)
+// while the parents' world is too (incremental_stage.go). Build and
+// Incremental.Build of the same snapshot give equal Results (a randomized
+// test checks it). A snapshot with an object lacking a resourceVersion
+// (fixtures) is translated in full. Not safe for concurrent use: one
+// controller owns one.
+type Incremental struct {
+	world    uint64
+	routes   map[routeKey]*routeMemo
+	refusals map[routeKey]*refusalMemo
+	// stages are the route stages, kept while the stage world and the
+	// policy's indexes stay those recorded here (incremental_stage.go).
+	stages       map[routeKey]*stageMemo
+	stageWorld   uint64
+	stageIndexes any
+	stats        IncrementalStats
+}
+
+// IndexedPolicy is a TenantPolicy that identifies its indexes: two with
+// equal Indexes give the same verdicts, so Incremental keeps a route's
+// verdict while the route and the Indexes are unchanged.
+// *tenancy.Policy implements it.
+type IndexedPolicy interface {
+	TenantPolicy
+	Indexes() any
+}
+
+// refusalMemo is the tenant policy's verdict on one route.
+type refusalMemo struct {
+	uid             types.UID
+	resourceVersion string
+	indexes         any
+	refused         problem
+	seen            bool
+}
+
+// IncrementalStats counts, for the last Build, the routes translated again
+// and those reused.
+type IncrementalStats struct {
+	Translated, Reused int
+	// Replayed counts routes whose whole stage (attachment, status) was reused.
+	Replayed int
+}
+
+type routeKey struct {
+	kind      gatewayv1.Kind
+	namespace string
+	name      string
+}
+
+// routeMemo is one route's translation and what it was computed from.
+type routeMemo struct {
+	uid             types.UID
+	resourceVersion string
+	t               *routeTranslation
+	// endpoints are the EndpointSlice fingerprints of the Services read.
+	endpoints map[types.NamespacedName]uint64
+	seen      bool
+}
+
+// memoRun is one Build's view of the memory.
+type memoRun struct {
+	inc       *Incremental
+	stage     *stageRun                       // nil: every route stage is computed
+	endpoints map[types.NamespacedName]uint64 // EndpointSlice fingerprint by Service
+	reading   map[types.NamespacedName]uint64 // Services read by the translation under way
+}
+
+// Stats says how much the last Build reused.
+func (inc *Incremental) Stats() IncrementalStats { return inc.stats }
+
+// Build is Build(s), reusing what the previous snapshots' translations share with it.
+func (inc *Incremental) Build(s *Snapshot) Result {
+	inc.stats = IncrementalStats{}
+	world, endpoints, ok := fingerprints(s)
+	if !ok || world != inc.world || inc.routes == nil {
+		inc.routes = map[routeKey]*routeMemo{}
+	}
+	if !ok || inc.refusals == nil {
+		inc.refusals = map[routeKey]*refusalMemo{}
+	}
+	inc.world = world
+	var run *memoRun
+	if ok {
+		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world)}
+	}
+	res := build(s, run)
+	for k, m := range inc.stages {
+		if !m.seen {
+			delete(inc.stages, k)
+		}
+		m.seen = false
+	}
+	for k, m := range inc.routes {
+		if !m.seen {
+			delete(inc.routes, k) // deleted routes, and routes gone from every parent
+		}
+		m.seen = false
+	}
+	for k, m := range inc.refusals {
+		if !m.seen {
+			delete(inc.refusals, k)
+		}
+		m.seen = false
+	}
+	return res
+}
+
+// routeRefusal is refusal, from memory while the route and the policy's
+// indexes are unchanged.
+func (b *builder) routeRefusal(r *routeObject) problem {
+	p, ok := b.s.Policy.(IndexedPolicy)
+	if b.memo == nil || !ok || r.ResourceVersion == "" {
+		return b.refusal(r)
+	}
+	indexes := p.Indexes()
+	key := routeKey{kind: r.kind, namespace: r.Namespace, name: r.Name}
+	if e := b.memo.inc.refusals[key]; e != nil && e.uid == r.UID && e.resourceVersion == r.ResourceVersion && e.indexes == indexes {
+		e.seen = true
+		return e.refused
+	}
+	refused := b.refusal(r)
+	b.memo.inc.refusals[key] = &refusalMemo{uid: r.UID, resourceVersion: r.ResourceVersion, indexes: indexes, refused: refused, seen: true}
+	return refused
+}
+
+// stageRun readies the stage memory for s, forgetting it when what the
+// stages read besides routes changed; nil when stages cannot be kept.
+func (inc *Incremental) stageRun(s *Snapshot, world uint64) *stageRun {
+	stage, ok := stageWorld(s)
+	var indexes any
+	if s.Policy != nil {
+		p, indexed := s.Policy.(IndexedPolicy)
+		if !indexed {
+			ok = false
+		} else {
+			indexes = p.Indexes()
+		}
+	}
+	stage += world
+	if !ok || inc.stages == nil || stage != inc.stageWorld || indexes != inc.stageIndexes {
+		inc.stages = map[routeKey]*stageMemo{}
+	}
+	inc.stageWorld, inc.stageIndexes = stage, indexes
+	if !ok {
+		return nil
+	}
+	return &stageRun{}
+}
+
+// translated returns the route's translation, from memory when its inputs
+// are unchanged.
+func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translate func() *routeTranslation) *routeTranslation {
+	run := b.memo
+	if run == nil {
+		return translate()
+	}
+	key := routeKey{kind: kind, namespace: m.Namespace, name: m.Name}
+	if e := run.inc.routes[key]; e != nil && e.uid == m.UID && e.resourceVersion == m.ResourceVersion && run.fresh(e.endpoints) {
+		e.seen = true
+		run.inc.stats.Reused++
+		return e.t
+	}
+	run.reading = map[types.NamespacedName]uint64{}
+	t := translate()
+	deps := run.reading
+	run.reading = nil
+	run.inc.stats.Translated++
+	if len(t.policies) > 0 {
+		// BackendTLSPolicy states belong to one Build; such routes are translated every time.
+		delete(run.inc.routes, key)
+		return t
+	}
+	for svc := range deps {
+		deps[svc] = run.endpoints[svc]
+	}
+	run.inc.routes[key] = &routeMemo{uid: m.UID, resourceVersion: m.ResourceVersion, t: t, endpoints: deps, seen: true}
+	return t
+}
+
+// readsEndpoints notes that the translation under way reads a Service's endpoints.
+func (b *builder) readsEndpoints(svc types.NamespacedName) {
+	if b.memo != nil && b.memo.reading != nil {
+		b.memo.reading[svc] = 0
+	}
+}
+
+func (run *memoRun) fresh(deps map[types.NamespacedName]uint64) bool {
+	for svc, fp := range deps {
+		if run.endpoints[svc] != fp {
+			return false
+		}
+	}
+	return true
+}
+
+// fingerprints sums, order-independently, the identity and resourceVersion of
+// every object a route's translation may read other than EndpointSlices
+// (world), and of the EndpointSlices per Service. ok is false when some
+// object has no resourceVersion.
+func fingerprints(s *Snapshot) (world uint64, endpoints map[types.NamespacedName]uint64, ok bool) {
+	ok = true
+	add := func(kind string, m *metav1.ObjectMeta, extra ...string) uint64 {
+		if m.ResourceVersion == "" {
+			ok = false
+		}
+		return objectHash(kind, m.Namespace, m.Name, string(m.UID), m.ResourceVersion, strings.Join(extra, "\n"))
+	}
+	for i := range s.Services {
+		world += add("Service", &s.Services[i].ObjectMeta)
+	}
+	for i := range s.ReferenceGrants {
+		g := &s.ReferenceGrants[i]
+		var verdict []string
+		if s.Policy != nil {
+			verdict = s.Policy.GrantViolations(g) // the policy decides whether a grant opens anything
+		}
+		world += add("ReferenceGrant", &g.ObjectMeta, verdict...)
+	}
+	for i := range s.BackendTLSPolicies {
+		world += add("BackendTLSPolicy", &s.BackendTLSPolicies[i].ObjectMeta)
+	}
+	for i := range s.Secrets {
+		world += add("Secret", &s.Secrets[i].ObjectMeta)
+	}
+	for i := range s.ConfigMaps {
+		world += add("ConfigMap", &s.ConfigMaps[i].ObjectMeta)
+	}
+	if s.Policy != nil {
+		world++ // with or without a policy, grants filter differently
+	}
+	endpoints = map[types.NamespacedName]uint64{}
+	for i := range s.EndpointSlices {
+		es := &s.EndpointSlices[i]
+		svc := types.NamespacedName{Namespace: es.Namespace, Name: es.Labels[discoveryv1.LabelServiceName]}
+		endpoints[svc] += add("EndpointSlice", &es.ObjectMeta, svc.Name)
+	}
+	return world, endpoints, ok
+}
+
+func objectHash(parts ...string) uint64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		_, _ = h.Write([]byte(p))
+		_, _ = h.Write([]byte{0})
+	}
+	return h.Sum64()
+}

@@ -1,0 +1,75 @@
+package translate
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
+)
+
+// BenchmarkIncrementalRouteChange is one route change among 5,000 as the
+// controller runs it: Incremental.Build and Compiler.Compile of a snapshot
+// in which one route has a new resourceVersion and rules.
+func BenchmarkIncrementalRouteChange(b *testing.B) {
+	for _, namespaces := range []int{benchNamespaces, 4 * benchNamespaces} {
+		b.Run(fmt.Sprintf("routes=%d", namespaces*benchRoutesPerNS), func(b *testing.B) { benchRouteChange(b, namespaces) })
+	}
+}
+
+// largeBenchSnapshot is benchSnapshot with more team namespaces of the same shape.
+func largeBenchSnapshot(namespaces int) *Snapshot {
+	s := benchSnapshot()
+	for n := benchNamespaces; n < namespaces; n++ {
+		ns := fmt.Sprintf("team-%03d", n)
+		s.Namespaces = append(s.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+		for v := range benchServicesPerNS {
+			s.Services = append(s.Services, benchService(ns, v))
+			s.EndpointSlices = append(s.EndpointSlices, benchSlice(ns, n%250, v))
+		}
+		for r := range benchRoutesPerNS {
+			s.HTTPRoutes = append(s.HTTPRoutes, benchRoute(ns, r))
+		}
+	}
+	return s
+}
+
+func benchRouteChange(b *testing.B, namespaces int) {
+	s := largeBenchSnapshot(namespaces)
+	stampVersions(s)
+	inc, compiler := &Incremental{}, &routetable.Compiler{}
+	compiler.Compile(inc.Build(s).Config)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		r := &s.HTTPRoutes[i*997%len(s.HTTPRoutes)]
+		r.Spec.Rules[1].Filters[0].RequestHeaderModifier.Set[0].Value = "v" + strconv.Itoa(i)
+		r.ResourceVersion = "changed-" + strconv.Itoa(i)
+		i++
+		res := inc.Build(s)
+		if st := inc.Stats(); st.Translated != 1 || st.Replayed != len(s.HTTPRoutes)-1 {
+			b.Fatalf("translated %d routes and replayed %d for one change among %d; want 1 and the others", st.Translated, st.Replayed, len(s.HTTPRoutes))
+		}
+		if _, faults := compiler.Compile(res.Config); len(faults) > 0 {
+			b.Fatal(faults.Err())
+		}
+	}
+}
+
+// BenchmarkIncrementalBuildOnly is the Build part of BenchmarkIncrementalRouteChange.
+func BenchmarkIncrementalBuildOnly(b *testing.B) {
+	s := benchSnapshot()
+	stampVersions(s)
+	inc := &Incremental{}
+	inc.Build(s)
+	i := 0
+	for b.Loop() {
+		r := &s.HTTPRoutes[i*997%len(s.HTTPRoutes)]
+		r.ResourceVersion = "changed-" + strconv.Itoa(i)
+		i++
+		inc.Build(s)
+	}
+}

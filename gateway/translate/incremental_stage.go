@@ -1,0 +1,213 @@
+package translate
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// The route stage (parents, attachment, acceptance, status) is kept per
+// route too, while everything it reads besides the route is unchanged: the
+// parents' world (GatewayClasses, Gateways, ListenerSets, Namespaces,
+// Secrets, ConfigMaps, addresses and bind results, reserved ports, the
+// policy's indexes; stageWorld) and the route's own verdict and
+// translation. Routes of one kind conflict only with routes of the other
+// kind (HTTPRoute against GRPCRoute on one hostname), so the stage is kept
+// only while no route of the other kind exists. Replaying a kept stage
+// serves the route on the same listeners and returns its status stamped
+// with this snapshot's time.
+
+// stageMemo is one route's stage as last computed.
+type stageMemo struct {
+	uid             types.UID
+	resourceVersion string
+	refused         problem
+	t               *routeTranslation
+	now             metav1.Time
+	status          gatewayv1.RouteStatus
+	ok              bool
+	served          []servedOn // in the order served
+	seen            bool
+}
+
+// servedOn is one listener a route was served on, by name, with the hostnames there.
+type servedOn struct {
+	listener  string
+	hostnames []string
+}
+
+// stageRun is the stage memory's view for one Build.
+type stageRun struct {
+	listeners map[string]*listenerState // by name; nil when names repeat
+	recording *[]servedOn
+}
+
+// stageWorld fingerprints what a route's stage reads other than the route;
+// ok is false when some object has no resourceVersion.
+func stageWorld(s *Snapshot) (uint64, bool) {
+	ok := true
+	var world uint64
+	add := func(kind string, m *metav1.ObjectMeta) {
+		if m.ResourceVersion == "" {
+			ok = false
+		}
+		world += objectHash(kind, m.Namespace, m.Name, string(m.UID), m.ResourceVersion)
+	}
+	for i := range s.GatewayClasses {
+		add("GatewayClass", &s.GatewayClasses[i].ObjectMeta)
+	}
+	for i := range s.Gateways {
+		add("Gateway", &s.Gateways[i].ObjectMeta)
+	}
+	for i := range s.ListenerSets {
+		add("ListenerSet", &s.ListenerSets[i].ObjectMeta)
+	}
+	for i := range s.Namespaces {
+		add("Namespace", &s.Namespaces[i].ObjectMeta)
+	}
+	for i := range s.BackendTLSPolicies {
+		add("BackendTLSPolicy", &s.BackendTLSPolicies[i].ObjectMeta)
+	}
+	mapHash := func(kind string, m map[string]string) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			world += objectHash(kind, k, m[k])
+		}
+	}
+	keyed := func(m map[types.NamespacedName]string) map[string]string {
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			out[k.String()] = v
+		}
+		return out
+	}
+	mapHash("Address", keyed(s.Addresses))
+	mapHash("AddressError", keyed(s.AddressErrors))
+	mapHash("BindError", s.BindErrors)
+	listening := map[string]string{}
+	for k, v := range s.Listening {
+		listening[k] = strconv.FormatBool(v)
+	}
+	if s.Listening != nil {
+		world += objectHash("Listening known")
+	}
+	mapHash("Listening", listening)
+	for port, what := range s.ReservedPorts {
+		world += objectHash("ReservedPort", strconv.Itoa(int(port)), what)
+	}
+	world += objectHash("Controller", string(s.ControllerName), fmt.Sprint(s.SupportedFeatures))
+	return world, ok
+}
+
+// startStage readies the stage memory after the stages before routes ran.
+func (b *builder) startStage() {
+	run := b.memo
+	if run == nil || run.stage == nil {
+		return
+	}
+	st := run.stage
+	st.listeners = make(map[string]*listenerState, len(b.listenerOf))
+	for _, l := range b.listenerOf {
+		if st.listeners[l.name] != nil {
+			st.listeners = nil // names repeat (a bad snapshot): keep nothing
+			return
+		}
+		st.listeners[l.name] = l
+	}
+}
+
+// stageKept reports whether the route's kind may keep its stage in this snapshot.
+func (b *builder) stageKept(r *routeObject) bool {
+	if b.memo == nil || b.memo.stage == nil || b.memo.stage.listeners == nil || r.ResourceVersion == "" {
+		return false
+	}
+	switch r.kind {
+	case kindHTTPRoute:
+		return len(b.s.GRPCRoutes) == 0
+	case kindGRPCRoute:
+		return len(b.s.HTTPRoutes) == 0
+	}
+	return false
+}
+
+// replayRoute serves the route as its kept stage says and returns its
+// status; hit is false when the stage must be computed.
+func (b *builder) replayRoute(r *routeObject, translate func() *routeTranslation) (st gatewayv1.RouteStatus, ok, hit bool) {
+	if !b.stageKept(r) {
+		return st, false, false
+	}
+	key := routeKey{kind: r.kind, namespace: r.Namespace, name: r.Name}
+	e := b.memo.inc.stages[key]
+	if e == nil || e.uid != r.UID || e.resourceVersion != r.ResourceVersion {
+		return st, false, false
+	}
+	if e.ok && len(e.status.Parents) > 0 {
+		// A route with parents of ours: its verdict and translation must be the kept ones.
+		if b.routeRefusal(r) != e.refused || translate() != e.t {
+			return st, false, false
+		}
+	}
+	e.seen = true
+	var served []*listenerState
+	for _, s := range e.served {
+		l := b.memo.stage.listeners[s.listener]
+		if l == nil {
+			return st, false, false // cannot happen with the same world; compute to be safe
+		}
+		served = b.serve(r, attachment{listener: l, hostnames: s.hostnames}, e.t, served)
+	}
+	if e.now != b.now {
+		e.status, e.now = restamped(e.status, b.now), b.now
+	}
+	b.memo.inc.stats.Replayed++
+	return e.status, e.ok, true
+}
+
+// recordRoute starts recording the listeners the route is served on; keep
+// stores what was recorded with the route's status.
+func (b *builder) recordRoute(r *routeObject) (keep func(st gatewayv1.RouteStatus, ok bool, refused problem, t *routeTranslation)) {
+	if !b.stageKept(r) {
+		return func(gatewayv1.RouteStatus, bool, problem, *routeTranslation) {}
+	}
+	var served []servedOn
+	b.memo.stage.recording = &served
+	return func(st gatewayv1.RouteStatus, ok bool, refused problem, t *routeTranslation) {
+		b.memo.stage.recording = nil
+		key := routeKey{kind: r.kind, namespace: r.Namespace, name: r.Name}
+		if t != nil && len(t.policies) > 0 {
+			delete(b.memo.inc.stages, key) // policies gain ancestors: computed every time
+			return
+		}
+		b.memo.inc.stages[key] = &stageMemo{uid: r.UID, resourceVersion: r.ResourceVersion, refused: refused, t: t,
+			now: b.now, status: st, ok: ok, served: served, seen: true}
+	}
+}
+
+// restamped is st with every condition's LastTransitionTime now, in new
+// slices: Results share statuses (nothing downstream modifies them: the
+// merges build new slices), so a kept status is never written in place.
+func restamped(st gatewayv1.RouteStatus, now metav1.Time) gatewayv1.RouteStatus {
+	parents := slices.Clone(st.Parents)
+	for i := range parents {
+		conds := slices.Clone(parents[i].Conditions)
+		for j := range conds {
+			conds[j].LastTransitionTime = now
+		}
+		parents[i].Conditions = conds
+	}
+	if parents == nil && st.Parents != nil {
+		parents = []gatewayv1.RouteParentStatus{}
+	}
+	return gatewayv1.RouteStatus{Parents: parents}
+}
+
+// noteServed records a listener the route under way is served on.
+func (b *builder) noteServed(l *listenerState, hostnames []string) {
+	if b.memo != nil && b.memo.stage != nil && b.memo.stage.recording != nil {
+		*b.memo.stage.recording = append(*b.memo.stage.recording, servedOn{listener: l.name, hostnames: hostnames})
+	}
+}
