@@ -59,7 +59,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 	-keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 go build -o "$work/bin/" ./hack/bench/cmd/backend ./hack/bench/cmd/gateway ./hack/bench/cmd/dataplane ./hack/bench/cmd/fastpathreport
 
-backend=$base fast=$((base + 10)) slow=$((base + 20)) nx=$((base + 30))
+backend=$base fast=$((base + 10)) slow=$((base + 20)) nx=$((base + 30)) two=$((base + 40))
 mkdir -p "$work/nginx"
 cat >"$work/nginx.conf" <<EOF
 worker_processes 1;
@@ -89,16 +89,22 @@ start tenantgate env GOMAXPROCS=1 taskset -c 1 "$work/bin/gateway" -http "$fast"
 pid[tenantgate]=${pids[-1]}
 start nethttp env GOMAXPROCS=1 taskset -c 1 "$work/bin/gateway" -fast-path=false -http "$slow" -https $((slow + 1)) -backend "127.0.0.1:$backend" -cert "$work/cert.pem" -key "$work/key.pem" -pprof "127.0.0.1:$((slow + 9))"
 pid[nethttp]=${pids[-1]}
+# The scaling row: the same fast-path proxy given both cores (GOMAXPROCS=2),
+# which it shares with the backend and the load generator on CPU 0.
+start tenantgate-2cpu env GOMAXPROCS=2 taskset -c 0,1 "$work/bin/gateway" -http "$two" -https $((two + 1)) -backend "127.0.0.1:$backend" -cert "$work/cert.pem" -key "$work/key.pem" -pprof "127.0.0.1:$((two + 9))"
+pid[tenantgate-2cpu]=${pids[-1]}
 start nginx taskset -c 1 nginx -p "$work/nginx" -c "$work/nginx.conf" -e "$work/nginx-error.log" -g 'daemon off;'
 pid[nginx]=${pids[-1]}
-for port in $fast $slow $nx; do
+for port in $fast $slow $nx $two; do
 	wait_http "http://127.0.0.1:$port/"
 	wait_http "https://127.0.0.1:$((port + 1))/"
 done
 targets=()
-for t in tenantgate:$fast nethttp:$slow nginx:$nx; do
-	name=${t%%:*} port=${t#*:}
-	targets+=(-target "$name=http://127.0.0.1:$port,https://127.0.0.1:$((port + 1)),${pid[$name]}")
+for t in tenantgate:$fast nethttp:$slow nginx:$nx tenantgate-2cpu:$two; do
+	name=${t%%:*} port=${t#*:} allocs=
+	# The Go proxies report their heap allocations (allocs/req in the table).
+	[[ $name == nginx ]] || allocs=",http://127.0.0.1:$((port + 9))/debug/allocs"
+	targets+=(-target "$name=http://127.0.0.1:$port,https://127.0.0.1:$((port + 1)),${pid[$name]}$allocs")
 done
 GOMAXPROCS=1 taskset -c 0 "$work/bin/dataplane" "${targets[@]}" -reps "$reps" -duration "$duration" \
 	-conns "$conns" -https-conns "$https_conns" -open-duration 2s -ca "$work/cert.pem" -out "$work/fastpath.json" \

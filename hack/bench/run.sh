@@ -194,10 +194,13 @@ EOF
 	done
 
 	say "data plane: wrk closed loop, then the open-loop generator (this takes a while)"
-	local targets=() name
+	local targets=() name allocs
 	for t in direct:$backend tenantgate:$tg nginx:$nx haproxy:$hp caddy:$cd; do
 		name=${t%%:*} port=${t#*:}
-		targets+=(-target "$name=http://127.0.0.1:$port,https://127.0.0.1:$((port + 1)),${pid[$name]}")
+		allocs=
+		# tenantgate reports its heap allocations (allocs/req in the report).
+		[[ $name == tenantgate ]] && allocs=",http://127.0.0.1:$((port + 9))/debug/allocs"
+		targets+=(-target "$name=http://127.0.0.1:$port,https://127.0.0.1:$((port + 1)),${pid[$name]}$allocs")
 	done
 	GOMAXPROCS=1 taskset -c 0 "$work/bin/dataplane" "${targets[@]}" \
 		-reps "$reps" -duration "$duration" -conns "$conns" -https-conns "$https_conns" \

@@ -69,6 +69,18 @@ type ClosedLoop struct {
 	Errors int `json:"errors"`
 	// CPUSeconds the target's processes used during the run; 0 when not recorded.
 	CPUSeconds float64 `json:"cpuSeconds,omitempty"`
+	// HeapAllocs counts the heap objects the target allocated during the run;
+	// nil when the target does not report them (only Go targets do).
+	HeapAllocs *uint64 `json:"heapAllocs,omitempty"`
+}
+
+// AllocsPerRequest is the run's heap allocations per request, and whether
+// the target reported them.
+func (c ClosedLoop) AllocsPerRequest(d time.Duration) (float64, bool) {
+	if c.HeapAllocs == nil || c.RequestsPerSec == 0 {
+		return 0, false
+	}
+	return float64(*c.HeapAllocs) / (c.RequestsPerSec * d.Seconds()), true
 }
 
 // OpenLoop is one fixed-rate run against one target.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.Var(&o.targets, "target", "NAME=HTTP_URL,HTTPS_URL[,PID] of a server to measure (repeat); PID's CPU time is recorded")
+	flag.Var(&o.targets, "target", "NAME=HTTP_URL,HTTPS_URL[,PID[,ALLOCS_URL]] of a server to measure (repeat); PID's CPU time is recorded, and ALLOCS_URL's count of heap allocations (a Go target's) before and after each run")
 	flag.IntVar(&o.reps, "reps", 3, "repetitions of every closed- and open-loop measurement")
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "length of one wrk run")
 	o.conns = intList{1, 16, 64}
@@ -141,6 +142,10 @@ func closedLoop(w wrkRunner, t target, c cell, d time.Duration) (results.ClosedL
 	if err != nil {
 		return results.ClosedLoop{}, err
 	}
+	allocsBefore, err := t.heapAllocs()
+	if err != nil {
+		return results.ClosedLoop{}, err
+	}
 	wr, err := w.run(url+pathOf(c.body), c.conns, d)
 	if err != nil {
 		return results.ClosedLoop{}, fmt.Errorf("%s %s %s %d connections: %w", t.name, c.scheme, c.body, c.conns, err)
@@ -149,11 +154,20 @@ func closedLoop(w wrkRunner, t target, c cell, d time.Duration) (results.ClosedL
 	if err != nil {
 		return results.ClosedLoop{}, err
 	}
-	return results.ClosedLoop{
+	allocsAfter, err := t.heapAllocs()
+	if err != nil {
+		return results.ClosedLoop{}, err
+	}
+	r := results.ClosedLoop{
 		Target: t.name, Scheme: c.scheme, Body: c.body, Conns: c.conns,
 		RequestsPerSec: wr.RequestsPerSec, P50: wr.P50, P99: wr.P99, Errors: wr.Errors,
 		CPUSeconds: after - before,
-	}, nil
+	}
+	if t.allocs != "" {
+		n := allocsAfter - allocsBefore
+		r.HeapAllocs = &n
+	}
+	return r, nil
 }
 
 // rotate starts the target order at a different place for each cell and
@@ -181,7 +195,26 @@ func maxOf(ns []int) int {
 // target is one server under test.
 type target struct {
 	name, http, https string
-	pid               int // 0: CPU time not recorded
+	pid               int    // 0: CPU time not recorded
+	allocs            string // URL answering the heap objects allocated so far; "": not recorded
+}
+
+// heapAllocs reads the target's count of heap objects allocated so far; 0
+// when it reports none.
+func (t target) heapAllocs() (uint64, error) {
+	if t.allocs == "" {
+		return 0, nil
+	}
+	resp, err := http.Get(t.allocs)
+	if err != nil {
+		return 0, fmt.Errorf("%s: reading allocations: %w", t.name, err)
+	}
+	defer resp.Body.Close()
+	var n uint64
+	if _, err := fmt.Fscan(resp.Body, &n); err != nil || resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s: %s did not answer a count of allocations (%s): %v", t.name, t.allocs, resp.Status, err)
+	}
+	return n, nil
 }
 
 func (t target) cpu() (float64, error) {
@@ -198,14 +231,17 @@ func (l *targetList) String() string { return fmt.Sprint(*l) }
 func (l *targetList) Set(v string) error {
 	name, rest, ok := strings.Cut(v, "=")
 	parts := strings.Split(rest, ",")
-	if !ok || name == "" || len(parts) < 2 || len(parts) > 3 {
-		return fmt.Errorf("target %q is not NAME=HTTP_URL,HTTPS_URL[,PID]", v)
+	if !ok || name == "" || len(parts) < 2 || len(parts) > 4 {
+		return fmt.Errorf("target %q is not NAME=HTTP_URL,HTTPS_URL[,PID[,ALLOCS_URL]]", v)
 	}
 	t := target{name: name, http: parts[0], https: parts[1]}
-	if len(parts) == 3 {
+	if len(parts) >= 3 && parts[2] != "" {
 		if _, err := fmt.Sscan(parts[2], &t.pid); err != nil {
 			return fmt.Errorf("target %q has a PID %q that is not a number", v, parts[2])
 		}
+	}
+	if len(parts) == 4 {
+		t.allocs = parts[3]
 	}
 	*l = append(*l, t)
 	return nil

@@ -41,7 +41,7 @@ func main() {
 		}
 		runs[k][r.Target] = append(runs[k][r.Target], r)
 	}
-	fmt.Printf("| case | target | req/s (median) | × %s | p99 (median) | µs CPU/req (median) | errors |\n| --- | --- | --- | --- | --- | --- | --- |\n", *baseline)
+	fmt.Printf("| case | target | req/s (median) | × %s | p99 (median) | µs CPU/req (median) | allocs/req (median) | errors |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n", *baseline)
 	for _, k := range keys {
 		base := median(runs[k][*baseline], func(r results.ClosedLoop) float64 { return r.RequestsPerSec })
 		for _, t := range dp.Settings.Targets {
@@ -55,8 +55,8 @@ func main() {
 			for _, r := range rs {
 				errs += r.Errors
 			}
-			fmt.Printf("| %s %s %d conn | %s | %.0f | %.2f | %v | %.1f | %d |\n", k.scheme, k.body, k.conns, t, rps, rps/base,
-				time.Duration(p99).Round(time.Microsecond), cpu, errs)
+			fmt.Printf("| %s %s %d conn | %s | %.0f | %.2f | %v | %.1f | %s | %d |\n", k.scheme, k.body, k.conns, t, rps, rps/base,
+				time.Duration(p99).Round(time.Microsecond), cpu, allocsPerRequest(rs, dp.Settings.Duration), errs)
 		}
 	}
 	if len(dp.Open) > 0 {
@@ -108,4 +108,19 @@ func mid(v []float64) float64 {
 	}
 	slices.Sort(v)
 	return v[len(v)/2]
+}
+
+// allocsPerRequest is the median heap allocations per request of runs, or
+// "n/a" for a target that does not report them (every non-Go proxy).
+func allocsPerRequest(rs []results.ClosedLoop, d time.Duration) string {
+	var v []float64
+	for _, r := range rs {
+		if a, ok := r.AllocsPerRequest(d); ok {
+			v = append(v, a)
+		}
+	}
+	if len(v) == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", mid(v))
 }

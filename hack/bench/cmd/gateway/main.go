@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/metrics"
 	"strconv"
 	"syscall"
 	"time"
@@ -91,6 +93,16 @@ func servePprof(addr string) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/allocs", serveAllocs)
 	s := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(s.ListenAndServe())
+}
+
+// serveAllocs writes the heap objects this process has allocated so far
+// (runtime/metrics), so the bench can divide a run's difference by its
+// requests: allocations per request under real load.
+func serveAllocs(w http.ResponseWriter, _ *http.Request) {
+	sample := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}}
+	metrics.Read(sample)
+	fmt.Fprintln(w, sample[0].Value.Uint64())
 }

@@ -1,7 +1,9 @@
 package report
 
 import (
+	"fmt"
 	"math"
+	"strings"
 
 	"github.com/tenantgate/tenantgate/hack/bench/results"
 )
@@ -72,4 +74,44 @@ func headlineConns(dp *results.DataPlane) int {
 // metric summarises one custom metric of a Go benchmark over its runs.
 func metric(benches []results.GoBench, name, unit string) results.Summary {
 	return results.Summarize(results.Metric(benches, name, unit))
+}
+
+// allocations writes the heap allocations per request of each target that
+// reported them (the Go proxies, from runtime/metrics before and after each
+// run); nothing when none did.
+func allocations(b *strings.Builder, dp *results.DataPlane, cells []cellKey) {
+	if dp == nil {
+		return
+	}
+	var targets []string
+	for _, t := range dp.Settings.Targets {
+		for _, c := range dp.Closed {
+			if _, ok := c.AllocsPerRequest(dp.Settings.Duration); ok && c.Target == t {
+				targets = append(targets, t)
+				break
+			}
+		}
+	}
+	if len(targets) == 0 {
+		return
+	}
+	b.WriteString("### Heap allocations per request\n\n" +
+		"The proxy process's heap objects allocated during each run (runtime/metrics `/gc/heap/allocs:objects`), divided by the requests it served.\n\n")
+	var rows [][]string
+	for _, c := range cells {
+		row := []string{c.label()}
+		for _, t := range targets {
+			var v []float64
+			for _, r := range dp.Closed {
+				if r.Target == t && r.Scheme == c.scheme && r.Body == c.body && r.Conns == c.conns {
+					if a, ok := r.AllocsPerRequest(dp.Settings.Duration); ok {
+						v = append(v, a)
+					}
+				}
+			}
+			row = append(row, spread(results.Summarize(v), func(x float64) string { return fmt.Sprintf("%.2f", x) }))
+		}
+		rows = append(rows, row)
+	}
+	table(b, append([]string{"case"}, targets...), rows)
 }

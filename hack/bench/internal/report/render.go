@@ -145,6 +145,7 @@ func dataPlane(b *strings.Builder, dp *results.DataPlane) {
 		header = append(header, p+" CPU used")
 	}
 	table(b, header, rows)
+	allocations(b, dp, cells)
 
 	errors := 0
 	for _, c := range dp.Closed {
