@@ -202,19 +202,7 @@ func (c *fastConn) finish() {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	elapsed := time.Since(ex.start)
-	rm := s.ruleMetrics(ex)
-	rm.requests(status).Inc()
-	rm.duration.Observe(elapsed.Seconds())
-	if n := ex.requestBytes.Load(); n > 0 {
-		rm.requestBytes.Add(float64(n))
-	}
-	if ex.written > 0 {
-		rm.responseBytes.Add(float64(ex.written))
-	}
-	if ex.upstreamError != "" {
-		rm.upstreamError(ex.upstreamError).Inc()
-	}
+	elapsed := s.count(ex, status)
 	if s.opts.AccessLog.GetSink() != nil {
 		s.opts.AccessLog.Info("request", "method", string(c.req.method), "host", string(c.req.host), "path", string(c.req.path),
 			"proto", "HTTP/1.1", "status", status, "listener", ex.listener.Name, "route", ex.match.Rule.Route, "backend", ex.backend.Name,

@@ -86,6 +86,25 @@ func statusClass(status int) string {
 	return strconv.Itoa(status)
 }
 
+// count records an exchange in its rule's metrics, on either path, and
+// returns how long it took.
+func (s *Server) count(ex *exchange, status int) time.Duration {
+	elapsed := time.Since(ex.start)
+	rm := s.ruleMetrics(ex)
+	rm.requests(status).Inc()
+	rm.duration.Observe(elapsed.Seconds())
+	if n := ex.requestBytes.Load(); n > 0 {
+		rm.requestBytes.Add(float64(n))
+	}
+	if ex.written > 0 {
+		rm.responseBytes.Add(float64(ex.written))
+	}
+	if ex.upstreamError != "" {
+		rm.upstreamError(ex.upstreamError).Inc()
+	}
+	return elapsed
+}
+
 // finish records a request in the metrics and the access log.
 func (s *Server) finish(ex *exchange, r *http.Request) {
 	status := ex.status
@@ -105,19 +124,7 @@ func (s *Server) finish(ex *exchange, r *http.Request) {
 	if ex.backend != nil {
 		backend = ex.backend.Name
 	}
-	elapsed := time.Since(ex.start)
-	rm := s.ruleMetrics(ex)
-	rm.requests(status).Inc()
-	rm.duration.Observe(elapsed.Seconds())
-	if n := ex.requestBytes.Load(); n > 0 {
-		rm.requestBytes.Add(float64(n))
-	}
-	if ex.written > 0 {
-		rm.responseBytes.Add(float64(ex.written))
-	}
-	if ex.upstreamError != "" {
-		rm.upstreamError(ex.upstreamError).Inc()
-	}
+	elapsed := s.count(ex, status)
 	if s.opts.AccessLog.GetSink() != nil {
 		s.opts.AccessLog.Info("request", "method", r.Method, "host", r.Host, "path", r.URL.Path,
 			"proto", r.Proto, "status", status, "listener", listener, "route", route, "backend", backend,
