@@ -50,48 +50,11 @@ func TestThreeRolesAsSeparateProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	hooks := envtest.WebhookInstallOptions{Paths: []string{filepath.Join(root, "manifests", "webhook")}, LocalServingHost: "127.0.0.1"}
-	c, err := cluster.Start(ctx, cluster.Options{Webhooks: hooks})
-	if err != nil {
-		t.Fatalf("starting the local cluster: %v", err)
-	}
-	// Registered first, so it runs last: after every process has stopped.
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Errorf("stopping the local cluster: %v", err)
-		}
-	})
-	w := newWorld(t, c, root)
-	w.apply(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+Namespace+"}\n")
-	// Each process runs as its Deployment's ServiceAccount, with exactly
-	// manifests/default's RBAC: a permission a role lacks shows as
-	// "forbidden" in its log.
-	w.applyRBAC(t, root)
-	if err := AwaitRBAC(ctx, c.Admin); err != nil {
-		t.Fatal(err)
-	}
-	bin, err := Build(ctx, root, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBed(t, ctx, root, cluster.Options{Webhooks: hooks})
+	c, w := b.c, b.w
 	start := func(role app.Role, args ...string) *Process {
 		t.Helper()
-		p, err := Start(ctx, Options{
-			Binary: bin, Kubeconfig: impersonating(t, c.AdminKubeconfig, role), Role: role, LogPath: filepath.Join(c.Dir, "tenantgate-"+string(role)+".log"),
-			Args: append([]string{"-platform-namespaces=infra", "-shutdown-grace=2s"}, args...),
-		}, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			p.Stop(5 * time.Second)
-			if data, err := os.ReadFile(p.LogPath); err != nil || bytes.Contains(data, []byte("forbidden")) {
-				t.Errorf("the %s process made a request its ServiceAccount may not (or its log is unreadable: %v)", role, err)
-			}
-			if t.Failed() {
-				t.Logf("%s log (%s), last lines:\n%s", role, p.LogPath, Tail(p.LogPath, 15))
-			}
-		})
-		return p
+		return b.start(t, ctx, role, string(role), append([]string{"-platform-namespaces=infra", "-shutdown-grace=2s"}, args...)...)
 	}
 	wh := c.Env.WebhookInstallOptions
 	webhook := start(app.RoleWebhook, "-webhook-host=127.0.0.1", "-webhook-port="+strconv.Itoa(wh.LocalServingPort), "-webhook-cert-dir="+wh.LocalServingCertDir)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,44 +91,11 @@ func TestGatewaysOnTheirOwnPorts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := cluster.Start(ctx, cluster.Options{})
-	if err != nil {
-		t.Fatalf("starting the local cluster: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Errorf("stopping the local cluster: %v", err)
-		}
-	})
-	w := newWorld(t, c, root)
-	w.apply(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+Namespace+"}\n")
-	w.applyRBAC(t, root)
-	if err := AwaitRBAC(ctx, c.Admin); err != nil {
-		t.Fatal(err)
-	}
-	bin, err := Build(ctx, root, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBed(t, ctx, root, cluster.Options{})
+	w := b.w
 	start := func(role app.Role, name string, args ...string) *Process {
 		t.Helper()
-		p, err := Start(ctx, Options{
-			Binary: bin, Kubeconfig: impersonating(t, c.AdminKubeconfig, role), Role: role, LogPath: filepath.Join(c.Dir, "tenantgate-"+name+".log"),
-			Args: append([]string{"-shutdown-grace=2s", "-gateway-target-ports=" + targetPorts}, args...),
-		}, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			p.Stop(5 * time.Second)
-			if data, err := os.ReadFile(p.LogPath); err != nil || strings.Contains(string(data), "forbidden") {
-				t.Errorf("the %s process made a request its ServiceAccount may not (or its log is unreadable: %v)", name, err)
-			}
-			if t.Failed() {
-				t.Logf("%s log (%s), last lines:\n%s", name, p.LogPath, Tail(p.LogPath, 15))
-			}
-		})
-		return p
+		return b.start(t, ctx, role, name, append([]string{"-shutdown-grace=2s", "-gateway-target-ports=" + targetPorts}, args...)...)
 	}
 	startController := func() *Process {
 		return start(app.RoleController, "controller", "-leader-elect", "-leader-election-namespace="+Namespace, "-data-plane-image=tenantgate:under-test")

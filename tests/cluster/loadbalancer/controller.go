@@ -208,7 +208,7 @@ func (c *Controller) program(key types.NamespacedName, addr netip.Addr, svc *cor
 	}
 	for port, f := range lb.fwd {
 		if _, ok := be[port]; !ok {
-			f.close()
+			f.Close()
 			delete(lb.fwd, port)
 		}
 	}
@@ -256,7 +256,7 @@ func (c *Controller) closeAll() {
 
 func (lb *balancer) closeAll() {
 	for port, f := range lb.fwd {
-		f.close()
+		f.Close()
 		delete(lb.fwd, port)
 	}
 }

@@ -35,10 +35,10 @@ func TestForwarderRoundRobin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.close()
+	defer f.Close()
 	f.setBackends(addrs)
 	ask := func() string {
-		c, err := net.Dial("tcp", f.ln.Addr().String())
+		c, err := net.Dial("tcp", f.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -367,7 +367,7 @@ func (rt *podRuntime) teardown(grace time.Duration) {
 		}
 	}
 	if rt.api != nil {
-		rt.api.close()
+		rt.api.Close()
 		rt.api = nil
 	}
 	rt.agent.net.destroy(rt.sandbox)
