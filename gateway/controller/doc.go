@@ -23,7 +23,9 @@
 // metadata only; references.go lists the ones the translator can read
 // (certificateRefs, caCertificateRefs, clientCertificateRef) and refstore.go
 // fetches just those from the API server when their resourceVersion moves.
-// An event about any other Secret or ConfigMap rebuilds nothing.
+// An event about any other Secret or ConfigMap rebuilds nothing. An
+// EndpointSlice change rebuilds nothing either: the Service's endpoints are
+// stored in the serving table in place (endpoints.go).
 //
 // A failed reconcile keeps the last good table, is counted and is retried
 // with exponential backoff; a panic in Build or Compile is recovered here,

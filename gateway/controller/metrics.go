@@ -9,6 +9,7 @@ import (
 // metrics are the controller's Prometheus collectors.
 type metrics struct {
 	rebuilds        prometheus.Counter
+	endpointUpdates prometheus.Counter
 	reconcileErrors prometheus.Counter
 	buildPanics     prometheus.Counter
 	notProgrammed   *prometheus.GaugeVec
@@ -23,6 +24,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		rebuilds: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tenantgate_gateway_rebuilds_total",
 			Help: "Translations of the whole snapshot into a route table (one per reconcile that got as far).",
+		}),
+		endpointUpdates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tenantgate_gateway_endpoint_updates_total",
+			Help: "Service ports whose endpoints changed and were stored in the serving route table without a rebuild.",
 		}),
 		reconcileErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tenantgate_gateway_reconcile_errors_total",
@@ -46,6 +51,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	var err error
 	if m.rebuilds, err = register(reg, m.rebuilds); err != nil {
+		return nil, err
+	}
+	if m.endpointUpdates, err = register(reg, m.endpointUpdates); err != nil {
 		return nil, err
 	}
 	if m.reconcileErrors, err = register(reg, m.reconcileErrors); err != nil {

@@ -96,6 +96,7 @@ type Reconciler struct {
 	build func(*translate.Snapshot) translate.Result
 	// compiler shares every unchanged route with the previous table.
 	compiler   *routetable.Compiler
+	compiled   bool // a table was compiled, so endpoint changes can go to it
 	desired    desiredRoutes
 	metrics    *metrics
 	referenced *referencedStore
@@ -107,8 +108,9 @@ type Reconciler struct {
 	listening  map[string]bool
 }
 
-// everything is the single work item: every event asks for a full rebuild,
-// and the queue coalesces bursts into one.
+// everything is the work item of a full rebuild: every event but an
+// endpoint change (endpoints.go) asks for it, and the queue coalesces
+// bursts into one.
 var everything = reconcile.Request{NamespacedName: types.NamespacedName{Name: "everything"}}
 
 // SetupWithManager registers the watches. The controller runs on every
@@ -127,8 +129,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	b := ctrl.NewControllerManagedBy(mgr).Named("gateway").WithOptions(controllerOptions())
 	for _, obj := range watched() {
-		if _, ok := obj.(*gatewayv1.HTTPRoute); ok {
+		switch obj.(type) {
+		case *gatewayv1.HTTPRoute:
 			b = b.Watches(obj, all, builder.WithPredicates(r.routeStatusEcho()))
+			continue
+		case *discoveryv1.EndpointSlice:
+			b = b.Watches(obj, endpointSliceEvents())
 			continue
 		}
 		b = b.Watches(obj, all)
@@ -216,7 +222,13 @@ func watched() []client.Object {
 // Reconcile translates the whole snapshot, swaps the data plane's table, and
 // hands the desired status to the status writer. An error keeps the last
 // good table serving and is retried with backoff.
-func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	if svc, ok := endpointsService(req); ok {
+		done, err := r.updateEndpoints(ctx, svc)
+		if err != nil || done {
+			return reconcile.Result{}, err
+		}
+	}
 	job, err := r.rebuild(ctx)
 	if err != nil {
 		r.metrics.reconcileErrors.Inc() // controller-runtime logs the error and requeues with backoff
@@ -300,6 +312,7 @@ func (r *Reconciler) compile(s *translate.Snapshot) (res translate.Result, table
 	r.metrics.rebuilds.Inc()
 	res = r.build(s)
 	table, faults = r.compiler.Compile(r.servedConfig(s, res.Config))
+	r.compiled = true
 	return res, table, faults, nil
 }
 

@@ -192,11 +192,12 @@ func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // dial connects to the backend's next endpoint, trying a few on failure.
 func (st *streamServer) dial(b *routetable.CompiledBackend) (net.Conn, string) {
-	if len(b.Endpoints) == 0 {
+	n := len(b.Endpoints())
+	if n == 0 {
 		return nil, "no_endpoint"
 	}
 	d := net.Dialer{Timeout: st.server.opts.DialTimeout, KeepAlive: 30 * time.Second}
-	for range min(len(b.Endpoints), maxDialAttempts) {
+	for range min(n, maxDialAttempts) {
 		ep := b.PickEndpoint()
 		c, err := d.DialContext(st.ctx, "tcp", net.JoinHostPort(ep.Address, strconv.Itoa(int(ep.Port))))
 		if err == nil {

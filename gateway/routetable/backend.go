@@ -4,11 +4,9 @@ import (
 	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/textproto"
 	"net/url"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -62,11 +60,15 @@ type CompiledBackend struct {
 	AppProtocol AppProtocol
 	// TLS, when set, is how to connect to the endpoints (https URLs).
 	TLS *CompiledBackendTLS
-	// Endpoints are the ready endpoints; none means 503.
-	Endpoints []CompiledEndpoint
+	// endpoints are the ready endpoints (none means 503), shared with the
+	// other backends of the same Service port (endpoints.go).
+	endpoints *EndpointSet
 	Filters   CompiledFilters
 	next      atomic.Uint64
 }
+
+// Endpoints are the backend's ready endpoints now.
+func (b *CompiledBackend) Endpoints() []CompiledEndpoint { return b.endpoints.Endpoints() }
 
 // CompiledEndpoint is one ready address with its URL pre-built for proxying.
 type CompiledEndpoint struct {
@@ -78,10 +80,11 @@ type CompiledEndpoint struct {
 // PickEndpoint balances round robin across the ready endpoints; nil when
 // there are none.
 func (b *CompiledBackend) PickEndpoint() *CompiledEndpoint {
-	if len(b.Endpoints) == 0 {
+	eps := b.Endpoints()
+	if len(eps) == 0 {
 		return nil
 	}
-	return &b.Endpoints[(b.next.Add(1)-1)%uint64(len(b.Endpoints))]
+	return &eps[(b.next.Add(1)-1)%uint64(len(eps))]
 }
 
 // CompiledFilters are a rule's or a backend's filters with header names
@@ -111,6 +114,8 @@ func (f *CompiledFilters) Empty() bool {
 type scope struct {
 	where      string
 	clientCert *tls.Certificate
+	// endpoints shares endpoint sets across a Compiler's tables; nil shares none.
+	endpoints *endpointRegistry
 }
 
 // backend narrows the scope to one backend.
@@ -183,10 +188,7 @@ func compileBackend(in Backend, sc scope, withFilters bool) (*CompiledBackend, e
 	} else if in.AppProtocol == AppProtocolHTTP2 {
 		return nil, fmt.Errorf("%s backend %s speaks HTTP/2 over TLS but has no TLS settings; add them or use h2c", sc.where, in.Name)
 	}
-	for _, e := range in.Endpoints {
-		hostPort := net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port)))
-		b.Endpoints = append(b.Endpoints, CompiledEndpoint{Address: e.Address, Port: e.Port, URL: &url.URL{Scheme: scheme, Host: hostPort}})
-	}
+	b.endpoints = sc.endpoints.set(in.Source, scheme, in.Endpoints)
 	if withFilters {
 		var err error
 		if b.Filters, err = compileFilters(in.Filters, sc.backend(in.Name)); err != nil {

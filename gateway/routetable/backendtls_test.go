@@ -37,7 +37,7 @@ func TestCompileBackendTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := b.Endpoints[0].URL.String(); got != "https://10.0.0.1:8443" {
+	if got := b.Endpoints()[0].URL.String(); got != "https://10.0.0.1:8443" {
 		t.Errorf("endpoint URL %s, want https://10.0.0.1:8443", got)
 	}
 	if cfg := b.TLS.Config; cfg.ServerName != "svc.example.com" || cfg.RootCAs == nil || cfg.InsecureSkipVerify {

@@ -254,6 +254,9 @@ type Backend struct {
 	TLS *BackendTLS `json:"tls,omitempty"`
 	// Endpoints are the ready endpoints; none means 503.
 	Endpoints []Endpoint `json:"endpoints,omitempty"`
+	// Source is the Service port Endpoints come from, so that a Compiler's
+	// tables share them and take endpoint changes in place.
+	Source EndpointSource `json:"-"`
 	// Filters applied only for requests sent to this backend.
 	Filters []Filter `json:"filters,omitempty"`
 }

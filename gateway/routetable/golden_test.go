@@ -93,7 +93,7 @@ func backendShares(r *CompiledRule) string {
 		part := b.Name + "=" + itoa32(b.Weight)
 		if b.Unresolved != "" {
 			part += " (500: " + b.Unresolved + ")"
-		} else if len(b.Endpoints) == 0 {
+		} else if len(b.Endpoints()) == 0 {
 			part += " (503)"
 		}
 		parts = append(parts, part)

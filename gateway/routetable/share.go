@@ -1,7 +1,6 @@
 package routetable
 
 import (
-	"crypto/tls"
 	"slices"
 	"unsafe"
 )
@@ -14,9 +13,10 @@ import (
 // indexes, sockets and listeners are assembled afresh each time. The Table
 // equals Compile's. Not safe for concurrent use: one controller owns one.
 type Compiler struct {
-	routes map[compiledKey]*compiledRoute
-	groups map[groupKey]*sharedGroup
-	reused int
+	endpoints endpointRegistry
+	routes    map[compiledKey]*compiledRoute
+	groups    map[groupKey]*sharedGroup
+	reused    int
 }
 
 // groupKey names one hostname's route group on one listener.
@@ -70,9 +70,9 @@ func (c *Compiler) Reused() int { return c.reused }
 // the previous Config when its rules are the same values. A listener with
 // a backend client certificate parses it afresh each time, so its routes
 // are compiled afresh too.
-func (c *Compiler) route(r *Route, l *Listener, clientCert *tls.Certificate) ([]*CompiledMatch, Faults) {
+func (c *Compiler) route(r *Route, l *Listener, sc scope) ([]*CompiledMatch, Faults) {
 	if c == nil || l.BackendClientCertificate != nil || len(r.Rules) == 0 {
-		return compileRoute(r, l.Name, clientCert)
+		return compileRoute(r, l.Name, sc)
 	}
 	key := compiledKey{listener: l.Name, namespace: r.Namespace, name: r.Name}
 	if m := c.routes[key]; m != nil && sameRules(m.in.Rules, r.Rules) && m.in.GRPC == r.GRPC && m.in.Created.Equal(r.Created) {
@@ -80,7 +80,7 @@ func (c *Compiler) route(r *Route, l *Listener, clientCert *tls.Certificate) ([]
 		c.reused++
 		return m.matches, m.faults
 	}
-	matches, faults := compileRoute(r, l.Name, clientCert)
+	matches, faults := compileRoute(r, l.Name, sc)
 	// The entry keeps the input's rules alive, so their address cannot be reused by others.
 	c.routes[key] = &compiledRoute{in: *r, matches: matches, faults: faults, seen: true}
 	return matches, faults
@@ -112,4 +112,20 @@ func (c *Compiler) group(listener, hostname string, matches []*CompiledMatch) *r
 	g := &sharedGroup{matches: in, group: newRouteGroup(matches), seen: true}
 	c.groups[key] = g
 	return g.group
+}
+
+// registry is the Compiler's endpoint sets; nil for Compile, which shares none.
+func (c *Compiler) registry() *endpointRegistry {
+	if c == nil {
+		return nil
+	}
+	return &c.endpoints
+}
+
+// SetEndpoints stores the endpoints of a Service port in the sets the
+// tables this Compiler compiled share, so requests to every backend of that
+// port see them at once; it reports whether any changed. Call it from the
+// goroutine that calls Compile.
+func (c *Compiler) SetEndpoints(src EndpointSource, eps []Endpoint) bool {
+	return c.endpoints.update(src, eps)
 }

@@ -312,7 +312,7 @@ func compileListener(in *Listener, tlsKeys map[string]bool, memo *Compiler) (*Co
 	byHostname := map[string][]*CompiledMatch{}
 	for i := range in.Routes {
 		route := &in.Routes[i]
-		matches, routeFaults := memo.route(route, in, clientCert)
+		matches, routeFaults := memo.route(route, in, scope{clientCert: clientCert, endpoints: memo.registry()})
 		faults = append(faults, routeFaults...)
 		for i, m := range matches {
 			if i == 0 || m.Rule != matches[i-1].Rule {
@@ -357,11 +357,11 @@ func compileListener(in *Listener, tlsKeys map[string]bool, memo *Compiler) (*Co
 // compileRoute compiles every match of every rule; a rule without matches
 // gets the spec's default PathPrefix "/". A rule that does not compile is
 // left out whole and reported.
-func compileRoute(route *Route, listener string, clientCert *tls.Certificate) ([]*CompiledMatch, Faults) {
+func compileRoute(route *Route, listener string, sc scope) ([]*CompiledMatch, Faults) {
 	var out []*CompiledMatch
 	var faults Faults
 	for _, rule := range route.Rules {
-		matches, err := compileRuleMatches(route, rule, listener, clientCert)
+		matches, err := compileRuleMatches(route, rule, listener, sc)
 		if err != nil {
 			faults = append(faults, Fault{Listener: listener, Route: route.Namespace + "/" + route.Name, Rule: rule.Index, Err: err})
 			continue
@@ -371,13 +371,14 @@ func compileRoute(route *Route, listener string, clientCert *tls.Certificate) ([
 	return out, faults
 }
 
-func compileRuleMatches(route *Route, rule Rule, listener string, clientCert *tls.Certificate) ([]*CompiledMatch, error) {
+func compileRuleMatches(route *Route, rule Rule, listener string, sc scope) ([]*CompiledMatch, error) {
 	kind := "HTTPRoute"
 	if route.GRPC {
 		kind = "GRPCRoute"
 	}
 	where := fmt.Sprintf("%s %s/%s rule %d on listener %s", kind, route.Namespace, route.Name, rule.Index, listener)
-	cr, err := compileRule(route, rule, scope{where: where, clientCert: clientCert})
+	sc.where = where
+	cr, err := compileRule(route, rule, sc)
 	if err != nil {
 		return nil, err
 	}

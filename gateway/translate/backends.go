@@ -56,6 +56,7 @@ func (b *builder) backend(route *routeObject, ref gatewayv1.BackendObjectReferen
 		policy.apply(&out)
 	}
 	out.Endpoints = b.endpointsOf(servicePort{service: key, name: sp.Name})
+	out.Source = routetable.EndpointSource{Namespace: key.Namespace, Service: key.Name, Port: sp.Name}
 	return out, problem{}
 }
 
@@ -129,19 +130,29 @@ func appProtocol(p *string) (app routetable.AppProtocol, needsTLS, ok bool) {
 }
 
 // endpointsOf returns a Service port's endpoints from its EndpointSlices,
-// matching slice ports by the Service port's name: ready endpoints, or, when
-// none is ready, serving endpoints that are terminating (as kube-proxy does).
+// once per Build.
 func (b *builder) endpointsOf(sp servicePort) endpointSet {
 	b.readsEndpoints(sp.service)
 	if eps, ok := b.endpoints[sp]; ok {
 		return eps
 	}
-	var ready, terminating endpointSet
-	for _, es := range b.slices[sp.service] {
+	eps := endpointSet(ServicePortEndpoints(b.slices[sp.service], sp.name))
+	b.endpoints[sp] = eps
+	return eps
+}
+
+// ServicePortEndpoints is the endpoints of the Service port named port
+// given the Service's EndpointSlices, matching slice ports by name: ready
+// endpoints, or, when none is ready, serving endpoints that are terminating
+// (as kube-proxy does); sorted, without duplicates. The controller's
+// endpoint fast path computes them with it too.
+func ServicePortEndpoints(endpointSlices []*discoveryv1.EndpointSlice, port string) []routetable.Endpoint {
+	var ready, terminating []routetable.Endpoint
+	for _, es := range endpointSlices {
 		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
 		}
-		port, ok := slicePort(es, sp.name)
+		number, ok := slicePort(es, port)
 		if !ok {
 			continue
 		}
@@ -150,7 +161,7 @@ func (b *builder) endpointsOf(sp servicePort) endpointSet {
 				continue
 			}
 			// Only the first address has defined semantics.
-			e := routetable.Endpoint{Address: ep.Addresses[0], Port: port}
+			e := routetable.Endpoint{Address: ep.Addresses[0], Port: number}
 			c := ep.Conditions
 			switch {
 			case deref(c.Ready, true):
@@ -167,9 +178,7 @@ func (b *builder) endpointsOf(sp servicePort) endpointSet {
 	slices.SortFunc(eps, func(x, y routetable.Endpoint) int {
 		return cmp.Or(cmp.Compare(x.Address, y.Address), cmp.Compare(x.Port, y.Port))
 	})
-	eps = slices.Compact(eps)
-	b.endpoints[sp] = eps
-	return eps
+	return slices.Compact(eps)
 }
 
 func slicePort(es *discoveryv1.EndpointSlice, name string) (int32, bool) {

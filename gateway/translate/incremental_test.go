@@ -271,8 +271,8 @@ func tableDifferences(got, want *routetable.Table, cfg routetable.Config) string
 		}
 		out := fmt.Sprintf("%s %s rule %d match %d:", cl.Name, m.Rule.Route, m.Rule.Index, m.Index)
 		for _, b := range m.Rule.Backends {
-			out += fmt.Sprintf(" %s/%d/%s/%d", b.Name, b.Weight, b.Unresolved, len(b.Endpoints))
-			for _, e := range b.Endpoints {
+			out += fmt.Sprintf(" %s/%d/%s/%d", b.Name, b.Weight, b.Unresolved, len(b.Endpoints()))
+			for _, e := range b.Endpoints() {
 				out += fmt.Sprintf(",%v", e)
 			}
 		}

@@ -168,5 +168,6 @@ func (b *builder) tlsBackend(r *gatewayv1.TLSRoute, ref gatewayv1.BackendObjectR
 		return out, pr
 	}
 	out.Endpoints = b.endpointsOf(servicePort{service: key, name: sp.Name})
+	out.Source = routetable.EndpointSource{Namespace: key.Namespace, Service: key.Name, Port: sp.Name}
 	return out, problem{}
 }

@@ -194,6 +194,28 @@ func TestSeedWalkthrough(t *testing.T) {
 			t.Fatalf("the refused route must carry no traffic; got %s", got)
 		}
 	})
+
+	t.Run("7 a new apple pod gets traffic through the endpoint fast path", func(t *testing.T) {
+		updates := func() float64 { return counter(t, s.MetricsURL, "tenantgate_gateway_endpoint_updates_total", nil) }
+		before, known := updates(), podsOf(t, s, "apples")
+		if out, err := s.Kubectl("", "scale", "deployment/apple-echo", "-n", "apples", "--replicas=3"); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		stack.Eventually(t, time.Minute, "the third apple pod answering", func(context.Context) (bool, string) {
+			got := send(t, addr, "apples.example.com", "/", 30)
+			for pod := range got.pods {
+				if !known[pod] {
+					return true, ""
+				}
+			}
+			return false, got.String()
+		})
+		// Only the fast path counts here: the EndpointSlice change was stored
+		// in the serving table, not rebuilt into a new one.
+		if after := updates(); after <= before {
+			t.Errorf("tenantgate_gateway_endpoint_updates_total stayed at %v while a new pod started getting traffic", after)
+		}
+	})
 }
 
 func readRoute(t *testing.T, path string) *gatewayv1.HTTPRoute {
