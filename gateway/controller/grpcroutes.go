@@ -12,7 +12,7 @@ func grpcRouteUpdates(s *translate.Snapshot, res translate.Result, ours gatewayv
 		func(o *gatewayv1.GRPCRoute) *gatewayv1.GRPCRouteStatus { return &o.Status },
 		func(current, desired gatewayv1.GRPCRouteStatus) gatewayv1.GRPCRouteStatus {
 			return translate.MergeGRPCRouteStatus(current, desired, ours)
-		}, grpcRouteFacts(ours))
+		}, grpcRouteFacts(ours), nil)
 }
 
 // grpcRouteFacts reads only the parent entries of controller, as routeFacts.
@@ -25,10 +25,9 @@ func grpcRouteFacts(controller gatewayv1.GatewayController) func(st *gatewayv1.G
 
 // countGRPCRoutesNotProgrammed adds the GRPCRoutes with a fact to out.
 func countGRPCRoutesNotProgrammed(out map[string]int, res translate.Result, controller gatewayv1.GatewayController) {
-	facts := grpcRouteFacts(controller)
 	out["GRPCRoute"] = 0
 	for _, st := range res.GRPCRoutes {
-		if len(facts(&st)) > 0 {
+		if routeBlocked(&st.RouteStatus, controller) {
 			out["GRPCRoute"]++
 		}
 	}

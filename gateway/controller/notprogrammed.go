@@ -74,6 +74,23 @@ func routeFacts(controller gatewayv1.GatewayController) func(st *gatewayv1.HTTPR
 	}
 }
 
+// routeBlocked reports whether routeFacts would find a fact, without
+// building them: the counts run over every route of every build.
+func routeBlocked(st *gatewayv1.RouteStatus, controller gatewayv1.GatewayController) bool {
+	for i := range st.Parents {
+		p := &st.Parents[i]
+		if p.ControllerName != controller {
+			continue
+		}
+		for j := range p.Conditions {
+			if c := &p.Conditions[j]; c.Status == metav1.ConditionFalse && slices.Contains(blocking, c.Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // policyFacts reads only the ancestor entries of controller.
 func policyFacts(controller gatewayv1.GatewayController) func(st *gatewayv1.PolicyStatus) []fact {
 	return func(st *gatewayv1.PolicyStatus) []fact {
@@ -143,9 +160,8 @@ func notProgrammedCounts(res translate.Result, controller gatewayv1.GatewayContr
 			out["ListenerSet"]++
 		}
 	}
-	facts := routeFacts(controller)
 	for _, st := range res.HTTPRoutes {
-		if len(facts(&st)) > 0 {
+		if routeBlocked(&st.RouteStatus, controller) {
 			out["HTTPRoute"]++
 		}
 	}

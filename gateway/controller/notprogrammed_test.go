@@ -49,7 +49,7 @@ func TestNotProgrammedFactsAreNewOnlyOnce(t *testing.T) {
 			key := types.NamespacedName{Namespace: "infra", Name: "gw"}
 			updates := changed([]gatewayv1.Gateway{tc.current}, map[types.NamespacedName]gatewayv1.GatewayStatus{key: tc.desired.Status},
 				func(o *gatewayv1.Gateway) *gatewayv1.GatewayStatus { return &o.Status },
-				func(_, desired gatewayv1.GatewayStatus) gatewayv1.GatewayStatus { return desired }, gatewayFacts)
+				func(_, desired gatewayv1.GatewayStatus) gatewayv1.GatewayStatus { return desired }, gatewayFacts, nil)
 			if (len(updates) == 1) != tc.wantWrite {
 				t.Fatalf("%d status writes, want write=%v", len(updates), tc.wantWrite)
 			}

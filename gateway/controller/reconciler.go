@@ -101,11 +101,13 @@ type Reconciler struct {
 	metrics    *metrics
 	referenced *referencedStore
 	statuses   *statusQueue
-	pods       client.Reader // the data-plane namespace's Pods, when watched
-	portKey    []byte        // signs the target ports in Services (targetports.go)
-	mu         sync.Mutex
-	bindErrors map[string]string
-	listening  map[string]bool
+	// routeStatuses is the status writer's memory of HTTPRoutes found unchanged.
+	routeStatuses *statusMemo[gatewayv1.HTTPRouteStatus]
+	pods          client.Reader // the data-plane namespace's Pods, when watched
+	portKey       []byte        // signs the target ports in Services (targetports.go)
+	mu            sync.Mutex
+	bindErrors    map[string]string
+	listening     map[string]bool
 }
 
 // everything is the work item of a full rebuild: every event but an

@@ -27,23 +27,26 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res
 	ours := r.controllerName()
 	var updates []statusUpdate
 	updates = append(updates, changed(s.GatewayClasses, res.GatewayClasses,
-		func(o *gatewayv1.GatewayClass) *gatewayv1.GatewayClassStatus { return &o.Status }, translate.MergeGatewayClassStatus, gatewayClassFacts)...)
+		func(o *gatewayv1.GatewayClass) *gatewayv1.GatewayClassStatus { return &o.Status }, translate.MergeGatewayClassStatus, gatewayClassFacts, nil)...)
 	updates = append(updates, changed(s.Gateways, res.Gateways,
-		func(o *gatewayv1.Gateway) *gatewayv1.GatewayStatus { return &o.Status }, translate.MergeGatewayStatus, gatewayFacts)...)
+		func(o *gatewayv1.Gateway) *gatewayv1.GatewayStatus { return &o.Status }, translate.MergeGatewayStatus, gatewayFacts, nil)...)
+	if r.routeStatuses == nil {
+		r.routeStatuses = newStatusMemo(func(a, b gatewayv1.HTTPRouteStatus) bool { return sameRouteStatus(a.RouteStatus, b.RouteStatus) })
+	}
 	updates = append(updates, changed(s.HTTPRoutes, res.HTTPRoutes,
 		func(o *gatewayv1.HTTPRoute) *gatewayv1.HTTPRouteStatus { return &o.Status },
 		func(current, desired gatewayv1.HTTPRouteStatus) gatewayv1.HTTPRouteStatus {
 			return translate.MergeRouteStatus(current, desired, ours)
-		}, routeFacts(ours))...)
+		}, routeFacts(ours), r.routeStatuses)...)
 	updates = append(updates, grpcRouteUpdates(s, res, ours)...)
 	updates = append(updates, tlsRouteUpdates(s, res, ours)...)
 	updates = append(updates, changed(s.ListenerSets, res.ListenerSets,
-		func(o *gatewayv1.ListenerSet) *gatewayv1.ListenerSetStatus { return &o.Status }, translate.MergeListenerSetStatus, listenerSetFacts)...)
+		func(o *gatewayv1.ListenerSet) *gatewayv1.ListenerSetStatus { return &o.Status }, translate.MergeListenerSetStatus, listenerSetFacts, nil)...)
 	updates = append(updates, changed(s.BackendTLSPolicies, res.BackendTLSPolicies,
 		func(o *gatewayv1.BackendTLSPolicy) *gatewayv1.PolicyStatus { return &o.Status },
 		func(current, desired gatewayv1.PolicyStatus) gatewayv1.PolicyStatus {
 			return translate.MergePolicyStatus(current, desired, ours)
-		}, policyFacts(ours))...)
+		}, policyFacts(ours), nil)...)
 	return r.updateAll(ctx, updates)
 }
 
@@ -55,20 +58,25 @@ type statusUpdate struct {
 }
 
 // changed returns copies, with the merged status, of the items whose status
-// would change; the snapshot itself is left as it was.
+// would change; the snapshot itself is left as it was. memo, when not nil,
+// skips the items found unchanged before (statusmemo.go).
 func changed[T any, P interface {
 	*T
 	client.Object
-}, S any](items []T, desired map[types.NamespacedName]S, status func(P) *S, merge func(current, desired S) S, facts func(*S) []fact) []statusUpdate {
+}, S any](items []T, desired map[types.NamespacedName]S, status func(P) *S, merge func(current, desired S) S, facts func(*S) []fact, memo *statusMemo[S]) []statusUpdate {
 	var out []statusUpdate
+	memo.begin()
+	defer memo.end()
 	for i := range items {
 		obj := P(&items[i])
-		want, ok := desired[types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}]
-		if !ok {
+		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
+		want, ok := desired[key]
+		if !ok || memo.satisfied(key, obj.GetResourceVersion(), want) {
 			continue
 		}
 		next := merge(*status(obj), want)
 		if equality.Semantic.DeepEqual(*status(obj), next) {
+			memo.record(key, obj.GetResourceVersion(), want)
 			continue
 		}
 		cp := obj.DeepCopyObject().(P)

@@ -18,15 +18,14 @@ func tlsRouteUpdates(s *translate.Snapshot, res translate.Result, ours gatewayv1
 		},
 		func(st *gatewayv1.TLSRouteStatus) []fact {
 			return facts(&gatewayv1.HTTPRouteStatus{RouteStatus: st.RouteStatus})
-		})
+		}, nil)
 }
 
 // tlsRoutesNotProgrammed counts the TLSRoutes of a build with at least one fact.
 func tlsRoutesNotProgrammed(res translate.Result, ours gatewayv1.GatewayController) int {
-	facts := routeFacts(ours)
 	n := 0
 	for _, st := range res.TLSRoutes {
-		if len(facts(&gatewayv1.HTTPRouteStatus{RouteStatus: st.RouteStatus})) > 0 {
+		if routeBlocked(&st.RouteStatus, ours) {
 			n++
 		}
 	}
