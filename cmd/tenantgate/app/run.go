@@ -77,10 +77,10 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 		// watches their metadata and fetches only the referenced ones, and a
 		// cached Get would start an informer holding every one of them.
 		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}},
-		// Nothing reads managedFields; they are often the larger part of an object.
+		// Nothing reads managedFields or kubectl's last-applied copy (transform.go).
 		// Informers retry an unreachable API server every few seconds
 		// instead of backing off for up to a minute (reconnect.go).
-		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields(), NewInformer: newReconnectingInformer},
+		Cache:                  cache.Options{DefaultTransform: cacheTransform(), NewInformer: newReconnectingInformer},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress: opts.HealthAddr,
 		// No manager leader election: losing its Lease would end the
