@@ -27,15 +27,19 @@ import (
 // (fixtures) is translated in full. Not safe for concurrent use: one
 // controller owns one.
 type Incremental struct {
-	world    uint64
-	routes   map[routeKey]*routeMemo
-	refusals map[routeKey]*refusalMemo
-	// stages are the route stages, kept while the stage world and the
-	// policy's indexes stay those recorded here (incremental_stage.go).
-	stages       map[routeKey]*stageMemo
+	world  uint64
+	routes map[routeKey]*routeMemo
+	// order is every route in route order with its kept verdict and stage
+	// (incremental_routes.go).
+	order routeOrderMemo
+	// A kept stage counts while its epoch is stageEpoch: the stage world
+	// and the policy's indexes are those recorded here (incremental_stage.go).
+	stageEpoch   uint64
 	stageWorld   uint64
 	stageIndexes any
-	stats        IncrementalStats
+	// listenerRoutes is how many routes each listener served last Build.
+	listenerRoutes map[string]int
+	stats          IncrementalStats
 }
 
 // IndexedPolicy is a TenantPolicy that identifies its indexes: two with
@@ -53,7 +57,6 @@ type refusalMemo struct {
 	resourceVersion string
 	indexes         any
 	refused         problem
-	seen            bool
 }
 
 // IncrementalStats counts, for the last Build, the routes translated again
@@ -98,30 +101,16 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 	if !ok || world != inc.world || inc.routes == nil {
 		inc.routes = map[routeKey]*routeMemo{}
 	}
-	if !ok || inc.refusals == nil {
-		inc.refusals = map[routeKey]*refusalMemo{}
-	}
 	inc.world = world
 	var run *memoRun
 	if ok {
 		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world)}
 	}
 	res := build(s, run)
-	for k, m := range inc.stages {
-		if !m.seen {
-			delete(inc.stages, k)
-		}
-		m.seen = false
-	}
+	inc.countListenerRoutes(res)
 	for k, m := range inc.routes {
 		if !m.seen {
 			delete(inc.routes, k) // deleted routes, and routes gone from every parent
-		}
-		m.seen = false
-	}
-	for k, m := range inc.refusals {
-		if !m.seen {
-			delete(inc.refusals, k)
 		}
 		m.seen = false
 	}
@@ -132,17 +121,15 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 // indexes are unchanged.
 func (b *builder) routeRefusal(r *routeObject) problem {
 	p, ok := b.s.Policy.(IndexedPolicy)
-	if b.memo == nil || !ok || r.ResourceVersion == "" {
+	if b.current == nil || !ok || r.ResourceVersion == "" {
 		return b.refusal(r)
 	}
 	indexes := p.Indexes()
-	key := routeKey{kind: r.kind, namespace: r.Namespace, name: r.Name}
-	if e := b.memo.inc.refusals[key]; e != nil && e.uid == r.UID && e.resourceVersion == r.ResourceVersion && e.indexes == indexes {
-		e.seen = true
+	if e := b.current.refusal; e != nil && e.uid == r.UID && e.resourceVersion == r.ResourceVersion && e.indexes == indexes {
 		return e.refused
 	}
 	refused := b.refusal(r)
-	b.memo.inc.refusals[key] = &refusalMemo{uid: r.UID, resourceVersion: r.ResourceVersion, indexes: indexes, refused: refused, seen: true}
+	b.current.refusal = &refusalMemo{uid: r.UID, resourceVersion: r.ResourceVersion, indexes: indexes, refused: refused}
 	return refused
 }
 
@@ -160,8 +147,8 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64) *stageRun {
 		}
 	}
 	stage += world
-	if !ok || inc.stages == nil || stage != inc.stageWorld || indexes != inc.stageIndexes {
-		inc.stages = map[routeKey]*stageMemo{}
+	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes {
+		inc.stageEpoch++ // every kept stage is stale
 	}
 	inc.stageWorld, inc.stageIndexes = stage, indexes
 	if !ok {

@@ -68,6 +68,7 @@ type listenerState struct {
 	attached        int32
 	attachedMessage string // route Accepted message for this listener alone
 	routes          []routetable.Route
+	routesHint      int // how many routes it served last Build (Incremental)
 }
 
 func (l *listenerState) hostname() string { return string(deref(l.spec.Hostname, "")) }

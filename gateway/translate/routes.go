@@ -46,24 +46,36 @@ func httpRouteObject(r *gatewayv1.HTTPRoute) *routeObject {
 // same hostname on a listener the older one is already served.
 func (b *builder) routes() {
 	claims := kindClaims{}
+	if b.entryRoutes(claims) {
+		return
+	}
 	for _, o := range b.routeOrder() {
 		switch o := o.(type) {
 		case *gatewayv1.HTTPRoute:
-			r := httpRouteObject(o)
-			if st, ok := b.route(r, func() *routeTranslation {
-				return b.translated(kindHTTPRoute, &o.ObjectMeta, func() *routeTranslation { return b.translateRoute(o) })
-			}, claims); ok {
-				b.result.HTTPRoutes[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
-			}
+			b.httpRoute(o, claims)
 		case *gatewayv1.GRPCRoute:
 			b.grpcRoute(o, claims)
 		}
 	}
 }
 
+// httpRoute attaches one HTTPRoute and records its status.
+func (b *builder) httpRoute(o *gatewayv1.HTTPRoute, claims kindClaims) {
+	translate := func() *routeTranslation {
+		return b.translated(kindHTTPRoute, &o.ObjectMeta, func() *routeTranslation { return b.translateRoute(o) })
+	}
+	st, ok, hit := b.replayRoute(&o.ObjectMeta, kindHTTPRoute, translate)
+	if !hit {
+		st, ok = b.route(httpRouteObject(o), translate, claims)
+	}
+	if ok {
+		b.result.HTTPRoutes[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
+	}
+}
+
 // route attaches one route; ok is false when it has no status of ours to write.
 func (b *builder) route(r *routeObject, translate func() *routeTranslation, claims kindClaims) (st gatewayv1.RouteStatus, ok bool) {
-	if st, ok, hit := b.replayRoute(r, translate); hit {
+	if st, ok, hit := b.replayRoute(r.ObjectMeta, r.kind, translate); hit {
 		return st, ok
 	}
 	var (
@@ -113,6 +125,18 @@ func (b *builder) route(r *routeObject, translate func() *routeTranslation, clai
 		})
 	}
 	return gatewayv1.RouteStatus{Parents: statuses}, true
+}
+
+// served counts an accepted route on the listener and, when it is in the
+// Config, adds the route to it.
+func (l *listenerState) served(route routetable.Route) {
+	l.attached++
+	if l.inConfig {
+		if l.routes == nil && l.routesHint > 0 {
+			l.routes = make([]routetable.Route, 0, l.routesHint) // grown once, not doubled
+		}
+		l.routes = append(l.routes, route)
+	}
 }
 
 // parent is what a route's parentRef names in the model, with our state
@@ -187,18 +211,16 @@ func (b *builder) serve(r *routeObject, a attachment, t *routeTranslation, serve
 	if slices.Contains(served, l) {
 		return served
 	}
-	b.noteServed(l, a.hostnames)
-	l.attached++
-	if l.inConfig {
-		l.routes = append(l.routes, routetable.Route{
-			Namespace: r.Namespace,
-			Name:      r.Name,
-			Created:   r.CreationTimestamp.UTC(),
-			Hostnames: a.hostnames,
-			Rules:     t.rules,
-			GRPC:      r.kind == kindGRPCRoute,
-		})
+	route := routetable.Route{
+		Namespace: r.Namespace,
+		Name:      r.Name,
+		Created:   r.CreationTimestamp.UTC(),
+		Hostnames: a.hostnames,
+		Rules:     t.rules,
+		GRPC:      r.kind == kindGRPCRoute,
 	}
+	b.noteServed(l, route)
+	l.served(route)
 	return append(served, l)
 }
 
