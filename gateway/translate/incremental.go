@@ -27,8 +27,10 @@ import (
 // (fixtures) is translated in full. Not safe for concurrent use: one
 // controller owns one.
 type Incremental struct {
-	world  uint64
-	routes map[routeKey]*routeMemo
+	// A route's kept translation counts while its epoch is worldEpoch:
+	// the world is the one recorded here.
+	world      uint64
+	worldEpoch uint64
 	// order is every route in route order with its kept verdict and stage
 	// (incremental_routes.go).
 	order routeOrderMemo
@@ -80,7 +82,7 @@ type routeMemo struct {
 	t               *routeTranslation
 	// endpoints are the EndpointSlice fingerprints of the Services read.
 	endpoints map[types.NamespacedName]uint64
-	seen      bool
+	epoch     uint64 // Incremental.worldEpoch when translated
 }
 
 // memoRun is one Build's view of the memory.
@@ -98,8 +100,8 @@ func (inc *Incremental) Stats() IncrementalStats { return inc.stats }
 func (inc *Incremental) Build(s *Snapshot) Result {
 	inc.stats = IncrementalStats{}
 	world, endpoints, ok := fingerprints(s)
-	if !ok || world != inc.world || inc.routes == nil {
-		inc.routes = map[routeKey]*routeMemo{}
+	if !ok || world != inc.world || inc.worldEpoch == 0 {
+		inc.worldEpoch++ // every kept translation is stale
 	}
 	inc.world = world
 	var run *memoRun
@@ -108,12 +110,6 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 	}
 	res := build(s, run)
 	inc.countListenerRoutes(res)
-	for k, m := range inc.routes {
-		if !m.seen {
-			delete(inc.routes, k) // deleted routes, and routes gone from every parent
-		}
-		m.seen = false
-	}
 	return res
 }
 
@@ -160,16 +156,15 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64) *stageRun {
 // translated returns the route's translation, from memory when its inputs
 // are unchanged.
 func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translate func() *routeTranslation) *routeTranslation {
-	run := b.memo
-	if run == nil {
+	run, entry := b.memo, b.current
+	if run == nil || entry == nil {
 		return translate()
 	}
-	key := routeKey{kind: kind, namespace: m.Namespace, name: m.Name}
-	if e := run.inc.routes[key]; e != nil && e.uid == m.UID && e.resourceVersion == m.ResourceVersion && run.fresh(e.endpoints) {
-		e.seen = true
+	if e := entry.translation; e != nil && e.epoch == run.inc.worldEpoch && e.uid == m.UID && e.resourceVersion == m.ResourceVersion && run.fresh(e.endpoints) {
 		run.inc.stats.Reused++
 		return e.t
 	}
+	entry.translation = nil
 	run.reading = map[types.NamespacedName]uint64{}
 	t := translate()
 	deps := run.reading
@@ -177,13 +172,12 @@ func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translat
 	run.inc.stats.Translated++
 	if len(t.policies) > 0 {
 		// BackendTLSPolicy states belong to one Build; such routes are translated every time.
-		delete(run.inc.routes, key)
 		return t
 	}
 	for svc := range deps {
 		deps[svc] = run.endpoints[svc]
 	}
-	run.inc.routes[key] = &routeMemo{uid: m.UID, resourceVersion: m.ResourceVersion, t: t, endpoints: deps, seen: true}
+	entry.translation = &routeMemo{uid: m.UID, resourceVersion: m.ResourceVersion, t: t, endpoints: deps, epoch: run.inc.worldEpoch}
 	return t
 }
 

@@ -23,8 +23,9 @@ type routeEntry struct {
 	grpc *gatewayv1.GRPCRoute
 	gen  uint64 // the Build that saw it last
 
-	refusal *refusalMemo
-	stage   *stageMemo
+	translation *routeMemo
+	refusal     *refusalMemo
+	stage       *stageMemo
 }
 
 // routeOrderMemo is every route of the last Build, by key and in route order.
