@@ -2,6 +2,7 @@ package translate
 
 import (
 	"hash/fnv"
+	"maps"
 	"strings"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -39,6 +40,10 @@ type Incremental struct {
 	stageEpoch   uint64
 	stageWorld   uint64
 	stageIndexes any
+	// builds counts Builds; endpoints are the last one's EndpointSlice
+	// fingerprints (nil when it kept nothing).
+	builds    uint64
+	endpoints map[types.NamespacedName]uint64
 	// listenerRoutes is how many routes each listener served last Build.
 	listenerRoutes map[string]int
 	stats          IncrementalStats
@@ -83,6 +88,7 @@ type routeMemo struct {
 	// endpoints are the EndpointSlice fingerprints of the Services read.
 	endpoints map[types.NamespacedName]uint64
 	epoch     uint64 // Incremental.worldEpoch when translated
+	checked   uint64 // the last Build (Incremental.builds) that found it fresh
 }
 
 // memoRun is one Build's view of the memory.
@@ -91,6 +97,9 @@ type memoRun struct {
 	stage     *stageRun                       // nil: every route stage is computed
 	endpoints map[types.NamespacedName]uint64 // EndpointSlice fingerprint by Service
 	reading   map[types.NamespacedName]uint64 // Services read by the translation under way
+	// sameEndpoints: no EndpointSlice changed since the last Build, so a
+	// translation fresh then is fresh now.
+	sameEndpoints bool
 }
 
 // Stats says how much the last Build reused.
@@ -104,9 +113,14 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 		inc.worldEpoch++ // every kept translation is stale
 	}
 	inc.world = world
+	inc.builds++
 	var run *memoRun
 	if ok {
-		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world)}
+		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world),
+			sameEndpoints: inc.endpoints != nil && maps.Equal(endpoints, inc.endpoints)}
+		inc.endpoints = endpoints
+	} else {
+		inc.endpoints = nil
 	}
 	res := build(s, run)
 	inc.countListenerRoutes(res)
@@ -160,7 +174,9 @@ func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translat
 	if run == nil || entry == nil {
 		return translate()
 	}
-	if e := entry.translation; e != nil && e.epoch == run.inc.worldEpoch && e.uid == m.UID && e.resourceVersion == m.ResourceVersion && run.fresh(e.endpoints) {
+	if e := entry.translation; e != nil && e.epoch == run.inc.worldEpoch && e.uid == m.UID && e.resourceVersion == m.ResourceVersion &&
+		(run.sameEndpoints && e.checked == run.inc.builds-1 || run.fresh(e.endpoints)) {
+		e.checked = run.inc.builds
 		run.inc.stats.Reused++
 		return e.t
 	}
@@ -177,7 +193,7 @@ func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translat
 	for svc := range deps {
 		deps[svc] = run.endpoints[svc]
 	}
-	entry.translation = &routeMemo{uid: m.UID, resourceVersion: m.ResourceVersion, t: t, endpoints: deps, epoch: run.inc.worldEpoch}
+	entry.translation = &routeMemo{uid: m.UID, resourceVersion: m.ResourceVersion, t: t, endpoints: deps, epoch: run.inc.worldEpoch, checked: run.inc.builds}
 	return t
 }
 

@@ -2,9 +2,12 @@ package translate
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
+	"unsafe"
 
+	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -26,6 +29,23 @@ type routeEntry struct {
 	translation *routeMemo
 	refusal     *refusalMemo
 	stage       *stageMemo
+
+	// published is the status in the last Result (an HTTPRoute's), as
+	// the identity of its slices, while pubGen is that Build's gen.
+	published statusIdentity
+	pubGen    uint64
+}
+
+// statusIdentity tells a status apart from any other without reading it:
+// kept statuses are never written in place, so the same slice is the same status.
+type statusIdentity struct {
+	parents *gatewayv1.RouteParentStatus
+	n       int
+	isNil   bool
+}
+
+func identityOf(st gatewayv1.RouteStatus) statusIdentity {
+	return statusIdentity{parents: unsafe.SliceData(st.Parents), n: len(st.Parents), isNil: st.Parents == nil}
 }
 
 // routeOrderMemo is every route of the last Build, by key and in route order.
@@ -33,6 +53,10 @@ type routeOrderMemo struct {
 	byKey map[routeKey]*routeEntry
 	order []*routeEntry
 	gen   uint64
+	// statuses is the last Result's HTTPRoute statuses (read-only: the
+	// Result is handed out) when that Build's gen is statusesGen.
+	statuses    map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	statusesGen uint64
 }
 
 // compareEntries is routeOrder's order: oldest first, then by
@@ -42,9 +66,10 @@ func compareEntries(x, y *routeEntry) int {
 		cmp.Compare(boolInt(x.key.kind == kindGRPCRoute), boolInt(y.key.kind == kindGRPCRoute)))
 }
 
-// orderRoutes is every route of s in route order, each with its memory;
-// ok is false when two routes share a key (the caller sorts instead).
-func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order []*routeEntry, ok bool) {
+// orderRoutes is every route of s in route order, each with its memory,
+// and the routes of the last Build no longer there; ok is false when two
+// routes share a key (the caller sorts instead).
+func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order, gone []*routeEntry, ok bool) {
 	if m.byKey == nil {
 		m.byKey = make(map[routeKey]*routeEntry, len(s.HTTPRoutes)+len(s.GRPCRoutes))
 	}
@@ -69,27 +94,31 @@ func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order []*routeEntry, ok bool)
 	for i := range s.HTTPRoutes {
 		r := &s.HTTPRoutes[i]
 		if !see(routeKey{kind: kindHTTPRoute, namespace: r.Namespace, name: r.Name}, r.CreationTimestamp.Time, r, nil) {
-			m.byKey, m.order = nil, nil
-			return nil, false
+			m.byKey, m.order, m.statuses = nil, nil, nil
+			return nil, nil, false
 		}
 	}
 	for i := range s.GRPCRoutes {
 		r := &s.GRPCRoutes[i]
 		if !see(routeKey{kind: kindGRPCRoute, namespace: r.Namespace, name: r.Name}, r.CreationTimestamp.Time, nil, r) {
-			m.byKey, m.order = nil, nil
-			return nil, false
+			m.byKey, m.order, m.statuses = nil, nil, nil
+			return nil, nil, false
 		}
 	}
 	if len(added) == 0 && seen == len(m.order) {
-		return m.order, true // the same routes: the same order
+		return m.order, nil, true // the same routes: the same order
 	}
 	// Keep the entries seen again, in their order; merge in the added ones.
 	kept := make([]*routeEntry, 0, seen)
 	for _, e := range m.order {
-		if e.gen == m.gen && m.byKey[e.key] == e {
+		switch {
+		case e.gen == m.gen && m.byKey[e.key] == e:
 			kept = append(kept, e)
-		} else if m.byKey[e.key] == e {
+		case m.byKey[e.key] == e:
 			delete(m.byKey, e.key) // deleted
+			gone = append(gone, e)
+		default:
+			gone = append(gone, e) // recreated
 		}
 	}
 	slices.SortFunc(added, compareEntries)
@@ -106,27 +135,54 @@ func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order []*routeEntry, ok bool)
 	}
 	order = append(append(order, kept[i:]...), added[j:]...)
 	m.order = order
-	return order, true
+	return order, gone, true
 }
 
 // entryRoutes runs the route stage over the remembered route order; false
-// when there is none for this snapshot.
+// when there is none for this snapshot. The HTTPRoute statuses start as a
+// copy of the last Result's and only those that changed are written.
 func (b *builder) entryRoutes(claims kindClaims) bool {
 	if b.memo == nil {
 		return false
 	}
-	order, ok := b.memo.inc.order.orderRoutes(b.s)
+	m := &b.memo.inc.order
+	prevGen := m.gen
+	order, gone, ok := m.orderRoutes(b.s)
 	if !ok {
 		return false
 	}
+	var statuses map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	cloned := m.statuses != nil && m.statusesGen == prevGen
+	if !cloned {
+		statuses = make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, len(b.s.HTTPRoutes))
+	} else {
+		statuses = maps.Clone(m.statuses)
+		for _, e := range gone {
+			if e.http != nil && e.pubGen == prevGen {
+				delete(statuses, types.NamespacedName{Namespace: e.key.namespace, Name: e.key.name})
+			}
+		}
+	}
 	for _, e := range order {
 		b.current = e
-		if e.http != nil {
-			b.httpRoute(e.http, claims)
-		} else {
+		if e.grpc != nil {
 			b.grpcRoute(e.grpc, claims)
+			continue
+		}
+		st, ok := b.httpRouteStatus(e.http, claims)
+		was := cloned && e.pubGen == prevGen
+		switch id := identityOf(st); {
+		case ok && was && id == e.published:
+			e.pubGen = m.gen // the copy holds it
+		case ok:
+			statuses[keyOf(&e.http.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
+			e.published, e.pubGen = id, m.gen
+		case was:
+			delete(statuses, keyOf(&e.http.ObjectMeta))
 		}
 	}
 	b.current = nil
+	b.result.HTTPRoutes = statuses
+	m.statuses, m.statusesGen = statuses, m.gen
 	return true
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/gateway/model"
@@ -49,6 +50,7 @@ func (b *builder) routes() {
 	if b.entryRoutes(claims) {
 		return
 	}
+	b.result.HTTPRoutes = make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, len(b.s.HTTPRoutes))
 	for _, o := range b.routeOrder() {
 		switch o := o.(type) {
 		case *gatewayv1.HTTPRoute:
@@ -61,16 +63,20 @@ func (b *builder) routes() {
 
 // httpRoute attaches one HTTPRoute and records its status.
 func (b *builder) httpRoute(o *gatewayv1.HTTPRoute, claims kindClaims) {
+	if st, ok := b.httpRouteStatus(o, claims); ok {
+		b.result.HTTPRoutes[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
+	}
+}
+
+// httpRouteStatus attaches one HTTPRoute; ok is false when it has no status of ours to write.
+func (b *builder) httpRouteStatus(o *gatewayv1.HTTPRoute, claims kindClaims) (gatewayv1.RouteStatus, bool) {
 	translate := func() *routeTranslation {
 		return b.translated(kindHTTPRoute, &o.ObjectMeta, func() *routeTranslation { return b.translateRoute(o) })
 	}
-	st, ok, hit := b.replayRoute(&o.ObjectMeta, kindHTTPRoute, translate)
-	if !hit {
-		st, ok = b.route(httpRouteObject(o), translate, claims)
+	if st, ok, hit := b.replayRoute(&o.ObjectMeta, kindHTTPRoute, translate); hit {
+		return st, ok
 	}
-	if ok {
-		b.result.HTTPRoutes[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
-	}
+	return b.route(httpRouteObject(o), translate, claims)
 }
 
 // route attaches one route; ok is false when it has no status of ours to write.
