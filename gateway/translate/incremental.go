@@ -44,6 +44,8 @@ type Incremental struct {
 	// fingerprints (nil when it kept nothing).
 	builds    uint64
 	endpoints map[types.NamespacedName]uint64
+	// statuses are the kept route statuses, one of each (incremental_status.go).
+	statuses map[string][]gatewayv1.RouteParentStatus
 	// listenerRoutes is how many routes each listener served last Build.
 	listenerRoutes map[string]int
 	stats          IncrementalStats
@@ -159,6 +161,7 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64) *stageRun {
 	stage += world
 	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes {
 		inc.stageEpoch++ // every kept stage is stale
+		inc.statuses = nil
 	}
 	inc.stageWorld, inc.stageIndexes = stage, indexes
 	if !ok {

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -57,6 +58,7 @@ type routeOrderMemo struct {
 	// Result is handed out) when that Build's gen is statusesGen.
 	statuses    map[types.NamespacedName]gatewayv1.HTTPRouteStatus
 	statusesGen uint64
+	statusesNow metav1.Time // their time: at another, every status is new
 }
 
 // compareEntries is routeOrder's order: oldest first, then by
@@ -152,7 +154,7 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 		return false
 	}
 	var statuses map[types.NamespacedName]gatewayv1.HTTPRouteStatus
-	cloned := m.statuses != nil && m.statusesGen == prevGen
+	cloned := m.statuses != nil && m.statusesGen == prevGen && m.statusesNow == b.now
 	if !cloned {
 		statuses = make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, len(b.s.HTTPRoutes))
 	} else {
@@ -183,6 +185,6 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 	}
 	b.current = nil
 	b.result.HTTPRoutes = statuses
-	m.statuses, m.statusesGen = statuses, m.gen
+	m.statuses, m.statusesGen, m.statusesNow = statuses, m.gen, b.now
 	return true
 }

@@ -46,6 +46,7 @@ type servedOn struct {
 type stageRun struct {
 	listeners map[string]*listenerState // by name; nil when names repeat
 	recording *[]servedOn
+	restamped map[statusIdentity]gatewayv1.RouteStatus // kept statuses restamped this Build
 }
 
 // stageWorld fingerprints what a route's stage reads other than the route;
@@ -174,29 +175,31 @@ func (b *builder) replayRoute(m *metav1.ObjectMeta, kind gatewayv1.Kind, transla
 		last.served(s.route)
 	}
 	if e.now != b.now {
-		e.status, e.now = restamped(e.status, b.now), b.now
+		e.status, e.now = b.restampedOnce(e.status, b.now), b.now
 	}
 	b.memo.inc.stats.Replayed++
 	return e.status, e.ok, true
 }
 
 // recordRoute starts recording the listeners the route is served on; keep
-// stores what was recorded with the route's status.
-func (b *builder) recordRoute(r *routeObject) (keep func(st gatewayv1.RouteStatus, ok bool, refused problem, t *routeTranslation)) {
+// stores what was recorded with the route's status, the shared copy of
+// which (sharedStatus) it returns in *st.
+func (b *builder) recordRoute(r *routeObject) (keep func(st *gatewayv1.RouteStatus, ok bool, refused problem, t *routeTranslation)) {
 	if !b.stageKept(r.ObjectMeta, r.kind) {
-		return func(gatewayv1.RouteStatus, bool, problem, *routeTranslation) {}
+		return func(*gatewayv1.RouteStatus, bool, problem, *routeTranslation) {}
 	}
 	entry := b.current
 	entry.stage = nil
 	var served []servedOn
 	b.memo.stage.recording = &served
-	return func(st gatewayv1.RouteStatus, ok bool, refused problem, t *routeTranslation) {
+	return func(st *gatewayv1.RouteStatus, ok bool, refused problem, t *routeTranslation) {
 		b.memo.stage.recording = nil
 		if t != nil && len(t.policies) > 0 {
 			return // policies gain ancestors: computed every time
 		}
+		*st = b.memo.inc.sharedStatus(*st)
 		entry.stage = &stageMemo{epoch: b.memo.inc.stageEpoch, uid: r.UID, resourceVersion: r.ResourceVersion, t: t,
-			now: b.now, status: st, ok: ok, served: served}
+			now: b.now, status: *st, ok: ok, served: served}
 	}
 }
 

@@ -89,7 +89,7 @@ func (b *builder) route(r *routeObject, translate func() *routeTranslation, clai
 		t       *routeTranslation
 	)
 	keep := b.recordRoute(r)
-	defer func() { keep(st, ok, refused, t) }()
+	defer func() { keep(&st, ok, refused, t) }()
 	var parents []int // indexes of parentRefs naming our Gateways or their ListenerSets
 	for i := range r.parentRefs {
 		if _, ok := b.parentOf(r, &r.parentRefs[i]); ok {
