@@ -46,6 +46,9 @@ type Incremental struct {
 	endpoints map[types.NamespacedName]uint64
 	// statuses are the kept route statuses, one of each (incremental_status.go).
 	statuses map[string][]gatewayv1.RouteParentStatus
+	// listenerMemos are the listeners' routes of the last Build (incremental_listeners.go).
+	listenerMemos map[string]*listenerMemo
+	listenerEpoch uint64 // the stage epoch they belong to
 	// listenerRoutes is how many routes each listener served last Build.
 	listenerRoutes map[string]int
 	stats          IncrementalStats

@@ -121,6 +121,7 @@ func (b *builder) startStage() {
 		st.listeners[l.name] = l
 		l.routesHint = run.inc.listenerRoutes[l.name]
 	}
+	b.trackListeners()
 }
 
 // countListenerRoutes remembers how many routes each listener serves.
@@ -172,7 +173,7 @@ func (b *builder) replayRoute(m *metav1.ObjectMeta, kind gatewayv1.Kind, transla
 				return st, false, false // cannot happen with the same world; compute to be safe
 			}
 		}
-		last.served(s.route)
+		last.served(s.route, b.current)
 	}
 	if e.now != b.now {
 		e.status, e.now = b.restampedOnce(e.status, b.now), b.now

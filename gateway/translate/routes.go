@@ -134,10 +134,13 @@ func (b *builder) route(r *routeObject, translate func() *routeTranslation, clai
 }
 
 // served counts an accepted route on the listener and, when it is in the
-// Config, adds the route to it.
-func (l *listenerState) served(route routetable.Route) {
+// Config, adds the route to it; e is the route's memory (Incremental).
+func (l *listenerState) served(route routetable.Route, e *routeEntry) {
 	l.attached++
 	if l.inConfig {
+		if l.track != nil && l.place(route, e) {
+			return
+		}
 		if l.routes == nil && l.routesHint > 0 {
 			l.routes = make([]routetable.Route, 0, l.routesHint) // grown once, not doubled
 		}
@@ -226,7 +229,7 @@ func (b *builder) serve(r *routeObject, a attachment, t *routeTranslation, serve
 		GRPC:      r.kind == kindGRPCRoute,
 	}
 	b.noteServed(l, route)
-	l.served(route)
+	l.served(route, b.current)
 	return append(served, l)
 }
 
