@@ -141,8 +141,9 @@ func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order, gone []*routeEntry, ok
 }
 
 // entryRoutes runs the route stage over the remembered route order; false
-// when there is none for this snapshot. The HTTPRoute statuses start as a
-// copy of the last Result's and only those that changed are written.
+// when there is none for this snapshot. The HTTPRoute statuses are the
+// last Result's, copied once one changed, and only those that changed are
+// written (Results are read-only, so two may share their statuses).
 func (b *builder) entryRoutes(claims kindClaims) bool {
 	if b.memo == nil {
 		return false
@@ -153,15 +154,22 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 	if !ok {
 		return false
 	}
-	var statuses map[types.NamespacedName]gatewayv1.HTTPRouteStatus
-	cloned := m.statuses != nil && m.statusesGen == prevGen && m.statusesNow == b.now
+	// The last Result's statuses serve as they are until one changes, then as a copy.
+	statuses, shared := m.statuses, m.statuses != nil && m.statusesGen == prevGen && m.statusesNow == b.now
+	cloned := shared
 	if !cloned {
 		statuses = make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, len(b.s.HTTPRoutes))
-	} else {
-		statuses = maps.Clone(m.statuses)
+	}
+	writable := func() map[types.NamespacedName]gatewayv1.HTTPRouteStatus {
+		if shared {
+			statuses, shared = maps.Clone(statuses), false
+		}
+		return statuses
+	}
+	if cloned {
 		for _, e := range gone {
 			if e.http != nil && e.pubGen == prevGen {
-				delete(statuses, types.NamespacedName{Namespace: e.key.namespace, Name: e.key.name})
+				delete(writable(), types.NamespacedName{Namespace: e.key.namespace, Name: e.key.name})
 			}
 		}
 	}
@@ -177,10 +185,10 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 		case ok && was && id == e.published:
 			e.pubGen = m.gen // the copy holds it
 		case ok:
-			statuses[keyOf(&e.http.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
+			writable()[keyOf(&e.http.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
 			e.published, e.pubGen = id, m.gen
 		case was:
-			delete(statuses, keyOf(&e.http.ObjectMeta))
+			delete(writable(), keyOf(&e.http.ObjectMeta))
 		}
 	}
 	b.current = nil

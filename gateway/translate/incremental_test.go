@@ -44,6 +44,7 @@ func TestIncrementalEqualsBuild(t *testing.T) {
 				inc, compiler := &Incremental{}, &routetable.Compiler{}
 				s := cloneSnapshot(seed)
 				var done []string
+				var lastGot, lastWant Result
 				for step := range steps {
 					if step > 0 {
 						s = cloneSnapshot(s) // the previous snapshot stays as the cache served it
@@ -54,6 +55,11 @@ func TestIncrementalEqualsBuild(t *testing.T) {
 					if !reflect.DeepEqual(got, want) {
 						t.Fatalf("%s sequence %d after %s: incremental Build differs from a full Build:\n%s", name, seq, strings.Join(done, ", "), diffResults(got, want))
 					}
+					// Results share memory with the last one: it must be as it was.
+					if step > 0 && !reflect.DeepEqual(lastGot, lastWant) {
+						t.Fatalf("%s sequence %d after %s: the incremental Build changed the last Result:\n%s", name, seq, strings.Join(done, ", "), diffResults(lastGot, lastWant))
+					}
+					lastGot, lastWant = got, want
 					table, faults := compiler.Compile(got.Config)
 					wantTable, wantFaults := routetable.Compile(want.Config)
 					if fmt.Sprint(faults) != fmt.Sprint(wantFaults) {
