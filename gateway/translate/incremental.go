@@ -22,7 +22,13 @@ import (
 // retranslates only the routes sending to that Service). The policy's
 // verdict on a route is kept while the route and the policy's indexes are
 // unchanged, and the whole route stage (attachment, acceptance, status)
-// while the parents' world is too (incremental_stage.go). Build and
+// while the parents' world is too (incremental_stage.go). All of it lives
+// in one entry per route, found in the route order kept across Builds
+// (incremental_routes.go); listeners keep their routes' sorted places
+// (incremental_listeners.go) and equal statuses are shared
+// (incremental_status.go), so a Build that changes one route sorts nothing
+// and allocates little beyond the Config's route lists. A Result may share
+// memory with the last one: neither is ever written. Build and
 // Incremental.Build of the same snapshot give equal Results (a randomized
 // test checks it). A snapshot with an object lacking a resourceVersion
 // (fixtures) is translated in full. Not safe for concurrent use: one

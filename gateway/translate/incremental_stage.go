@@ -22,7 +22,8 @@ import (
 // kind (HTTPRoute against GRPCRoute on one hostname), so the stage is kept
 // only while no route of the other kind exists. Replaying a kept stage
 // serves the route on the same listeners and returns its status stamped
-// with this snapshot's time.
+// with this snapshot's time. A stage belongs to a stage epoch: a change
+// of the parents' world starts a new one, making every kept stage stale.
 
 // stageMemo is one route's stage as last computed.
 type stageMemo struct {
