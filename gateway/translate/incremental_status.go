@@ -15,8 +15,9 @@ import (
 // status in a Result is written in place (restamped, MergeRouteStatus and
 // the status writer build new slices).
 
-// maxSharedStatuses bounds the shared statuses between world changes.
-const maxSharedStatuses = 1 << 16
+// maxSharedStatuses bounds the table of shared statuses (their keys are
+// long); past it the table starts afresh, kept statuses keep their copies.
+const maxSharedStatuses = 4096
 
 // sharedStatus is st, as the copy kept for every equal status.
 func (inc *Incremental) sharedStatus(st gatewayv1.RouteStatus) gatewayv1.RouteStatus {
