@@ -66,6 +66,8 @@ type builder struct {
 
 	result Result
 	memo   *memoRun // nil: translate every route
+	// current is the route under way's memory; nil when it has none.
+	current *routeEntry
 }
 
 func newBuilder(s *Snapshot) *builder {
@@ -89,11 +91,11 @@ func newBuilder(s *Snapshot) *builder {
 		result: Result{
 			GatewayClasses:     make(map[types.NamespacedName]gatewayv1.GatewayClassStatus),
 			Gateways:           make(map[types.NamespacedName]gatewayv1.GatewayStatus),
-			HTTPRoutes:         make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus),
-			GRPCRoutes:         make(map[types.NamespacedName]gatewayv1.GRPCRouteStatus),
+			GRPCRoutes:         make(map[types.NamespacedName]gatewayv1.GRPCRouteStatus, len(s.GRPCRoutes)),
 			TLSRoutes:          make(map[types.NamespacedName]gatewayv1.TLSRouteStatus),
 			BackendTLSPolicies: make(map[types.NamespacedName]gatewayv1.PolicyStatus),
 			ListenerSets:       make(map[types.NamespacedName]gatewayv1.ListenerSetStatus),
+			// HTTPRoutes is made by the route stage (routes.go).
 		},
 	}
 	for i := range s.Namespaces {

@@ -57,8 +57,9 @@
 //
 // Incremental is Build for a controller that translates snapshot after
 // snapshot: it reuses each route's translation, verdict and stage while
-// their inputs are unchanged (by resourceVersion), and equals Build on the
-// same snapshot (TestIncrementalEqualsBuild).
+// their inputs are unchanged (by resourceVersion), keeps the route order
+// and each listener's sorted routes across snapshots, and equals Build on
+// the same snapshot (TestIncrementalEqualsBuild).
 //
 // This package must not touch the API server, the proxy or the route table's
 // compiled form; it owns only the translation and its golden tests in

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"hash/fnv"
+	"maps"
 	"strings"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -21,21 +22,42 @@ import (
 // retranslates only the routes sending to that Service). The policy's
 // verdict on a route is kept while the route and the policy's indexes are
 // unchanged, and the whole route stage (attachment, acceptance, status)
-// while the parents' world is too (incremental_stage.go). Build and
+// while the parents' world is too (incremental_stage.go). All of it lives
+// in one entry per route, found in the route order kept across Builds
+// (incremental_routes.go); listeners keep their routes' sorted places
+// (incremental_listeners.go) and equal statuses are shared
+// (incremental_status.go), so a Build that changes one route sorts nothing
+// and allocates little beyond the Config's route lists. A Result may share
+// memory with the last one: neither is ever written. Build and
 // Incremental.Build of the same snapshot give equal Results (a randomized
 // test checks it). A snapshot with an object lacking a resourceVersion
 // (fixtures) is translated in full. Not safe for concurrent use: one
 // controller owns one.
 type Incremental struct {
-	world    uint64
-	routes   map[routeKey]*routeMemo
-	refusals map[routeKey]*refusalMemo
-	// stages are the route stages, kept while the stage world and the
-	// policy's indexes stay those recorded here (incremental_stage.go).
-	stages       map[routeKey]*stageMemo
+	// A route's kept translation counts while its epoch is worldEpoch:
+	// the world is the one recorded here.
+	world      uint64
+	worldEpoch uint64
+	// order is every route in route order with its kept verdict and stage
+	// (incremental_routes.go).
+	order routeOrderMemo
+	// A kept stage counts while its epoch is stageEpoch: the stage world
+	// and the policy's indexes are those recorded here (incremental_stage.go).
+	stageEpoch   uint64
 	stageWorld   uint64
 	stageIndexes any
-	stats        IncrementalStats
+	// builds counts Builds; endpoints are the last one's EndpointSlice
+	// fingerprints (nil when it kept nothing).
+	builds    uint64
+	endpoints map[types.NamespacedName]uint64
+	// statuses are the kept route statuses, one of each (incremental_status.go).
+	statuses map[string][]gatewayv1.RouteParentStatus
+	// listenerMemos are the listeners' routes of the last Build (incremental_listeners.go).
+	listenerMemos map[string]*listenerMemo
+	listenerEpoch uint64 // the stage epoch they belong to
+	// listenerRoutes is how many routes each listener served last Build.
+	listenerRoutes map[string]int
+	stats          IncrementalStats
 }
 
 // IndexedPolicy is a TenantPolicy that identifies its indexes: two with
@@ -53,7 +75,6 @@ type refusalMemo struct {
 	resourceVersion string
 	indexes         any
 	refused         problem
-	seen            bool
 }
 
 // IncrementalStats counts, for the last Build, the routes translated again
@@ -77,7 +98,8 @@ type routeMemo struct {
 	t               *routeTranslation
 	// endpoints are the EndpointSlice fingerprints of the Services read.
 	endpoints map[types.NamespacedName]uint64
-	seen      bool
+	epoch     uint64 // Incremental.worldEpoch when translated
+	checked   uint64 // the last Build (Incremental.builds) that found it fresh
 }
 
 // memoRun is one Build's view of the memory.
@@ -86,6 +108,9 @@ type memoRun struct {
 	stage     *stageRun                       // nil: every route stage is computed
 	endpoints map[types.NamespacedName]uint64 // EndpointSlice fingerprint by Service
 	reading   map[types.NamespacedName]uint64 // Services read by the translation under way
+	// sameEndpoints: no EndpointSlice changed since the last Build, so a
+	// translation fresh then is fresh now.
+	sameEndpoints bool
 }
 
 // Stats says how much the last Build reused.
@@ -95,36 +120,21 @@ func (inc *Incremental) Stats() IncrementalStats { return inc.stats }
 func (inc *Incremental) Build(s *Snapshot) Result {
 	inc.stats = IncrementalStats{}
 	world, endpoints, ok := fingerprints(s)
-	if !ok || world != inc.world || inc.routes == nil {
-		inc.routes = map[routeKey]*routeMemo{}
-	}
-	if !ok || inc.refusals == nil {
-		inc.refusals = map[routeKey]*refusalMemo{}
+	if !ok || world != inc.world || inc.worldEpoch == 0 {
+		inc.worldEpoch++ // every kept translation is stale
 	}
 	inc.world = world
+	inc.builds++
 	var run *memoRun
 	if ok {
-		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world)}
+		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world),
+			sameEndpoints: inc.endpoints != nil && maps.Equal(endpoints, inc.endpoints)}
+		inc.endpoints = endpoints
+	} else {
+		inc.endpoints = nil
 	}
 	res := build(s, run)
-	for k, m := range inc.stages {
-		if !m.seen {
-			delete(inc.stages, k)
-		}
-		m.seen = false
-	}
-	for k, m := range inc.routes {
-		if !m.seen {
-			delete(inc.routes, k) // deleted routes, and routes gone from every parent
-		}
-		m.seen = false
-	}
-	for k, m := range inc.refusals {
-		if !m.seen {
-			delete(inc.refusals, k)
-		}
-		m.seen = false
-	}
+	inc.countListenerRoutes(res)
 	return res
 }
 
@@ -132,17 +142,15 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 // indexes are unchanged.
 func (b *builder) routeRefusal(r *routeObject) problem {
 	p, ok := b.s.Policy.(IndexedPolicy)
-	if b.memo == nil || !ok || r.ResourceVersion == "" {
+	if b.current == nil || !ok || r.ResourceVersion == "" {
 		return b.refusal(r)
 	}
 	indexes := p.Indexes()
-	key := routeKey{kind: r.kind, namespace: r.Namespace, name: r.Name}
-	if e := b.memo.inc.refusals[key]; e != nil && e.uid == r.UID && e.resourceVersion == r.ResourceVersion && e.indexes == indexes {
-		e.seen = true
+	if e := b.current.refusal; e != nil && e.uid == r.UID && e.resourceVersion == r.ResourceVersion && e.indexes == indexes {
 		return e.refused
 	}
 	refused := b.refusal(r)
-	b.memo.inc.refusals[key] = &refusalMemo{uid: r.UID, resourceVersion: r.ResourceVersion, indexes: indexes, refused: refused, seen: true}
+	b.current.refusal = &refusalMemo{uid: r.UID, resourceVersion: r.ResourceVersion, indexes: indexes, refused: refused}
 	return refused
 }
 
@@ -160,8 +168,9 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64) *stageRun {
 		}
 	}
 	stage += world
-	if !ok || inc.stages == nil || stage != inc.stageWorld || indexes != inc.stageIndexes {
-		inc.stages = map[routeKey]*stageMemo{}
+	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes {
+		inc.stageEpoch++ // every kept stage is stale
+		inc.statuses = nil
 	}
 	inc.stageWorld, inc.stageIndexes = stage, indexes
 	if !ok {
@@ -173,16 +182,17 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64) *stageRun {
 // translated returns the route's translation, from memory when its inputs
 // are unchanged.
 func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translate func() *routeTranslation) *routeTranslation {
-	run := b.memo
-	if run == nil {
+	run, entry := b.memo, b.current
+	if run == nil || entry == nil {
 		return translate()
 	}
-	key := routeKey{kind: kind, namespace: m.Namespace, name: m.Name}
-	if e := run.inc.routes[key]; e != nil && e.uid == m.UID && e.resourceVersion == m.ResourceVersion && run.fresh(e.endpoints) {
-		e.seen = true
+	if e := entry.translation; e != nil && e.epoch == run.inc.worldEpoch && e.uid == m.UID && e.resourceVersion == m.ResourceVersion &&
+		(run.sameEndpoints && e.checked == run.inc.builds-1 || run.fresh(e.endpoints)) {
+		e.checked = run.inc.builds
 		run.inc.stats.Reused++
 		return e.t
 	}
+	entry.translation = nil
 	run.reading = map[types.NamespacedName]uint64{}
 	t := translate()
 	deps := run.reading
@@ -190,13 +200,12 @@ func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translat
 	run.inc.stats.Translated++
 	if len(t.policies) > 0 {
 		// BackendTLSPolicy states belong to one Build; such routes are translated every time.
-		delete(run.inc.routes, key)
 		return t
 	}
 	for svc := range deps {
 		deps[svc] = run.endpoints[svc]
 	}
-	run.inc.routes[key] = &routeMemo{uid: m.UID, resourceVersion: m.ResourceVersion, t: t, endpoints: deps, seen: true}
+	entry.translation = &routeMemo{uid: m.UID, resourceVersion: m.ResourceVersion, t: t, endpoints: deps, epoch: run.inc.worldEpoch, checked: run.inc.builds}
 	return t
 }
 

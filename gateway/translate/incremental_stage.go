@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/routetable"
 )
 
 // The route stage (parents, attachment, acceptance, status) is kept per
@@ -20,31 +22,32 @@ import (
 // kind (HTTPRoute against GRPCRoute on one hostname), so the stage is kept
 // only while no route of the other kind exists. Replaying a kept stage
 // serves the route on the same listeners and returns its status stamped
-// with this snapshot's time.
+// with this snapshot's time. A stage belongs to a stage epoch: a change
+// of the parents' world starts a new one, making every kept stage stale.
 
 // stageMemo is one route's stage as last computed.
 type stageMemo struct {
+	epoch           uint64 // Incremental.stageEpoch when computed
 	uid             types.UID
 	resourceVersion string
-	refused         problem
 	t               *routeTranslation
 	now             metav1.Time
 	status          gatewayv1.RouteStatus
 	ok              bool
 	served          []servedOn // in the order served
-	seen            bool
 }
 
-// servedOn is one listener a route was served on, by name, with the hostnames there.
+// servedOn is one listener a route was served on, by name, with the route as served there.
 type servedOn struct {
-	listener  string
-	hostnames []string
+	listener string
+	route    routetable.Route
 }
 
 // stageRun is the stage memory's view for one Build.
 type stageRun struct {
 	listeners map[string]*listenerState // by name; nil when names repeat
 	recording *[]servedOn
+	restamped map[statusIdentity]gatewayv1.RouteStatus // kept statuses restamped this Build
 }
 
 // stageWorld fingerprints what a route's stage reads other than the route;
@@ -117,15 +120,28 @@ func (b *builder) startStage() {
 			return
 		}
 		st.listeners[l.name] = l
+		l.routesHint = run.inc.listenerRoutes[l.name]
+	}
+	b.trackListeners()
+}
+
+// countListenerRoutes remembers how many routes each listener serves.
+func (inc *Incremental) countListenerRoutes(res Result) {
+	if inc.listenerRoutes == nil {
+		inc.listenerRoutes = map[string]int{}
+	}
+	clear(inc.listenerRoutes)
+	for _, l := range res.Config.Listeners {
+		inc.listenerRoutes[l.Name] = len(l.Routes)
 	}
 }
 
-// stageKept reports whether the route's kind may keep its stage in this snapshot.
-func (b *builder) stageKept(r *routeObject) bool {
-	if b.memo == nil || b.memo.stage == nil || b.memo.stage.listeners == nil || r.ResourceVersion == "" {
+// stageKept reports whether a route of the kind may keep its stage in this snapshot.
+func (b *builder) stageKept(m *metav1.ObjectMeta, kind gatewayv1.Kind) bool {
+	if b.current == nil || b.memo == nil || b.memo.stage == nil || b.memo.stage.listeners == nil || m.ResourceVersion == "" {
 		return false
 	}
-	switch r.kind {
+	switch kind {
 	case kindHTTPRoute:
 		return len(b.s.GRPCRoutes) == 0
 	case kindGRPCRoute:
@@ -135,55 +151,57 @@ func (b *builder) stageKept(r *routeObject) bool {
 }
 
 // replayRoute serves the route as its kept stage says and returns its
-// status; hit is false when the stage must be computed.
-func (b *builder) replayRoute(r *routeObject, translate func() *routeTranslation) (st gatewayv1.RouteStatus, ok, hit bool) {
-	if !b.stageKept(r) {
+// status; hit is false when the stage must be computed. The kept verdict
+// needs no check: the stage is kept only under the policy indexes it was
+// computed with, and the route is unchanged.
+func (b *builder) replayRoute(m *metav1.ObjectMeta, kind gatewayv1.Kind, translate func() *routeTranslation) (st gatewayv1.RouteStatus, ok, hit bool) {
+	if !b.stageKept(m, kind) {
 		return st, false, false
 	}
-	key := routeKey{kind: r.kind, namespace: r.Namespace, name: r.Name}
-	e := b.memo.inc.stages[key]
-	if e == nil || e.uid != r.UID || e.resourceVersion != r.ResourceVersion {
+	e := b.current.stage
+	if e == nil || e.epoch != b.memo.inc.stageEpoch || e.uid != m.UID || e.resourceVersion != m.ResourceVersion {
 		return st, false, false
 	}
-	if e.ok && len(e.status.Parents) > 0 {
-		// A route with parents of ours: its verdict and translation must be the kept ones.
-		if b.routeRefusal(r) != e.refused || translate() != e.t {
-			return st, false, false
-		}
+	if e.ok && len(e.status.Parents) > 0 && translate() != e.t {
+		return st, false, false // a route with parents of ours: its translation must be the kept one
 	}
-	e.seen = true
-	var served []*listenerState
-	for _, s := range e.served {
-		l := b.memo.stage.listeners[s.listener]
-		if l == nil {
-			return st, false, false // cannot happen with the same world; compute to be safe
+	var last *listenerState
+	for i := range e.served {
+		s := &e.served[i]
+		if last == nil || last.name != s.listener {
+			last = b.memo.stage.listeners[s.listener]
+			if last == nil {
+				return st, false, false // cannot happen with the same world; compute to be safe
+			}
 		}
-		served = b.serve(r, attachment{listener: l, hostnames: s.hostnames}, e.t, served)
+		last.served(s.route, b.current)
 	}
 	if e.now != b.now {
-		e.status, e.now = restamped(e.status, b.now), b.now
+		e.status, e.now = b.restampedOnce(e.status, b.now), b.now
 	}
 	b.memo.inc.stats.Replayed++
 	return e.status, e.ok, true
 }
 
 // recordRoute starts recording the listeners the route is served on; keep
-// stores what was recorded with the route's status.
-func (b *builder) recordRoute(r *routeObject) (keep func(st gatewayv1.RouteStatus, ok bool, refused problem, t *routeTranslation)) {
-	if !b.stageKept(r) {
-		return func(gatewayv1.RouteStatus, bool, problem, *routeTranslation) {}
+// stores what was recorded with the route's status, the shared copy of
+// which (sharedStatus) it returns in *st.
+func (b *builder) recordRoute(r *routeObject) (keep func(st *gatewayv1.RouteStatus, ok bool, refused problem, t *routeTranslation)) {
+	if !b.stageKept(r.ObjectMeta, r.kind) {
+		return func(*gatewayv1.RouteStatus, bool, problem, *routeTranslation) {}
 	}
+	entry := b.current
+	entry.stage = nil
 	var served []servedOn
 	b.memo.stage.recording = &served
-	return func(st gatewayv1.RouteStatus, ok bool, refused problem, t *routeTranslation) {
+	return func(st *gatewayv1.RouteStatus, ok bool, refused problem, t *routeTranslation) {
 		b.memo.stage.recording = nil
-		key := routeKey{kind: r.kind, namespace: r.Namespace, name: r.Name}
 		if t != nil && len(t.policies) > 0 {
-			delete(b.memo.inc.stages, key) // policies gain ancestors: computed every time
-			return
+			return // policies gain ancestors: computed every time
 		}
-		b.memo.inc.stages[key] = &stageMemo{uid: r.UID, resourceVersion: r.ResourceVersion, refused: refused, t: t,
-			now: b.now, status: st, ok: ok, served: served, seen: true}
+		*st = b.memo.inc.sharedStatus(*st)
+		entry.stage = &stageMemo{epoch: b.memo.inc.stageEpoch, uid: r.UID, resourceVersion: r.ResourceVersion, t: t,
+			now: b.now, status: *st, ok: ok, served: served}
 	}
 }
 
@@ -206,8 +224,8 @@ func restamped(st gatewayv1.RouteStatus, now metav1.Time) gatewayv1.RouteStatus 
 }
 
 // noteServed records a listener the route under way is served on.
-func (b *builder) noteServed(l *listenerState, hostnames []string) {
+func (b *builder) noteServed(l *listenerState, route routetable.Route) {
 	if b.memo != nil && b.memo.stage != nil && b.memo.stage.recording != nil {
-		*b.memo.stage.recording = append(*b.memo.stage.recording, servedOn{listener: l.name, hostnames: hostnames})
+		*b.memo.stage.recording = append(*b.memo.stage.recording, servedOn{listener: l.name, route: route})
 	}
 }

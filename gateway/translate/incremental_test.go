@@ -44,6 +44,7 @@ func TestIncrementalEqualsBuild(t *testing.T) {
 				inc, compiler := &Incremental{}, &routetable.Compiler{}
 				s := cloneSnapshot(seed)
 				var done []string
+				var lastGot, lastWant Result
 				for step := range steps {
 					if step > 0 {
 						s = cloneSnapshot(s) // the previous snapshot stays as the cache served it
@@ -54,6 +55,11 @@ func TestIncrementalEqualsBuild(t *testing.T) {
 					if !reflect.DeepEqual(got, want) {
 						t.Fatalf("%s sequence %d after %s: incremental Build differs from a full Build:\n%s", name, seq, strings.Join(done, ", "), diffResults(got, want))
 					}
+					// Results share memory with the last one: it must be as it was.
+					if step > 0 && !reflect.DeepEqual(lastGot, lastWant) {
+						t.Fatalf("%s sequence %d after %s: the incremental Build changed the last Result:\n%s", name, seq, strings.Join(done, ", "), diffResults(lastGot, lastWant))
+					}
+					lastGot, lastWant = got, want
 					table, faults := compiler.Compile(got.Config)
 					wantTable, wantFaults := routetable.Compile(want.Config)
 					if fmt.Sprint(faults) != fmt.Sprint(wantFaults) {
@@ -76,8 +82,16 @@ func TestIncrementalEqualsBuild(t *testing.T) {
 }
 
 // randomChange applies one random change to s and says what it was.
+// An added route is created up to a second before or after the one it
+// copies, so it sorts among the others; routes are listed in a new order
+// at times, as an informer cache lists them.
 func randomChange(rng *rand.Rand, s *Snapshot) string {
-	switch rng.IntN(10) {
+	switch rng.IntN(11) {
+	case 10:
+		// The cache lists objects in no particular order.
+		rng.Shuffle(len(s.HTTPRoutes), func(i, j int) { s.HTTPRoutes[i], s.HTTPRoutes[j] = s.HTTPRoutes[j], s.HTTPRoutes[i] })
+		rng.Shuffle(len(s.GRPCRoutes), func(i, j int) { s.GRPCRoutes[i], s.GRPCRoutes[j] = s.GRPCRoutes[j], s.GRPCRoutes[i] })
+		return "routes listed in another order"
 	case 8:
 		s.Now = metav1.NewTime(s.Now.Add(time.Second))
 		return "a second later"
@@ -125,6 +139,7 @@ func randomChange(rng *rand.Rand, s *Snapshot) string {
 		r.Name += "-copy" + strconv.Itoa(rng.IntN(1000))
 		r.UID = ""
 		r.Status = gatewayv1.HTTPRouteStatus{}
+		r.CreationTimestamp = metav1.NewTime(r.CreationTimestamp.Add(time.Duration(rng.IntN(3)-1) * time.Second))
 		s.HTTPRoutes = append(s.HTTPRoutes, *r)
 		return "added HTTPRoute " + r.Name
 	case 5:

@@ -68,6 +68,8 @@ type listenerState struct {
 	attached        int32
 	attachedMessage string // route Accepted message for this listener alone
 	routes          []routetable.Route
+	routesHint      int            // how many routes it served last Build (Incremental)
+	track           *listenerTrack // the routes served against the last Build's (Incremental)
 }
 
 func (l *listenerState) hostname() string { return string(deref(l.spec.Hostname, "")) }
@@ -373,7 +375,7 @@ func (l *listenerState) config() routetable.Listener {
 		Certificates:             l.certificates,
 		ClientValidation:         l.clientValidation,
 		BackendClientCertificate: l.gateway.clientCert,
-		Routes:                   sortedRoutes(l.routes),
+		Routes:                   l.sortedRoutes(),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/gateway/model"
@@ -46,24 +47,41 @@ func httpRouteObject(r *gatewayv1.HTTPRoute) *routeObject {
 // same hostname on a listener the older one is already served.
 func (b *builder) routes() {
 	claims := kindClaims{}
+	if b.entryRoutes(claims) {
+		return
+	}
+	b.result.HTTPRoutes = make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, len(b.s.HTTPRoutes))
 	for _, o := range b.routeOrder() {
 		switch o := o.(type) {
 		case *gatewayv1.HTTPRoute:
-			r := httpRouteObject(o)
-			if st, ok := b.route(r, func() *routeTranslation {
-				return b.translated(kindHTTPRoute, &o.ObjectMeta, func() *routeTranslation { return b.translateRoute(o) })
-			}, claims); ok {
-				b.result.HTTPRoutes[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
-			}
+			b.httpRoute(o, claims)
 		case *gatewayv1.GRPCRoute:
 			b.grpcRoute(o, claims)
 		}
 	}
 }
 
+// httpRoute attaches one HTTPRoute and records its status.
+func (b *builder) httpRoute(o *gatewayv1.HTTPRoute, claims kindClaims) {
+	if st, ok := b.httpRouteStatus(o, claims); ok {
+		b.result.HTTPRoutes[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
+	}
+}
+
+// httpRouteStatus attaches one HTTPRoute; ok is false when it has no status of ours to write.
+func (b *builder) httpRouteStatus(o *gatewayv1.HTTPRoute, claims kindClaims) (gatewayv1.RouteStatus, bool) {
+	translate := func() *routeTranslation {
+		return b.translated(kindHTTPRoute, &o.ObjectMeta, func() *routeTranslation { return b.translateRoute(o) })
+	}
+	if st, ok, hit := b.replayRoute(&o.ObjectMeta, kindHTTPRoute, translate); hit {
+		return st, ok
+	}
+	return b.route(httpRouteObject(o), translate, claims)
+}
+
 // route attaches one route; ok is false when it has no status of ours to write.
 func (b *builder) route(r *routeObject, translate func() *routeTranslation, claims kindClaims) (st gatewayv1.RouteStatus, ok bool) {
-	if st, ok, hit := b.replayRoute(r, translate); hit {
+	if st, ok, hit := b.replayRoute(r.ObjectMeta, r.kind, translate); hit {
 		return st, ok
 	}
 	var (
@@ -71,7 +89,7 @@ func (b *builder) route(r *routeObject, translate func() *routeTranslation, clai
 		t       *routeTranslation
 	)
 	keep := b.recordRoute(r)
-	defer func() { keep(st, ok, refused, t) }()
+	defer func() { keep(&st, ok, refused, t) }()
 	var parents []int // indexes of parentRefs naming our Gateways or their ListenerSets
 	for i := range r.parentRefs {
 		if _, ok := b.parentOf(r, &r.parentRefs[i]); ok {
@@ -113,6 +131,21 @@ func (b *builder) route(r *routeObject, translate func() *routeTranslation, clai
 		})
 	}
 	return gatewayv1.RouteStatus{Parents: statuses}, true
+}
+
+// served counts an accepted route on the listener and, when it is in the
+// Config, adds the route to it; e is the route's memory (Incremental).
+func (l *listenerState) served(route routetable.Route, e *routeEntry) {
+	l.attached++
+	if l.inConfig {
+		if l.track != nil && l.place(route, e) {
+			return
+		}
+		if l.routes == nil && l.routesHint > 0 {
+			l.routes = make([]routetable.Route, 0, l.routesHint) // grown once, not doubled
+		}
+		l.routes = append(l.routes, route)
+	}
 }
 
 // parent is what a route's parentRef names in the model, with our state
@@ -187,18 +220,16 @@ func (b *builder) serve(r *routeObject, a attachment, t *routeTranslation, serve
 	if slices.Contains(served, l) {
 		return served
 	}
-	b.noteServed(l, a.hostnames)
-	l.attached++
-	if l.inConfig {
-		l.routes = append(l.routes, routetable.Route{
-			Namespace: r.Namespace,
-			Name:      r.Name,
-			Created:   r.CreationTimestamp.UTC(),
-			Hostnames: a.hostnames,
-			Rules:     t.rules,
-			GRPC:      r.kind == kindGRPCRoute,
-		})
+	route := routetable.Route{
+		Namespace: r.Namespace,
+		Name:      r.Name,
+		Created:   r.CreationTimestamp.UTC(),
+		Hostnames: a.hostnames,
+		Rules:     t.rules,
+		GRPC:      r.kind == kindGRPCRoute,
 	}
+	b.noteServed(l, route)
+	l.served(route, b.current)
 	return append(served, l)
 }
 

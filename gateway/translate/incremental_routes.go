@@ -1,0 +1,198 @@
+package translate
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"time"
+	"unsafe"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// Incremental keeps the routes of the last Build in route order
+// (routeOrder), each with its kept verdict and stage, so that a Build in
+// which no route was added, deleted or recreated finds every route with
+// one lookup and sorts nothing; added routes are sorted among themselves
+// and merged into the kept order.
+
+// routeEntry is one route of the last Build, at its place in route order.
+type routeEntry struct {
+	key     routeKey
+	created time.Time
+	// The snapshot's object this Build: one of the two.
+	http *gatewayv1.HTTPRoute
+	grpc *gatewayv1.GRPCRoute
+	gen  uint64 // the Build that saw it last
+
+	translation *routeMemo
+	refusal     *refusalMemo
+	stage       *stageMemo
+
+	// published is the status in the last Result (an HTTPRoute's), as
+	// the identity of its slices, while pubGen is that Build's gen.
+	published statusIdentity
+	pubGen    uint64
+}
+
+// statusIdentity tells a status apart from any other without reading it:
+// kept statuses are never written in place, so the same slice is the same status.
+type statusIdentity struct {
+	parents *gatewayv1.RouteParentStatus
+	n       int
+	isNil   bool
+}
+
+func identityOf(st gatewayv1.RouteStatus) statusIdentity {
+	return statusIdentity{parents: unsafe.SliceData(st.Parents), n: len(st.Parents), isNil: st.Parents == nil}
+}
+
+// routeOrderMemo is every route of the last Build, by key and in route order.
+type routeOrderMemo struct {
+	byKey map[routeKey]*routeEntry
+	order []*routeEntry
+	gen   uint64
+	// statuses is the last Result's HTTPRoute statuses (read-only: the
+	// Result is handed out) when that Build's gen is statusesGen.
+	statuses    map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	statusesGen uint64
+	statusesNow metav1.Time // their time: at another, every status is new
+}
+
+// compareEntries is routeOrder's order: oldest first, then by
+// namespace/name, HTTPRoute first on a tie.
+func compareEntries(x, y *routeEntry) int {
+	return cmp.Or(x.created.Compare(y.created), cmp.Compare(x.key.namespace, y.key.namespace), cmp.Compare(x.key.name, y.key.name),
+		cmp.Compare(boolInt(x.key.kind == kindGRPCRoute), boolInt(y.key.kind == kindGRPCRoute)))
+}
+
+// orderRoutes is every route of s in route order, each with its memory,
+// and the routes of the last Build no longer there; ok is false when two
+// routes share a key (the caller sorts instead).
+func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order, gone []*routeEntry, ok bool) {
+	if m.byKey == nil {
+		m.byKey = make(map[routeKey]*routeEntry, len(s.HTTPRoutes)+len(s.GRPCRoutes))
+	}
+	m.gen++
+	var added []*routeEntry
+	seen := 0
+	see := func(key routeKey, created time.Time, http *gatewayv1.HTTPRoute, grpc *gatewayv1.GRPCRoute) bool {
+		e := m.byKey[key]
+		if e != nil && e.gen == m.gen {
+			return false // the key repeats
+		}
+		if e == nil || !e.created.Equal(created) {
+			e = &routeEntry{key: key, created: created} // new or recreated: forget the old one's memory
+			m.byKey[key] = e
+			added = append(added, e)
+		} else {
+			seen++
+		}
+		e.gen, e.http, e.grpc = m.gen, http, grpc
+		return true
+	}
+	for i := range s.HTTPRoutes {
+		r := &s.HTTPRoutes[i]
+		if !see(routeKey{kind: kindHTTPRoute, namespace: r.Namespace, name: r.Name}, r.CreationTimestamp.Time, r, nil) {
+			m.byKey, m.order, m.statuses = nil, nil, nil
+			return nil, nil, false
+		}
+	}
+	for i := range s.GRPCRoutes {
+		r := &s.GRPCRoutes[i]
+		if !see(routeKey{kind: kindGRPCRoute, namespace: r.Namespace, name: r.Name}, r.CreationTimestamp.Time, nil, r) {
+			m.byKey, m.order, m.statuses = nil, nil, nil
+			return nil, nil, false
+		}
+	}
+	if len(added) == 0 && seen == len(m.order) {
+		return m.order, nil, true // the same routes: the same order
+	}
+	// Keep the entries seen again, in their order; merge in the added ones.
+	kept := make([]*routeEntry, 0, seen)
+	for _, e := range m.order {
+		switch {
+		case e.gen == m.gen && m.byKey[e.key] == e:
+			kept = append(kept, e)
+		case m.byKey[e.key] == e:
+			delete(m.byKey, e.key) // deleted
+			gone = append(gone, e)
+		default:
+			gone = append(gone, e) // recreated
+		}
+	}
+	slices.SortFunc(added, compareEntries)
+	order = make([]*routeEntry, 0, len(kept)+len(added))
+	i, j := 0, 0
+	for i < len(kept) && j < len(added) {
+		if compareEntries(kept[i], added[j]) <= 0 {
+			order = append(order, kept[i])
+			i++
+		} else {
+			order = append(order, added[j])
+			j++
+		}
+	}
+	order = append(append(order, kept[i:]...), added[j:]...)
+	m.order = order
+	return order, gone, true
+}
+
+// entryRoutes runs the route stage over the remembered route order; false
+// when there is none for this snapshot. The HTTPRoute statuses are the
+// last Result's, copied once one changed, and only those that changed are
+// written (Results are read-only, so two may share their statuses).
+func (b *builder) entryRoutes(claims kindClaims) bool {
+	if b.memo == nil {
+		return false
+	}
+	m := &b.memo.inc.order
+	prevGen := m.gen
+	order, gone, ok := m.orderRoutes(b.s)
+	if !ok {
+		return false
+	}
+	// The last Result's statuses serve as they are until one changes, then as a copy.
+	statuses, shared := m.statuses, m.statuses != nil && m.statusesGen == prevGen && m.statusesNow == b.now
+	cloned := shared
+	if !cloned {
+		statuses = make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, len(b.s.HTTPRoutes))
+	}
+	writable := func() map[types.NamespacedName]gatewayv1.HTTPRouteStatus {
+		if shared {
+			statuses, shared = maps.Clone(statuses), false
+		}
+		return statuses
+	}
+	if cloned {
+		for _, e := range gone {
+			if e.http != nil && e.pubGen == prevGen {
+				delete(writable(), types.NamespacedName{Namespace: e.key.namespace, Name: e.key.name})
+			}
+		}
+	}
+	for _, e := range order {
+		b.current = e
+		if e.grpc != nil {
+			b.grpcRoute(e.grpc, claims)
+			continue
+		}
+		st, ok := b.httpRouteStatus(e.http, claims)
+		was := cloned && e.pubGen == prevGen
+		switch id := identityOf(st); {
+		case ok && was && id == e.published:
+			e.pubGen = m.gen // the copy holds it
+		case ok:
+			writable()[keyOf(&e.http.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
+			e.published, e.pubGen = id, m.gen
+		case was:
+			delete(writable(), keyOf(&e.http.ObjectMeta))
+		}
+	}
+	b.current = nil
+	b.result.HTTPRoutes = statuses
+	m.statuses, m.statusesGen, m.statusesNow = statuses, m.gen, b.now
+	return true
+}
