@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,10 +48,13 @@ const (
 	conflictRetry = time.Second
 )
 
-// Reconciler writes every Tenant's status from the policy. Its single work
-// item audits all tenants: any change to a Tenant, Namespace, Gateway,
-// ListenerSet, route of any kind or ReferenceGrant can change the findings of any tenant, and the
-// policy audits every object once per snapshot anyway.
+// Reconciler writes every Tenant's status from the policy. One work item
+// audits all tenants: any change to a Tenant, Namespace, Gateway,
+// ListenerSet or ReferenceGrant can change the findings of any tenant. A
+// route change concerns only the tenant of its namespace, or the tenants
+// whose hostnames a route of no tenant takes (Policy.RouteTenants), so it
+// audits only those, each its own work item, reading the route counts the
+// tally keeps instead of listing every route.
 type Reconciler struct {
 	// Reader is the manager's cache.
 	Reader client.Reader
@@ -73,9 +77,13 @@ type Reconciler struct {
 	// routeLists are the route kinds the cluster serves (set up by
 	// SetupWithManager; HTTPRoute alone when nil).
 	routeLists []func() client.ObjectList
-	// toldGrants is the note of the last Event on each refused
-	// ReferenceGrant, so each refusal is told once.
-	toldGrants map[types.UID]string
+	// tally counts the routes of each namespace from the informers' events
+	// (set up by SetupWithManager); until it has synced, or when nil, an
+	// audit counts by listing routeLists.
+	tally *routeTally
+	// toldGrants is the last Event told on each refused ReferenceGrant, so
+	// each refusal is told once.
+	toldGrants map[types.UID]toldGrant
 }
 
 // Register adds the audit to the manager. It runs on every replica but
@@ -91,8 +99,65 @@ func Register(mgr manager.Manager, src tenancy.Source, lead *leadership.State) e
 	return r.SetupWithManager(mgr)
 }
 
-// allTenants is the single work item.
-var allTenants = reconcile.Request{NamespacedName: types.NamespacedName{Name: "all-tenants"}}
+// allTenants is the work item that audits every tenant. The item of one
+// tenant is named by it (tenantItem); Tenants are cluster-scoped, so none
+// has this namespace.
+var allTenants = reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "*", Name: "all-tenants"}}
+
+// tenantItem is the work item that audits one tenant.
+func tenantItem(name string) reconcile.Request {
+	return reconcile.Request{NamespacedName: types.NamespacedName{Name: name}}
+}
+
+// policyWait bounds how long a route event waits for the policy to find
+// the tenants it concerns before it audits them all instead.
+const policyWait = time.Second
+
+// enqueueRouteTenants maps a route event to the items of the tenants the
+// old and new route concern, a little later so a burst is coalesced.
+func (r *Reconciler) enqueueRouteTenants() handler.Funcs {
+	enqueue := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], routes ...client.Object) {
+		for _, item := range r.routeItems(ctx, routes...) {
+			q.AddAfter(item, batch)
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.ObjectOld, e.ObjectNew)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+	}
+}
+
+// routeItems are the work items of the tenants whose status the routes
+// (a route's versions before and after a change) concern: their counts and
+// the violations filed under them. All tenants while the policy is not
+// loaded.
+func (r *Reconciler) routeItems(ctx context.Context, routes ...client.Object) []reconcile.Request {
+	ctx, cancel := context.WithTimeout(ctx, policyWait)
+	defer cancel()
+	p, err := r.Policy.Policy(ctx)
+	if err != nil || p == nil {
+		return []reconcile.Request{allTenants}
+	}
+	var items []reconcile.Request
+	for _, route := range routes {
+		for _, t := range p.RouteTenants(route) {
+			if item := tenantItem(t); !slices.Contains(items, item) {
+				items = append(items, item)
+			}
+		}
+	}
+	return items
+}
 
 // enqueueAllTenants maps every event to the single work item, a little
 // later, so a burst is coalesced by the queue.
@@ -148,33 +213,51 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		b = b.Watches(&gatewayv1.ListenerSet{}, enqueueAllTenants, specChanged)
 	}
 	// Routes count by what their parents report, so their status matters too.
-	r.routeLists = nil
+	r.routeLists, r.tally = nil, nil
 	for _, k := range routeKinds {
 		ok, err := served(k.obj)
 		if err != nil {
 			return err
 		}
 		if ok {
-			b = b.Watches(k.obj, enqueueAllTenants, builder.WithPredicates(routeChanged))
+			b = b.Watches(k.obj, r.enqueueRouteTenants(), builder.WithPredicates(routeChanged))
 			r.routeLists = append(r.routeLists, k.list)
+			if err := r.tallyRoutes(mgr, k.obj); err != nil {
+				return err
+			}
 		}
 	}
 	return b.Complete(r)
 }
 
-// Reconcile audits every Tenant and writes the statuses that changed; a
-// replica that does not lead does nothing (it audits once it leads).
-func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
-	if !r.Leadership.Leading() {
-		return reconcile.Result{}, nil
+// tallyRoutes counts the routes of obj's kind from its informer's events.
+func (r *Reconciler) tallyRoutes(mgr ctrl.Manager, obj client.Object) error {
+	if r.tally == nil {
+		r.tally = newRouteTally()
 	}
-	p, err := r.Policy.Policy(ctx)
-	if err != nil || p == nil {
-		return reconcile.Result{}, fmt.Errorf("auditing tenants: the tenant policy is not loaded yet: %v", err)
+	// Before the manager starts, this only creates the informer.
+	inf, err := mgr.GetCache().GetInformer(context.Background(), obj)
+	if err != nil {
+		return fmt.Errorf("watching %T for the tenant audit's route counts: %w", obj, err)
 	}
-	var tenants v1alpha1.TenantList
-	if err := r.Reader.List(ctx, &tenants); err != nil {
-		return reconcile.Result{}, fmt.Errorf("auditing tenants: listing Tenants: %w", err)
+	reg, err := inf.AddEventHandler(r.tally.handler())
+	if err != nil {
+		return fmt.Errorf("watching %T for the tenant audit's route counts: %w", obj, err)
+	}
+	r.tally.synced = append(r.tally.synced, reg.HasSynced)
+	return nil
+}
+
+// routeCounter sums the route counts of namespaces.
+type routeCounter interface {
+	forNamespaces(namespaces []string) []v1alpha1.TenantRouteCount
+}
+
+// routeCounts is the tally once it covers the cache, else a count of the
+// listed routes.
+func (r *Reconciler) routeCounts(ctx context.Context) (routeCounter, error) {
+	if r.tally.ready() {
+		return r.tally, nil
 	}
 	lists := r.routeLists
 	if lists == nil {
@@ -182,15 +265,40 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	}
 	counts, err := countRoutes(ctx, r.Reader, lists)
 	if err != nil {
-		return reconcile.Result{}, fmt.Errorf("auditing tenants: counting routes: %w", err)
+		return nil, fmt.Errorf("auditing tenants: counting routes: %w", err)
+	}
+	return counts, nil
+}
+
+// Reconcile audits every Tenant, or the one its item names, and writes
+// the statuses that changed; a replica that does not lead does nothing (it
+// audits once it leads).
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	if !r.Leadership.Leading() {
+		return reconcile.Result{}, nil
+	}
+	p, err := r.Policy.Policy(ctx)
+	if err != nil || p == nil {
+		return reconcile.Result{}, fmt.Errorf("auditing tenants: the tenant policy is not loaded yet: %v", err)
+	}
+	counts, err := r.routeCounts(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
 	}
 	now := metav1.NewTime(r.now()).Rfc3339Copy()
+	if req != allTenants {
+		return r.auditTenant(ctx, p, counts, req.Name, now)
+	}
+	var tenants v1alpha1.TenantList
+	if err := r.Reader.List(ctx, &tenants); err != nil {
+		return reconcile.Result{}, fmt.Errorf("auditing tenants: listing Tenants: %w", err)
+	}
 	var errs []error
 	lost := false
 	audited := map[string]bool{}
 	defer func() { r.Metrics.forgetExcept(audited) }()
 	refusedGrants := map[types.NamespacedName]grantRefusal{}
-	defer func() { r.recordGrants(ctx, refusedGrants) }()
+	defer func() { r.recordGrants(ctx, refusedGrants, nil) }()
 	for i := range tenants.Items {
 		t := &tenants.Items[i]
 		if !t.DeletionTimestamp.IsZero() {
@@ -199,35 +307,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		if !r.Leadership.Leading() {
 			return reconcile.Result{}, nil // lost leadership mid-audit: the new leader audits
 		}
-		report := p.TenantStatus(t.Name)
-		want := Status(t.Status, report, counts.forNamespaces(report.Namespaces), t.Generation, now)
-		r.Metrics.set(t.Name, want)
 		audited[t.Name] = true
-		for _, v := range want.Violations {
-			if v.Kind == "ReferenceGrant" {
-				key := types.NamespacedName{Namespace: v.Namespace, Name: v.Name}
-				g := refusedGrants[key]
-				g.messages = append(g.messages, v.Message)
-				g.enforced = t.Spec.Enforcement != v1alpha1.EnforcementWarn
-				refusedGrants[key] = g
-			}
-		}
-		if equality.Semantic.DeepEqual(t.Status, want) {
-			continue
-		}
-		was := meta.FindStatusCondition(t.Status.Conditions, v1alpha1.ConditionReady)
-		t.Status = want
-		switch err := r.Writer.Status().Update(ctx, t); {
-		case err == nil:
-			r.recordReady(t, was)
-			log.FromContext(ctx).V(1).Info("wrote tenant status", "tenant", t.Name, "violations", len(want.Violations))
-		case apierrors.IsNotFound(err):
-			// Deleted meanwhile: nothing to report on.
-		case apierrors.IsConflict(err):
-			// The cache was behind: retry once it has caught up.
-			lost = true
-		default:
-			errs = append(errs, fmt.Errorf("writing the status of Tenant %s: %w", t.Name, err))
+		_, conflict, err := r.audit(ctx, p, counts, t, now, refusedGrants)
+		lost = lost || conflict
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {
@@ -237,6 +321,73 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		return reconcile.Result{RequeueAfter: conflictRetry}, nil
 	}
 	return reconcile.Result{RequeueAfter: r.resync()}, nil
+}
+
+// auditTenant audits one tenant after a route change. Its metrics and the
+// Events on grants of its namespaces are updated; those of other tenants
+// are left as they are. A tenant deleted or being deleted is left to the
+// audit of all tenants its deletion makes.
+func (r *Reconciler) auditTenant(ctx context.Context, p *tenancy.Policy, counts routeCounter, name string, now metav1.Time) (reconcile.Result, error) {
+	var t v1alpha1.Tenant
+	switch err := r.Reader.Get(ctx, client.ObjectKey{Name: name}, &t); {
+	case apierrors.IsNotFound(err):
+		return reconcile.Result{}, nil
+	case err != nil:
+		return reconcile.Result{}, fmt.Errorf("auditing Tenant %s: %w", name, err)
+	case !t.DeletionTimestamp.IsZero():
+		return reconcile.Result{}, nil
+	}
+	refused := map[types.NamespacedName]grantRefusal{}
+	want, conflict, err := r.audit(ctx, p, counts, &t, now, refused)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	scope := map[string]bool{}
+	for _, ns := range want.Namespaces {
+		scope[ns] = true
+	}
+	r.recordGrants(ctx, refused, scope)
+	if conflict {
+		return reconcile.Result{RequeueAfter: conflictRetry}, nil
+	}
+	return reconcile.Result{}, nil
+}
+
+// audit sets one tenant's metrics, adds the grants it refuses to refused,
+// and writes its status if it changed; conflict means the write lost a
+// race and should be retried.
+func (r *Reconciler) audit(ctx context.Context, p *tenancy.Policy, counts routeCounter, t *v1alpha1.Tenant, now metav1.Time,
+	refused map[types.NamespacedName]grantRefusal) (want v1alpha1.TenantStatus, conflict bool, err error) {
+	report := p.TenantStatus(t.Name)
+	want = Status(t.Status, report, counts.forNamespaces(report.Namespaces), t.Generation, now)
+	r.Metrics.set(t.Name, want)
+	for _, v := range want.Violations {
+		if v.Kind == "ReferenceGrant" {
+			key := types.NamespacedName{Namespace: v.Namespace, Name: v.Name}
+			g := refused[key]
+			g.messages = append(g.messages, v.Message)
+			g.enforced = t.Spec.Enforcement != v1alpha1.EnforcementWarn
+			refused[key] = g
+		}
+	}
+	if equality.Semantic.DeepEqual(t.Status, want) {
+		return want, false, nil
+	}
+	was := meta.FindStatusCondition(t.Status.Conditions, v1alpha1.ConditionReady)
+	t.Status = want
+	switch err := r.Writer.Status().Update(ctx, t); {
+	case err == nil:
+		r.recordReady(t, was)
+		log.FromContext(ctx).V(1).Info("wrote tenant status", "tenant", t.Name, "violations", len(want.Violations))
+	case apierrors.IsNotFound(err):
+		// Deleted meanwhile: nothing to report on.
+	case apierrors.IsConflict(err):
+		// The cache was behind: retry once it has caught up.
+		return want, true, nil
+	default:
+		return want, false, fmt.Errorf("writing the status of Tenant %s: %w", t.Name, err)
+	}
+	return want, false, nil
 }
 
 // recordReady records an Event when the Tenant's Ready condition changed
@@ -259,16 +410,23 @@ type grantRefusal struct {
 	enforced bool // Deny: the gateway ignores the grant
 }
 
+// toldGrant is the last Event told on a refused ReferenceGrant.
+type toldGrant struct {
+	namespace, note string
+}
+
 // recordGrants records a Warning Event on each ReferenceGrant that breaks
 // its tenant's rules, once per finding, so `kubectl describe
 // referencegrant` says why the grant opens nothing (or, in Warn mode, that
-// it would).
-func (r *Reconciler) recordGrants(ctx context.Context, refused map[types.NamespacedName]grantRefusal) {
+// it would). refused holds the findings in the namespaces of scope (every
+// namespace when nil): a refusal told there and no longer found is
+// forgotten, so it is told again if it comes back.
+func (r *Reconciler) recordGrants(ctx context.Context, refused map[types.NamespacedName]grantRefusal, scope map[string]bool) {
 	if r.Events == nil || !r.Leadership.Leading() {
 		return
 	}
 	if r.toldGrants == nil {
-		r.toldGrants = map[types.UID]string{}
+		r.toldGrants = map[types.UID]toldGrant{}
 	}
 	seen := map[types.UID]bool{}
 	for key, found := range refused {
@@ -281,18 +439,18 @@ func (r *Reconciler) recordGrants(ctx context.Context, refused map[types.Namespa
 			note = strings.Join(found.messages, " ") + " The tenant's enforcement is Warn, so the gateway still honours it."
 		}
 		seen[g.UID] = true
-		if r.toldGrants[g.UID] == note {
+		if r.toldGrants[g.UID].note == note {
 			continue
 		}
-		r.toldGrants[g.UID] = note
+		r.toldGrants[g.UID] = toldGrant{namespace: g.Namespace, note: note}
 		reason := "NotAllowedByTenant"
 		if !found.enforced {
 			reason = "TenantPolicyViolation"
 		}
 		r.Events.Eventf(&g, nil, corev1.EventTypeWarning, reason, "Audit", "%s", note)
 	}
-	for uid := range r.toldGrants {
-		if !seen[uid] {
+	for uid, told := range r.toldGrants {
+		if !seen[uid] && (scope == nil || scope[told.namespace]) {
 			delete(r.toldGrants, uid) // fixed or gone: a new refusal is told again
 		}
 	}

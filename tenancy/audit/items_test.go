@@ -1,0 +1,149 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tenantgate/tenantgate/tenancy"
+)
+
+// orchard is two tenants, a namespace of no tenant and a platform namespace.
+const orchard = `
+platformNamespaces: [infra]
+namespaces:
+- metadata: {name: apples}
+- metadata: {name: grapes}
+- metadata: {name: rogue}
+- metadata: {name: infra}
+tenants:
+- metadata: {name: apples}
+  spec:
+    namespaces: {names: [apples]}
+    hostnames: [{hostname: apples.example.com}]
+- metadata: {name: grapes}
+  spec:
+    namespaces: {names: [grapes]}
+    hostnames: [{hostname: grapes.example.com}]
+`
+
+func hostRoute(ns, name string, hosts ...gatewayv1.Hostname) *gatewayv1.HTTPRoute {
+	return &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: gatewayv1.HTTPRouteSpec{Hostnames: hosts}}
+}
+
+func TestRouteItems(t *testing.T) {
+	var in tenancy.Inputs
+	if err := yaml.UnmarshalStrict([]byte(orchard), &in); err != nil {
+		t.Fatal(err)
+	}
+	r := &Reconciler{Policy: tenancy.Static(tenancy.NewPolicy(in))}
+	for _, tc := range []struct {
+		name   string
+		routes []client.Object // a route, or its versions before and after an update
+		want   []reconcile.Request
+	}{
+		{"a route in a tenant's namespace concerns that tenant only",
+			[]client.Object{hostRoute("apples", "r", "grapes.example.com")}, []reconcile.Request{tenantItem("apples")}},
+		{"a route of no tenant taking a hostname concerns the tenant that owns it",
+			[]client.Object{hostRoute("rogue", "r", "grapes.example.com")}, []reconcile.Request{tenantItem("grapes")}},
+		{"a wildcard of no tenant concerns every tenant whose hostname it covers",
+			[]client.Object{hostRoute("rogue", "r", "*.example.com")}, []reconcile.Request{tenantItem("apples"), tenantItem("grapes")}},
+		{"a route of no tenant giving a hostname back concerns its former victim",
+			[]client.Object{hostRoute("rogue", "r", "grapes.example.com"), hostRoute("rogue", "r", "free.example.com")}, []reconcile.Request{tenantItem("grapes")}},
+		{"a route of no tenant moving from one victim to another concerns both, once each",
+			[]client.Object{hostRoute("rogue", "r", "grapes.example.com"), hostRoute("rogue", "r", "apples.example.com", "grapes.example.com")},
+			[]reconcile.Request{tenantItem("grapes"), tenantItem("apples")}},
+		{"a harmless route of no tenant concerns nobody",
+			[]client.Object{hostRoute("rogue", "r", "free.example.com")}, nil},
+		{"a route in a platform namespace concerns nobody",
+			[]client.Object{hostRoute("infra", "r", "apples.example.com")}, nil},
+	} {
+		if got := r.routeItems(context.Background(), tc.routes...); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: items %v, want %v", tc.name, got, tc.want)
+		}
+	}
+
+	r.Policy = tenancy.SourceFunc(func(context.Context) (*tenancy.Policy, error) { return nil, errors.New("cache not synced") })
+	if got := r.routeItems(context.Background(), hostRoute("apples", "r")); !slices.Equal(got, []reconcile.Request{allTenants}) {
+		t.Errorf("without a policy: items %v, want all tenants", got)
+	}
+}
+
+func TestReconcileOneTenant(t *testing.T) {
+	f := newFixture(t, interceptor.Funcs{})
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.reconciler(t0.Time)
+	r.Metrics = m
+	if _, err := r.Reconcile(context.Background(), allTenants); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(m.ready); n != 2 {
+		t.Fatalf("%d tenants have metrics after auditing all, want 2", n)
+	}
+
+	// A route created in apples: only apples' counts move.
+	if err := f.client.Create(context.Background(), hostRoute("apples", "new", "apples.example.com")); err != nil {
+		t.Fatal(err)
+	}
+	f.writes = 0
+	res, err := r.Reconcile(context.Background(), tenantItem("apples"))
+	if err != nil || res != (reconcile.Result{}) {
+		t.Fatalf("Reconcile(apples) = %+v, %v; want no requeue (the all-tenants item resyncs)", res, err)
+	}
+	if f.writes != 1 {
+		t.Errorf("auditing apples wrote %d statuses, want 1", f.writes)
+	}
+	if got := f.tenant(t, "apples").Status.Summary.Routes; got != "0/1" {
+		t.Errorf("apples routes %q, want 0/1 (the new route, pending)", got)
+	}
+	if got := f.tenant(t, "grapes").Status.Summary.Routes; got != "" {
+		t.Errorf("grapes routes %q, want none (apples' route is not grapes')", got)
+	}
+	if n := testutil.CollectAndCount(m.ready); n != 2 {
+		t.Errorf("%d tenants have metrics after auditing apples alone, want 2 (grapes' must stay)", n)
+	}
+	if got := testutil.ToFloat64(m.routes.WithLabelValues("apples", "HTTPRoute", "pending")); got != 1 {
+		t.Errorf("apples' pending HTTPRoutes metric = %v, want 1", got)
+	}
+
+	for _, name := range []string{"limes", "nobody"} { // being deleted; gone
+		f.writes = 0
+		if res, err := r.Reconcile(context.Background(), tenantItem(name)); err != nil || res != (reconcile.Result{}) || f.writes != 0 {
+			t.Errorf("Reconcile(%s) = %+v, %v with %d writes; want nothing done", name, res, err, f.writes)
+		}
+	}
+}
+
+func TestRecordGrantsInScope(t *testing.T) {
+	f := newFixture(t, interceptor.Funcs{})
+	r := f.reconciler(t0.Time)
+	r.Events = events.NewFakeRecorder(10)
+	r.toldGrants = map[types.UID]toldGrant{
+		"in-apples": {namespace: "apples", note: "told"},
+		"in-grapes": {namespace: "grapes", note: "told"},
+	}
+	// An audit of apples finds no refused grant: only apples' is forgotten.
+	r.recordGrants(context.Background(), map[types.NamespacedName]grantRefusal{}, map[string]bool{"apples": true})
+	if _, ok := r.toldGrants["in-grapes"]; !ok || len(r.toldGrants) != 1 {
+		t.Errorf("told grants after auditing apples: %v; want grapes' kept, apples' forgotten", r.toldGrants)
+	}
+	r.recordGrants(context.Background(), map[types.NamespacedName]grantRefusal{}, nil)
+	if len(r.toldGrants) != 0 {
+		t.Errorf("told grants after auditing all without refusals: %v; want none", r.toldGrants)
+	}
+}
