@@ -144,11 +144,12 @@ func BenchmarkAudit(b *testing.B) {
 		for b.Loop() {
 			h.OnUpdate(from, to) // the route moves between states and back, so statuses are written each time
 			from, to = to, from
-			items := r.routeItems(ctx, from, to)
-			if len(items) != 1 {
-				b.Fatalf("items %v, want the route's tenant alone", items)
+			names, _ := r.routeTenants(ctx, from, to)
+			if len(names) != 1 {
+				b.Fatalf("tenants %v, want the route's tenant alone", names)
 			}
-			if _, err := r.Reconcile(ctx, items[0]); err != nil {
+			r.addConcerned(names)
+			if _, err := r.Reconcile(ctx, concernedTenants); err != nil {
 				b.Fatal(err)
 			}
 		}

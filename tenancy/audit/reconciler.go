@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -52,9 +52,10 @@ const (
 // audits all tenants: any change to a Tenant, Namespace, Gateway,
 // ListenerSet or ReferenceGrant can change the findings of any tenant. A
 // route change concerns only the tenant of its namespace, or the tenants
-// whose hostnames a route of no tenant takes (Policy.RouteTenants), so it
-// audits only those, each its own work item, reading the route counts the
-// tally keeps instead of listing every route.
+// whose hostnames a route of no tenant takes (Policy.RouteTenants): route
+// events collect those tenants, and a second work item audits the ones
+// collected, reading the route counts the tally keeps instead of listing
+// every route (see concerned.go).
 type Reconciler struct {
 	// Reader is the manager's cache.
 	Reader client.Reader
@@ -84,6 +85,10 @@ type Reconciler struct {
 	// toldGrants is the last Event told on each refused ReferenceGrant, so
 	// each refusal is told once.
 	toldGrants map[types.UID]toldGrant
+
+	// concerned are the tenants route events concern, not yet audited.
+	mu        sync.Mutex
+	concerned map[string]bool
 }
 
 // Register adds the audit to the manager. It runs on every replica but
@@ -99,67 +104,10 @@ func Register(mgr manager.Manager, src tenancy.Source, lead *leadership.State) e
 	return r.SetupWithManager(mgr)
 }
 
-// allTenants is the work item that audits every tenant. The item of one
-// tenant is named by it (tenantItem); Tenants are cluster-scoped, so none
-// has this namespace.
-var allTenants = reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "*", Name: "all-tenants"}}
+// allTenants is the work item that audits every tenant.
+var allTenants = reconcile.Request{NamespacedName: types.NamespacedName{Name: "all-tenants"}}
 
-// tenantItem is the work item that audits one tenant.
-func tenantItem(name string) reconcile.Request {
-	return reconcile.Request{NamespacedName: types.NamespacedName{Name: name}}
-}
-
-// policyWait bounds how long a route event waits for the policy to find
-// the tenants it concerns before it audits them all instead.
-const policyWait = time.Second
-
-// enqueueRouteTenants maps a route event to the items of the tenants the
-// old and new route concern, a little later so a burst is coalesced.
-func (r *Reconciler) enqueueRouteTenants() handler.Funcs {
-	enqueue := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], routes ...client.Object) {
-		for _, item := range r.routeItems(ctx, routes...) {
-			q.AddAfter(item, batch)
-		}
-	}
-	return handler.Funcs{
-		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, q, e.Object)
-		},
-		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, q, e.ObjectOld, e.ObjectNew)
-		},
-		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, q, e.Object)
-		},
-		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, q, e.Object)
-		},
-	}
-}
-
-// routeItems are the work items of the tenants whose status the routes
-// (a route's versions before and after a change) concern: their counts and
-// the violations filed under them. All tenants while the policy is not
-// loaded.
-func (r *Reconciler) routeItems(ctx context.Context, routes ...client.Object) []reconcile.Request {
-	ctx, cancel := context.WithTimeout(ctx, policyWait)
-	defer cancel()
-	p, err := r.Policy.Policy(ctx)
-	if err != nil || p == nil {
-		return []reconcile.Request{allTenants}
-	}
-	var items []reconcile.Request
-	for _, route := range routes {
-		for _, t := range p.RouteTenants(route) {
-			if item := tenantItem(t); !slices.Contains(items, item) {
-				items = append(items, item)
-			}
-		}
-	}
-	return items
-}
-
-// enqueueAllTenants maps every event to the single work item, a little
+// enqueueAllTenants maps every event to the audit of all tenants, a little
 // later, so a burst is coalesced by the queue.
 var enqueueAllTenants = handler.Funcs{
 	CreateFunc: func(_ context.Context, _ event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
@@ -220,7 +168,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return err
 		}
 		if ok {
-			b = b.Watches(k.obj, r.enqueueRouteTenants(), builder.WithPredicates(routeChanged))
+			b = b.Watches(k.obj, r.enqueueConcernedTenants(), builder.WithPredicates(routeChanged))
 			r.routeLists = append(r.routeLists, k.list)
 			if err := r.tallyRoutes(mgr, k.obj); err != nil {
 				return err
@@ -230,53 +178,17 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return b.Complete(r)
 }
 
-// tallyRoutes counts the routes of obj's kind from its informer's events.
-func (r *Reconciler) tallyRoutes(mgr ctrl.Manager, obj client.Object) error {
-	if r.tally == nil {
-		r.tally = newRouteTally()
-	}
-	// Before the manager starts, this only creates the informer.
-	inf, err := mgr.GetCache().GetInformer(context.Background(), obj)
-	if err != nil {
-		return fmt.Errorf("watching %T for the tenant audit's route counts: %w", obj, err)
-	}
-	reg, err := inf.AddEventHandler(r.tally.handler())
-	if err != nil {
-		return fmt.Errorf("watching %T for the tenant audit's route counts: %w", obj, err)
-	}
-	r.tally.synced = append(r.tally.synced, reg.HasSynced)
-	return nil
-}
-
-// routeCounter sums the route counts of namespaces.
-type routeCounter interface {
-	forNamespaces(namespaces []string) []v1alpha1.TenantRouteCount
-}
-
-// routeCounts is the tally once it covers the cache, else a count of the
-// listed routes.
-func (r *Reconciler) routeCounts(ctx context.Context) (routeCounter, error) {
-	if r.tally.ready() {
-		return r.tally, nil
-	}
-	lists := r.routeLists
-	if lists == nil {
-		lists = []func() client.ObjectList{routeKinds[0].list}
-	}
-	counts, err := countRoutes(ctx, r.Reader, lists)
-	if err != nil {
-		return nil, fmt.Errorf("auditing tenants: counting routes: %w", err)
-	}
-	return counts, nil
-}
-
-// Reconcile audits every Tenant, or the one its item names, and writes
-// the statuses that changed; a replica that does not lead does nothing (it
-// audits once it leads).
+// Reconcile audits every Tenant, or those route changes concern, and
+// writes the statuses that changed; a replica that does not lead does
+// nothing (it audits every tenant once it leads).
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	if !r.Leadership.Leading() {
 		return reconcile.Result{}, nil
 	}
+	if req == concernedTenants {
+		return r.auditConcerned(ctx)
+	}
+	r.takeConcerned() // this audit covers them: its policy and counts are newer than their events
 	p, err := r.Policy.Policy(ctx)
 	if err != nil || p == nil {
 		return reconcile.Result{}, fmt.Errorf("auditing tenants: the tenant policy is not loaded yet: %v", err)
@@ -286,9 +198,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, err
 	}
 	now := metav1.NewTime(r.now()).Rfc3339Copy()
-	if req != allTenants {
-		return r.auditTenant(ctx, p, counts, req.Name, now)
-	}
 	var tenants v1alpha1.TenantList
 	if err := r.Reader.List(ctx, &tenants); err != nil {
 		return reconcile.Result{}, fmt.Errorf("auditing tenants: listing Tenants: %w", err)
@@ -321,36 +230,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{RequeueAfter: conflictRetry}, nil
 	}
 	return reconcile.Result{RequeueAfter: r.resync()}, nil
-}
-
-// auditTenant audits one tenant after a route change. Its metrics and the
-// Events on grants of its namespaces are updated; those of other tenants
-// are left as they are. A tenant deleted or being deleted is left to the
-// audit of all tenants its deletion makes.
-func (r *Reconciler) auditTenant(ctx context.Context, p *tenancy.Policy, counts routeCounter, name string, now metav1.Time) (reconcile.Result, error) {
-	var t v1alpha1.Tenant
-	switch err := r.Reader.Get(ctx, client.ObjectKey{Name: name}, &t); {
-	case apierrors.IsNotFound(err):
-		return reconcile.Result{}, nil
-	case err != nil:
-		return reconcile.Result{}, fmt.Errorf("auditing Tenant %s: %w", name, err)
-	case !t.DeletionTimestamp.IsZero():
-		return reconcile.Result{}, nil
-	}
-	refused := map[types.NamespacedName]grantRefusal{}
-	want, conflict, err := r.audit(ctx, p, counts, &t, now, refused)
-	if err != nil {
-		return reconcile.Result{}, err
-	}
-	scope := map[string]bool{}
-	for _, ns := range want.Namespaces {
-		scope[ns] = true
-	}
-	r.recordGrants(ctx, refused, scope)
-	if conflict {
-		return reconcile.Result{RequeueAfter: conflictRetry}, nil
-	}
-	return reconcile.Result{}, nil
 }
 
 // audit sets one tenant's metrics, adds the grants it refuses to refused,

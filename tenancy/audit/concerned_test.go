@@ -8,7 +8,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/tenantgate/tenantgate/tenancy"
+	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
 
 // orchard is two tenants, a namespace of no tenant and a platform namespace.
@@ -43,7 +46,7 @@ func hostRoute(ns, name string, hosts ...gatewayv1.Hostname) *gatewayv1.HTTPRout
 	return &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: gatewayv1.HTTPRouteSpec{Hostnames: hosts}}
 }
 
-func TestRouteItems(t *testing.T) {
+func TestRouteTenants(t *testing.T) {
 	var in tenancy.Inputs
 	if err := yaml.UnmarshalStrict([]byte(orchard), &in); err != nil {
 		t.Fatal(err)
@@ -52,32 +55,32 @@ func TestRouteItems(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		routes []client.Object // a route, or its versions before and after an update
-		want   []reconcile.Request
+		want   []string
 	}{
 		{"a route in a tenant's namespace concerns that tenant only",
-			[]client.Object{hostRoute("apples", "r", "grapes.example.com")}, []reconcile.Request{tenantItem("apples")}},
+			[]client.Object{hostRoute("apples", "r", "grapes.example.com")}, []string{"apples"}},
 		{"a route of no tenant taking a hostname concerns the tenant that owns it",
-			[]client.Object{hostRoute("rogue", "r", "grapes.example.com")}, []reconcile.Request{tenantItem("grapes")}},
+			[]client.Object{hostRoute("rogue", "r", "grapes.example.com")}, []string{"grapes"}},
 		{"a wildcard of no tenant concerns every tenant whose hostname it covers",
-			[]client.Object{hostRoute("rogue", "r", "*.example.com")}, []reconcile.Request{tenantItem("apples"), tenantItem("grapes")}},
+			[]client.Object{hostRoute("rogue", "r", "*.example.com")}, []string{"apples", "grapes"}},
 		{"a route of no tenant giving a hostname back concerns its former victim",
-			[]client.Object{hostRoute("rogue", "r", "grapes.example.com"), hostRoute("rogue", "r", "free.example.com")}, []reconcile.Request{tenantItem("grapes")}},
+			[]client.Object{hostRoute("rogue", "r", "grapes.example.com"), hostRoute("rogue", "r", "free.example.com")}, []string{"grapes"}},
 		{"a route of no tenant moving from one victim to another concerns both, once each",
 			[]client.Object{hostRoute("rogue", "r", "grapes.example.com"), hostRoute("rogue", "r", "apples.example.com", "grapes.example.com")},
-			[]reconcile.Request{tenantItem("grapes"), tenantItem("apples")}},
+			[]string{"grapes", "apples"}},
 		{"a harmless route of no tenant concerns nobody",
 			[]client.Object{hostRoute("rogue", "r", "free.example.com")}, nil},
 		{"a route in a platform namespace concerns nobody",
 			[]client.Object{hostRoute("infra", "r", "apples.example.com")}, nil},
 	} {
-		if got := r.routeItems(context.Background(), tc.routes...); !slices.Equal(got, tc.want) {
-			t.Errorf("%s: items %v, want %v", tc.name, got, tc.want)
+		if got, all := r.routeTenants(context.Background(), tc.routes...); all || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: tenants %v (all: %v), want %v", tc.name, got, all, tc.want)
 		}
 	}
 
 	r.Policy = tenancy.SourceFunc(func(context.Context) (*tenancy.Policy, error) { return nil, errors.New("cache not synced") })
-	if got := r.routeItems(context.Background(), hostRoute("apples", "r")); !slices.Equal(got, []reconcile.Request{allTenants}) {
-		t.Errorf("without a policy: items %v, want all tenants", got)
+	if got, all := r.routeTenants(context.Background(), hostRoute("apples", "r")); !all {
+		t.Errorf("without a policy: tenants %v; want all", got)
 	}
 }
 
@@ -101,9 +104,13 @@ func TestReconcileOneTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.writes = 0
-	res, err := r.Reconcile(context.Background(), tenantItem("apples"))
+	r.addConcerned([]string{"apples"})
+	res, err := r.Reconcile(context.Background(), concernedTenants)
 	if err != nil || res != (reconcile.Result{}) {
 		t.Fatalf("Reconcile(apples) = %+v, %v; want no requeue (the all-tenants item resyncs)", res, err)
+	}
+	if left := r.takeConcerned(); len(left) != 0 {
+		t.Errorf("tenants still to audit after the audit: %v", left)
 	}
 	if f.writes != 1 {
 		t.Errorf("auditing apples wrote %d statuses, want 1", f.writes)
@@ -123,9 +130,38 @@ func TestReconcileOneTenant(t *testing.T) {
 
 	for _, name := range []string{"limes", "nobody"} { // being deleted; gone
 		f.writes = 0
-		if res, err := r.Reconcile(context.Background(), tenantItem(name)); err != nil || res != (reconcile.Result{}) || f.writes != 0 {
+		r.addConcerned([]string{name})
+		if res, err := r.Reconcile(context.Background(), concernedTenants); err != nil || res != (reconcile.Result{}) || f.writes != 0 {
 			t.Errorf("Reconcile(%s) = %+v, %v with %d writes; want nothing done", name, res, err, f.writes)
 		}
+	}
+
+	// An audit of all tenants covers those route events concerned before it.
+	r.addConcerned([]string{"grapes"})
+	if _, err := r.Reconcile(context.Background(), allTenants); err != nil {
+		t.Fatal(err)
+	}
+	if left := r.takeConcerned(); len(left) != 0 {
+		t.Errorf("tenants still to audit after an audit of all: %v", left)
+	}
+}
+
+func TestReconcileConcernedRetriesConflicts(t *testing.T) {
+	tenants := schema.GroupResource{Group: v1alpha1.GroupVersion.Group, Resource: "tenants"}
+	f := newFixture(t, interceptor.Funcs{SubResourceUpdate: func(_ context.Context, _ client.Client, _ string, obj client.Object, _ ...client.SubResourceUpdateOption) error {
+		if obj.GetName() == "grapes" {
+			return apierrors.NewConflict(tenants, "grapes", errors.New("modified"))
+		}
+		return nil
+	}})
+	r := f.reconciler(t0.Time)
+	r.addConcerned([]string{"apples", "grapes"})
+	res, err := r.Reconcile(context.Background(), concernedTenants)
+	if err != nil || res.RequeueAfter != conflictRetry {
+		t.Errorf("Reconcile = %+v, %v; want a retry after %s", res, err, conflictRetry)
+	}
+	if left := r.takeConcerned(); !slices.Equal(left, []string{"grapes"}) {
+		t.Errorf("tenants to audit again: %v, want [grapes] (its write lost a race)", left)
 	}
 }
 
