@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -46,12 +47,12 @@ func hostRoute(ns, name string, hosts ...gatewayv1.Hostname) *gatewayv1.HTTPRout
 	return &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: gatewayv1.HTTPRouteSpec{Hostnames: hosts}}
 }
 
-func TestRouteTenants(t *testing.T) {
+func TestConcernedBy(t *testing.T) {
 	var in tenancy.Inputs
 	if err := yaml.UnmarshalStrict([]byte(orchard), &in); err != nil {
 		t.Fatal(err)
 	}
-	r := &Reconciler{Policy: tenancy.Static(tenancy.NewPolicy(in))}
+	p := tenancy.NewPolicy(in)
 	for _, tc := range []struct {
 		name   string
 		routes []client.Object // a route, or its versions before and after an update
@@ -67,20 +68,19 @@ func TestRouteTenants(t *testing.T) {
 			[]client.Object{hostRoute("rogue", "r", "grapes.example.com"), hostRoute("rogue", "r", "free.example.com")}, []string{"grapes"}},
 		{"a route of no tenant moving from one victim to another concerns both, once each",
 			[]client.Object{hostRoute("rogue", "r", "grapes.example.com"), hostRoute("rogue", "r", "apples.example.com", "grapes.example.com")},
-			[]string{"grapes", "apples"}},
+			[]string{"apples", "grapes"}},
 		{"a harmless route of no tenant concerns nobody",
 			[]client.Object{hostRoute("rogue", "r", "free.example.com")}, nil},
 		{"a route in a platform namespace concerns nobody",
 			[]client.Object{hostRoute("infra", "r", "apples.example.com")}, nil},
 	} {
-		if got, all := r.routeTenants(context.Background(), tc.routes...); all || !slices.Equal(got, tc.want) {
-			t.Errorf("%s: tenants %v (all: %v), want %v", tc.name, got, all, tc.want)
+		if got := concernedBy(p, routeChanges{routes: tc.routes}); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: tenants %v, want %v", tc.name, got, tc.want)
 		}
 	}
-
-	r.Policy = tenancy.SourceFunc(func(context.Context) (*tenancy.Policy, error) { return nil, errors.New("cache not synced") })
-	if got, all := r.routeTenants(context.Background(), hostRoute("apples", "r")); !all {
-		t.Errorf("without a policy: tenants %v; want all", got)
+	again := routeChanges{routes: []client.Object{hostRoute("rogue", "r", "grapes.example.com")}, tenants: map[string]bool{"apples": true}}
+	if got := concernedBy(p, again); !slices.Equal(got, []string{"apples", "grapes"}) {
+		t.Errorf("with apples to audit again: tenants %v, want [apples grapes]", got)
 	}
 }
 
@@ -100,17 +100,18 @@ func TestReconcileOneTenant(t *testing.T) {
 	}
 
 	// A route created in apples: only apples' counts move.
-	if err := f.client.Create(context.Background(), hostRoute("apples", "new", "apples.example.com")); err != nil {
+	created := hostRoute("apples", "new", "apples.example.com")
+	if err := f.client.Create(context.Background(), created); err != nil {
 		t.Fatal(err)
 	}
 	f.writes = 0
-	r.addConcerned([]string{"apples"})
+	r.changedRoutes(created)
 	res, err := r.Reconcile(context.Background(), concernedTenants)
 	if err != nil || res != (reconcile.Result{}) {
 		t.Fatalf("Reconcile(apples) = %+v, %v; want no requeue (the all-tenants item resyncs)", res, err)
 	}
-	if left := r.takeConcerned(); len(left) != 0 {
-		t.Errorf("tenants still to audit after the audit: %v", left)
+	if left := r.takeChanges(); len(left.routes)+len(left.tenants) != 0 {
+		t.Errorf("changes still to audit after the audit: %+v", left)
 	}
 	if f.writes != 1 {
 		t.Errorf("auditing apples wrote %d statuses, want 1", f.writes)
@@ -130,19 +131,19 @@ func TestReconcileOneTenant(t *testing.T) {
 
 	for _, name := range []string{"limes", "nobody"} { // being deleted; gone
 		f.writes = 0
-		r.addConcerned([]string{name})
+		r.retry(routeChanges{tenants: map[string]bool{name: true}})
 		if res, err := r.Reconcile(context.Background(), concernedTenants); err != nil || res != (reconcile.Result{}) || f.writes != 0 {
 			t.Errorf("Reconcile(%s) = %+v, %v with %d writes; want nothing done", name, res, err, f.writes)
 		}
 	}
 
-	// An audit of all tenants covers those route events concerned before it.
-	r.addConcerned([]string{"grapes"})
+	// An audit of all tenants covers the routes changed before it.
+	r.changedRoutes(hostRoute("grapes", "new"))
 	if _, err := r.Reconcile(context.Background(), allTenants); err != nil {
 		t.Fatal(err)
 	}
-	if left := r.takeConcerned(); len(left) != 0 {
-		t.Errorf("tenants still to audit after an audit of all: %v", left)
+	if left := r.takeChanges(); len(left.routes)+len(left.tenants) != 0 {
+		t.Errorf("changes still to audit after an audit of all: %+v", left)
 	}
 }
 
@@ -155,13 +156,13 @@ func TestReconcileConcernedRetriesConflicts(t *testing.T) {
 		return nil
 	}})
 	r := f.reconciler(t0.Time)
-	r.addConcerned([]string{"apples", "grapes"})
+	r.changedRoutes(hostRoute("apples", "a"), hostRoute("grapes", "g"))
 	res, err := r.Reconcile(context.Background(), concernedTenants)
 	if err != nil || res.RequeueAfter != conflictRetry {
 		t.Errorf("Reconcile = %+v, %v; want a retry after %s", res, err, conflictRetry)
 	}
-	if left := r.takeConcerned(); !slices.Equal(left, []string{"grapes"}) {
-		t.Errorf("tenants to audit again: %v, want [grapes] (its write lost a race)", left)
+	if left := r.takeChanges(); len(left.routes) != 0 || len(left.tenants) != 1 || !left.tenants["grapes"] {
+		t.Errorf("left to audit again: %+v, want tenant grapes alone (its write lost a race)", left)
 	}
 }
 
@@ -181,5 +182,39 @@ func TestRecordGrantsInScope(t *testing.T) {
 	r.recordGrants(context.Background(), map[types.NamespacedName]grantRefusal{}, nil)
 	if len(r.toldGrants) != 0 {
 		t.Errorf("told grants after auditing all without refusals: %v; want none", r.toldGrants)
+	}
+}
+
+func TestRouteHandlerRecordsChanges(t *testing.T) {
+	r := &Reconciler{tally: newRouteTally()}
+	h := r.routeHandler()
+	waiting := httpIn("apples", "a", pending)
+	h.OnAdd(waiting, false)
+	if got := r.takeChanges().routes; !slices.Equal(got, []client.Object{waiting}) {
+		t.Errorf("after an add: changed %v, want the route", got)
+	}
+	rewritten := waiting.DeepCopyObject().(client.Object)
+	rewritten.SetResourceVersion("2") // a status write that moves nothing counted
+	h.OnUpdate(waiting, rewritten)
+	if got := r.takeChanges().routes; len(got) != 0 {
+		t.Errorf("after a status write of the same state: changed %v, want none", got)
+	}
+	accepted := httpIn("apples", "a", served)
+	h.OnUpdate(rewritten, accepted)
+	if got := r.takeChanges().routes; !slices.Equal(got, []client.Object{rewritten, accepted}) {
+		t.Errorf("after the route was served: changed %v, want both versions", got)
+	}
+	edited := accepted.DeepCopyObject().(client.Object)
+	edited.SetGeneration(2)
+	h.OnUpdate(accepted, edited)
+	if got := r.takeChanges().routes; !slices.Equal(got, []client.Object{accepted, edited}) {
+		t.Errorf("after a spec change: changed %v, want both versions", got)
+	}
+	h.OnDelete(toolscache.DeletedFinalStateUnknown{Key: "apples/a", Obj: edited})
+	if got := r.takeChanges().routes; !slices.Equal(got, []client.Object{edited}) {
+		t.Errorf("after a tombstone delete: changed %v, want its last version", got)
+	}
+	if got := r.tally.forNamespaces([]string{"apples"}); len(got) != 0 {
+		t.Errorf("counts after the delete: %+v, want none", got)
 	}
 }

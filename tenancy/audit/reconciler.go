@@ -86,9 +86,11 @@ type Reconciler struct {
 	// each refusal is told once.
 	toldGrants map[types.UID]toldGrant
 
-	// concerned are the tenants route events concern, not yet audited.
-	mu        sync.Mutex
-	concerned map[string]bool
+	// mu guards what route events leave for the concernedTenants audit,
+	// and the queue it is scheduled on (nil until the controller starts).
+	mu      sync.Mutex
+	changes routeChanges
+	queue   workqueue.TypedRateLimitingInterface[reconcile.Request]
 }
 
 // Register adds the audit to the manager. It runs on every replica but
@@ -168,14 +170,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return err
 		}
 		if ok {
-			b = b.Watches(k.obj, r.enqueueConcernedTenants(), builder.WithPredicates(routeChanged))
 			r.routeLists = append(r.routeLists, k.list)
-			if err := r.tallyRoutes(mgr, k.obj); err != nil {
+			if err := r.watchRoutes(mgr, k.obj); err != nil {
 				return err
 			}
 		}
 	}
-	return b.Complete(r)
+	return b.WatchesRawSource(source.Func(r.startRouteAudits)).Complete(r)
 }
 
 // Reconcile audits every Tenant, or those route changes concern, and
@@ -188,7 +189,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if req == concernedTenants {
 		return r.auditConcerned(ctx)
 	}
-	r.takeConcerned() // this audit covers them: its policy and counts are newer than their events
+	r.takeChanges() // this audit covers them: its policy and counts are newer than their events
 	p, err := r.Policy.Policy(ctx)
 	if err != nil || p == nil {
 		return reconcile.Result{}, fmt.Errorf("auditing tenants: the tenant policy is not loaded yet: %v", err)

@@ -7,8 +7,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
@@ -156,18 +154,4 @@ func (c routeCounts) forNamespaces(namespaces []string) []v1alpha1.TenantRouteCo
 		}
 	}
 	return sum
-}
-
-// routeChanged passes spec changes and changes of what the parents report
-// (served, refused, pending): the counts depend on both, and the other
-// status writes (observedGeneration, messages) would only cost audits.
-var routeChanged = predicate.Funcs{
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() {
-			return true
-		}
-		_, before, _ := parentsOf(e.ObjectOld)
-		_, after, _ := parentsOf(e.ObjectNew)
-		return stateOf(before) != stateOf(after)
-	},
 }

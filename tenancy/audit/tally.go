@@ -22,17 +22,8 @@ type routeTally struct {
 
 func newRouteTally() *routeTally { return &routeTally{counts: routeCounts{}} }
 
-// handler moves a route between states as the informer reports it: an add
-// counts it, an update takes the old state out and counts the new, a
-// delete (possibly of a tombstone) takes it out.
-func (t *routeTally) handler() toolscache.ResourceEventHandlerFuncs {
-	return toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { t.move(nil, obj) },
-		UpdateFunc: func(old, cur any) { t.move(old, cur) },
-		DeleteFunc: func(obj any) { t.move(obj, nil) },
-	}
-}
-
+// move takes a route's old version out of the counts and counts its new
+// one; either may be nil (an add, a delete) or a delete's tombstone.
 func (t *routeTally) move(old, cur any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -100,7 +100,8 @@ func TestTallyEqualsCountRoutes(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			tally := newRouteTally()
-			h := tally.handler()
+			r := &Reconciler{tally: tally}
+			h := r.routeHandler()
 			cache := map[string]client.Object{} // what the informer holds
 			for _, s := range tc.steps {
 				key := kindOf(s.obj) + "/" + s.obj.GetNamespace() + "/" + s.obj.GetName()
