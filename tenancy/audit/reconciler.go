@@ -162,7 +162,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	} else if ok {
 		b = b.Watches(&gatewayv1.ListenerSet{}, enqueueAllTenants, specChanged)
 	}
-	// Routes count by what their parents report, so their status matters too.
+	// Routes count by what their parents report, so their status matters
+	// too; their events are the route handler's (concerned.go), which
+	// audits only the tenants a change concerns.
 	r.routeLists, r.tally = nil, nil
 	for _, k := range routeKinds {
 		ok, err := served(k.obj)
