@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -47,10 +48,14 @@ const (
 	conflictRetry = time.Second
 )
 
-// Reconciler writes every Tenant's status from the policy. Its single work
-// item audits all tenants: any change to a Tenant, Namespace, Gateway,
-// ListenerSet, route of any kind or ReferenceGrant can change the findings of any tenant, and the
-// policy audits every object once per snapshot anyway.
+// Reconciler writes every Tenant's status from the policy. One work item
+// audits all tenants: any change to a Tenant, Namespace, Gateway,
+// ListenerSet or ReferenceGrant can change the findings of any tenant. A
+// route change concerns only the tenant of its namespace, or the tenants
+// whose hostnames a route of no tenant takes (Policy.RouteTenants): route
+// events collect those tenants, and a second work item audits the ones
+// collected, reading the route counts the tally keeps instead of listing
+// every route (see concerned.go).
 type Reconciler struct {
 	// Reader is the manager's cache.
 	Reader client.Reader
@@ -73,9 +78,19 @@ type Reconciler struct {
 	// routeLists are the route kinds the cluster serves (set up by
 	// SetupWithManager; HTTPRoute alone when nil).
 	routeLists []func() client.ObjectList
-	// toldGrants is the note of the last Event on each refused
-	// ReferenceGrant, so each refusal is told once.
-	toldGrants map[types.UID]string
+	// tally counts the routes of each namespace from the informers' events
+	// (set up by SetupWithManager); until it has synced, or when nil, an
+	// audit counts by listing routeLists.
+	tally *routeTally
+	// toldGrants is the last Event told on each refused ReferenceGrant, so
+	// each refusal is told once.
+	toldGrants map[types.UID]toldGrant
+
+	// mu guards what route events leave for the concernedTenants audit,
+	// and the queue it is scheduled on (nil until the controller starts).
+	mu      sync.Mutex
+	changes routeChanges
+	queue   workqueue.TypedRateLimitingInterface[reconcile.Request]
 }
 
 // Register adds the audit to the manager. It runs on every replica but
@@ -91,10 +106,10 @@ func Register(mgr manager.Manager, src tenancy.Source, lead *leadership.State) e
 	return r.SetupWithManager(mgr)
 }
 
-// allTenants is the single work item.
+// allTenants is the work item that audits every tenant.
 var allTenants = reconcile.Request{NamespacedName: types.NamespacedName{Name: "all-tenants"}}
 
-// enqueueAllTenants maps every event to the single work item, a little
+// enqueueAllTenants maps every event to the audit of all tenants, a little
 // later, so a burst is coalesced by the queue.
 var enqueueAllTenants = handler.Funcs{
 	CreateFunc: func(_ context.Context, _ event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
@@ -147,50 +162,55 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	} else if ok {
 		b = b.Watches(&gatewayv1.ListenerSet{}, enqueueAllTenants, specChanged)
 	}
-	// Routes count by what their parents report, so their status matters too.
-	r.routeLists = nil
+	// Routes count by what their parents report, so their status matters
+	// too; their events are the route handler's (concerned.go), which
+	// audits only the tenants a change concerns.
+	r.routeLists, r.tally = nil, nil
 	for _, k := range routeKinds {
 		ok, err := served(k.obj)
 		if err != nil {
 			return err
 		}
 		if ok {
-			b = b.Watches(k.obj, enqueueAllTenants, builder.WithPredicates(routeChanged))
 			r.routeLists = append(r.routeLists, k.list)
+			if err := r.watchRoutes(mgr, k.obj); err != nil {
+				return err
+			}
 		}
 	}
-	return b.Complete(r)
+	return b.WatchesRawSource(source.Func(r.startRouteAudits)).Complete(r)
 }
 
-// Reconcile audits every Tenant and writes the statuses that changed; a
-// replica that does not lead does nothing (it audits once it leads).
-func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+// Reconcile audits every Tenant, or those route changes concern, and
+// writes the statuses that changed; a replica that does not lead does
+// nothing (it audits every tenant once it leads).
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	if !r.Leadership.Leading() {
 		return reconcile.Result{}, nil
 	}
+	if req == concernedTenants {
+		return r.auditConcerned(ctx)
+	}
+	r.takeChanges() // this audit covers them: its policy and counts are newer than their events
 	p, err := r.Policy.Policy(ctx)
 	if err != nil || p == nil {
 		return reconcile.Result{}, fmt.Errorf("auditing tenants: the tenant policy is not loaded yet: %v", err)
 	}
+	counts, err := r.routeCounts(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	now := metav1.NewTime(r.now()).Rfc3339Copy()
 	var tenants v1alpha1.TenantList
 	if err := r.Reader.List(ctx, &tenants); err != nil {
 		return reconcile.Result{}, fmt.Errorf("auditing tenants: listing Tenants: %w", err)
 	}
-	lists := r.routeLists
-	if lists == nil {
-		lists = []func() client.ObjectList{routeKinds[0].list}
-	}
-	counts, err := countRoutes(ctx, r.Reader, lists)
-	if err != nil {
-		return reconcile.Result{}, fmt.Errorf("auditing tenants: counting routes: %w", err)
-	}
-	now := metav1.NewTime(r.now()).Rfc3339Copy()
 	var errs []error
 	lost := false
 	audited := map[string]bool{}
 	defer func() { r.Metrics.forgetExcept(audited) }()
 	refusedGrants := map[types.NamespacedName]grantRefusal{}
-	defer func() { r.recordGrants(ctx, refusedGrants) }()
+	defer func() { r.recordGrants(ctx, refusedGrants, nil) }()
 	for i := range tenants.Items {
 		t := &tenants.Items[i]
 		if !t.DeletionTimestamp.IsZero() {
@@ -199,35 +219,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		if !r.Leadership.Leading() {
 			return reconcile.Result{}, nil // lost leadership mid-audit: the new leader audits
 		}
-		report := p.TenantStatus(t.Name)
-		want := Status(t.Status, report, counts.forNamespaces(report.Namespaces), t.Generation, now)
-		r.Metrics.set(t.Name, want)
 		audited[t.Name] = true
-		for _, v := range want.Violations {
-			if v.Kind == "ReferenceGrant" {
-				key := types.NamespacedName{Namespace: v.Namespace, Name: v.Name}
-				g := refusedGrants[key]
-				g.messages = append(g.messages, v.Message)
-				g.enforced = t.Spec.Enforcement != v1alpha1.EnforcementWarn
-				refusedGrants[key] = g
-			}
-		}
-		if equality.Semantic.DeepEqual(t.Status, want) {
-			continue
-		}
-		was := meta.FindStatusCondition(t.Status.Conditions, v1alpha1.ConditionReady)
-		t.Status = want
-		switch err := r.Writer.Status().Update(ctx, t); {
-		case err == nil:
-			r.recordReady(t, was)
-			log.FromContext(ctx).V(1).Info("wrote tenant status", "tenant", t.Name, "violations", len(want.Violations))
-		case apierrors.IsNotFound(err):
-			// Deleted meanwhile: nothing to report on.
-		case apierrors.IsConflict(err):
-			// The cache was behind: retry once it has caught up.
-			lost = true
-		default:
-			errs = append(errs, fmt.Errorf("writing the status of Tenant %s: %w", t.Name, err))
+		_, conflict, err := r.audit(ctx, p, counts, t, now, refusedGrants)
+		lost = lost || conflict
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {
@@ -237,6 +233,43 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		return reconcile.Result{RequeueAfter: conflictRetry}, nil
 	}
 	return reconcile.Result{RequeueAfter: r.resync()}, nil
+}
+
+// audit sets one tenant's metrics, adds the grants it refuses to refused,
+// and writes its status if it changed; conflict means the write lost a
+// race and should be retried.
+func (r *Reconciler) audit(ctx context.Context, p *tenancy.Policy, counts routeCounter, t *v1alpha1.Tenant, now metav1.Time,
+	refused map[types.NamespacedName]grantRefusal) (want v1alpha1.TenantStatus, conflict bool, err error) {
+	report := p.TenantStatus(t.Name)
+	want = Status(t.Status, report, counts.forNamespaces(report.Namespaces), t.Generation, now)
+	r.Metrics.set(t.Name, want)
+	for _, v := range want.Violations {
+		if v.Kind == "ReferenceGrant" {
+			key := types.NamespacedName{Namespace: v.Namespace, Name: v.Name}
+			g := refused[key]
+			g.messages = append(g.messages, v.Message)
+			g.enforced = t.Spec.Enforcement != v1alpha1.EnforcementWarn
+			refused[key] = g
+		}
+	}
+	if equality.Semantic.DeepEqual(t.Status, want) {
+		return want, false, nil
+	}
+	was := meta.FindStatusCondition(t.Status.Conditions, v1alpha1.ConditionReady)
+	t.Status = want
+	switch err := r.Writer.Status().Update(ctx, t); {
+	case err == nil:
+		r.recordReady(t, was)
+		log.FromContext(ctx).V(1).Info("wrote tenant status", "tenant", t.Name, "violations", len(want.Violations))
+	case apierrors.IsNotFound(err):
+		// Deleted meanwhile: nothing to report on.
+	case apierrors.IsConflict(err):
+		// The cache was behind: retry once it has caught up.
+		return want, true, nil
+	default:
+		return want, false, fmt.Errorf("writing the status of Tenant %s: %w", t.Name, err)
+	}
+	return want, false, nil
 }
 
 // recordReady records an Event when the Tenant's Ready condition changed
@@ -259,16 +292,23 @@ type grantRefusal struct {
 	enforced bool // Deny: the gateway ignores the grant
 }
 
+// toldGrant is the last Event told on a refused ReferenceGrant.
+type toldGrant struct {
+	namespace, note string
+}
+
 // recordGrants records a Warning Event on each ReferenceGrant that breaks
 // its tenant's rules, once per finding, so `kubectl describe
 // referencegrant` says why the grant opens nothing (or, in Warn mode, that
-// it would).
-func (r *Reconciler) recordGrants(ctx context.Context, refused map[types.NamespacedName]grantRefusal) {
+// it would). refused holds the findings in the namespaces of scope (every
+// namespace when nil): a refusal told there and no longer found is
+// forgotten, so it is told again if it comes back.
+func (r *Reconciler) recordGrants(ctx context.Context, refused map[types.NamespacedName]grantRefusal, scope map[string]bool) {
 	if r.Events == nil || !r.Leadership.Leading() {
 		return
 	}
 	if r.toldGrants == nil {
-		r.toldGrants = map[types.UID]string{}
+		r.toldGrants = map[types.UID]toldGrant{}
 	}
 	seen := map[types.UID]bool{}
 	for key, found := range refused {
@@ -281,18 +321,18 @@ func (r *Reconciler) recordGrants(ctx context.Context, refused map[types.Namespa
 			note = strings.Join(found.messages, " ") + " The tenant's enforcement is Warn, so the gateway still honours it."
 		}
 		seen[g.UID] = true
-		if r.toldGrants[g.UID] == note {
+		if r.toldGrants[g.UID].note == note {
 			continue
 		}
-		r.toldGrants[g.UID] = note
+		r.toldGrants[g.UID] = toldGrant{namespace: g.Namespace, note: note}
 		reason := "NotAllowedByTenant"
 		if !found.enforced {
 			reason = "TenantPolicyViolation"
 		}
 		r.Events.Eventf(&g, nil, corev1.EventTypeWarning, reason, "Audit", "%s", note)
 	}
-	for uid := range r.toldGrants {
-		if !seen[uid] {
+	for uid, told := range r.toldGrants {
+		if !seen[uid] && (scope == nil || scope[told.namespace]) {
 			delete(r.toldGrants, uid) // fixed or gone: a new refusal is told again
 		}
 	}

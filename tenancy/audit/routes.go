@@ -3,11 +3,10 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
@@ -67,14 +66,55 @@ var routeKinds = []struct {
 	{&gatewayv1.UDPRoute{}, func() client.ObjectList { return &gatewayv1.UDPRouteList{} }},
 }
 
-// routeCounts counts the routes of each list's kind by namespace, in the
-// order of lists.
+// routeCounts counts the routes of each namespace by kind, indexed as
+// routeKinds.
 type routeCounts map[string][]v1alpha1.TenantRouteCount
+
+// kindIndex is each route kind's place in routeKinds.
+var kindIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, k := range routeKinds {
+		kind, _, _ := parentsOf(k.obj)
+		m[kind] = i
+	}
+	return m
+}()
+
+// add counts a route d times (-1 takes it out) in the state its parents
+// report; objects that are not routes are ignored. A namespace left with
+// no route is dropped, so deleted namespaces do not accumulate.
+func (c routeCounts) add(obj client.Object, d int32) {
+	kind, parents, ok := parentsOf(obj)
+	if !ok {
+		return
+	}
+	ns := obj.GetNamespace()
+	counts := c[ns]
+	if counts == nil {
+		counts = make([]v1alpha1.TenantRouteCount, len(routeKinds))
+		c[ns] = counts
+	}
+	k := &counts[kindIndex[kind]]
+	k.Kind = kind
+	switch stateOf(parents) {
+	case served:
+		k.Served += d
+	case refused:
+		k.Refused += d
+	default:
+		k.Pending += d
+	}
+	if d < 0 && !slices.ContainsFunc(counts, func(k v1alpha1.TenantRouteCount) bool { return total(k) != 0 }) {
+		delete(c, ns)
+	}
+}
+
+func total(k v1alpha1.TenantRouteCount) int32 { return k.Served + k.Refused + k.Pending }
 
 // countRoutes lists every kind in lists from r and counts by namespace.
 func countRoutes(ctx context.Context, r client.Reader, lists []func() client.ObjectList) (routeCounts, error) {
 	counts := routeCounts{}
-	for i, newList := range lists {
+	for _, newList := range lists {
 		list := newList()
 		if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil { // only read
 			return nil, fmt.Errorf("listing %T: %w", list, err)
@@ -84,27 +124,8 @@ func countRoutes(ctx context.Context, r client.Reader, lists []func() client.Obj
 			return nil, err
 		}
 		for _, item := range items {
-			obj, ok := item.(client.Object)
-			if !ok {
-				continue
-			}
-			kind, parents, ok := parentsOf(obj)
-			if !ok {
-				continue
-			}
-			c := counts[obj.GetNamespace()]
-			if c == nil {
-				c = make([]v1alpha1.TenantRouteCount, len(lists))
-				counts[obj.GetNamespace()] = c
-			}
-			c[i].Kind = kind
-			switch stateOf(parents) {
-			case served:
-				c[i].Served++
-			case refused:
-				c[i].Refused++
-			default:
-				c[i].Pending++
+			if obj, ok := item.(client.Object); ok {
+				counts.add(obj, 1)
 			}
 		}
 	}
@@ -117,7 +138,7 @@ func (c routeCounts) forNamespaces(namespaces []string) []v1alpha1.TenantRouteCo
 	var sum []v1alpha1.TenantRouteCount
 	for _, ns := range namespaces {
 		for _, k := range c[ns] {
-			if k.Kind == "" {
+			if total(k) == 0 {
 				continue
 			}
 			i := 0
@@ -133,18 +154,4 @@ func (c routeCounts) forNamespaces(namespaces []string) []v1alpha1.TenantRouteCo
 		}
 	}
 	return sum
-}
-
-// routeChanged passes spec changes and changes of what the parents report
-// (served, refused, pending): the counts depend on both, and the other
-// status writes (observedGeneration, messages) would only cost audits.
-var routeChanged = predicate.Funcs{
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() {
-			return true
-		}
-		_, before, _ := parentsOf(e.ObjectOld)
-		_, after, _ := parentsOf(e.ObjectNew)
-		return stateOf(before) != stateOf(after)
-	},
 }

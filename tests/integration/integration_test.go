@@ -39,5 +39,6 @@ func TestTenantPolicy(t *testing.T) {
 	t.Run("audit of the other kinds", h.testAuditNewKinds)
 	t.Run("metrics", h.testMetrics)
 	t.Run("kubectl tenantgate", h.testPlugin)
+	t.Run("audit of route counts", h.testAuditCounts)
 	t.Run("audit", h.testAudit)
 }
