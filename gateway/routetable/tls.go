@@ -39,6 +39,8 @@ func compileTLSListener(in *Listener) (*CompiledListener, error) {
 	slices.SortStableFunc(routes, func(a, b *Route) int {
 		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})
+	var empty hostIndex[CompiledRule]
+	sni := empty.edit()
 	for _, route := range routes {
 		if len(route.Rules) != 1 {
 			return nil, fmt.Errorf("TLSRoute %s/%s on listener %s has %d rules; a TLSRoute has exactly one", route.Namespace, route.Name, in.Name, len(route.Rules))
@@ -49,11 +51,12 @@ func compileTLSListener(in *Listener) (*CompiledListener, error) {
 			return nil, err
 		}
 		for _, h := range routeHostnames(route, l.Hostname) {
-			if l.sni.get(h) == nil {
-				l.sni.add(h, rule)
+			if sni.get(h) == nil {
+				sni.set(h, rule)
 			}
 		}
 	}
+	l.sni = sni.done()
 	return l, nil
 }
 
