@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"slices"
+	"time"
 	"unsafe"
 )
 
@@ -109,10 +110,13 @@ func countRoute(routes *shardEdit[RouteKey, int32], k RouteKey, delta int32) {
 // listenerMemo is what a Compiler keeps of one listener.
 type listenerMemo struct {
 	gen uint64
-	// entries are the listener's routes in Config order; spare is the
-	// previous order's slice, reused for the next.
-	entries, spare []*routeEntry
-	byKey          map[RouteKey]*routeEntry
+	// entries are the listener's routes in Config order and sigs what
+	// each was last compiled from, side by side so an unchanged route is
+	// recognized without reading its entry; spare and spareSigs are the
+	// previous order's slices, reused when the order changes.
+	entries, spare  []*routeEntry
+	sigs, spareSigs []routeSig
+	byKey           map[RouteKey]*routeEntry
 	// changed are entries added or changed since the last Compile, removed
 	// those gone; both are consumed by the listener's compilation.
 	changed, removed []*routeEntry
@@ -133,8 +137,8 @@ type listenerMemo struct {
 type routeEntry struct {
 	key RouteKey
 	in  Route // keeps the rules alive, so their address is not reused by others
-	gen uint64
-	pos int // index in the listener's entries
+	gen uint64 // the last Compile that placed it, when not in place
+	pos int    // index in the listener's entries
 	// compiled says matches, faults and tlsKeys are the compilation of in.
 	compiled bool
 	matches  []*CompiledMatch
@@ -151,52 +155,143 @@ type hostGroup struct {
 	group   *routeGroup
 }
 
+// routeSig is what an entry was last compiled from, by identity: the
+// translator hands an unchanged route's rules and hostnames over as the
+// same slices.
+type routeSig struct {
+	namespace, name string
+	rules           *Rule
+	hostnames       *string
+	nRules, nHosts  int
+	created         time.Time
+	grpc            bool
+	claimed         uint64 // the last Compile that matched a route to it
+}
+
+func signature(r *Route, gen uint64) routeSig {
+	return routeSig{
+		namespace: r.Namespace, name: r.Name,
+		rules: unsafe.SliceData(r.Rules), nRules: len(r.Rules),
+		hostnames: unsafe.SliceData(r.Hostnames), nHosts: len(r.Hostnames),
+		created: r.Created, grpc: r.GRPC, claimed: gen,
+	}
+}
+
+func (s *routeSig) named(r *Route) bool { return s.name == r.Name && s.namespace == r.Namespace }
+
+// same reports whether r is, by identity, what the entry was compiled from.
+func (s *routeSig) same(r *Route) bool {
+	return s.rules == unsafe.SliceData(r.Rules) && s.nRules == len(r.Rules) &&
+		s.hostnames == unsafe.SliceData(r.Hostnames) && s.nHosts == len(r.Hostnames) &&
+		s.grpc == r.GRPC && s.created == r.Created
+}
+
 // align walks the listener's new routes along the previous ones: a route
 // at its old place or found by name keeps its entry, and those changed,
-// added and gone are noted. False when a route appears twice.
+// added and gone are noted. While every route is at its old index (the
+// usual case, and routes appended at the end) the slices are updated in
+// place and an unchanged route costs a comparison of its signature. False
+// when a route appears twice.
 func (lm *listenerMemo) align(routes []Route, gen uint64, counts *shardEdit[RouteKey, int32]) bool {
-	old := lm.entries
-	next := lm.spare[:0]
-	if cap(next) < len(routes) {
-		next = make([]*routeEntry, 0, len(routes)+len(routes)/8)
-	}
+	old, oldSigs := lm.entries, lm.sigs
+	n := len(old)
+	ents, sigs := old, oldSigs
+	copied := false
 	j, kept := 0, 0
 	for i := range routes {
 		r := &routes[i]
+		if !copied && j == i {
+			if j < n && oldSigs[j].named(r) {
+				s := &oldSigs[j]
+				s.claimed = gen
+				if !s.same(r) {
+					lm.update(old[j], r)
+					*s = signature(r, gen)
+				}
+				j++
+				kept++
+				continue
+			}
+			if j >= n {
+				e := lm.add(r, gen, counts)
+				if e == nil {
+					return false
+				}
+				e.pos = i
+				ents, sigs = append(ents, e), append(sigs, signature(r, gen))
+				j++
+				continue
+			}
+			ents = append(lm.spare[:0], old[:i]...)
+			sigs = append(lm.spareSigs[:0], oldSigs[:i]...)
+			copied = true
+		}
 		var e *routeEntry
-		if j < len(old) && old[j].key.Name == r.Name && old[j].key.Namespace == r.Namespace {
-			e = old[j]
+		var s routeSig
+		if j < n && oldSigs[j].named(r) {
+			e, s = old[j], oldSigs[j]
+			oldSigs[j].claimed = gen
 			j++
-		} else if e = lm.byKey[RouteKey{r.Namespace, r.Name}]; e != nil && e.gen != gen && e.pos >= j {
-			j = e.pos + 1
+		} else if e = lm.byKey[RouteKey{r.Namespace, r.Name}]; e != nil {
+			if e.gen == gen || e.pos < n && old[e.pos] == e && oldSigs[e.pos].claimed == gen {
+				return false
+			}
+			s = oldSigs[e.pos]
+			oldSigs[e.pos].claimed = gen
+			if e.pos >= j {
+				j = e.pos + 1
+			}
 		}
-		switch {
-		case e == nil:
-			e = &routeEntry{key: RouteKey{r.Namespace, r.Name}, in: *r}
-			lm.byKey[e.key] = e
-			countRoute(counts, e.key, 1)
-			lm.changed = append(lm.changed, e)
-		case e.gen == gen:
-			return false
-		default:
+		if e == nil {
+			if e = lm.add(r, gen, counts); e == nil {
+				return false
+			}
+			s = signature(r, gen)
+		} else {
 			kept++
-			lm.update(e, r)
+			if !s.same(r) {
+				lm.update(e, r)
+				s = signature(r, gen)
+			}
 		}
-		e.gen, e.pos = gen, i
-		next = append(next, e)
+		e.gen, e.pos, s.claimed = gen, i, gen
+		ents, sigs = append(ents, e), append(sigs, s)
 	}
-	if kept < len(old) {
-		for _, e := range old {
-			if e.gen != gen {
+	if kept < n {
+		for k := range n {
+			if oldSigs[k].claimed != gen {
+				e := old[k]
 				delete(lm.byKey, e.key)
 				countRoute(counts, e.key, -1)
 				lm.removed = append(lm.removed, e)
 			}
 		}
 	}
-	clear(old)
-	lm.entries, lm.spare = next, old[:0]
+	if copied {
+		clear(old)
+		clear(oldSigs)
+		lm.spare, lm.spareSigs = old[:0], oldSigs[:0]
+	} else if len(routes) < n {
+		clear(old[len(routes):])
+		clear(oldSigs[len(routes):])
+		ents, sigs = ents[:len(routes)], sigs[:len(routes)]
+	}
+	lm.entries, lm.sigs = ents, sigs
 	return true
+}
+
+// add makes the entry of a route the listener did not have; nil when the
+// route is already placed (named twice).
+func (lm *listenerMemo) add(r *Route, gen uint64, counts *shardEdit[RouteKey, int32]) *routeEntry {
+	key := RouteKey{r.Namespace, r.Name}
+	if lm.byKey[key] != nil {
+		return nil
+	}
+	e := &routeEntry{key: key, in: *r, gen: gen}
+	lm.byKey[key] = e
+	countRoute(counts, key, 1)
+	lm.changed = append(lm.changed, e)
+	return e
 }
 
 // update notes a kept route whose input differs from its entry's.
