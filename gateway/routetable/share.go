@@ -136,7 +136,7 @@ type listenerMemo struct {
 // routeEntry is one route of a listener and its compilation.
 type routeEntry struct {
 	key RouteKey
-	in  Route // keeps the rules alive, so their address is not reused by others
+	in  Route  // keeps the rules alive, so their address is not reused by others
 	gen uint64 // the last Compile that placed it, when not in place
 	pos int    // index in the listener's entries
 	// compiled says matches, faults and tlsKeys are the compilation of in.
