@@ -93,6 +93,9 @@ func editConfig(rng *rand.Rand, cfg Config, newRoute func(string) Route, hosts [
 			i := rng.IntN(n)
 			fresh := newRoute(l.Routes[i].Namespace + "/" + l.Routes[i].Name)
 			l.Routes[i].Rules = fresh.Rules
+			if l.Protocol == ProtocolTLS {
+				l.Routes[i].Rules = fresh.Rules[:1] // a TLSRoute has one rule
+			}
 		}
 	case 5:
 		if n > 0 {
@@ -108,6 +111,11 @@ func editConfig(rng *rand.Rand, cfg Config, newRoute func(string) Route, hosts [
 		l.Hostname = hosts[rng.IntN(len(hosts))]
 	case 8:
 		l.Protocol = []Protocol{ProtocolHTTP, ProtocolTLS, "UDP"}[rng.IntN(3)]
+		if l.Protocol == ProtocolTLS {
+			for i := range l.Routes {
+				l.Routes[i].Rules = l.Routes[i].Rules[:1:1]
+			}
+		}
 	case 9:
 		if n > 0 && rng.IntN(3) == 0 {
 			l.Routes = append(l.Routes, l.Routes[rng.IntN(n)]) // named twice

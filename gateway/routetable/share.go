@@ -121,8 +121,9 @@ type listenerMemo struct {
 	// those gone; both are consumed by the listener's compilation.
 	changed, removed []*routeEntry
 
-	// ok says the fields below are the compilation of in and entries.
-	ok         bool
+	// ok says the fields below are the compilation of in and entries; tls
+	// that compiled is that of a TLS listener, in and entries.
+	ok, tls    bool
 	in         Listener // without routes
 	base       *CompiledListener
 	clientCert *tls.Certificate
@@ -315,7 +316,7 @@ func sameRules(a, b []Rule) bool {
 // invalidate forgets the listener's compilation (not its routes' own), so
 // the next one starts from its entries.
 func (lm *listenerMemo) invalidate() {
-	lm.ok, lm.base, lm.compiled, lm.groups, lm.tlsKeys = false, nil, nil, nil, nil
+	lm.ok, lm.tls, lm.base, lm.compiled, lm.groups, lm.tlsKeys = false, false, nil, nil, nil, nil
 	lm.hosts = hostIndex[routeGroup]{}
 	lm.changed, lm.removed = nil, nil
 	for _, e := range lm.entries {
@@ -327,9 +328,19 @@ func (lm *listenerMemo) invalidate() {
 // the listener itself changed, else only what its changed routes touch.
 func (c *Compiler) listener(lm *listenerMemo, in *Listener) (*CompiledListener, Faults, error) {
 	if in.Protocol == ProtocolTLS {
+		if lm.tls && len(lm.changed) == 0 && len(lm.removed) == 0 && sameListener(&lm.in, in) {
+			c.reused += len(lm.entries)
+			return lm.compiled, nil, nil
+		}
+		// A TLS listener's routes claim names in age order, so any change compiles it afresh.
 		lm.invalidate()
 		l, err := compileTLSListener(in)
-		return l, nil, err
+		if err != nil {
+			return nil, nil, err
+		}
+		lm.in, lm.compiled, lm.tls = *in, l, true
+		lm.in.Routes = nil
+		return l, nil, nil
 	}
 	compiled := 0
 	if !lm.ok || !sameListener(&lm.in, in) {
