@@ -30,10 +30,17 @@ type Compiler struct {
 // Compile is Compile(cfg), sharing everything unchanged with the previous Table.
 func (c *Compiler) Compile(cfg Config) (*Table, Faults) {
 	c.reused = 0
+	finished := false
+	defer func() {
+		if !finished {
+			*c = Compiler{} // a panic (a bug) left the memory half updated: start afresh
+		}
+	}()
 	if !c.align(cfg) {
 		// A listener or a route named twice: Compile reports it, and the
 		// next Config starts afresh.
 		*c = Compiler{}
+		finished = true
 		return Compile(cfg)
 	}
 	b := newTableBuild()
@@ -60,6 +67,7 @@ func (c *Compiler) Compile(cfg Config) (*Table, Faults) {
 			faults = append(faults, Fault{Listener: in.Name, Err: err})
 		}
 	}
+	finished = true
 	return b.done(), faults
 }
 
@@ -178,7 +186,15 @@ func signature(r *Route, gen uint64) routeSig {
 	}
 }
 
-func (s *routeSig) named(r *Route) bool { return s.name == r.Name && s.namespace == r.Namespace }
+func (s *routeSig) named(r *Route) bool {
+	return sameString(s.name, r.Name) && sameString(s.namespace, r.Namespace)
+}
+
+// sameString is a == b, without a call when both are the same bytes (the
+// translator hands names over as the objects' own strings).
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
+}
 
 // same reports whether r is, by identity, what the entry was compiled from.
 func (s *routeSig) same(r *Route) bool {
