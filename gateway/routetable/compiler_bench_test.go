@@ -59,3 +59,28 @@ func BenchmarkCompileFull(b *testing.B) {
 		Compile(cfg)
 	}
 }
+
+// BenchmarkCompilerRouteRemovedAdded alternately removes a route from the
+// middle of 20,000 and puts it back, so every route after it moves.
+func BenchmarkCompilerRouteRemovedAdded(b *testing.B) {
+	cfg := compilerBenchConfig()
+	all := cfg.Listeners[0].Routes
+	without := slices.Delete(slices.Clone(all), len(all)/2, len(all)/2+1)
+	var c Compiler
+	c.Compile(cfg)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		cfg.Listeners[0].Routes = all
+		if i%2 == 0 {
+			cfg.Listeners[0].Routes = without
+		}
+		i++
+		if _, faults := c.Compile(cfg); len(faults) > 0 {
+			b.Fatal(faults.Err())
+		}
+		if c.Reused() < len(without) {
+			b.Fatalf("reused %d route compilations of %d", c.Reused(), len(without))
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tenantgate/tenantgate/gateway/hostname"
@@ -397,7 +398,7 @@ func compileRuleMatches(route *Route, rule Rule, listener string, clientCert *tl
 	if route.GRPC {
 		kind = "GRPCRoute"
 	}
-	where := fmt.Sprintf("%s %s/%s rule %d on listener %s", kind, route.Namespace, route.Name, rule.Index, listener)
+	where := kind + " " + route.Namespace + "/" + route.Name + " rule " + strconv.Itoa(rule.Index) + " on listener " + listener
 	cr, err := compileRule(route, rule, scope{where: where, clientCert: clientCert})
 	if err != nil {
 		return nil, err
