@@ -117,6 +117,11 @@ func (x *hostIndex[V]) edit() *hostEdit[V] {
 	return &hostEdit[V]{exact: x.exact.edit(hashString), wildcard: x.wildcard.edit(hashString), catchAll: x.catchAll}
 }
 
+// newHostEdit starts a new index sized for about n hostnames.
+func newHostEdit[V any](n int) *hostEdit[V] {
+	return &hostEdit[V]{exact: newShardEdit[string, *V](n, hashString), wildcard: newShardEdit[string, *V](0, hashString)}
+}
+
 // set stores v under hostname; a nil v removes the entry.
 func (e *hostEdit[V]) set(hostname string, v *V) {
 	switch {

@@ -80,6 +80,17 @@ func (m *shardedMap[K, V]) edit(hash func(K) uint64) *shardEdit[K, V] {
 	return e
 }
 
+// newShardEdit starts a new map sized for about n entries.
+func newShardEdit[K comparable, V any](n int, hash func(K) uint64) *shardEdit[K, V] {
+	count := shardCount(n)
+	e := &shardEdit[K, V]{m: shardedMap[K, V]{shards: make([]map[K]V, count), hash: hash}, owned: make([]bool, count)}
+	for i := range e.m.shards {
+		e.m.shards[i] = make(map[K]V, n/count)
+		e.owned[i] = true
+	}
+	return e
+}
+
 // own returns k's shard, copied once so it can be written.
 func (e *shardEdit[K, V]) own(k K) map[K]V {
 	i := 0

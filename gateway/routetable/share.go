@@ -395,7 +395,7 @@ func (c *Compiler) listener(lm *listenerMemo, in *Listener) (*CompiledListener, 
 // rebuild compiles the listener's groups from all its entries and returns
 // how many entries it compiled.
 func (lm *listenerMemo) rebuild() int {
-	lm.groups, lm.tlsKeys, lm.withFaults = map[string]*hostGroup{}, map[string]int{}, 0
+	lm.groups, lm.tlsKeys, lm.withFaults = make(map[string]*hostGroup, len(lm.entries)), map[string]int{}, 0
 	lm.changed, lm.removed = nil, nil
 	compiled, scratch := 0, map[string]bool{}
 	for _, e := range lm.entries {
@@ -405,8 +405,7 @@ func (lm *listenerMemo) rebuild() int {
 		}
 		lm.join(e)
 	}
-	var empty hostIndex[routeGroup]
-	hosts := empty.edit()
+	hosts := newHostEdit[routeGroup](len(lm.groups))
 	for h, g := range lm.groups {
 		g.group = newSortedGroup(g.members)
 		hosts.set(h, g.group)

@@ -177,7 +177,11 @@ func (fs Faults) Err() error {
 // produces compiles without faults; one that does not is a bug there.
 func Compile(cfg Config) (*Table, Faults) {
 	b := newTableBuild()
-	routes := b.t.routes.edit(hashRouteKey)
+	n := 0
+	for i := range cfg.Listeners {
+		n += len(cfg.Listeners[i].Routes)
+	}
+	routes := newShardEdit[RouteKey, int32](n, hashRouteKey)
 	for i := range cfg.Listeners {
 		for _, r := range cfg.Listeners[i].Routes {
 			k := RouteKey{r.Namespace, r.Name}
@@ -301,7 +305,7 @@ func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, 
 		return nil, nil, err
 	}
 	var faults Faults
-	byHostname := map[string][]*CompiledMatch{}
+	byHostname := make(map[string][]*CompiledMatch, len(in.Routes))
 	for i := range in.Routes {
 		route := &in.Routes[i]
 		matches, routeFaults := compileRoute(route, in.Name, clientCert)
@@ -311,8 +315,7 @@ func compileListener(in *Listener, tlsKeys map[string]bool) (*CompiledListener, 
 			byHostname[h] = append(byHostname[h], matches...)
 		}
 	}
-	var empty hostIndex[routeGroup]
-	hosts := empty.edit()
+	hosts := newHostEdit[routeGroup](len(byHostname))
 	for h, matches := range byHostname {
 		slices.SortStableFunc(matches, comparePrecedence)
 		hosts.set(h, newRouteGroup(matches))
