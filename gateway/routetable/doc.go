@@ -9,9 +9,14 @@
 // checks it makes live in exported functions (CompileRegex with its length,
 // nesting and program-size limits, ParseCACertificates) that the translator
 // and admission call to validate, so what they accept compiles. A Compiler
-// compiles Config after Config and shares, with the previous Table, every
-// route whose rules are the same values and every hostname's route group
-// whose matches are the same (share.go).
+// compiles Config after Config at a cost that follows the change (share.go):
+// per listener it keeps the compiled routes, recognized by the identity of
+// their rules and hostnames, each hostname's route group and the hostname
+// index, and rebuilds only the groups of hostnames a changed route had or
+// has. The index's maps are sharded by key hash (shardmap.go), so a new
+// Table copies the few shards it changes and shares the rest, and an
+// unchanged listener whole, with the Table before it; a published Table is
+// never written again.
 //
 // Compile groups listeners into sockets by (Address, Port). On a socket a
 // request belongs to the listener with the most specific matching hostname
@@ -27,7 +32,9 @@
 // Inside a listener, routes are grouped by hostname. A request is tried
 // against the group of its most specific matching route hostname first and
 // falls through to less specific ones (a route without hostnames takes the
-// listener's), as HTTPRouteSpec.Hostnames orders them. Within a group the
+// listener's), as HTTPRouteSpec.Hostnames orders them: longer wildcards,
+// then "*", then the catch-all, walked at lookup time from the host's own
+// suffixes so no group points at another. Within a group the
 // matches are sorted as HTTPRouteRule.Matches requires: Exact path, then
 // RegularExpression (implementation-specific: ahead of prefixes so the
 // default "/" never shadows one), then the longest PathPrefix, then method,

@@ -168,13 +168,66 @@ func queryValue(raw, name string) (string, bool) {
 }
 
 // routeGroup holds the matches of every route under one hostname, indexed
-// by path so a lookup tests only matches whose path can apply. Each slice
+// by path so a lookup tests only matches whose path can apply. Each list
 // keeps precedence order.
 type routeGroup struct {
 	grpc   *grpcGroup // GRPCRoutes' matches, tried first
-	exact  map[string][]*CompiledMatch
+	exact  pathIndex
 	regex  []*CompiledMatch
-	prefix map[string][]*CompiledMatch // keyed by prefix without trailing slash
+	prefix pathIndex // keyed by prefix without trailing slash
+}
+
+// pathIndex finds the matches of one path. Most hostnames carry a few
+// paths, so it is a short list compared in turn, and a map past
+// smallPaths: a map per hostname would cost more memory than its routes.
+type pathIndex struct {
+	small []pathMatches
+	big   map[string][]*CompiledMatch
+}
+
+type pathMatches struct {
+	path    string
+	matches []*CompiledMatch
+}
+
+const smallPaths = 8
+
+func (x *pathIndex) get(path string) []*CompiledMatch {
+	if x.big != nil {
+		return x.big[path]
+	}
+	for i := range x.small {
+		if x.small[i].path == path {
+			return x.small[i].matches
+		}
+	}
+	return nil
+}
+
+func (x *pathIndex) empty() bool { return x.big == nil && len(x.small) == 0 }
+
+// add appends m to the matches of path.
+func (x *pathIndex) add(path string, m *CompiledMatch) {
+	if x.big != nil {
+		x.big[path] = append(x.big[path], m)
+		return
+	}
+	for i := range x.small {
+		if x.small[i].path == path {
+			x.small[i].matches = append(x.small[i].matches, m)
+			return
+		}
+	}
+	if len(x.small) < smallPaths {
+		x.small = append(x.small, pathMatches{path: path, matches: []*CompiledMatch{m}})
+		return
+	}
+	x.big = make(map[string][]*CompiledMatch, 2*smallPaths)
+	for _, pm := range x.small {
+		x.big[pm.path] = pm.matches
+	}
+	x.small = nil
+	x.big[path] = []*CompiledMatch{m}
 }
 
 // newRouteGroup indexes matches already sorted by precedence.
@@ -188,17 +241,11 @@ func newRouteGroup(sorted []*CompiledMatch) *routeGroup {
 		}
 		switch m.Path.Type {
 		case PathExact:
-			if g.exact == nil {
-				g.exact = map[string][]*CompiledMatch{}
-			}
-			g.exact[m.Path.Value] = append(g.exact[m.Path.Value], m)
+			g.exact.add(m.Path.Value, m)
 		case PathRegex:
 			g.regex = append(g.regex, m)
 		case PathPrefix:
-			if g.prefix == nil {
-				g.prefix = map[string][]*CompiledMatch{}
-			}
-			g.prefix[m.prefix] = append(g.prefix[m.prefix], m)
+			g.prefix.add(m.prefix, m)
 		}
 	}
 	if len(grpc) > 0 {
@@ -215,7 +262,7 @@ func (g *routeGroup) match(path string, r *http.Request) *CompiledMatch {
 			return m
 		}
 	}
-	for _, m := range g.exact[path] {
+	for _, m := range g.exact.get(path) {
 		if m.matchesRequest(r) {
 			return m
 		}
@@ -225,13 +272,13 @@ func (g *routeGroup) match(path string, r *http.Request) *CompiledMatch {
 			return m
 		}
 	}
-	if len(g.prefix) == 0 || !strings.HasPrefix(path, "/") {
+	if g.prefix.empty() || !strings.HasPrefix(path, "/") {
 		return nil
 	}
 	// Each candidate is a whole-segment prefix of path, so "/foo" never matches "/foobar".
 	candidate := strings.TrimSuffix(path, "/")
 	for {
-		for _, m := range g.prefix[candidate] {
+		for _, m := range g.prefix.get(candidate) {
 			if m.matchesRequest(r) {
 				return m
 			}

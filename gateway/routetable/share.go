@@ -1,89 +1,328 @@
 package routetable
 
 import (
+	"bytes"
+	"crypto/tls"
 	"slices"
+	"time"
 	"unsafe"
 )
 
 // Compiler is Compile with a memory: it compiles Configs one after another
-// and reuses the compiled matches of every route whose rules are the very
-// same values as in the previous Config on the same listener (the
-// translator hands an unchanged route's rules over unchanged), so a new
-// Table shares every unchanged route with its predecessor. Hostname
-// indexes, sockets and listeners are assembled afresh each time. The Table
-// equals Compile's. Not safe for concurrent use: one controller owns one.
+// and does again only what changed since the previous one. Per listener it
+// keeps the compiled routes, the route group of each hostname and the
+// hostname index; a route whose rules are the very same values as before
+// (the translator hands an unchanged route's rules over unchanged) is not
+// compiled again, only the groups of the hostnames a changed route had or
+// has are rebuilt, and the new Table shares every other group, the
+// unchanged shards of the hostname index and every unchanged listener with
+// its predecessor. A published Table is never written again. The Table
+// answers as Compile's does. Not safe for concurrent use: one controller
+// owns one.
 type Compiler struct {
+	// endpoints are the endpoint sets its tables share (endpoints.go).
 	endpoints endpointRegistry
-	routes    map[compiledKey]*compiledRoute
-	groups    map[groupKey]*sharedGroup
-	reused    int
+	gen       uint64
+	listeners map[string]*listenerMemo
+	// routes counts the Config's listeners carrying each route.
+	routes shardedMap[RouteKey, int32]
+	reused int
 }
 
-// groupKey names one hostname's route group on one listener.
-type groupKey struct{ listener, hostname string }
-
-// sharedGroup is a hostname's route group and the matches it was built
-// from, in Config order.
-type sharedGroup struct {
-	matches []*CompiledMatch
-	group   *routeGroup
-	seen    bool
-}
-
-type compiledKey struct{ listener, namespace, name string }
-
-// compiledRoute is one route compiled for one listener, and its input.
-type compiledRoute struct {
-	in      Route
-	matches []*CompiledMatch
-	faults  Faults
-	seen    bool
-}
-
-// Compile is Compile(cfg), sharing unchanged routes with the previous Table.
+// Compile is Compile(cfg), sharing everything unchanged with the previous Table.
 func (c *Compiler) Compile(cfg Config) (*Table, Faults) {
-	if c.routes == nil {
-		c.routes = map[compiledKey]*compiledRoute{}
-		c.groups = map[groupKey]*sharedGroup{}
-	}
 	c.reused = 0
-	t, faults := compile(cfg, c)
-	for k, r := range c.routes {
-		if !r.seen {
-			delete(c.routes, k)
+	finished := false
+	defer func() {
+		if !finished {
+			*c = Compiler{endpoints: c.endpoints} // a panic (a bug) left the memory half updated: start afresh
 		}
-		r.seen = false
+	}()
+	if !c.align(cfg) {
+		// A listener or a route named twice: Compile reports it, and the
+		// next Config starts afresh.
+		*c = Compiler{endpoints: c.endpoints}
+		finished = true
+		return compileShared(cfg, &c.endpoints)
 	}
-	for k, g := range c.groups {
-		if !g.seen {
-			delete(c.groups, k)
+	b := newTableBuild()
+	b.t.routes = c.routes
+	var faults Faults
+	for i := range cfg.Listeners {
+		in := &cfg.Listeners[i]
+		lm := c.listeners[in.Name]
+		key, s, err := b.place(in)
+		if err == nil {
+			var l *CompiledListener
+			var rules Faults
+			l, rules, err = c.listener(lm, in)
+			faults = append(faults, rules...)
+			if err == nil {
+				b.attach(key, s, l)
+				for k := range lm.tlsKeys {
+					b.t.tlsKeys[k] = true
+				}
+			}
 		}
-		g.seen = false
+		if err != nil {
+			lm.invalidate()
+			faults = append(faults, Fault{Listener: in.Name, Err: err})
+		}
 	}
-	return t, faults
+	finished = true
+	return b.done(), faults
 }
 
 // Reused is how many route compilations the last Compile reused.
 func (c *Compiler) Reused() int { return c.reused }
 
-// route compiles a route of listener l, or returns its compilation from
-// the previous Config when its rules are the same values. A listener with
-// a backend client certificate parses it afresh each time, so its routes
-// are compiled afresh too.
-func (c *Compiler) route(r *Route, l *Listener, sc scope) ([]*CompiledMatch, Faults) {
-	if c == nil || l.BackendClientCertificate != nil || len(r.Rules) == 0 {
-		return compileRoute(r, l.Name, sc)
+// align matches cfg's routes to those of the previous Config, listener by
+// listener, and updates the route counts; false when a name repeats.
+func (c *Compiler) align(cfg Config) bool {
+	if c.listeners == nil {
+		c.listeners = map[string]*listenerMemo{}
 	}
-	key := compiledKey{listener: l.Name, namespace: r.Namespace, name: r.Name}
-	if m := c.routes[key]; m != nil && sameRules(m.in.Rules, r.Rules) && m.in.GRPC == r.GRPC && m.in.Created.Equal(r.Created) {
-		m.seen = true
-		c.reused++
-		return m.matches, m.faults
+	c.gen++
+	routes := c.routes.edit(hashRouteKey)
+	for i := range cfg.Listeners {
+		in := &cfg.Listeners[i]
+		lm := c.listeners[in.Name]
+		if lm == nil {
+			lm = &listenerMemo{byKey: map[RouteKey]*routeEntry{}, endpoints: &c.endpoints}
+			c.listeners[in.Name] = lm
+		}
+		if lm.gen == c.gen || !lm.align(in.Routes, c.gen, routes) {
+			return false
+		}
+		lm.gen = c.gen
 	}
-	matches, faults := compileRoute(r, l.Name, sc)
-	// The entry keeps the input's rules alive, so their address cannot be reused by others.
-	c.routes[key] = &compiledRoute{in: *r, matches: matches, faults: faults, seen: true}
-	return matches, faults
+	for name, lm := range c.listeners {
+		if lm.gen != c.gen {
+			for _, e := range lm.entries {
+				countRoute(routes, e.key, -1)
+			}
+			delete(c.listeners, name)
+		}
+	}
+	c.routes = routes.done()
+	return true
+}
+
+func countRoute(routes *shardEdit[RouteKey, int32], k RouteKey, delta int32) {
+	n, _ := routes.get(k)
+	if n += delta; n == 0 {
+		routes.delete(k)
+		return
+	}
+	routes.set(k, n)
+}
+
+// listenerMemo is what a Compiler keeps of one listener.
+type listenerMemo struct {
+	gen       uint64
+	endpoints *endpointRegistry
+	// entries are the listener's routes in Config order and sigs what
+	// each was last compiled from, side by side so an unchanged route is
+	// recognized without reading its entry; spare and spareSigs are the
+	// previous order's slices, reused when the order changes.
+	entries, spare  []*routeEntry
+	sigs, spareSigs []routeSig
+	byKey           map[RouteKey]*routeEntry
+	// changed are entries added or changed since the last Compile, removed
+	// those gone; both are consumed by the listener's compilation.
+	changed, removed []*routeEntry
+
+	// ok says the fields below are the compilation of in and entries; tls
+	// that compiled is that of a TLS listener, in and entries.
+	ok, tls    bool
+	in         Listener // without routes
+	base       *CompiledListener
+	clientCert *tls.Certificate
+	groups     map[string]*hostGroup
+	hosts      hostIndex[routeGroup]
+	tlsKeys    map[string]int // backend TLS keys of the routes, with their uses
+	withFaults int            // entries with rule faults
+	compiled   *CompiledListener
+}
+
+// routeEntry is one route of a listener and its compilation.
+type routeEntry struct {
+	key RouteKey
+	in  Route  // keeps the rules alive, so their address is not reused by others
+	gen uint64 // the last Compile that placed it, when not in place
+	pos int    // index in the listener's entries
+	// compiled says matches, faults and tlsKeys are the compilation of in.
+	compiled bool
+	matches  []*CompiledMatch
+	faults   Faults
+	tlsKeys  []string
+	// joined says the entry is in the groups of hosts and its tlsKeys counted.
+	joined bool
+	hosts  []string
+}
+
+// hostGroup is a hostname's routes and the group compiled from them.
+type hostGroup struct {
+	members []*routeEntry
+	group   *routeGroup
+}
+
+// routeSig is what an entry was last compiled from, by identity: the
+// translator hands an unchanged route's rules and hostnames over as the
+// same slices.
+type routeSig struct {
+	namespace, name string
+	rules           *Rule
+	hostnames       *string
+	nRules, nHosts  int
+	created         time.Time
+	grpc            bool
+	claimed         uint64 // the last Compile that matched a route to it
+}
+
+func signature(r *Route, gen uint64) routeSig {
+	return routeSig{
+		namespace: r.Namespace, name: r.Name,
+		rules: unsafe.SliceData(r.Rules), nRules: len(r.Rules),
+		hostnames: unsafe.SliceData(r.Hostnames), nHosts: len(r.Hostnames),
+		created: r.Created, grpc: r.GRPC, claimed: gen,
+	}
+}
+
+func (s *routeSig) named(r *Route) bool {
+	return sameString(s.name, r.Name) && sameString(s.namespace, r.Namespace)
+}
+
+// sameString is a == b, without a call when both are the same bytes (the
+// translator hands names over as the objects' own strings).
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
+}
+
+// same reports whether r is, by identity, what the entry was compiled from.
+func (s *routeSig) same(r *Route) bool {
+	return s.rules == unsafe.SliceData(r.Rules) && s.nRules == len(r.Rules) &&
+		s.hostnames == unsafe.SliceData(r.Hostnames) && s.nHosts == len(r.Hostnames) &&
+		s.grpc == r.GRPC && s.created == r.Created
+}
+
+// align walks the listener's new routes along the previous ones: a route
+// at its old place or found by name keeps its entry, and those changed,
+// added and gone are noted. While every route is at its old index (the
+// usual case, and routes appended at the end) the slices are updated in
+// place and an unchanged route costs a comparison of its signature. False
+// when a route appears twice.
+func (lm *listenerMemo) align(routes []Route, gen uint64, counts *shardEdit[RouteKey, int32]) bool {
+	old, oldSigs := lm.entries, lm.sigs
+	n := len(old)
+	ents, sigs := old, oldSigs
+	copied := false
+	j, kept := 0, 0
+	for i := range routes {
+		r := &routes[i]
+		if !copied && j == i {
+			if j < n && oldSigs[j].named(r) {
+				s := &oldSigs[j]
+				s.claimed = gen
+				if !s.same(r) {
+					lm.update(old[j], r)
+					*s = signature(r, gen)
+				}
+				j++
+				kept++
+				continue
+			}
+			if j >= n {
+				e := lm.add(r, gen, counts)
+				if e == nil {
+					return false
+				}
+				e.pos = i
+				ents, sigs = append(ents, e), append(sigs, signature(r, gen))
+				j++
+				continue
+			}
+			ents = append(lm.spare[:0], old[:i]...)
+			sigs = append(lm.spareSigs[:0], oldSigs[:i]...)
+			copied = true
+		}
+		var e *routeEntry
+		var s routeSig
+		if j < n && oldSigs[j].named(r) {
+			e, s = old[j], oldSigs[j]
+			oldSigs[j].claimed = gen
+			j++
+		} else if e = lm.byKey[RouteKey{r.Namespace, r.Name}]; e != nil {
+			if e.gen == gen || e.pos < n && old[e.pos] == e && oldSigs[e.pos].claimed == gen {
+				return false
+			}
+			s = oldSigs[e.pos]
+			oldSigs[e.pos].claimed = gen
+			if e.pos >= j {
+				j = e.pos + 1
+			}
+		}
+		if e == nil {
+			if e = lm.add(r, gen, counts); e == nil {
+				return false
+			}
+			s = signature(r, gen)
+		} else {
+			kept++
+			if !s.same(r) {
+				lm.update(e, r)
+				s = signature(r, gen)
+			}
+		}
+		e.gen, e.pos, s.claimed = gen, i, gen
+		ents, sigs = append(ents, e), append(sigs, s)
+	}
+	if kept < n {
+		for k := range n {
+			if oldSigs[k].claimed != gen {
+				e := old[k]
+				delete(lm.byKey, e.key)
+				countRoute(counts, e.key, -1)
+				lm.removed = append(lm.removed, e)
+			}
+		}
+	}
+	if copied {
+		clear(old)
+		clear(oldSigs)
+		lm.spare, lm.spareSigs = old[:0], oldSigs[:0]
+	} else if len(routes) < n {
+		clear(old[len(routes):])
+		clear(oldSigs[len(routes):])
+		ents, sigs = ents[:len(routes)], sigs[:len(routes)]
+	}
+	lm.entries, lm.sigs = ents, sigs
+	return true
+}
+
+// add makes the entry of a route the listener did not have; nil when the
+// route is already placed (named twice).
+func (lm *listenerMemo) add(r *Route, gen uint64, counts *shardEdit[RouteKey, int32]) *routeEntry {
+	key := RouteKey{r.Namespace, r.Name}
+	if lm.byKey[key] != nil {
+		return nil
+	}
+	e := &routeEntry{key: key, in: *r, gen: gen}
+	lm.byKey[key] = e
+	countRoute(counts, key, 1)
+	lm.changed = append(lm.changed, e)
+	return e
+}
+
+// update notes a kept route whose input differs from its entry's.
+func (lm *listenerMemo) update(e *routeEntry, r *Route) {
+	sameRoute := sameRules(e.in.Rules, r.Rules) && e.in.GRPC == r.GRPC && e.in.Created.Equal(r.Created)
+	if sameRoute && slices.Equal(e.in.Hostnames, r.Hostnames) {
+		return
+	}
+	e.in = *r
+	e.compiled = e.compiled && sameRoute
+	lm.changed = append(lm.changed, e)
 }
 
 // sameRules reports whether two rule lists are the same slice: the
@@ -93,33 +332,222 @@ func sameRules(a, b []Rule) bool {
 	return len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
 }
 
-// group sorts a hostname's matches by precedence and indexes them, or
-// returns the group of the previous Config when its matches are the very
-// same (compiled matches are shared while their routes are unchanged).
-// matches may be sorted in place.
-func (c *Compiler) group(listener, hostname string, matches []*CompiledMatch) *routeGroup {
-	if c == nil {
-		slices.SortStableFunc(matches, comparePrecedence)
-		return newRouteGroup(matches)
+// invalidate forgets the listener's compilation (not its routes' own), so
+// the next one starts from its entries.
+func (lm *listenerMemo) invalidate() {
+	lm.ok, lm.tls, lm.base, lm.compiled, lm.groups, lm.tlsKeys = false, false, nil, nil, nil, nil
+	lm.hosts = hostIndex[routeGroup]{}
+	lm.changed, lm.removed = nil, nil
+	for _, e := range lm.entries {
+		e.joined, e.hosts = false, nil
 	}
-	key := groupKey{listener: listener, hostname: hostname}
-	if g := c.groups[key]; g != nil && slices.Equal(g.matches, matches) {
-		g.seen = true
-		return g.group
-	}
-	in := slices.Clone(matches)
-	slices.SortStableFunc(matches, comparePrecedence)
-	g := &sharedGroup{matches: in, group: newRouteGroup(matches), seen: true}
-	c.groups[key] = g
-	return g.group
 }
 
-// registry is the Compiler's endpoint sets; nil for Compile, which shares none.
-func (c *Compiler) registry() *endpointRegistry {
-	if c == nil {
-		return nil
+// listener compiles an HTTP or HTTPS listener from its memo: afresh when
+// the listener itself changed, else only what its changed routes touch.
+func (c *Compiler) listener(lm *listenerMemo, in *Listener) (*CompiledListener, Faults, error) {
+	if in.Protocol == ProtocolTLS {
+		if lm.tls && len(lm.changed) == 0 && len(lm.removed) == 0 && sameListener(&lm.in, in) {
+			c.reused += len(lm.entries)
+			return lm.compiled, nil, nil
+		}
+		// A TLS listener's routes claim names in age order, so any change compiles it afresh.
+		lm.invalidate()
+		l, err := compileTLSListener(in, lm.endpoints)
+		if err != nil {
+			return nil, nil, err
+		}
+		lm.in, lm.compiled, lm.tls = *in, l, true
+		lm.in.Routes = nil
+		return l, nil, nil
 	}
-	return &c.endpoints
+	compiled := 0
+	if !lm.ok || !sameListener(&lm.in, in) {
+		lm.invalidate()
+		base, clientCert, err := compileListenerBase(in)
+		if err != nil {
+			return nil, nil, err
+		}
+		if clientCert != nil || lm.clientCert != nil {
+			for _, e := range lm.entries {
+				e.compiled = false // their backends present the old certificate
+			}
+		}
+		lm.in, lm.base, lm.clientCert = *in, base, clientCert
+		lm.in.Routes = nil
+		compiled = lm.rebuild()
+		lm.ok = true
+	} else if len(lm.changed) > 0 || len(lm.removed) > 0 {
+		compiled = lm.apply()
+	}
+	c.reused += len(lm.entries) - compiled
+	if lm.compiled == nil {
+		l := *lm.base
+		l.hosts = lm.hosts
+		lm.compiled = &l
+	}
+	var faults Faults
+	if lm.withFaults > 0 {
+		for _, e := range lm.entries {
+			faults = append(faults, e.faults...)
+		}
+	}
+	return lm.compiled, faults, nil
+}
+
+// rebuild compiles the listener's groups from all its entries and returns
+// how many entries it compiled.
+func (lm *listenerMemo) rebuild() int {
+	lm.groups, lm.tlsKeys, lm.withFaults = make(map[string]*hostGroup, len(lm.entries)), map[string]int{}, 0
+	lm.changed, lm.removed = nil, nil
+	compiled, scratch := 0, map[string]bool{}
+	for _, e := range lm.entries {
+		if !e.compiled {
+			lm.compileEntry(e, scratch)
+			compiled++
+		}
+		lm.join(e)
+	}
+	hosts := newHostEdit[routeGroup](len(lm.groups))
+	for h, g := range lm.groups {
+		g.group = newSortedGroup(g.members)
+		hosts.set(h, g.group)
+	}
+	lm.hosts = hosts.done()
+	return compiled
+}
+
+// apply brings the groups up to date with the changed and removed entries
+// and returns how many entries it compiled.
+func (lm *listenerMemo) apply() int {
+	dirty := map[string]bool{}
+	for _, e := range lm.removed {
+		lm.leave(e, dirty)
+	}
+	compiled, scratch := 0, map[string]bool{}
+	for _, e := range lm.changed {
+		lm.leave(e, dirty)
+		if !e.compiled {
+			lm.compileEntry(e, scratch)
+			compiled++
+		}
+		lm.join(e)
+		for _, h := range e.hosts {
+			dirty[h] = true
+		}
+	}
+	lm.changed, lm.removed = lm.changed[:0], lm.removed[:0]
+	hosts := lm.hosts.edit()
+	for h := range dirty {
+		g := lm.groups[h]
+		if g == nil {
+			hosts.set(h, nil)
+			continue
+		}
+		g.group = newSortedGroup(g.members)
+		hosts.set(h, g.group)
+	}
+	lm.hosts, lm.compiled = hosts.done(), nil
+	return compiled
+}
+
+func (lm *listenerMemo) compileEntry(e *routeEntry, scratch map[string]bool) {
+	e.matches, e.faults = compileRoute(&e.in, lm.in.Name, scope{clientCert: lm.clientCert, endpoints: lm.endpoints})
+	clear(scratch)
+	addTLSKeys(e.matches, scratch)
+	e.tlsKeys = e.tlsKeys[:0]
+	for k := range scratch {
+		e.tlsKeys = append(e.tlsKeys, k)
+	}
+	e.compiled = true
+}
+
+// join adds a compiled entry to the groups of its hostnames.
+func (lm *listenerMemo) join(e *routeEntry) {
+	e.hosts = routeHostnames(&e.in, lm.base.Hostname)
+	for _, h := range e.hosts {
+		g := lm.groups[h]
+		if g == nil {
+			g = &hostGroup{}
+			lm.groups[h] = g
+		}
+		g.members = append(g.members, e)
+	}
+	for _, k := range e.tlsKeys {
+		lm.tlsKeys[k]++
+	}
+	if len(e.faults) > 0 {
+		lm.withFaults++
+	}
+	e.joined = true
+}
+
+// leave takes a joined entry out of its hostnames' groups, marking them dirty.
+func (lm *listenerMemo) leave(e *routeEntry, dirty map[string]bool) {
+	if !e.joined {
+		return
+	}
+	for _, h := range e.hosts {
+		dirty[h] = true
+		g := lm.groups[h]
+		if i := slices.Index(g.members, e); i >= 0 {
+			last := len(g.members) - 1
+			g.members[i] = g.members[last]
+			g.members[last] = nil
+			g.members = g.members[:last]
+		}
+		if len(g.members) == 0 {
+			delete(lm.groups, h)
+		}
+	}
+	for _, k := range e.tlsKeys {
+		if lm.tlsKeys[k]--; lm.tlsKeys[k] == 0 {
+			delete(lm.tlsKeys, k)
+		}
+	}
+	if len(e.faults) > 0 {
+		lm.withFaults--
+	}
+	e.joined, e.hosts = false, nil
+}
+
+// newSortedGroup indexes the matches of a hostname's routes. Precedence is
+// a total order (it ends in route name, rule and match index), so the
+// routes' order does not matter.
+func newSortedGroup(members []*routeEntry) *routeGroup {
+	n := 0
+	for _, e := range members {
+		n += len(e.matches)
+	}
+	matches := make([]*CompiledMatch, 0, n)
+	for _, e := range members {
+		matches = append(matches, e.matches...)
+	}
+	slices.SortStableFunc(matches, comparePrecedence)
+	return newRouteGroup(matches)
+}
+
+// sameListener reports whether a listener compiles as before apart from its
+// routes: the same hostname, protocol, port, certificates and client
+// validation.
+func sameListener(a, b *Listener) bool {
+	return a.Name == b.Name && a.Hostname == b.Hostname && a.Protocol == b.Protocol && a.Port == b.Port &&
+		slices.EqualFunc(a.Certificates, b.Certificates, sameCertificate) &&
+		sameOptional(a.BackendClientCertificate, b.BackendClientCertificate, sameCertificate) &&
+		sameOptional(a.ClientValidation, b.ClientValidation, func(x, y ClientValidation) bool {
+			return x.InsecureFallback == y.InsecureFallback && slices.Equal(x.CACertificates, y.CACertificates) && bytes.Equal(x.CAPEM, y.CAPEM)
+		})
+}
+
+func sameCertificate(a, b Certificate) bool {
+	return a.Secret == b.Secret && bytes.Equal(a.CertPEM, b.CertPEM) && bytes.Equal(a.KeyPEM, b.KeyPEM)
+}
+
+func sameOptional[T any](a, b *T, same func(T, T) bool) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return same(*a, *b)
 }
 
 // SetEndpoints stores the endpoints of a Service port in the sets the

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tenantgate/tenantgate/gateway/hostname"
@@ -22,8 +23,9 @@ type Table struct {
 	ordered []*Socket
 	// tlsKeys are the CompiledBackendTLS keys any backend uses.
 	tlsKeys map[string]bool
-	// routes are the routes of every listener, for per-route metrics.
-	routes map[RouteKey]bool
+	// routes are the routes of every listener with the number of
+	// listeners carrying each, for per-route metrics.
+	routes shardedMap[RouteKey, int32]
 }
 
 // RouteKey names a route of the table.
@@ -31,7 +33,11 @@ type RouteKey struct{ Namespace, Name string }
 
 // HasRoute reports whether a listener of the table carries the route.
 func (t *Table) HasRoute(k RouteKey) bool {
-	return t != nil && t.routes[k]
+	if t == nil {
+		return false
+	}
+	_, ok := t.routes.get(k)
+	return ok
 }
 
 // UsesBackendTLS reports whether a backend of the table connects with the
@@ -103,14 +109,8 @@ type CompiledListener struct {
 	// to; ClientAuth says whether one is required and verified.
 	ClientCAs  *x509.CertPool
 	ClientAuth tls.ClientAuthType
-	hosts      hostIndex[hostRoutes]
+	hosts      hostIndex[routeGroup]
 	sni        hostIndex[CompiledRule] // TLS listeners: the TLSRoute rule by server name (tls.go)
-}
-
-// hostRoutes is what a hostname sees: its own route group, then the groups
-// of less specific hostnames that also match it, most specific first.
-type hostRoutes struct {
-	chain []*routeGroup
 }
 
 // Match returns the highest-precedence match for r on this listener, or nil.
@@ -119,17 +119,16 @@ func (l *CompiledListener) Match(host string, r *http.Request) *CompiledMatch {
 }
 
 func (l *CompiledListener) match(host string, r *http.Request) *CompiledMatch {
-	routes := l.hosts.lookup(host)
-	if routes == nil {
-		return nil
-	}
-	path := r.URL.EscapedPath()
-	for _, g := range routes.chain {
-		if m := g.match(path, r); m != nil {
-			return m
+	var found *CompiledMatch
+	path := ""
+	l.hosts.covering(host, func(g *routeGroup) bool {
+		if path == "" {
+			path = r.URL.EscapedPath()
 		}
-	}
-	return nil
+		found = g.match(path, r)
+		return found == nil
+	})
+	return found
 }
 
 // Certificate picks the first certificate the client supports, else the first.
@@ -177,31 +176,102 @@ func (fs Faults) Err() error {
 // functions (CompileRegex, ParseCACertificates, ...), so a Config it
 // produces compiles without faults; one that does not is a bug there.
 func Compile(cfg Config) (*Table, Faults) {
-	return compile(cfg, nil)
+	return compileShared(cfg, nil)
 }
 
-// compile is Compile, reusing routes compiled before from memo when it is not nil.
-func compile(cfg Config, memo *Compiler) (*Table, Faults) {
-	t := &Table{sockets: map[SocketKey]*Socket{}, tlsKeys: map[string]bool{}, routes: map[RouteKey]bool{}}
-	var faults Faults
+// compileShared is Compile with the backends' endpoint sets taken from
+// endpoints (nil shares none).
+func compileShared(cfg Config, endpoints *endpointRegistry) (*Table, Faults) {
+	b := newTableBuild()
+	n := 0
+	for i := range cfg.Listeners {
+		n += len(cfg.Listeners[i].Routes)
+	}
+	routes := newShardEdit[RouteKey, int32](n, hashRouteKey)
 	for i := range cfg.Listeners {
 		for _, r := range cfg.Listeners[i].Routes {
-			t.routes[RouteKey{r.Namespace, r.Name}] = true
+			k := RouteKey{r.Namespace, r.Name}
+			n, _ := routes.get(k)
+			routes.set(k, n+1)
 		}
 	}
-	names := map[string]bool{}
+	b.t.routes = routes.done()
+	var faults Faults
 	for i := range cfg.Listeners {
 		in := &cfg.Listeners[i]
-		l, rules, err := t.addListener(in, names, memo)
-		faults = append(faults, rules...)
+		key, s, err := b.place(in)
+		if err == nil {
+			var l *CompiledListener
+			var rules Faults
+			l, rules, err = compileListener(in, b.t.tlsKeys, endpoints)
+			faults = append(faults, rules...)
+			if err == nil {
+				b.attach(key, s, l)
+			}
+		}
 		if err != nil {
 			faults = append(faults, Fault{Listener: in.Name, Err: err})
 		}
-		if l != nil {
-			names[in.Name] = true
+	}
+	return b.done(), faults
+}
+
+// tableBuild is a Table being assembled listener by listener.
+type tableBuild struct {
+	t     *Table
+	names map[string]bool
+	hosts map[*Socket]*hostEdit[CompiledListener]
+}
+
+func newTableBuild() *tableBuild {
+	return &tableBuild{
+		t:     &Table{sockets: map[SocketKey]*Socket{}, tlsKeys: map[string]bool{}},
+		names: map[string]bool{},
+		hosts: map[*Socket]*hostEdit[CompiledListener]{},
+	}
+}
+
+// place finds the socket a listener joins (nil when it opens one) and
+// checks that it may; an error leaves the table as it was.
+func (b *tableBuild) place(in *Listener) (SocketKey, *Socket, error) {
+	if b.names[in.Name] {
+		return SocketKey{}, nil, fmt.Errorf("listener %s appears twice in the route table; give each listener a unique name", in.Name)
+	}
+	key, err := socketKey(in)
+	if err != nil {
+		return SocketKey{}, nil, err
+	}
+	s := b.t.sockets[key]
+	if s != nil && s.Protocol != in.Protocol {
+		return SocketKey{}, nil, fmt.Errorf("listener %s uses %s on %s:%d where listener %s uses %s; one port serves one protocol", in.Name, in.Protocol, key.Address, key.Port, s.Listeners[0].Name, s.Protocol)
+	}
+	if s != nil {
+		if other := b.hosts[s].get(normalizeHostname(in.Hostname)); other != nil {
+			return SocketKey{}, nil, fmt.Errorf("listener %s has hostname %q on %s:%d like listener %s; listeners sharing a port need distinct hostnames", in.Name, normalizeHostname(in.Hostname), key.Address, key.Port, other.Name)
 		}
 	}
+	return key, s, nil
+}
+
+// attach adds a compiled listener to its socket, opening it when s is nil.
+func (b *tableBuild) attach(key SocketKey, s *Socket, l *CompiledListener) {
+	if s == nil {
+		s = &Socket{SocketKey: key, Protocol: l.Protocol}
+		b.t.sockets[key] = s
+		b.t.ordered = append(b.t.ordered, s)
+		var empty hostIndex[CompiledListener]
+		b.hosts[s] = empty.edit()
+	}
+	s.Listeners = append(s.Listeners, l)
+	b.hosts[s].set(l.Hostname, l)
+	b.names[l.Name] = true
+}
+
+// done orders the sockets and their listeners and returns the Table.
+func (b *tableBuild) done() *Table {
+	t := b.t
 	for _, s := range t.ordered {
+		s.byHost = b.hosts[s].done()
 		slices.SortStableFunc(s.Listeners, func(a, b *CompiledListener) int { return compareHostnames(a.Hostname, b.Hostname) })
 	}
 	slices.SortFunc(t.ordered, func(a, b *Socket) int {
@@ -210,40 +280,7 @@ func compile(cfg Config, memo *Compiler) (*Table, Faults) {
 		}
 		return int(a.Port - b.Port)
 	})
-	return t, faults
-}
-
-// addListener compiles one listener onto its socket; an error leaves the
-// table as it was. Rule faults are returned even when the listener is added.
-func (t *Table) addListener(in *Listener, names map[string]bool, memo *Compiler) (*CompiledListener, Faults, error) {
-	if names[in.Name] {
-		return nil, nil, fmt.Errorf("listener %s appears twice in the route table; give each listener a unique name", in.Name)
-	}
-	key, err := socketKey(in)
-	if err != nil {
-		return nil, nil, err
-	}
-	s := t.sockets[key]
-	if s != nil && s.Protocol != in.Protocol {
-		return nil, nil, fmt.Errorf("listener %s uses %s on %s:%d where listener %s uses %s; one port serves one protocol", in.Name, in.Protocol, key.Address, key.Port, s.Listeners[0].Name, s.Protocol)
-	}
-	if s != nil {
-		if other := s.byHost.get(normalizeHostname(in.Hostname)); other != nil {
-			return nil, nil, fmt.Errorf("listener %s has hostname %q on %s:%d like listener %s; listeners sharing a port need distinct hostnames", in.Name, normalizeHostname(in.Hostname), key.Address, key.Port, other.Name)
-		}
-	}
-	l, faults, err := compileListener(in, t.tlsKeys, memo)
-	if err != nil {
-		return nil, nil, err
-	}
-	if s == nil {
-		s = &Socket{SocketKey: key, Protocol: l.Protocol}
-		t.sockets[key] = s
-		t.ordered = append(t.ordered, s)
-	}
-	s.Listeners = append(s.Listeners, l)
-	s.byHost.add(l.Hostname, l)
-	return l, faults, nil
+	return t
 }
 
 // socketKey validates a listener's address and port; "" binds every address.
@@ -264,11 +301,48 @@ func socketKey(in *Listener) (SocketKey, error) {
 
 // compileListener compiles a listener and the rules of its routes; a rule
 // that does not compile is left out and returned as a Fault.
-func compileListener(in *Listener, tlsKeys map[string]bool, memo *Compiler) (*CompiledListener, Faults, error) {
+func compileListener(in *Listener, tlsKeys map[string]bool, endpoints *endpointRegistry) (*CompiledListener, Faults, error) {
 	if in.Protocol == ProtocolTLS {
-		l, err := compileTLSListener(in)
+		l, err := compileTLSListener(in, endpoints)
 		return l, nil, err
 	}
+	l, clientCert, err := compileListenerBase(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	var faults Faults
+	byHostname := make(map[string][]*CompiledMatch, len(in.Routes))
+	for i := range in.Routes {
+		route := &in.Routes[i]
+		matches, routeFaults := compileRoute(route, in.Name, scope{clientCert: clientCert, endpoints: endpoints})
+		faults = append(faults, routeFaults...)
+		addTLSKeys(matches, tlsKeys)
+		for _, h := range routeHostnames(route, l.Hostname) {
+			byHostname[h] = append(byHostname[h], matches...)
+		}
+	}
+	hosts := newHostEdit[routeGroup](len(byHostname))
+	for h, matches := range byHostname {
+		slices.SortStableFunc(matches, comparePrecedence)
+		hosts.set(h, newRouteGroup(matches))
+	}
+	l.hosts = hosts.done()
+	return l, faults, nil
+}
+
+// addTLSKeys adds the backend TLS keys of the matches' rules to keys.
+func addTLSKeys(matches []*CompiledMatch, keys map[string]bool) {
+	for i, m := range matches {
+		if i == 0 || m.Rule != matches[i-1].Rule {
+			m.Rule.tlsKeys(keys)
+		}
+	}
+}
+
+// compileListenerBase compiles what an HTTP or HTTPS listener is apart from
+// its routes: its certificates, client validation and the client
+// certificate it presents to backends.
+func compileListenerBase(in *Listener) (*CompiledListener, *tls.Certificate, error) {
 	l := &CompiledListener{Name: in.Name, Hostname: normalizeHostname(in.Hostname), Protocol: in.Protocol, Port: in.Port}
 	switch in.Protocol {
 	case ProtocolHTTP:
@@ -308,50 +382,7 @@ func compileListener(in *Listener, tlsKeys map[string]bool, memo *Compiler) (*Co
 		}
 		l.Certificates = append(l.Certificates, cert)
 	}
-	var faults Faults
-	byHostname := map[string][]*CompiledMatch{}
-	for i := range in.Routes {
-		route := &in.Routes[i]
-		matches, routeFaults := memo.route(route, in, scope{clientCert: clientCert, endpoints: memo.registry()})
-		faults = append(faults, routeFaults...)
-		for i, m := range matches {
-			if i == 0 || m.Rule != matches[i-1].Rule {
-				m.Rule.tlsKeys(tlsKeys)
-			}
-		}
-		for _, h := range routeHostnames(route, l.Hostname) {
-			byHostname[h] = append(byHostname[h], matches...)
-		}
-	}
-	hostnames := make([]string, 0, len(byHostname))
-	for h := range byHostname {
-		hostnames = append(hostnames, h)
-	}
-	slices.SortFunc(hostnames, compareHostnames)
-	groups := make(map[string]*routeGroup, len(hostnames))
-	for _, h := range hostnames {
-		groups[h] = memo.group(in.Name, h, byHostname[h])
-	}
-	// Only wildcards can extend a chain; there are few, so this stays linear.
-	var wildcards []string
-	for _, h := range hostnames {
-		if isWildcard(h) {
-			wildcards = append(wildcards, h)
-		}
-	}
-	for _, h := range hostnames {
-		chain := []*routeGroup{groups[h]}
-		for _, w := range wildcards {
-			if w != h && covers(w, h) {
-				chain = append(chain, groups[w])
-			}
-		}
-		if h != "" && groups[""] != nil {
-			chain = append(chain, groups[""])
-		}
-		l.hosts.add(h, &hostRoutes{chain: chain})
-	}
-	return l, faults, nil
+	return l, clientCert, nil
 }
 
 // compileRoute compiles every match of every rule; a rule without matches
@@ -376,7 +407,7 @@ func compileRuleMatches(route *Route, rule Rule, listener string, sc scope) ([]*
 	if route.GRPC {
 		kind = "GRPCRoute"
 	}
-	where := fmt.Sprintf("%s %s/%s rule %d on listener %s", kind, route.Namespace, route.Name, rule.Index, listener)
+	where := kind + " " + route.Namespace + "/" + route.Name + " rule " + strconv.Itoa(rule.Index) + " on listener " + listener
 	sc.where = where
 	cr, err := compileRule(route, rule, sc)
 	if err != nil {

@@ -20,7 +20,7 @@ const ProtocolTLS Protocol = "TLS"
 // route has one rule (TLSRoute allows one) whose weighted backends take the
 // connection. Where two routes claim the same hostname the oldest (then by
 // namespace/name) keeps it, the precedence HTTPRoute conflicts use.
-func compileTLSListener(in *Listener) (*CompiledListener, error) {
+func compileTLSListener(in *Listener, endpoints *endpointRegistry) (*CompiledListener, error) {
 	l := &CompiledListener{Name: in.Name, Hostname: normalizeHostname(in.Hostname), Protocol: in.Protocol, Port: in.Port}
 	if in.ClientValidation != nil {
 		return nil, fmt.Errorf("listener %s is TLS with client certificate validation, which the proxy applies only on HTTPS listeners; leave it out", in.Name)
@@ -39,21 +39,24 @@ func compileTLSListener(in *Listener) (*CompiledListener, error) {
 	slices.SortStableFunc(routes, func(a, b *Route) int {
 		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})
+	var empty hostIndex[CompiledRule]
+	sni := empty.edit()
 	for _, route := range routes {
 		if len(route.Rules) != 1 {
 			return nil, fmt.Errorf("TLSRoute %s/%s on listener %s has %d rules; a TLSRoute has exactly one", route.Namespace, route.Name, in.Name, len(route.Rules))
 		}
 		where := fmt.Sprintf("TLSRoute %s/%s on listener %s", route.Namespace, route.Name, in.Name)
-		rule, err := compileRule(route, route.Rules[0], scope{where: where})
+		rule, err := compileRule(route, route.Rules[0], scope{where: where, endpoints: endpoints})
 		if err != nil {
 			return nil, err
 		}
 		for _, h := range routeHostnames(route, l.Hostname) {
-			if l.sni.get(h) == nil {
-				l.sni.add(h, rule)
+			if sni.get(h) == nil {
+				sni.set(h, rule)
 			}
 		}
 	}
+	l.sni = sni.done()
 	return l, nil
 }
 
