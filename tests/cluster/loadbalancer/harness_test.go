@@ -115,6 +115,13 @@ func TestLoadBalancerOnTheLocalCluster(t *testing.T) {
 		if got != "127.77.0.200:80" {
 			t.Errorf("the Service asked for 127.77.0.200 and got %s", got)
 		}
+		// The address is written when the Service is seen; its listener
+		// forwards once the EndpointSlice is seen too, which may be a moment later.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if pod, err := echoPod("http://" + got + "/"); err == nil && pod == target.Name {
+				break
+			}
+		}
 		for range 3 {
 			pod, err := echoPod("http://" + got + "/")
 			if err != nil || pod != target.Name {
