@@ -6,7 +6,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -73,9 +72,6 @@ func (r *Reconciler) updateEndpoints(ctx context.Context, svc types.NamespacedNa
 	var list discoveryv1.EndpointSliceList
 	if err := r.Reader.List(ctx, &list, client.InNamespace(svc.Namespace),
 		client.MatchingLabels{discoveryv1.LabelServiceName: svc.Name}, client.UnsafeDisableDeepCopy); err != nil {
-		if apierrors.IsNotFound(err) {
-			return true, nil
-		}
 		return true, err
 	}
 	slices := make([]*discoveryv1.EndpointSlice, len(list.Items))

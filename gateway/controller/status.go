@@ -79,8 +79,12 @@ func changed[T any, P interface {
 			memo.record(key, obj.GetResourceVersion(), want)
 			continue
 		}
-		cp := obj.DeepCopyObject().(P)
-		*status(cp) = next
+		// One deep copy of the object with its new status: the merge shares
+		// pointers with the build's desired status, and Update decodes the
+		// server's answer into the object it is given.
+		item := items[i]
+		*status(P(&item)) = next
+		cp := P(&item).DeepCopyObject().(P)
 		out = append(out, statusUpdate{obj: cp, facts: newFacts(facts(status(obj)), facts(&next))})
 	}
 	return out

@@ -97,13 +97,12 @@ func (r *endpointRegistry) set(src EndpointSource, scheme string, eps []Endpoint
 
 // sweep forgets the sets no table refers to any more.
 func (r *endpointRegistry) sweep() {
-	maps := r.sets
-	for k, p := range maps {
+	for k, p := range r.sets {
 		if p.Value() == nil {
-			delete(maps, k)
+			delete(r.sets, k)
 		}
 	}
-	r.live = len(maps)
+	r.live = len(r.sets)
 }
 
 // update stores eps in the source's sets, if any table still uses them; it
