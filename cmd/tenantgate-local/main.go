@@ -29,6 +29,7 @@ import (
 	"github.com/tenantgate/tenantgate/tests/cluster/certmanager"
 	"github.com/tenantgate/tenantgate/tests/cluster/loadbalancer"
 	"github.com/tenantgate/tenantgate/tests/roles"
+	"github.com/tenantgate/tenantgate/tests/stack"
 )
 
 func main() {
@@ -190,7 +191,7 @@ func tenantgateBinary(ctx context.Context, root, dir string) (string, error) {
 		}
 	}
 	fmt.Println("building cmd/tenantgate...")
-	bin, err := roles.Build(ctx, root, dir)
+	bin, err := stack.Build(ctx, root, dir)
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return "", ctx.Err()
 	}

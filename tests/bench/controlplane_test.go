@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -41,9 +38,10 @@ func BenchmarkControlPlane(b *testing.B) {
 	if *largeScale {
 		small, large, tenants, routeNamespaces = 0, scaled(20000), scaled(2000), 100
 	}
-	s := stack.Start(b, stack.Options{AddressPool: "127.40.0.0/16", PlatformNamespaces: []string{gatewayNS}})
+	s := stack.Start(b, stack.Options{AddressPool: "127.40.0.0/16", PlatformNamespaces: []string{gatewayNS},
+		Binary: tenantgateBinary(b), PprofAddr: freeAddr(b)})
 	e := newEnv(b, s)
-	e.startRSS = residentMiB(b)["MiB-rss"]
+	e.startRSS = e.residentMiB(b)["MiB-rss"]
 	if small > 0 {
 		b.Run(fmt.Sprintf("apply=%d", small), func(b *testing.B) {
 			e.applyUntilServing(b, "a", small, time.Minute)
@@ -51,22 +49,23 @@ func BenchmarkControlPlane(b *testing.B) {
 		})
 	}
 	b.Run(fmt.Sprintf("apply=%d", large), func(b *testing.B) { e.applyUntilServing(b, "b", large, 4*time.Minute) })
-	b.Run(fmt.Sprintf("change=%d", changes), func(b *testing.B) { e.changes(b, "b", large, changes, 90*time.Second) })
+	b.Run(fmt.Sprintf("change=%d", changes), func(b *testing.B) {
+		defer e.profileCPU(b, "change", 5*time.Second)()
+		e.changes(b, "b", large, changes, 90*time.Second)
+	})
 	b.Run(fmt.Sprintf("endpoints=%d", changes), func(b *testing.B) { e.endpointChanges(b, changes, 90*time.Second) })
 	b.Run("memory", func(b *testing.B) {
-		for unit, v := range residentMiB(b) {
+		for unit, v := range e.residentMiB(b) {
 			b.ReportMetric(v, unit)
 		}
 		b.ReportMetric(e.startRSS, "MiB-rss-before-routes")
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		b.ReportMetric(float64(m.HeapInuse)/(1<<20), "MiB-heap-inuse-after-gc")
+		b.ReportMetric(e.heapAfterGC(b), "MiB-heap-inuse-after-gc")
 	})
 	b.Run("webhook", func(b *testing.B) {
 		e.seedTenants(b, tenants, 5)
+		defer e.profileCPU(b, "webhook", 10*time.Second)()
 		e.webhookAtRate(b, tenants, 5, 200, 15*time.Second)
-		for unit, v := range residentMiB(b) {
+		for unit, v := range e.residentMiB(b) {
 			b.ReportMetric(v, unit)
 		}
 	})
@@ -254,7 +253,7 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	var wire, api, floor []time.Duration
 	floorMissed := 0
 	watcher := e.watchFloor(b, set)
-	reconcileBefore, cpuBefore := e.reconcileTime(b), cpuSeconds(b)
+	reconcileBefore, cpuBefore := e.reconcileTime(b), e.cpuSeconds(b)
 	phaseEnd := time.Now().Add(budget)
 	for k := 0; k < count && time.Now().Before(phaseEnd); k++ {
 		i := k * 997 % n // spread over namespaces and the table
@@ -278,7 +277,7 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 			floorMissed++
 		}
 	}
-	cpu := cpuSeconds(b) - cpuBefore
+	cpu := e.cpuSeconds(b) - cpuBefore
 	reconcile := e.reconcileTime(b).Since(reconcileBefore)
 	slices.Sort(wire)
 	slices.Sort(api)
@@ -287,7 +286,7 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	b.ReportMetric(ms(results.Percentile(floor, 0.99)), "ms-floor-p99")
 	b.ReportMetric(float64(floorMissed), "floor-missed")
 	b.ReportMetric(ratio(ms(results.Percentile(wire, 0.99)), ms(results.Percentile(floor, 0.99))), "x-wire-p99-over-floor-p99")
-	b.ReportMetric(ratio(cpu*1000, float64(len(wire))), "ms-cpu-per-change-whole-process")
+	b.ReportMetric(ratio(cpu*1000, float64(len(wire))), "ms-cpu-per-change")
 	b.ReportMetric(reconcile.Quantile(0.5)*1000, "ms-reconcile-p50")
 	b.ReportMetric(reconcile.Quantile(0.99)*1000, "ms-reconcile-p99")
 	b.ReportMetric(reconcile.Count, "reconciles")
@@ -296,32 +295,6 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	b.ReportMetric(ms(results.Percentile(wire, 0.99)), "ms-wire-p99")
 	b.ReportMetric(ms(results.Percentile(wire, 1)), "ms-wire-max")
 	b.ReportMetric(ms(results.Percentile(api, 0.5)), "ms-apply-p50")
-}
-
-// residentMiB is this process's resident memory now and at its peak.
-// tenantgate runs in it, alongside the cluster harness's node agent and the
-// benchmark's own client, so it is an upper bound on the controller's.
-func residentMiB(b *testing.B) map[string]float64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		b.Fatal(err)
-	}
-	units := map[string]string{"VmRSS:": "MiB-rss", "VmHWM:": "MiB-rss-peak"}
-	out := map[string]float64{}
-	for line := range strings.Lines(string(status)) {
-		f := strings.Fields(line)
-		if len(f) != 3 || f[2] != "kB" {
-			continue
-		}
-		if unit, ok := units[f[0]]; ok {
-			kb, err := strconv.ParseFloat(f[1], 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			out[unit] = kb / 1024
-		}
-	}
-	return out
 }
 
 func ms(d time.Duration) float64 { return results.Milliseconds(d) }

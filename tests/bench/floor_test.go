@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,24 +177,6 @@ func (e *env) echoAddress(b *testing.B) string {
 	}
 	b.Fatal("no ready echo Pod address in the echo Service's EndpointSlices")
 	return ""
-}
-
-// cpuSeconds is the CPU time this process (tenantgate, the node agent and
-// the benchmark's client) has used so far.
-func cpuSeconds(b *testing.B) float64 {
-	raw, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		b.Fatal(err)
-	}
-	// Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
-	rest := string(raw[strings.LastIndexByte(string(raw), ')')+2:])
-	f := strings.Fields(rest)
-	utime, err1 := strconv.ParseFloat(f[11], 64)
-	stime, err2 := strconv.ParseFloat(f[12], 64)
-	if err1 != nil || err2 != nil {
-		b.Fatalf("reading CPU time from /proc/self/stat: %v %v", err1, err2)
-	}
-	return (utime + stime) / 100 // clock ticks (USER_HZ is 100 on Linux)
 }
 
 // ratio is a/b, 0 when b is 0.

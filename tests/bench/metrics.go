@@ -77,6 +77,15 @@ func matches(labels []*dto.LabelPair, want map[string]string) bool {
 // ParseCounter reads Prometheus text exposition and adds up the counters
 // of family whose labels include every pair in match; 0 when absent.
 func ParseCounter(r io.Reader, family string, match map[string]string) (float64, error) {
+	return parseSum(r, family, match, dto.MetricType_COUNTER)
+}
+
+// ParseGauge is ParseCounter for a gauge.
+func ParseGauge(r io.Reader, family string, match map[string]string) (float64, error) {
+	return parseSum(r, family, match, dto.MetricType_GAUGE)
+}
+
+func parseSum(r io.Reader, family string, match map[string]string, kind dto.MetricType) (float64, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(r)
 	if err != nil {
@@ -86,13 +95,13 @@ func ParseCounter(r io.Reader, family string, match map[string]string) (float64,
 	if !ok {
 		return 0, nil
 	}
-	if f.GetType() != dto.MetricType_COUNTER {
-		return 0, fmt.Errorf("metric %s is a %s, not a counter", family, f.GetType())
+	if f.GetType() != kind {
+		return 0, fmt.Errorf("metric %s is a %s, not a %s", family, f.GetType(), kind)
 	}
 	var sum float64
 	for _, m := range f.GetMetric() {
 		if matches(m.GetLabel(), match) {
-			sum += m.GetCounter().GetValue()
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
 		}
 	}
 	return sum, nil

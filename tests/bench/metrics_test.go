@@ -96,3 +96,13 @@ controller_runtime_reconcile_total{controller="other",result="error"} 100
 		})
 	}
 }
+
+func TestParseGauge(t *testing.T) {
+	text := "# TYPE go_memstats_heap_inuse_bytes gauge\ngo_memstats_heap_inuse_bytes 1.048576e+07\n# TYPE up counter\nup 1\n"
+	if got, err := ParseGauge(strings.NewReader(text), "go_memstats_heap_inuse_bytes", nil); err != nil || got != 10485760 {
+		t.Errorf("ParseGauge = %v, %v; want 10485760", got, err)
+	}
+	if _, err := ParseGauge(strings.NewReader(text), "up", nil); err == nil {
+		t.Error("a counter parsed as a gauge")
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,18 +21,6 @@ import (
 
 	"github.com/tenantgate/tenantgate/tests/stack"
 )
-
-// Build compiles cmd/tenantgate from the repository at root into dir, so
-// the processes run the source under test and not a stale bin/tenantgate.
-func Build(ctx context.Context, root, dir string) (string, error) {
-	bin := filepath.Join(dir, "tenantgate")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/tenantgate")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/tenantgate: %v\n%s", err, out)
-	}
-	return bin, nil
-}
 
 // Options say how to run one process.
 type Options struct {

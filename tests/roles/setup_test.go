@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenantgate/tenantgate/cmd/tenantgate/app"
 	"github.com/tenantgate/tenantgate/tests/cluster"
+	"github.com/tenantgate/tenantgate/tests/stack"
 )
 
 // bed is what every test here starts from: a local cluster with the
@@ -42,7 +43,7 @@ func newBed(t *testing.T, ctx context.Context, root string, opts cluster.Options
 	if err := AwaitRBAC(ctx, c.Admin); err != nil {
 		t.Fatal(err)
 	}
-	bin, err := Build(ctx, root, t.TempDir())
+	bin, err := stack.Build(ctx, root, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

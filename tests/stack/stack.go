@@ -19,6 +19,7 @@ import (
 
 	"github.com/tenantgate/tenantgate/cmd/tenantgate/app"
 	"github.com/tenantgate/tenantgate/tests/cluster"
+	"github.com/tenantgate/tenantgate/tests/cluster/proc"
 )
 
 // Options tune a Stack.
@@ -38,6 +39,12 @@ type Options struct {
 	LogFormat string
 	// MetricsAddr and HealthAddr are tenantgate's endpoints; free loopback ports when empty.
 	MetricsAddr, HealthAddr string
+	// PprofAddr serves tenantgate's /debug/pprof; none when empty.
+	PprofAddr string
+	// Binary, when set, runs tenantgate as this executable (see Build) in a
+	// process of its own, so its memory and CPU can be measured apart from
+	// the harness's; in this process when empty.
+	Binary string
 }
 
 // Stack is a running cluster with tenantgate.
@@ -49,8 +56,9 @@ type Stack struct {
 	// MetricsURL serves tenantgate's Prometheus metrics.
 	MetricsURL string
 
-	cancel context.CancelFunc
-	done   chan error
+	cancel  context.CancelFunc
+	done    chan error
+	process *proc.Process
 }
 
 // Start brings everything up and registers its teardown with t.Cleanup.
@@ -108,7 +116,7 @@ func New(ctx context.Context, opts Options) (_ *Stack, err error) {
 		opts.LogFormat = "json"
 	}
 	s.Options = app.Options{
-		MetricsAddr: metrics, HealthAddr: health,
+		MetricsAddr: metrics, HealthAddr: health, PprofAddr: opts.PprofAddr,
 		EnableWebhook: true, EnableGateway: true,
 		WebhookHost:        c.Env.WebhookInstallOptions.LocalServingHost,
 		WebhookPort:        c.Env.WebhookInstallOptions.LocalServingPort,
@@ -126,6 +134,19 @@ func New(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, err
 		}
 		out = logFile
+	}
+	if opts.Binary != "" {
+		err := s.runProcess(opts.Binary, c.AdminKubeconfig, out)
+		if f, ok := out.(*os.File); ok && f.Name() == logPath {
+			f.Close() // the process has its own descriptor
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := s.waitReady(startCtx); err != nil {
+			return nil, fmt.Errorf("%w (tenantgate log: %s)", err, logPath)
+		}
+		return s, nil
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel, s.done = stop, make(chan error, 1)
@@ -162,6 +183,12 @@ func (s *Stack) waitReady(ctx context.Context) error {
 // Stop stops tenantgate, then the cluster.
 func (s *Stack) Stop() error {
 	var errs []error
+	if s.process != nil {
+		if err := s.process.Stop(s.Options.ShutdownGrace + 5*time.Second); err != nil {
+			errs = append(errs, fmt.Errorf("tenantgate: %w", err))
+		}
+		s.process = nil
+	}
 	if s.cancel != nil {
 		s.cancel()
 		if err := <-s.done; err != nil && !errors.Is(err, context.Canceled) {

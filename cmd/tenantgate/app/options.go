@@ -17,10 +17,12 @@ import (
 // Options are tenantgate's settings, one per flag.
 type Options struct {
 	// Role is which parts this process runs (see Role); empty means RoleAll.
-	Role               Role
-	Kubeconfig         string
-	MetricsAddr        string
-	HealthAddr         string
+	Role        Role
+	Kubeconfig  string
+	MetricsAddr string
+	HealthAddr  string
+	// PprofAddr serves net/http/pprof; "" or "0" (the default) serves nothing.
+	PprofAddr          string
 	LeaderElect        bool
 	LeaderElectionNS   string
 	EnableWebhook      bool
@@ -93,6 +95,7 @@ func ParseFlags(args []string) (Options, error) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file; in-cluster configuration when empty")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
 	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0", "address of the Go profiler's /debug/pprof endpoints, for profiling a live process; 0 disables it (keep it on loopback: profiles show what the process holds)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one replica to write status; every replica still serves traffic and admission")
 	fs.StringVar(&o.LeaderElectionNS, "leader-election-namespace", "", "namespace of the leader-election Lease; the Pod's own namespace when empty")
 	fs.BoolVar(&o.EnableWebhook, "enable-webhook", true, "serve the tenant-policy admission webhook")

@@ -83,6 +83,7 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 		Cache:                  cache.Options{DefaultTransform: cacheTransform(), NewInformer: newReconnectingInformer},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress: opts.HealthAddr,
+		PprofBindAddress:       opts.PprofAddr,
 		// No manager leader election: losing its Lease would end the
 		// process and this replica's proxy. leadership gates the writers.
 		WebhookServer: crwebhook.NewServer(crwebhook.Options{

@@ -249,9 +249,9 @@ func controlPlane(b *strings.Builder, r results.Results) {
 	add("Reconciles of everything during the changes", metric(cp, benchChange, "reconciles"), "")
 	add("Reconcile duration during the changes, p50 (controller-runtime histogram)", metric(cp, benchChange, "ms-reconcile-p50"), "ms")
 	add("Reconcile duration during the changes, p99", metric(cp, benchChange, "ms-reconcile-p99"), "ms")
-	add("Process RSS with 5,000 routes (tenantgate + harness + client)", metric(cp, benchMemory, "MiB-rss"), "MiB")
-	add("Process peak RSS so far", metric(cp, benchMemory, "MiB-rss-peak"), "MiB")
-	add("Process RSS before any route (cluster, tenantgate, Gateway up)", metric(cp, benchMemory, "MiB-rss-before-routes"), "MiB")
+	add("tenantgate process RSS with 5,000 routes", metric(cp, benchMemory, "MiB-rss"), "MiB")
+	add("tenantgate process peak RSS so far", metric(cp, benchMemory, "MiB-rss-peak"), "MiB")
+	add("tenantgate process RSS before any route (Gateway up)", metric(cp, benchMemory, "MiB-rss-before-routes"), "MiB")
 	add("translate.Build of 5,000 routes, one core (BenchmarkBuild)", results.Summarize(scale(results.Metric(r.Build, "BenchmarkBuild", "ns/op"), 1e-6)), "ms")
 	if len(rows) > 0 {
 		table(b, []string{"figure", "value"}, rows)

@@ -1,0 +1,134 @@
+package bench
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tenantgate/tenantgate/tests/cluster"
+	"github.com/tenantgate/tenantgate/tests/stack"
+)
+
+var profileDir = flag.String("bench.profiles", "", "folder for tenantgate's CPU profiles of the change and webhook phases and its heap profile after them; none when empty")
+
+// tenantgateBinary builds cmd/tenantgate, which the benchmark runs in a
+// process of its own so that its memory and CPU are tenantgate's alone.
+func tenantgateBinary(b *testing.B) string {
+	root, err := cluster.RepoRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bin, err := stack.Build(b.Context(), root, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bin
+}
+
+func freeAddr(b *testing.B) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// residentMiB is tenantgate's resident memory now and at its peak.
+func (e *env) residentMiB(b *testing.B) map[string]float64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.s.Pid()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	units := map[string]string{"VmRSS:": "MiB-rss", "VmHWM:": "MiB-rss-peak"}
+	out := map[string]float64{}
+	for line := range strings.Lines(string(status)) {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[2] != "kB" {
+			continue
+		}
+		if unit, ok := units[f[0]]; ok {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out[unit] = kb / 1024
+		}
+	}
+	return out
+}
+
+// cpuSeconds is the CPU time tenantgate has used so far.
+func (e *env) cpuSeconds(b *testing.B) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.s.Pid()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
+	rest := string(raw[strings.LastIndexByte(string(raw), ')')+2:])
+	f := strings.Fields(rest)
+	utime, err1 := strconv.ParseFloat(f[11], 64)
+	stime, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("reading CPU time from /proc/%d/stat: %v %v", e.s.Pid(), err1, err2)
+	}
+	return (utime + stime) / 100 // clock ticks (USER_HZ is 100 on Linux)
+}
+
+// heapAfterGC is tenantgate's heap in use right after a collection, which
+// asking for its heap profile with gc=1 forces; the profile is kept in
+// -bench.profiles.
+func (e *env) heapAfterGC(b *testing.B) float64 {
+	profile := e.pprof(b, "heap?gc=1")
+	if *profileDir != "" {
+		if err := os.WriteFile(filepath.Join(*profileDir, "heap.pprof"), profile, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	v, err := ParseGauge(bytes.NewReader(e.tenantgateMetrics(b)), "go_memstats_heap_inuse_bytes", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v / (1 << 20)
+}
+
+// profileCPU records tenantgate's CPU for the first d of a phase into
+// -bench.profiles/NAME.cpu.pprof; the returned func waits for it. Nothing
+// when no folder is given.
+func (e *env) profileCPU(b *testing.B, name string, d time.Duration) func() {
+	if *profileDir == "" {
+		return func() {}
+	}
+	done := make(chan []byte, 1)
+	go func() { done <- e.pprof(b, fmt.Sprintf("profile?seconds=%d", int(d.Seconds()))) }()
+	return func() {
+		if err := os.WriteFile(filepath.Join(*profileDir, name+".cpu.pprof"), <-done, 0o644); err != nil {
+			b.Error(err)
+		}
+	}
+}
+
+// pprof fetches /debug/pprof/WHAT from tenantgate.
+func (e *env) pprof(b *testing.B, what string) []byte {
+	resp, err := http.Get("http://" + e.s.Options.PprofAddr + "/debug/pprof/" + what)
+	if err != nil {
+		b.Errorf("profiling tenantgate: %v", err)
+		return nil
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Errorf("profiling tenantgate: %s %v: %s", resp.Status, err, raw)
+		return nil
+	}
+	return raw
+}
