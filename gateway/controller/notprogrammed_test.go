@@ -47,7 +47,7 @@ func TestNotProgrammedFactsAreNewOnlyOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			key := types.NamespacedName{Namespace: "infra", Name: "gw"}
-			updates := changed([]gatewayv1.Gateway{tc.current}, map[types.NamespacedName]gatewayv1.GatewayStatus{key: tc.desired.Status},
+			updates := changed([]*gatewayv1.Gateway{&tc.current}, map[types.NamespacedName]gatewayv1.GatewayStatus{key: tc.desired.Status},
 				func(o *gatewayv1.Gateway) *gatewayv1.GatewayStatus { return &o.Status },
 				func(_, desired gatewayv1.GatewayStatus) gatewayv1.GatewayStatus { return desired }, gatewayFacts, nil)
 			if (len(updates) == 1) != tc.wantWrite {

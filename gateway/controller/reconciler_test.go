@@ -142,7 +142,7 @@ func TestBuildPanicKeepsTheLastGoodTable(t *testing.T) {
 		m["boom"]++ // a nil map write: the kind of bug Build must never hide
 		return translate.Result{}
 	}
-	_, err := r.program(&translate.Snapshot{HTTPRoutes: make([]gatewayv1.HTTPRoute, 3)})
+	_, err := r.program(&translate.Snapshot{HTTPRoutes: []*gatewayv1.HTTPRoute{{}, {}, {}}})
 	if err == nil || !strings.Contains(err.Error(), "panicked") {
 		t.Fatalf("program returned %v; want the recovered panic as an error", err)
 	}

@@ -22,8 +22,6 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		classes   gatewayv1.GatewayClassList
 		gateways  gatewayv1.GatewayList
 		sets      gatewayv1.ListenerSetList
-		routes    gatewayv1.HTTPRouteList
-		grpc      gatewayv1.GRPCRouteList
 		tlsRoutes gatewayv1.TLSRouteList
 		grants    gatewayv1.ReferenceGrantList
 		policies  gatewayv1.BackendTLSPolicyList
@@ -31,7 +29,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		slices    discoveryv1.EndpointSliceList
 		namespace corev1.NamespaceList
 	)
-	lists := []client.ObjectList{&classes, &gateways, &sets, &routes, &grpc, &tlsRoutes, &grants, &policies, &services, &slices, &namespace}
+	lists := []client.ObjectList{&classes, &gateways, &sets, &tlsRoutes, &grants, &policies, &services, &slices, &namespace}
 	for _, l := range lists {
 		// The cache's own objects, not copies: Build never modifies its
 		// snapshot and the status writer copies what it writes.
@@ -39,14 +37,25 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 			return nil, err
 		}
 	}
+	// Routes are the bulk: pointers to the cache's objects, not copies.
+	var routes gatewayv1.HTTPRouteList
+	httpRoutes, err := cachedObjects[gatewayv1.HTTPRoute](ctx, r.Reader, &routes, func() []gatewayv1.HTTPRoute { return routes.Items })
+	if err != nil {
+		return nil, err
+	}
+	var grpc gatewayv1.GRPCRouteList
+	grpcRoutes, err := cachedObjects[gatewayv1.GRPCRoute](ctx, r.Reader, &grpc, func() []gatewayv1.GRPCRoute { return grpc.Items })
+	if err != nil {
+		return nil, err
+	}
 	s := &translate.Snapshot{
 		ControllerName:     r.ControllerName,
 		Now:                r.now(),
 		GatewayClasses:     classes.Items,
 		Gateways:           gateways.Items,
 		ListenerSets:       sets.Items,
-		HTTPRoutes:         routes.Items,
-		GRPCRoutes:         grpc.Items,
+		HTTPRoutes:         httpRoutes,
+		GRPCRoutes:         grpcRoutes,
 		TLSRoutes:          tlsRoutes.Items,
 		ReferenceGrants:    grants.Items,
 		BackendTLSPolicies: policies.Items,

@@ -26,9 +26,9 @@ const statusWriters = 16
 func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res translate.Result) error {
 	ours := r.controllerName()
 	var updates []statusUpdate
-	updates = append(updates, changed(s.GatewayClasses, res.GatewayClasses,
+	updates = append(updates, changed(pointers(s.GatewayClasses), res.GatewayClasses,
 		func(o *gatewayv1.GatewayClass) *gatewayv1.GatewayClassStatus { return &o.Status }, translate.MergeGatewayClassStatus, gatewayClassFacts, nil)...)
-	updates = append(updates, changed(s.Gateways, res.Gateways,
+	updates = append(updates, changed(pointers(s.Gateways), res.Gateways,
 		func(o *gatewayv1.Gateway) *gatewayv1.GatewayStatus { return &o.Status }, translate.MergeGatewayStatus, gatewayFacts, nil)...)
 	if r.routeStatuses == nil {
 		r.routeStatuses = newStatusMemo(func(a, b gatewayv1.HTTPRouteStatus) bool { return sameRouteStatus(a.RouteStatus, b.RouteStatus) })
@@ -40,9 +40,9 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res
 		}, routeFacts(ours), r.routeStatuses)...)
 	updates = append(updates, grpcRouteUpdates(s, res, ours)...)
 	updates = append(updates, tlsRouteUpdates(s, res, ours)...)
-	updates = append(updates, changed(s.ListenerSets, res.ListenerSets,
+	updates = append(updates, changed(pointers(s.ListenerSets), res.ListenerSets,
 		func(o *gatewayv1.ListenerSet) *gatewayv1.ListenerSetStatus { return &o.Status }, translate.MergeListenerSetStatus, listenerSetFacts, nil)...)
-	updates = append(updates, changed(s.BackendTLSPolicies, res.BackendTLSPolicies,
+	updates = append(updates, changed(pointers(s.BackendTLSPolicies), res.BackendTLSPolicies,
 		func(o *gatewayv1.BackendTLSPolicy) *gatewayv1.PolicyStatus { return &o.Status },
 		func(current, desired gatewayv1.PolicyStatus) gatewayv1.PolicyStatus {
 			return translate.MergePolicyStatus(current, desired, ours)
@@ -63,12 +63,11 @@ type statusUpdate struct {
 func changed[T any, P interface {
 	*T
 	client.Object
-}, S any](items []T, desired map[types.NamespacedName]S, status func(P) *S, merge func(current, desired S) S, facts func(*S) []fact, memo *statusMemo[S]) []statusUpdate {
+}, S any](items []P, desired map[types.NamespacedName]S, status func(P) *S, merge func(current, desired S) S, facts func(*S) []fact, memo *statusMemo[S]) []statusUpdate {
 	var out []statusUpdate
 	memo.begin()
 	defer memo.end()
-	for i := range items {
-		obj := P(&items[i])
+	for _, obj := range items {
 		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
 		want, ok := desired[key]
 		if !ok || memo.satisfied(key, obj.GetResourceVersion(), want) {
@@ -82,10 +81,19 @@ func changed[T any, P interface {
 		// One deep copy of the object with its new status: the merge shares
 		// pointers with the build's desired status, and Update decodes the
 		// server's answer into the object it is given.
-		item := items[i]
+		item := *obj
 		*status(P(&item)) = next
 		cp := P(&item).DeepCopyObject().(P)
 		out = append(out, statusUpdate{obj: cp, facts: newFacts(facts(status(obj)), facts(&next))})
+	}
+	return out
+}
+
+// pointers views a snapshot's slice of objects as changed takes them.
+func pointers[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
 	}
 	return out
 }

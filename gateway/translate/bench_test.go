@@ -56,7 +56,7 @@ func benchSnapshot() *Snapshot {
 			s.EndpointSlices = append(s.EndpointSlices, benchSlice(ns, n, v))
 		}
 		for r := range benchRoutesPerNS {
-			s.HTTPRoutes = append(s.HTTPRoutes, benchRoute(ns, r))
+			s.HTTPRoutes = append(s.HTTPRoutes, new(benchRoute(ns, r)))
 		}
 	}
 	return s

@@ -163,7 +163,7 @@ func TestResultDoesNotAliasSnapshot(t *testing.T) {
 	}
 	result := Build(s)
 	for i := range s.HTTPRoutes {
-		r := &s.HTTPRoutes[i]
+		r := s.HTTPRoutes[i]
 		for _, rule := range r.Spec.Rules {
 			for _, f := range rule.Filters {
 				if rd := f.RequestRedirect; rd != nil {

@@ -175,9 +175,9 @@ func addObject(t testing.TB, s *Snapshot, obj runtime.Object) {
 	case *gatewayv1.ListenerSet:
 		s.ListenerSets = append(s.ListenerSets, *o)
 	case *gatewayv1.HTTPRoute:
-		s.HTTPRoutes = append(s.HTTPRoutes, *o)
+		s.HTTPRoutes = append(s.HTTPRoutes, o)
 	case *gatewayv1.GRPCRoute:
-		s.GRPCRoutes = append(s.GRPCRoutes, *o)
+		s.GRPCRoutes = append(s.GRPCRoutes, o)
 	case *gatewayv1.TLSRoute:
 		s.TLSRoutes = append(s.TLSRoutes, *o)
 	case *gatewayv1.ReferenceGrant:

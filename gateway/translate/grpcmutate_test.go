@@ -19,7 +19,7 @@ func grpcRuleMutation(name string, change func(c *chooser, rule *gatewayv1.GRPCR
 		if len(s.GRPCRoutes) == 0 {
 			return subject{}, false
 		}
-		r := &s.GRPCRoutes[c.intn(len(s.GRPCRoutes))]
+		r := s.GRPCRoutes[c.intn(len(s.GRPCRoutes))]
 		if len(r.Spec.Rules) == 0 {
 			r.Spec.Rules = append(r.Spec.Rules, gatewayv1.GRPCRouteRule{})
 		}
@@ -69,7 +69,7 @@ var grpcMutations = []mutation{
 		if len(s.GRPCRoutes) == 0 {
 			return subject{}, false
 		}
-		r := &s.GRPCRoutes[c.intn(len(s.GRPCRoutes))]
+		r := s.GRPCRoutes[c.intn(len(s.GRPCRoutes))]
 		r.Spec.Hostnames = append(r.Spec.Hostnames, gatewayv1.Hostname(pick(c, hostileHostnames)))
 		r.Spec.ParentRefs = append(r.Spec.ParentRefs, gatewayv1.ParentReference{
 			Name: gatewayv1.ObjectName(pick(c, hostileNames)), SectionName: new(gatewayv1.SectionName(pick(c, hostileNames))), Port: new(gatewayv1.PortNumber(pick(c, hostilePorts))),

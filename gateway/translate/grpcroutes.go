@@ -50,11 +50,11 @@ func (b *builder) routeOrder() []metav1.Object {
 	}
 	keys := make([]keyed, 0, len(b.s.HTTPRoutes)+len(b.s.GRPCRoutes))
 	for i := range b.s.HTTPRoutes {
-		r := &b.s.HTTPRoutes[i]
+		r := b.s.HTTPRoutes[i]
 		keys = append(keys, keyed{r.CreationTimestamp.Time, r.Namespace, r.Name, 0, r})
 	}
 	for i := range b.s.GRPCRoutes {
-		r := &b.s.GRPCRoutes[i]
+		r := b.s.GRPCRoutes[i]
 		keys = append(keys, keyed{r.CreationTimestamp.Time, r.Namespace, r.Name, 1, r})
 	}
 	slices.SortFunc(keys, func(x, y keyed) int {

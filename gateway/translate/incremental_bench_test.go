@@ -33,7 +33,7 @@ func largeBenchSnapshot(namespaces int) *Snapshot {
 			s.EndpointSlices = append(s.EndpointSlices, benchSlice(ns, n%250, v))
 		}
 		for r := range benchRoutesPerNS {
-			s.HTTPRoutes = append(s.HTTPRoutes, benchRoute(ns, r))
+			s.HTTPRoutes = append(s.HTTPRoutes, new(benchRoute(ns, r)))
 		}
 	}
 	return s
@@ -48,7 +48,7 @@ func benchRouteChange(b *testing.B, namespaces int) {
 	defer reportCPU(b)()
 	i := 0
 	for b.Loop() {
-		r := &s.HTTPRoutes[i*997%len(s.HTTPRoutes)]
+		r := s.HTTPRoutes[i*997%len(s.HTTPRoutes)]
 		r.Spec.Rules[1].Filters[0].RequestHeaderModifier.Set[0].Value = "v" + strconv.Itoa(i)
 		r.ResourceVersion = "changed-" + strconv.Itoa(i)
 		i++
@@ -100,7 +100,7 @@ func benchBuild(b *testing.B, namespaces int, tick time.Duration, apart bool) {
 	defer reportCPU(b)()
 	i := 0
 	for b.Loop() {
-		r := &s.HTTPRoutes[i*997%len(s.HTTPRoutes)]
+		r := s.HTTPRoutes[i*997%len(s.HTTPRoutes)]
 		r.ResourceVersion = "changed-" + strconv.Itoa(i)
 		i++
 		s.Now = metav1.NewTime(s.Now.Add(tick))

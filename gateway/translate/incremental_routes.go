@@ -94,14 +94,14 @@ func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order, gone []*routeEntry, ok
 		return true
 	}
 	for i := range s.HTTPRoutes {
-		r := &s.HTTPRoutes[i]
+		r := s.HTTPRoutes[i]
 		if !see(routeKey{kind: kindHTTPRoute, namespace: r.Namespace, name: r.Name}, r.CreationTimestamp.Time, r, nil) {
 			m.byKey, m.order, m.statuses = nil, nil, nil
 			return nil, nil, false
 		}
 	}
 	for i := range s.GRPCRoutes {
-		r := &s.GRPCRoutes[i]
+		r := s.GRPCRoutes[i]
 		if !see(routeKey{kind: kindGRPCRoute, namespace: r.Namespace, name: r.Name}, r.CreationTimestamp.Time, nil, r) {
 			m.byKey, m.order, m.statuses = nil, nil, nil
 			return nil, nil, false

@@ -140,7 +140,7 @@ func randomChange(rng *rand.Rand, s *Snapshot) string {
 		r.UID = ""
 		r.Status = gatewayv1.HTTPRouteStatus{}
 		r.CreationTimestamp = metav1.NewTime(r.CreationTimestamp.Add(time.Duration(rng.IntN(3)-1) * time.Second))
-		s.HTTPRoutes = append(s.HTTPRoutes, *r)
+		s.HTTPRoutes = append(s.HTTPRoutes, r)
 		return "added HTTPRoute " + r.Name
 	case 5:
 		if len(s.EndpointSlices) == 0 {
@@ -222,7 +222,7 @@ func stampVersions(s *Snapshot) {
 		m.ResourceVersion = strconv.FormatUint(objectHash(string(raw)), 36)
 	}
 	for i := range s.HTTPRoutes {
-		stamp(&s.HTTPRoutes[i].ObjectMeta, &s.HTTPRoutes[i])
+		stamp(&s.HTTPRoutes[i].ObjectMeta, s.HTTPRoutes[i])
 	}
 	for i := range s.GatewayClasses {
 		stamp(&s.GatewayClasses[i].ObjectMeta, &s.GatewayClasses[i])
@@ -237,7 +237,7 @@ func stampVersions(s *Snapshot) {
 		stamp(&s.Namespaces[i].ObjectMeta, &s.Namespaces[i])
 	}
 	for i := range s.GRPCRoutes {
-		stamp(&s.GRPCRoutes[i].ObjectMeta, &s.GRPCRoutes[i])
+		stamp(&s.GRPCRoutes[i].ObjectMeta, s.GRPCRoutes[i])
 	}
 	for i := range s.Services {
 		stamp(&s.Services[i].ObjectMeta, &s.Services[i])

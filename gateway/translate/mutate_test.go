@@ -89,7 +89,7 @@ func someRule(c *chooser, s *Snapshot) (*gatewayv1.HTTPRoute, *gatewayv1.HTTPRou
 	if len(s.HTTPRoutes) == 0 {
 		return nil, nil
 	}
-	r := &s.HTTPRoutes[c.intn(len(s.HTTPRoutes))]
+	r := s.HTTPRoutes[c.intn(len(s.HTTPRoutes))]
 	if len(r.Spec.Rules) == 0 {
 		r.Spec.Rules = append(r.Spec.Rules, gatewayv1.HTTPRouteRule{})
 	}
@@ -263,7 +263,7 @@ var mutations = []mutation{
 		if len(s.HTTPRoutes) == 0 {
 			return subject{}, false
 		}
-		r := &s.HTTPRoutes[c.intn(len(s.HTTPRoutes))]
+		r := s.HTTPRoutes[c.intn(len(s.HTTPRoutes))]
 		r.Spec.Hostnames = append(r.Spec.Hostnames, gatewayv1.Hostname(pick(c, hostileHostnames)))
 		if len(r.Spec.ParentRefs) > 0 {
 			ref := &r.Spec.ParentRefs[c.intn(len(r.Spec.ParentRefs))]

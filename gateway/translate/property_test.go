@@ -76,8 +76,8 @@ func cloneSnapshot(s *Snapshot) *Snapshot {
 	c.GatewayClasses = deepCopies(s.GatewayClasses, (*gatewayv1.GatewayClass).DeepCopy)
 	c.Gateways = deepCopies(s.Gateways, (*gatewayv1.Gateway).DeepCopy)
 	c.ListenerSets = deepCopies(s.ListenerSets, (*gatewayv1.ListenerSet).DeepCopy)
-	c.HTTPRoutes = deepCopies(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy)
-	c.GRPCRoutes = deepCopies(s.GRPCRoutes, (*gatewayv1.GRPCRoute).DeepCopy)
+	c.HTTPRoutes = deepCopyPointers(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy)
+	c.GRPCRoutes = deepCopyPointers(s.GRPCRoutes, (*gatewayv1.GRPCRoute).DeepCopy)
 	c.ReferenceGrants = deepCopies(s.ReferenceGrants, (*gatewayv1.ReferenceGrant).DeepCopy)
 	c.BackendTLSPolicies = deepCopies(s.BackendTLSPolicies, (*gatewayv1.BackendTLSPolicy).DeepCopy)
 	c.Services = deepCopies(s.Services, deepCopyService)
@@ -90,6 +90,17 @@ func cloneSnapshot(s *Snapshot) *Snapshot {
 	c.Namespaces = slices.Clone(s.Namespaces)
 	c.Addresses, c.AddressErrors, c.BindErrors, c.Listening = maps.Clone(s.Addresses), maps.Clone(s.AddressErrors), maps.Clone(s.BindErrors), maps.Clone(s.Listening)
 	return &c
+}
+
+func deepCopyPointers[T any](in []*T, copyOf func(*T) *T) []*T {
+	if in == nil {
+		return nil
+	}
+	out := make([]*T, len(in))
+	for i := range in {
+		out[i] = copyOf(in[i])
+	}
+	return out
 }
 
 func deepCopies[T any](in []T, copyOf func(*T) *T) []T {
@@ -109,9 +120,9 @@ func without(s *Snapshot, sub subject) *Snapshot {
 	drop := func(ns, name string) bool { return ns == sub.key.Namespace && name == sub.key.Name }
 	switch sub.kind {
 	case "HTTPRoute":
-		c.HTTPRoutes = slices.DeleteFunc(c.HTTPRoutes, func(o gatewayv1.HTTPRoute) bool { return drop(o.Namespace, o.Name) })
+		c.HTTPRoutes = slices.DeleteFunc(c.HTTPRoutes, func(o *gatewayv1.HTTPRoute) bool { return drop(o.Namespace, o.Name) })
 	case "GRPCRoute":
-		c.GRPCRoutes = slices.DeleteFunc(c.GRPCRoutes, func(o gatewayv1.GRPCRoute) bool { return drop(o.Namespace, o.Name) })
+		c.GRPCRoutes = slices.DeleteFunc(c.GRPCRoutes, func(o *gatewayv1.GRPCRoute) bool { return drop(o.Namespace, o.Name) })
 	case "Gateway":
 		c.Gateways = slices.DeleteFunc(c.Gateways, func(o gatewayv1.Gateway) bool { return drop(o.Namespace, o.Name) })
 	case "ConfigMap":

@@ -50,10 +50,11 @@ type Snapshot struct {
 	// ListenerSets add listeners to Gateways that allow them.
 	ListenerSets []gatewayv1.ListenerSet
 	// HTTPRoutes with their current status: Build needs it to clear our stale
-	// parent entries.
-	HTTPRoutes []gatewayv1.HTTPRoute
+	// parent entries. Pointers, as the routes are the bulk of a snapshot:
+	// the controller hands over its cache's own objects (Build never writes).
+	HTTPRoutes []*gatewayv1.HTTPRoute
 	// GRPCRoutes likewise, with their current status.
-	GRPCRoutes []gatewayv1.GRPCRoute
+	GRPCRoutes []*gatewayv1.GRPCRoute
 	// TLSRoutes with their current status, likewise.
 	TLSRoutes []gatewayv1.TLSRoute
 	// ReferenceGrants as served at gateway.networking.k8s.io/v1 (the CRD also

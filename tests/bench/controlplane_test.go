@@ -63,7 +63,6 @@ func BenchmarkControlPlane(b *testing.B) {
 	})
 	b.Run("webhook", func(b *testing.B) {
 		e.seedTenants(b, tenants, 5)
-		defer e.profileCPU(b, "webhook", 10*time.Second)()
 		e.webhookAtRate(b, tenants, 5, 200, 15*time.Second)
 		for unit, v := range e.residentMiB(b) {
 			b.ReportMetric(v, unit)

@@ -269,6 +269,10 @@ func controlPlane(b *strings.Builder, r results.Results) {
 	add("tenantgate's own decision time, p99 (its histogram)", metric(cp, benchWebhook, "ms-decision-p99"), "ms")
 	add("Client's update latency from due time, p50", metric(cp, benchWebhook, "ms-update-p50"), "ms")
 	add("Client's update latency from due time, p99", metric(cp, benchWebhook, "ms-update-p99"), "ms")
+	add("Floor (an allow-all webhook of the benchmark's, same rate, same cluster): updates admitted per second", metric(cp, benchWebhook, "floor-admissions/s"), "/s")
+	add("Floor: API server's webhook latency, p50", metric(cp, benchWebhook, "floor-ms-apiserver-p50"), "ms")
+	add("Floor: API server's webhook latency, p99", metric(cp, benchWebhook, "floor-ms-apiserver-p99"), "ms")
+	add("tenantgate's p99 over the floor's", metric(cp, benchWebhook, "x-apiserver-p99-over-floor-p99"), "×")
 	dec := results.Metric(r.Decisions, "BenchmarkCheckHTTPRoute", "ns/op")
 	add("Policy decisions per second on one core (BenchmarkCheckHTTPRoute, 1,000 tenants, 10,000 routes)", results.Summarize(invert(dec)), "/s")
 	if len(rows) > 0 {
