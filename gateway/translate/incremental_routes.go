@@ -52,7 +52,11 @@ func identityOf(st gatewayv1.RouteStatus) statusIdentity {
 // routeOrderMemo is every route of the last Build, by key and in route order.
 type routeOrderMemo struct {
 	byKey map[routeKey]*routeEntry
-	order []*routeEntry
+	// byObject finds an entry by the object it saw last: the controller
+	// hands over its cache's objects, which are replaced, never written,
+	// so most routes are found by pointer without hashing their names.
+	byObject map[unsafe.Pointer]*routeEntry
+	order    []*routeEntry
 	gen   uint64
 	// statuses is the last Result's HTTPRoute statuses (read-only: the
 	// Result is handed out) when that Build's gen is statusesGen.
@@ -74,11 +78,18 @@ func compareEntries(x, y *routeEntry) int {
 func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order, gone []*routeEntry, ok bool) {
 	if m.byKey == nil {
 		m.byKey = make(map[routeKey]*routeEntry, len(s.HTTPRoutes)+len(s.GRPCRoutes))
+		m.byObject = make(map[unsafe.Pointer]*routeEntry, len(s.HTTPRoutes)+len(s.GRPCRoutes))
 	}
 	m.gen++
 	var added []*routeEntry
 	seen := 0
 	see := func(key routeKey, created time.Time, http *gatewayv1.HTTPRoute, grpc *gatewayv1.GRPCRoute) bool {
+		obj := objectPointer(http, grpc)
+		if e := m.byObject[obj]; e != nil && e.gen != m.gen && e.key == key && e.created.Equal(created) {
+			e.gen = m.gen // the same object as last Build
+			seen++
+			return true
+		}
 		e := m.byKey[key]
 		if e != nil && e.gen == m.gen {
 			return false // the key repeats
@@ -90,20 +101,22 @@ func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order, gone []*routeEntry, ok
 		} else {
 			seen++
 		}
+		if was := e.object(); was != obj && m.byObject[was] == e {
+			delete(m.byObject, was)
+		}
 		e.gen, e.http, e.grpc = m.gen, http, grpc
+		m.byObject[obj] = e
 		return true
 	}
-	for i := range s.HTTPRoutes {
-		r := s.HTTPRoutes[i]
+	for _, r := range s.HTTPRoutes {
 		if !see(routeKey{kind: kindHTTPRoute, namespace: r.Namespace, name: r.Name}, r.CreationTimestamp.Time, r, nil) {
-			m.byKey, m.order, m.statuses = nil, nil, nil
+			m.byKey, m.byObject, m.order, m.statuses = nil, nil, nil, nil
 			return nil, nil, false
 		}
 	}
-	for i := range s.GRPCRoutes {
-		r := s.GRPCRoutes[i]
+	for _, r := range s.GRPCRoutes {
 		if !see(routeKey{kind: kindGRPCRoute, namespace: r.Namespace, name: r.Name}, r.CreationTimestamp.Time, nil, r) {
-			m.byKey, m.order, m.statuses = nil, nil, nil
+			m.byKey, m.byObject, m.order, m.statuses = nil, nil, nil, nil
 			return nil, nil, false
 		}
 	}
@@ -113,15 +126,17 @@ func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order, gone []*routeEntry, ok
 	// Keep the entries seen again, in their order; merge in the added ones.
 	kept := make([]*routeEntry, 0, seen)
 	for _, e := range m.order {
-		switch {
-		case e.gen == m.gen && m.byKey[e.key] == e:
-			kept = append(kept, e)
-		case m.byKey[e.key] == e:
-			delete(m.byKey, e.key) // deleted
-			gone = append(gone, e)
-		default:
-			gone = append(gone, e) // recreated
+		if e.gen == m.gen {
+			kept = append(kept, e) // seen this Build: still the key's entry
+			continue
 		}
+		if m.byKey[e.key] == e {
+			delete(m.byKey, e.key) // deleted
+		} // else recreated: the key has a new entry
+		if m.byObject[e.object()] == e {
+			delete(m.byObject, e.object())
+		}
+		gone = append(gone, e)
 	}
 	slices.SortFunc(added, compareEntries)
 	order = make([]*routeEntry, 0, len(kept)+len(added))
@@ -138,6 +153,16 @@ func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order, gone []*routeEntry, ok
 	order = append(append(order, kept[i:]...), added[j:]...)
 	m.order = order
 	return order, gone, true
+}
+
+// object is the snapshot object the entry saw last.
+func (e *routeEntry) object() unsafe.Pointer { return objectPointer(e.http, e.grpc) }
+
+func objectPointer(http *gatewayv1.HTTPRoute, grpc *gatewayv1.GRPCRoute) unsafe.Pointer {
+	if http != nil {
+		return unsafe.Pointer(http)
+	}
+	return unsafe.Pointer(grpc)
 }
 
 // entryRoutes runs the route stage over the remembered route order; false
