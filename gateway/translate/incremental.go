@@ -96,8 +96,9 @@ type routeMemo struct {
 	uid             types.UID
 	resourceVersion string
 	t               *routeTranslation
-	// endpoints are the EndpointSlice fingerprints of the Services read.
-	endpoints map[types.NamespacedName]uint64
+	// endpoints are the EndpointSlice fingerprints of the Services read: a
+	// slice, as a route reads one or a few (a map each was 11 MB at 20,000 routes).
+	endpoints []serviceFingerprint
 	epoch     uint64 // Incremental.worldEpoch when translated
 	checked   uint64 // the last Build (Incremental.builds) that found it fresh
 }
@@ -107,7 +108,7 @@ type memoRun struct {
 	inc       *Incremental
 	stage     *stageRun                       // nil: every route stage is computed
 	endpoints map[types.NamespacedName]uint64 // EndpointSlice fingerprint by Service
-	reading   map[types.NamespacedName]uint64 // Services read by the translation under way
+	reading   *[]serviceFingerprint           // Services read by the translation under way
 	// sameEndpoints: no EndpointSlice changed since the last Build, so a
 	// translation fresh then is fresh now.
 	sameEndpoints bool
@@ -193,17 +194,17 @@ func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translat
 		return e.t
 	}
 	entry.translation = nil
-	run.reading = map[types.NamespacedName]uint64{}
+	var deps []serviceFingerprint
+	run.reading = &deps
 	t := translate()
-	deps := run.reading
 	run.reading = nil
 	run.inc.stats.Translated++
 	if len(t.policies) > 0 {
 		// BackendTLSPolicy states belong to one Build; such routes are translated every time.
 		return t
 	}
-	for svc := range deps {
-		deps[svc] = run.endpoints[svc]
+	for i := range deps {
+		deps[i].fingerprint = run.endpoints[deps[i].service]
 	}
 	entry.translation = &routeMemo{uid: m.UID, resourceVersion: m.ResourceVersion, t: t, endpoints: deps, epoch: run.inc.worldEpoch, checked: run.inc.builds}
 	return t
@@ -211,14 +212,27 @@ func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translat
 
 // readsEndpoints notes that the translation under way reads a Service's endpoints.
 func (b *builder) readsEndpoints(svc types.NamespacedName) {
-	if b.memo != nil && b.memo.reading != nil {
-		b.memo.reading[svc] = 0
+	if b.memo == nil || b.memo.reading == nil {
+		return
 	}
+	for _, d := range *b.memo.reading {
+		if d.service == svc {
+			return
+		}
+	}
+	*b.memo.reading = append(*b.memo.reading, serviceFingerprint{service: svc})
 }
 
-func (run *memoRun) fresh(deps map[types.NamespacedName]uint64) bool {
-	for svc, fp := range deps {
-		if run.endpoints[svc] != fp {
+// serviceFingerprint is a Service read by a translation, with the
+// fingerprint of its EndpointSlices then.
+type serviceFingerprint struct {
+	service     types.NamespacedName
+	fingerprint uint64
+}
+
+func (run *memoRun) fresh(deps []serviceFingerprint) bool {
+	for _, d := range deps {
+		if run.endpoints[d.service] != d.fingerprint {
 			return false
 		}
 	}

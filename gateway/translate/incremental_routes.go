@@ -57,7 +57,7 @@ type routeOrderMemo struct {
 	// so most routes are found by pointer without hashing their names.
 	byObject map[unsafe.Pointer]*routeEntry
 	order    []*routeEntry
-	gen   uint64
+	gen      uint64
 	// statuses is the last Result's HTTPRoute statuses (read-only: the
 	// Result is handed out) when that Build's gen is statusesGen.
 	statuses    map[types.NamespacedName]gatewayv1.HTTPRouteStatus
