@@ -54,6 +54,7 @@ func RunWithLogOutput(ctx context.Context, opts Options, cfg *rest.Config, out i
 		return err
 	}
 	ctrl.SetLogger(log)
+	limitMemory(log)
 	if cfg == nil {
 		if cfg, err = restConfig(opts.Kubeconfig); err != nil {
 			return err
