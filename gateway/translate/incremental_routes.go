@@ -104,7 +104,9 @@ func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order, gone []*routeEntry, ok
 		if was := e.object(); was != obj && m.byObject[was] == e {
 			delete(m.byObject, was)
 		}
-		e.gen, e.http, e.grpc = m.gen, http, grpc
+		// The key in this object's own strings: the next Build's check by
+		// pointer then compares strings that are one, without reading them.
+		e.key, e.gen, e.http, e.grpc = key, m.gen, http, grpc
 		m.byObject[obj] = e
 		return true
 	}
