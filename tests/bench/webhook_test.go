@@ -104,6 +104,7 @@ func (e *env) settle(b *testing.B, within time.Duration) time.Duration {
 type rateRun struct {
 	notAdmitted    int
 	perSecond      float64
+	reconciles     float64 // tenantgate's gateway reconciles during the run
 	api, decisions Histogram
 	latencies      []time.Duration
 }
@@ -112,6 +113,7 @@ type rateRun struct {
 func (r rateRun) report(b *testing.B, prefix string) {
 	b.ReportMetric(r.perSecond, prefix+"admissions/s")
 	b.ReportMetric(float64(r.notAdmitted), prefix+"updates-not-admitted")
+	b.ReportMetric(r.reconciles, prefix+"reconciles")
 	b.ReportMetric(r.api.Count, prefix+"admissions")
 	b.ReportMetric(r.api.Quantile(0.5)*1000, prefix+"ms-apiserver-p50")
 	b.ReportMetric(r.api.Quantile(0.99)*1000, prefix+"ms-apiserver-p99")
@@ -152,7 +154,7 @@ func (e *env) updateAtRate(b *testing.B, tenants, routesEach int, rate float64, 
 		}
 		return h
 	}
-	apiBefore, decBefore := apiserver(), decisions()
+	apiBefore, decBefore, reconcilesBefore := apiserver(), decisions(), e.reconciles(b).total
 
 	total := int(rate * d.Seconds())
 	start := time.Now().Add(100 * time.Millisecond)
@@ -207,8 +209,8 @@ func (e *env) updateAtRate(b *testing.B, tenants, routesEach int, rate float64, 
 	}
 	slices.Sort(latencies)
 	return rateRun{
-		notAdmitted: int(dropped.Load() + failed.Load()),
-		perSecond:   float64(len(latencies)) / lastDone.Sub(start).Seconds(),
-		api:         api, decisions: dec, latencies: latencies,
+		notAdmitted: int(dropped.Load() + failed.Load()), reconciles: e.reconciles(b).total - reconcilesBefore,
+		perSecond: float64(len(latencies)) / lastDone.Sub(start).Seconds(),
+		api:       api, decisions: dec, latencies: latencies,
 	}
 }
