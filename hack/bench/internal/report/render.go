@@ -216,7 +216,7 @@ func controlPlane(b *strings.Builder, r results.Results) {
 		return
 	}
 	b.WriteString("## Control plane and webhook\n\n")
-	b.WriteString("tests/bench's BenchmarkControlPlane on the local cluster (real etcd, kube-apiserver, kube-controller-manager, and Pods of echo-basic in network namespaces) with tenantgate running in the benchmark's process, both cores shared, run once: " +
+	b.WriteString("tests/bench's BenchmarkControlPlane on the local cluster (real etcd, kube-apiserver, kube-controller-manager, and Pods of echo-basic in network namespaces) with tenantgate running as its own process (the built cmd/tenantgate, so its RSS and CPU are its own), both cores shared, run once: " +
 		"figures are single measurements except where a percentile over many events is named. " +
 		"Routes spread over 50 namespaces and each has its own hostname on one shared Gateway; they are created 16 at a time through the webhook. " +
 		"\"Serving\" is when the last route first answered 200 through the Gateway (probed in sweeps, so late by at most one sweep); \"Accepted\" is when the last one showed Accepted=True, from a watch.\n\n")
