@@ -117,6 +117,24 @@ func (e *env) profileCPU(b *testing.B, name string, d time.Duration) func() {
 	}
 }
 
+// dumpGoroutines writes tenantgate's goroutines, after wait, into
+// -bench.profiles/NAME.goroutines.txt: where a stalled reconcile waits.
+func (e *env) dumpGoroutines(b *testing.B, name string, wait time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	if *profileDir == "" {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		time.Sleep(wait)
+		if err := os.WriteFile(filepath.Join(*profileDir, name+".goroutines.txt"), e.pprof(b, "goroutine?debug=2"), 0o644); err != nil {
+			b.Error(err)
+		}
+	}()
+	return done
+}
+
 // pprof fetches /debug/pprof/WHAT from tenantgate.
 func (e *env) pprof(b *testing.B, what string) []byte {
 	resp, err := http.Get("http://" + e.s.Options.PprofAddr + "/debug/pprof/" + what)

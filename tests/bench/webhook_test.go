@@ -73,12 +73,14 @@ func (e *env) webhookAtRate(b *testing.B, tenants, routesEach int, rate float64,
 	ours := e.pointHTTPRouteHook(b, &floorHook.url)
 	e.awaitAllowing(b)
 	b.ReportMetric(e.settle(b, 3*time.Minute).Seconds(), "s-settle-before-floor")
-	floor := e.updateAtRate(b, tenants, routesEach, rate, d)
+	floor := e.updateAtRate(b, "floor", tenants, routesEach, rate, d)
 	e.pointHTTPRouteHook(b, ours)
 	e.awaitDenying(b)
 	b.ReportMetric(e.settle(b, 3*time.Minute).Seconds(), "s-settle-before-tenantgate")
 	stop := e.profileCPU(b, "webhook", 10*time.Second)
-	got := e.updateAtRate(b, tenants, routesEach, rate, d)
+	dumped := e.dumpGoroutines(b, "webhook", d/2)
+	got := e.updateAtRate(b, "tenantgate", tenants, routesEach, rate, d)
+	<-dumped
 	stop()
 	got.report(b, "")
 	floor.report(b, "floor-")
@@ -125,12 +127,14 @@ func (r rateRun) report(b *testing.B, prefix string) {
 	b.ReportMetric(ms(results.Percentile(r.latencies, 0.99)), prefix+"ms-update-p99")
 }
 
-// updateAtRate updates the seeded tenant routes at a fixed rate for d and
-// returns the admission latency the API server saw for the HTTPRoute
-// webhook (its histogram, before and after), tenantgate's own decision
-// time, and the client's view. Updates due more than 5 s after the
+// updateAtRate updates the seeded tenant routes at a fixed rate for d,
+// each to a path of this run's own (a patch repeating an earlier run's
+// changes nothing and costs the controller nothing), and returns the
+// admission latency the API server saw for the HTTPRoute webhook (its
+// histogram, before and after), tenantgate's own decision time, and the
+// client's view. Updates due more than 5 s after the
 // schedule's end are dropped so a slow webhook cannot stretch the run.
-func (e *env) updateAtRate(b *testing.B, tenants, routesEach int, rate float64, d time.Duration) rateRun {
+func (e *env) updateAtRate(b *testing.B, run string, tenants, routesEach int, rate float64, d time.Duration) rateRun {
 	ctx := context.Background()
 	kube, err := kubernetes.NewForConfig(e.kube)
 	if err != nil {
@@ -185,7 +189,7 @@ func (e *env) updateAtRate(b *testing.B, tenants, routesEach int, rate float64, 
 					time.Sleep(wait)
 					from = time.Now()
 				}
-				route := tenantRoute(i%tenants, (i/tenants)%routesEach, fmt.Sprintf("/r%d", i))
+				route := tenantRoute(i%tenants, (i/tenants)%routesEach, fmt.Sprintf("/%s-%d", run, i))
 				err := e.patchRules(ctx, route)
 				took, now := time.Since(from), time.Now()
 				mu.Lock()
