@@ -56,7 +56,7 @@ func largeSnapshot(tenants, routesPerTenant int) Inputs {
 			},
 		})
 		for j := range routesPerTenant {
-			in.HTTPRoutes = append(in.HTTPRoutes, benchRoute(name, j))
+			in.HTTPRoutes = append(in.HTTPRoutes, new(benchRoute(name, j)))
 		}
 	}
 	return in
@@ -98,7 +98,7 @@ func TestLargeSnapshotIsClean(t *testing.T) {
 	in := largeSnapshot(20, 3)
 	p := NewPolicy(in)
 	for i := range in.HTTPRoutes {
-		if v := p.CheckHTTPRoute(&in.HTTPRoutes[i]); len(v.Violations)+len(v.Warnings) > 0 {
+		if v := p.CheckHTTPRoute(in.HTTPRoutes[i]); len(v.Violations)+len(v.Warnings) > 0 {
 			t.Fatalf("benchmark route %s/%s is not clean: %q %q", in.HTTPRoutes[i].Namespace, in.HTTPRoutes[i].Name, v.Messages(), v.Warnings)
 		}
 	}
@@ -117,7 +117,7 @@ func BenchmarkCheckHTTPRoute(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		v := p.CheckHTTPRoute(&in.HTTPRoutes[i%len(in.HTTPRoutes)])
+		v := p.CheckHTTPRoute(in.HTTPRoutes[i%len(in.HTTPRoutes)])
 		if len(v.Violations) > 0 {
 			b.Fatal(v.Messages())
 		}
@@ -132,7 +132,7 @@ func BenchmarkRouteViolations(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if v := p.RouteViolations(&in.HTTPRoutes[i%len(in.HTTPRoutes)]); v != nil {
+		if v := p.RouteViolations(in.HTTPRoutes[i%len(in.HTTPRoutes)]); v != nil {
 			b.Fatal(v)
 		}
 		i += 7919
@@ -178,12 +178,12 @@ func BenchmarkTenantStatus(b *testing.B) {
 func TestConcurrentUse(t *testing.T) {
 	in := largeSnapshot(10, 2)
 	p := NewPolicy(in)
-	want := p.CheckHTTPRoute(&in.HTTPRoutes[0])
+	want := p.CheckHTTPRoute(in.HTTPRoutes[0])
 	done := make(chan Verdict)
 	for g := range 4 {
 		go func() {
 			p.TenantStatus(fmt.Sprintf("t%04d", g))
-			done <- p.CheckHTTPRoute(&in.HTTPRoutes[0])
+			done <- p.CheckHTTPRoute(in.HTTPRoutes[0])
 		}()
 	}
 	for range 4 {

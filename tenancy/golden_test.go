@@ -50,7 +50,7 @@ func runScenario(s Inputs) goldenOut {
 	p := NewPolicy(s)
 	var out goldenOut
 	for i := range s.HTTPRoutes {
-		r := &s.HTTPRoutes[i]
+		r := s.HTTPRoutes[i]
 		out.HTTPRoutes = append(out.HTTPRoutes, verdictOf(r.Namespace+"/"+r.Name, p.CheckHTTPRoute(r)))
 	}
 	for _, r := range s.routeViews() {

@@ -10,11 +10,11 @@ import (
 // an object never read them; only the audit (TenantStatus) and the what-if
 // check of a namespace moving between tenants do.
 type Routes struct {
-	HTTPRoutes []gatewayv1.HTTPRoute
-	GRPCRoutes []gatewayv1.GRPCRoute
-	TLSRoutes  []gatewayv1.TLSRoute
-	TCPRoutes  []gatewayv1.TCPRoute
-	UDPRoutes  []gatewayv1.UDPRoute
+	HTTPRoutes []*gatewayv1.HTTPRoute
+	GRPCRoutes []*gatewayv1.GRPCRoute
+	TLSRoutes  []*gatewayv1.TLSRoute
+	TCPRoutes  []*gatewayv1.TCPRoute
+	UDPRoutes  []*gatewayv1.UDPRoute
 }
 
 // WithRoutes is p auditing the routes load returns instead of those of its

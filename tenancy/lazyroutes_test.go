@@ -11,7 +11,7 @@ func TestWithRoutesAuditsLikeNewPolicy(t *testing.T) {
 	in := largeSnapshot(4, 3)
 	hijack := benchRoute("t0001", 99)
 	hijack.Spec.Hostnames = append(hijack.Spec.Hostnames, "t0002.example.com") // another tenant's hostname
-	in.HTTPRoutes = append(in.HTTPRoutes, hijack)
+	in.HTTPRoutes = append(in.HTTPRoutes, &hijack)
 	full := NewPolicy(in)
 
 	bare := in

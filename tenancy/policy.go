@@ -29,11 +29,11 @@ type Inputs struct {
 	// The routes and ReferenceGrants are the existing objects, audited by
 	// TenantStatus; ReferenceGrants also decide the cross-namespace warnings.
 	// A kind the cluster does not serve is simply empty.
-	HTTPRoutes      []gatewayv1.HTTPRoute      `json:"httpRoutes,omitempty"`
-	GRPCRoutes      []gatewayv1.GRPCRoute      `json:"grpcRoutes,omitempty"`
-	TLSRoutes       []gatewayv1.TLSRoute       `json:"tlsRoutes,omitempty"`
-	TCPRoutes       []gatewayv1.TCPRoute       `json:"tcpRoutes,omitempty"`
-	UDPRoutes       []gatewayv1.UDPRoute       `json:"udpRoutes,omitempty"`
+	HTTPRoutes      []*gatewayv1.HTTPRoute     `json:"httpRoutes,omitempty"`
+	GRPCRoutes      []*gatewayv1.GRPCRoute     `json:"grpcRoutes,omitempty"`
+	TLSRoutes       []*gatewayv1.TLSRoute      `json:"tlsRoutes,omitempty"`
+	TCPRoutes       []*gatewayv1.TCPRoute      `json:"tcpRoutes,omitempty"`
+	UDPRoutes       []*gatewayv1.UDPRoute      `json:"udpRoutes,omitempty"`
 	ReferenceGrants []gatewayv1.ReferenceGrant `json:"referenceGrants,omitempty"`
 }
 

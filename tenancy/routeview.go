@@ -87,19 +87,19 @@ func routeViewOf(obj any) *routeView {
 func (in *Inputs) routeViews() []*routeView {
 	var out []*routeView
 	for i := range in.HTTPRoutes {
-		out = append(out, httpRouteView(&in.HTTPRoutes[i]))
+		out = append(out, httpRouteView(in.HTTPRoutes[i]))
 	}
 	for i := range in.GRPCRoutes {
-		out = append(out, grpcRouteView(&in.GRPCRoutes[i]))
+		out = append(out, grpcRouteView(in.GRPCRoutes[i]))
 	}
 	for i := range in.TLSRoutes {
-		out = append(out, tlsRouteView(&in.TLSRoutes[i]))
+		out = append(out, tlsRouteView(in.TLSRoutes[i]))
 	}
 	for i := range in.TCPRoutes {
-		out = append(out, tcpRouteView(&in.TCPRoutes[i]))
+		out = append(out, tcpRouteView(in.TCPRoutes[i]))
 	}
 	for i := range in.UDPRoutes {
-		out = append(out, udpRouteView(&in.UDPRoutes[i]))
+		out = append(out, udpRouteView(in.UDPRoutes[i]))
 	}
 	return out
 }

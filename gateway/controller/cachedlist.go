@@ -8,12 +8,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// cachedObjects is every object of one kind in the cache, as pointers to
+// CachedObjects is every object of one kind in the cache, as pointers to
 // the cache's own objects: a List copies each object into a new slice, and
 // at 20,000 routes that copy (and its garbage) was a fifth of a reconcile.
-// Nothing may modify what it returns. With a reader that is not the
+// Nothing may modify what it returns. The tenant audit lists routes with it too. With a reader that is not the
 // manager's cache of all namespaces it falls back to List, without a deep copy.
-func cachedObjects[T any, P interface {
+func CachedObjects[T any, P interface {
 	*T
 	client.Object
 }](ctx context.Context, r client.Reader, list client.ObjectList, items func() []T) ([]P, error) {

@@ -39,12 +39,12 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 	}
 	// Routes are the bulk: pointers to the cache's objects, not copies.
 	var routes gatewayv1.HTTPRouteList
-	httpRoutes, err := cachedObjects[gatewayv1.HTTPRoute](ctx, r.Reader, &routes, func() []gatewayv1.HTTPRoute { return routes.Items })
+	httpRoutes, err := CachedObjects[gatewayv1.HTTPRoute](ctx, r.Reader, &routes, func() []gatewayv1.HTTPRoute { return routes.Items })
 	if err != nil {
 		return nil, err
 	}
 	var grpc gatewayv1.GRPCRouteList
-	grpcRoutes, err := cachedObjects[gatewayv1.GRPCRoute](ctx, r.Reader, &grpc, func() []gatewayv1.GRPCRoute { return grpc.Items })
+	grpcRoutes, err := CachedObjects[gatewayv1.GRPCRoute](ctx, r.Reader, &grpc, func() []gatewayv1.GRPCRoute { return grpc.Items })
 	if err != nil {
 		return nil, err
 	}

@@ -88,7 +88,7 @@ func TestTLSRouteRefusedByTenantPolicy(t *testing.T) {
 		Namespaces:         s.Namespaces,
 		PlatformNamespaces: []string{"infra"},
 		Gateways:           s.Gateways,
-		TLSRoutes:          s.TLSRoutes,
+		TLSRoutes:          pointersTo(s.TLSRoutes),
 	})
 	takeover := &s.TLSRoutes[1]
 	violations := policy.TLSRouteViolations(takeover)
@@ -123,4 +123,13 @@ func TestTLSRouteRefusedByTenantPolicy(t *testing.T) {
 		t.Fatalf("attachedRoutes %d, want 1 (a refused route does not count)", got)
 	}
 	t.Logf("refusal: %s", accepted.Message)
+}
+
+// pointersTo views a snapshot's objects as tenancy.Inputs hold them.
+func pointersTo[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/gateway/controller"
 	"github.com/tenantgate/tenantgate/tenancy"
 	"github.com/tenantgate/tenantgate/tenancy/v1alpha1"
 )
@@ -168,13 +169,12 @@ func (pc *policyCache) publish(p *tenancy.Policy, seen uint64) {
 var optionalKinds = []struct {
 	name string
 	obj  client.Object
-	list func() client.ObjectList
 }{
-	{"ListenerSet", &gatewayv1.ListenerSet{}, func() client.ObjectList { return &gatewayv1.ListenerSetList{} }},
-	{"GRPCRoute", &gatewayv1.GRPCRoute{}, func() client.ObjectList { return &gatewayv1.GRPCRouteList{} }},
-	{"TLSRoute", &gatewayv1.TLSRoute{}, func() client.ObjectList { return &gatewayv1.TLSRouteList{} }},
-	{"TCPRoute", &gatewayv1.TCPRoute{}, func() client.ObjectList { return &gatewayv1.TCPRouteList{} }},
-	{"UDPRoute", &gatewayv1.UDPRoute{}, func() client.ObjectList { return &gatewayv1.UDPRouteList{} }},
+	{"ListenerSet", &gatewayv1.ListenerSet{}},
+	{"GRPCRoute", &gatewayv1.GRPCRoute{}},
+	{"TLSRoute", &gatewayv1.TLSRoute{}},
+	{"TCPRoute", &gatewayv1.TCPRoute{}},
+	{"UDPRoute", &gatewayv1.UDPRoute{}},
 }
 
 // Start builds the policy whenever it is due, until ctx ends. The manager
@@ -263,37 +263,46 @@ func (pc *policyCache) build(ctx context.Context) (*tenancy.Policy, error) {
 	}), nil
 }
 
-// listRoutes lists every route from the cache, for the audit. A kind
+// listRoutes lists every route from the cache, for the audit: the cache's
+// own objects, not copies, as the policy holds them while it lives. A kind
 // that cannot be listed is left out and logged (the audit then sees fewer
 // routes, as before the cache synced).
 func (pc *policyCache) listRoutes() tenancy.Routes {
 	ctx := context.Background() // the cache answers from memory
 	var out tenancy.Routes
+	list := func(kind string, fetch func() error) {
+		if kind != "HTTPRoute" && !pc.served[kind] {
+			return
+		}
+		if err := fetch(); err != nil {
+			pc.log.Error(err, "listing routes for the tenant audit", "kind", kind)
+		}
+	}
 	var http gatewayv1.HTTPRouteList
-	if err := pc.reader.List(ctx, &http, client.UnsafeDisableDeepCopy); err != nil {
-		pc.log.Error(err, "listing HTTPRoutes for the tenant audit")
-	}
-	out.HTTPRoutes = http.Items
-	for _, k := range optionalKinds {
-		if !pc.served[k.name] || k.name == "ListenerSet" {
-			continue
-		}
-		l := k.list()
-		if err := pc.reader.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
-			pc.log.Error(err, "listing routes for the tenant audit", "kind", k.name)
-			continue
-		}
-		switch l := l.(type) {
-		case *gatewayv1.GRPCRouteList:
-			out.GRPCRoutes = l.Items
-		case *gatewayv1.TLSRouteList:
-			out.TLSRoutes = l.Items
-		case *gatewayv1.TCPRouteList:
-			out.TCPRoutes = l.Items
-		case *gatewayv1.UDPRouteList:
-			out.UDPRoutes = l.Items
-		}
-	}
+	list("HTTPRoute", func() (err error) {
+		out.HTTPRoutes, err = controller.CachedObjects[gatewayv1.HTTPRoute](ctx, pc.reader, &http, func() []gatewayv1.HTTPRoute { return http.Items })
+		return err
+	})
+	var grpc gatewayv1.GRPCRouteList
+	list("GRPCRoute", func() (err error) {
+		out.GRPCRoutes, err = controller.CachedObjects[gatewayv1.GRPCRoute](ctx, pc.reader, &grpc, func() []gatewayv1.GRPCRoute { return grpc.Items })
+		return err
+	})
+	var tls gatewayv1.TLSRouteList
+	list("TLSRoute", func() (err error) {
+		out.TLSRoutes, err = controller.CachedObjects[gatewayv1.TLSRoute](ctx, pc.reader, &tls, func() []gatewayv1.TLSRoute { return tls.Items })
+		return err
+	})
+	var tcp gatewayv1.TCPRouteList
+	list("TCPRoute", func() (err error) {
+		out.TCPRoutes, err = controller.CachedObjects[gatewayv1.TCPRoute](ctx, pc.reader, &tcp, func() []gatewayv1.TCPRoute { return tcp.Items })
+		return err
+	})
+	var udp gatewayv1.UDPRouteList
+	list("UDPRoute", func() (err error) {
+		out.UDPRoutes, err = controller.CachedObjects[gatewayv1.UDPRoute](ctx, pc.reader, &udp, func() []gatewayv1.UDPRoute { return udp.Items })
+		return err
+	})
 	return out
 }
 
