@@ -36,10 +36,10 @@ func CachedObjects[T any, P interface {
 	if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
-	values := pointers(items())
+	values := items()
 	out := make([]P, len(values))
-	for i, v := range values {
-		out[i] = v
+	for i := range values {
+		out[i] = &values[i]
 	}
 	return out, nil
 }

@@ -51,7 +51,7 @@ func Start(ctx context.Context, opts Options, timeout time.Duration) (*Process, 
 	p := &Process{Role: opts.Role, MetricsAddr: opts.MetricsAddr, HealthAddr: opts.HealthAddr, LogPath: opts.LogPath}
 	for _, addr := range []*string{&p.MetricsAddr, &p.HealthAddr} {
 		if *addr == "" {
-			if *addr, err = freeAddr(); err != nil {
+			if *addr, err = stack.FreeAddr(); err != nil {
 				return nil, err
 			}
 		}
@@ -189,13 +189,4 @@ func Tail(path string, n int) string {
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }

@@ -218,6 +218,17 @@ func (s *Stack) Kubectl(stdin string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// FreeAddr is a loopback address (127.0.0.1:port) no socket holds now.
+func FreeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// freeAddrs are two such addresses, held open together so they differ.
 func freeAddrs() (metrics, health string, err error) {
 	var addrs [2]string
 	for i := range addrs {
