@@ -62,6 +62,12 @@ type Reconciler struct {
 	// Writer writes Tenant status.
 	Writer client.StatusClient
 	Policy tenancy.Source
+	// PolicyChanged receives an event after each new tenant policy is
+	// published, so the audit runs again with a policy that has seen the
+	// event that scheduled it: the policy and the audit watch the same
+	// informers through separate handlers, so an audit scheduled by a
+	// ListenerSet's event may read a policy built just before it.
+	PolicyChanged <-chan event.GenericEvent
 	// Now stamps condition transitions; time.Now when nil.
 	Now func() time.Time
 	// Resync re-audits after this long without events; DefaultResync when 0.
@@ -95,13 +101,14 @@ type Reconciler struct {
 
 // Register adds the audit to the manager. It runs on every replica but
 // audits only while lead says this replica leads, so one replica writes
-// status and losing leadership never needs the process to exit.
-func Register(mgr manager.Manager, src tenancy.Source, lead *leadership.State) error {
+// status and losing leadership never needs the process to exit. changed
+// (may be nil) says when src publishes a new policy.
+func Register(mgr manager.Manager, src tenancy.Source, changed <-chan event.GenericEvent, lead *leadership.State) error {
 	m, err := NewMetrics(metrics.Registry)
 	if err != nil {
 		return err
 	}
-	r := &Reconciler{Reader: mgr.GetCache(), Writer: mgr.GetClient(), Policy: src, Now: time.Now, Leadership: lead, Metrics: m,
+	r := &Reconciler{Reader: mgr.GetCache(), Writer: mgr.GetClient(), Policy: src, PolicyChanged: changed, Now: time.Now, Leadership: lead, Metrics: m,
 		Events: mgr.GetEventRecorder("tenantgate-audit")}
 	return r.SetupWithManager(mgr)
 }
@@ -156,6 +163,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		default:
 			return false, fmt.Errorf("finding whether the cluster serves %s: %w", gvk.Kind, err)
 		}
+	}
+	if r.PolicyChanged != nil {
+		b = b.WatchesRawSource(source.Channel(r.PolicyChanged, enqueueAllTenants))
 	}
 	if ok, err := served(&gatewayv1.ListenerSet{}); err != nil {
 		return err

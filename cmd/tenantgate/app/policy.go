@@ -55,8 +55,9 @@ type policyCache struct {
 	// kick wakes the builder; ready is closed after the first build.
 	kick  chan struct{}
 	ready chan struct{}
-	// changed tells the gateway controller to rebuild with the new policy.
-	changed chan event.GenericEvent
+	// changed tells the gateway controller to rebuild with the new policy,
+	// audited tells the tenant audit to run again with it.
+	changed, audited chan event.GenericEvent
 }
 
 // tenantOf names the tenant of a namespace by the current policy; "" before
@@ -73,6 +74,7 @@ func newPolicyCache(ctx context.Context, c cache.Cache, platform []string, log l
 	pc := &policyCache{
 		reader: c, platform: platform, log: log, served: map[string]bool{},
 		kick: make(chan struct{}, 1), ready: make(chan struct{}), changed: make(chan event.GenericEvent, 1),
+		audited:   make(chan event.GenericEvent, 1),
 		published: make(chan struct{}),
 	}
 	index := toolsHandler(pc.indexChanged)
@@ -195,9 +197,11 @@ func (pc *policyCache) Start(ctx context.Context) error {
 				if !isClosed(pc.ready) {
 					close(pc.ready)
 				}
-				select {
-				case pc.changed <- event.GenericEvent{Object: &v1alpha1.Tenant{}}:
-				default:
+				for _, c := range []chan event.GenericEvent{pc.changed, pc.audited} {
+					select {
+					case c <- event.GenericEvent{Object: &v1alpha1.Tenant{}}:
+					default: // one is pending; it will read this policy
+					}
 				}
 			}
 			continue

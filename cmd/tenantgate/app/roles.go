@@ -136,7 +136,7 @@ func setupRole(mgr ctrl.Manager, cfg *rest.Config, opts Options, policy *policyC
 		if lead, err = addLeadership(mgr, cfg, opts, log); err != nil {
 			return err
 		}
-		if err := audit.Register(mgr, policy, lead); err != nil {
+		if err := audit.Register(mgr, policy, policy.audited, lead); err != nil {
 			return fmt.Errorf("registering the tenant audit: %w", err)
 		}
 	}
