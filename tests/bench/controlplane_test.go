@@ -38,8 +38,9 @@ func BenchmarkControlPlane(b *testing.B) {
 	if *largeScale {
 		small, large, tenants, routeNamespaces = 0, scaled(20000), scaled(2000), 100
 	}
+	binary := tenantgateBinary(b)
 	s := stack.Start(b, stack.Options{AddressPool: "127.40.0.0/16", PlatformNamespaces: []string{gatewayNS},
-		Binary: tenantgateBinary(b), PprofAddr: freeAddr(b)})
+		Binary: binary, PprofAddr: freeAddr(b)})
 	e := newEnv(b, s)
 	e.startRSS = e.residentMiB(b)["MiB-rss"]
 	if small > 0 {
@@ -68,6 +69,7 @@ func BenchmarkControlPlane(b *testing.B) {
 			b.ReportMetric(v, unit)
 		}
 	})
+	b.Run("webhook-role", func(b *testing.B) { e.webhookRole(b, binary) })
 }
 
 var largeScale = flag.Bool("bench.large", false, "20,000 routes over 100 namespaces and 2,000 tenants (no 1,000-route phase) instead of 5,000 over 50 and 1,000")

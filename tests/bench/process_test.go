@@ -42,8 +42,11 @@ func freeAddr(b *testing.B) string {
 }
 
 // residentMiB is tenantgate's resident memory now and at its peak.
-func (e *env) residentMiB(b *testing.B) map[string]float64 {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.s.Pid()))
+func (e *env) residentMiB(b *testing.B) map[string]float64 { return residentMiB(b, e.s.Pid()) }
+
+// residentMiB is a process's resident memory now and at its peak.
+func residentMiB(b *testing.B, pid int) map[string]float64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -134,8 +137,11 @@ func (e *env) dumpGoroutines(b *testing.B, name string, wait time.Duration) <-ch
 }
 
 // pprof fetches /debug/pprof/WHAT from tenantgate.
-func (e *env) pprof(b *testing.B, what string) []byte {
-	resp, err := http.Get("http://" + e.s.Options.PprofAddr + "/debug/pprof/" + what)
+func (e *env) pprof(b *testing.B, what string) []byte { return pprofAt(b, e.s.Options.PprofAddr, what) }
+
+// pprofAt fetches /debug/pprof/WHAT from the process serving it at addr.
+func pprofAt(b *testing.B, addr, what string) []byte {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/" + what)
 	if err != nil {
 		b.Errorf("profiling tenantgate: %v", err)
 		return nil
