@@ -31,9 +31,14 @@ func ParsePool(cidr string) (AddressPool, error) {
 // Assign gives every Gateway one address, deterministically: a Gateway that
 // asks for IPs in spec.addresses gets the first one if it is in the pool and
 // free; otherwise it keeps the pool address in its status when still free;
-// otherwise it gets the lowest free one. Older Gateways choose first. It
-// returns the address of each Gateway that got one and, for the others, why not.
-func (p AddressPool) Assign(gateways []gatewayv1.Gateway) (map[types.NamespacedName]string, map[types.NamespacedName]string) {
+// otherwise it gets the lowest free one. Older Gateways choose first.
+// last is what the last Assign of this process gave (by UID; nil for
+// none): a Gateway whose status does not show its address yet (the cache
+// lags our own status write) keeps it, after every address a status shows,
+// so a Gateway created in the same burst cannot take it and the address a
+// client already read keeps reaching the same Gateway. It returns the
+// address of each Gateway that got one and, for the others, why not.
+func (p AddressPool) Assign(gateways []gatewayv1.Gateway, last map[types.UID]string) (map[types.NamespacedName]string, map[types.NamespacedName]string) {
 	order := make([]*gatewayv1.Gateway, len(gateways))
 	for i := range gateways {
 		order[i] = &gateways[i]
@@ -48,33 +53,42 @@ func (p AddressPool) Assign(gateways []gatewayv1.Gateway) (map[types.NamespacedN
 		}
 		return a.Name < b.Name
 	})
-	assigned := map[types.NamespacedName]string{}
+	out := map[types.NamespacedName]string{}
 	problems := map[types.NamespacedName]string{}
 	taken := map[netip.Addr]types.NamespacedName{}
 	var dynamic []*gatewayv1.Gateway
 
 	take := func(key types.NamespacedName, a netip.Addr) {
-		assigned[key] = a.String()
+		out[key] = a.String()
 		taken[a] = key
 	}
-	// Addresses Gateways already hold (their status reports them) stay theirs,
-	// oldest Gateway first: a new Gateway in any namespace cannot take a
-	// serving Gateway's address by requesting it.
+	// Addresses Gateways already hold (their status reports them, or this
+	// process gave them last) stay theirs, oldest Gateway first: a new
+	// Gateway in any namespace cannot take a serving Gateway's address by
+	// requesting it. Status first: another replica's memory may differ.
 	held := map[types.NamespacedName]bool{}
-	for _, gw := range order {
+	hold := func(gw *gatewayv1.Gateway, prev netip.Addr) {
 		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
-		prev, ok := p.previous(gw)
-		if !ok {
-			continue
-		}
 		if len(gw.Spec.Addresses) > 0 {
 			if a, any, why := p.requested(gw); !any && (why != "" || a != prev) {
-				continue // it asks for another address now
+				return // it asks for another address now
 			}
 		}
 		if _, busy := taken[prev]; !busy {
 			take(key, prev)
 			held[key] = true
+		}
+	}
+	for _, gw := range order {
+		if prev, ok := p.previous(gw); ok {
+			hold(gw, prev)
+		}
+	}
+	for _, gw := range order {
+		if _, ok := p.previous(gw); !ok {
+			if prev, ok := p.remembered(gw, last); ok {
+				hold(gw, prev)
+			}
 		}
 	}
 	// Requested addresses next, so a dynamic Gateway never takes them.
@@ -120,7 +134,7 @@ func (p AddressPool) Assign(gateways []gatewayv1.Gateway) (map[types.NamespacedN
 		}
 		take(key, a)
 	}
-	return assigned, problems
+	return out, problems
 }
 
 // requested returns the IP a Gateway asks for, whether any pool address will
@@ -143,6 +157,16 @@ func (p AddressPool) requested(gw *gatewayv1.Gateway) (netip.Addr, bool, string)
 		return a, false, ""
 	}
 	return netip.Addr{}, true, ""
+}
+
+// remembered is the pool address the last Assign gave gw, if any.
+func (p AddressPool) remembered(gw *gatewayv1.Gateway, last map[types.UID]string) (netip.Addr, bool) {
+	s, ok := last[gw.UID]
+	if !ok || gw.UID == "" {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	return a, err == nil && p.Prefix.IsValid() && p.Prefix.Contains(a)
 }
 
 func (p AddressPool) previous(gw *gatewayv1.Gateway) (netip.Addr, bool) {

@@ -84,7 +84,7 @@ func TestAssign(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, problems := pool.Assign(tc.gateways)
+			got, problems := pool.Assign(tc.gateways, nil)
 			if len(got) != len(tc.want) || len(problems) != len(tc.problems) {
 				t.Fatalf("got %v, problems %v; want %v, %v", got, problems, tc.want, tc.problems)
 			}
@@ -105,5 +105,40 @@ func TestAssign(t *testing.T) {
 func TestParsePoolRejectsGarbage(t *testing.T) {
 	if _, err := ParsePool("127.10.0.0"); err == nil {
 		t.Fatal("a bare address was accepted as a pool")
+	}
+}
+
+// The cache may not show the status write that reported a Gateway's
+// address when the next Gateways of a burst arrive: the address a client
+// already read must keep reaching that Gateway, unless a status says
+// another Gateway holds it (another replica assigned first).
+func TestAssignKeepsWhatItGaveWhileStatusLags(t *testing.T) {
+	pool, err := ParsePool("127.10.0.0/29")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(n string) types.NamespacedName { return types.NamespacedName{Namespace: "infra", Name: n} }
+	withUID := func(gw gatewayv1.Gateway) gatewayv1.Gateway { gw.UID = types.UID("uid-" + gw.Name); return gw }
+	// Same age: name order decides, so "a-late" would come first.
+	first := withUID(gateway("exact", 1))
+	got, _ := pool.Assign([]gatewayv1.Gateway{first}, nil)
+	if got[key("exact")] != "127.10.0.1" {
+		t.Fatalf("first Gateway got %v, want 127.10.0.1", got)
+	}
+	last := map[types.UID]string{first.UID: got[key("exact")]}
+	burst := []gatewayv1.Gateway{withUID(gateway("a-late", 1)), first} // first's status not in the cache yet
+	got, _ = pool.Assign(burst, last)
+	if got[key("exact")] != "127.10.0.1" || got[key("a-late")] != "127.10.0.2" {
+		t.Errorf("with the status lagging, got %v; want exact to keep 127.10.0.1 and a-late to get 127.10.0.2", got)
+	}
+	got, _ = pool.Assign(burst, nil)
+	if got[key("a-late")] != "127.10.0.1" {
+		t.Errorf("without memory got %v; the case above would not test anything", got)
+	}
+	// A status says another Gateway holds the address: the status wins.
+	held := []gatewayv1.Gateway{withStatus(withUID(gateway("a-late", 1)), "127.10.0.1"), first}
+	got, _ = pool.Assign(held, last)
+	if got[key("a-late")] != "127.10.0.1" || got[key("exact")] != "127.10.0.2" {
+		t.Errorf("with a-late's status holding 127.10.0.1, got %v; want the status to win", got)
 	}
 }

@@ -444,7 +444,13 @@ func ignore(expected func(error) bool, err error) error {
 func (r *Reconciler) addresses(ours []gatewayv1.Gateway, services []corev1.Service) (map[types.NamespacedName]string, map[types.NamespacedName]string) {
 	var addrs, problems map[types.NamespacedName]string
 	if r.Pool.Prefix.IsValid() {
-		addrs, problems = r.Pool.Assign(ours)
+		addrs, problems = r.Pool.Assign(ours, r.assignedAddresses)
+		r.assignedAddresses = make(map[types.UID]string, len(addrs))
+		for i := range ours {
+			if a, ok := addrs[types.NamespacedName{Namespace: ours[i].Namespace, Name: ours[i].Name}]; ok && ours[i].UID != "" {
+				r.assignedAddresses[ours[i].UID] = a
+			}
+		}
 	} else {
 		addrs, problems = serviceAddresses(ours, services)
 	}

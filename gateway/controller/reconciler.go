@@ -92,6 +92,10 @@ type Reconciler struct {
 	// Now stamps condition transitions; time.Now when nil.
 	Now func() time.Time
 
+	// assignedAddresses is the pool address each Gateway (by UID) got at
+	// the last snapshot: Assign keeps it while the cache lags the status
+	// write that reports it.
+	assignedAddresses map[types.UID]string
 	// build is an Incremental's Build; tests replace it.
 	build func(*translate.Snapshot) translate.Result
 	// compiler shares every unchanged route with the previous table.
