@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -33,7 +34,8 @@ func (d *desiredRoutes) satisfied(r *gatewayv1.HTTPRoute, ours gatewayv1.Gateway
 	d.mu.Lock()
 	want, ok := d.status[types.NamespacedName{Namespace: r.Namespace, Name: r.Name}]
 	d.mu.Unlock()
-	return ok && equality.Semantic.DeepEqual(translate.MergeRouteStatus(r.Status, want, ours), r.Status)
+	// Any time will do: a condition the merge would stamp differs from r's anyway.
+	return ok && equality.Semantic.DeepEqual(translate.MergeRouteStatus(r.Status, want, ours, metav1.Time{}), r.Status)
 }
 
 // routeStatusEcho drops HTTPRoute updates that changed only status, when

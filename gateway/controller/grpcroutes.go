@@ -11,7 +11,7 @@ func grpcRouteUpdates(s *translate.Snapshot, res translate.Result, ours gatewayv
 	return changed(s.GRPCRoutes, res.GRPCRoutes,
 		func(o *gatewayv1.GRPCRoute) *gatewayv1.GRPCRouteStatus { return &o.Status },
 		func(current, desired gatewayv1.GRPCRouteStatus) gatewayv1.GRPCRouteStatus {
-			return translate.MergeGRPCRouteStatus(current, desired, ours)
+			return translate.MergeGRPCRouteStatus(current, desired, ours, s.Now)
 		}, grpcRouteFacts(ours), nil)
 }
 

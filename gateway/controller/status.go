@@ -36,7 +36,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res
 	updates = append(updates, changed(s.HTTPRoutes, res.HTTPRoutes,
 		func(o *gatewayv1.HTTPRoute) *gatewayv1.HTTPRouteStatus { return &o.Status },
 		func(current, desired gatewayv1.HTTPRouteStatus) gatewayv1.HTTPRouteStatus {
-			return translate.MergeRouteStatus(current, desired, ours)
+			return translate.MergeRouteStatus(current, desired, ours, s.Now)
 		}, routeFacts(ours), r.routeStatuses)...)
 	updates = append(updates, grpcRouteUpdates(s, res, ours)...)
 	updates = append(updates, tlsRouteUpdates(s, res, ours)...)

@@ -33,7 +33,7 @@ func TestStatusMemoSkipsOnlyUnchangedRoutes(t *testing.T) {
 			func(o *gatewayv1.HTTPRoute) *gatewayv1.HTTPRouteStatus { return &o.Status },
 			func(current, desired gatewayv1.HTTPRouteStatus) gatewayv1.HTTPRouteStatus {
 				merges++
-				return translate.MergeRouteStatus(current, desired, ours)
+				return translate.MergeRouteStatus(current, desired, ours, metav1.NewTime(t0))
 			}, routeFacts(ours), memo)
 		return len(updates)
 	}

@@ -13,7 +13,7 @@ func tlsRouteUpdates(s *translate.Snapshot, res translate.Result, ours gatewayv1
 	return changed(pointers(s.TLSRoutes), res.TLSRoutes,
 		func(o *gatewayv1.TLSRoute) *gatewayv1.TLSRouteStatus { return &o.Status },
 		func(current, desired gatewayv1.TLSRouteStatus) gatewayv1.TLSRouteStatus {
-			merged := translate.MergeRouteStatus(gatewayv1.HTTPRouteStatus{RouteStatus: current.RouteStatus}, gatewayv1.HTTPRouteStatus{RouteStatus: desired.RouteStatus}, ours)
+			merged := translate.MergeRouteStatus(gatewayv1.HTTPRouteStatus{RouteStatus: current.RouteStatus}, gatewayv1.HTTPRouteStatus{RouteStatus: desired.RouteStatus}, ours, s.Now)
 			return gatewayv1.TLSRouteStatus{RouteStatus: merged.RouteStatus}
 		},
 		func(st *gatewayv1.TLSRouteStatus) []fact {

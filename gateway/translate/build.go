@@ -160,6 +160,17 @@ func (b *builder) condition(typ string, ok bool, reason, message string, generat
 	}
 }
 
+// routeCondition is condition without a time: a route's status then stays
+// the same from one Build to the next while nothing it reads changes, so
+// Incremental shares the kept statuses of 20,000 routes instead of
+// restamping each every second. MergeRouteStatus stamps the time a
+// condition is first written or changes status.
+func (b *builder) routeCondition(typ string, ok bool, reason, message string, generation int64) metav1.Condition {
+	c := b.condition(typ, ok, reason, message, generation)
+	c.LastTransitionTime = metav1.Time{}
+	return c
+}
+
 func keyOf(m *metav1.ObjectMeta) types.NamespacedName {
 	return types.NamespacedName{Namespace: m.Namespace, Name: m.Name}
 }

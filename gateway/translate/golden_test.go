@@ -338,20 +338,27 @@ func checkConditions(t *testing.T, r Result) {
 			check(k.String()+"/"+string(l.Name), l.Conditions)
 		}
 	}
-	for k, s := range r.HTTPRoutes {
-		for _, p := range s.Parents {
-			check(k.String(), p.Conditions)
+	// Route conditions carry no time; the status writer's merge stamps them.
+	route := func(where string, st gatewayv1.RouteStatus) {
+		for _, p := range st.Parents {
+			for _, c := range p.Conditions {
+				if !c.LastTransitionTime.IsZero() {
+					t.Errorf("%s: route condition %s has LastTransitionTime %v, want none (MergeRouteStatus stamps it)", where, c.Type, c.LastTransitionTime)
+				}
+			}
 		}
+		for _, p := range MergeRouteStatus(gatewayv1.HTTPRouteStatus{}, gatewayv1.HTTPRouteStatus{RouteStatus: st}, ControllerName, goldenNow).Parents {
+			check(where+" merged", p.Conditions)
+		}
+	}
+	for k, s := range r.HTTPRoutes {
+		route(k.String(), s.RouteStatus)
 	}
 	for k, s := range r.GRPCRoutes {
-		for _, p := range s.Parents {
-			check(k.String(), p.Conditions)
-		}
+		route(k.String(), s.RouteStatus)
 	}
 	for k, s := range r.TLSRoutes {
-		for _, p := range s.Parents {
-			check(k.String(), p.Conditions)
-		}
+		route(k.String(), s.RouteStatus)
 	}
 	for k, s := range r.ListenerSets {
 		check(k.String(), s.Conditions)

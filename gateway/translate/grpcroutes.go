@@ -297,7 +297,7 @@ func boolInt(b bool) int {
 }
 
 // MergeGRPCRouteStatus is MergeRouteStatus for a GRPCRoute.
-func MergeGRPCRouteStatus(current, desired gatewayv1.GRPCRouteStatus, controller gatewayv1.GatewayController) gatewayv1.GRPCRouteStatus {
-	merged := MergeRouteStatus(gatewayv1.HTTPRouteStatus{RouteStatus: current.RouteStatus}, gatewayv1.HTTPRouteStatus{RouteStatus: desired.RouteStatus}, controller)
+func MergeGRPCRouteStatus(current, desired gatewayv1.GRPCRouteStatus, controller gatewayv1.GatewayController, now metav1.Time) gatewayv1.GRPCRouteStatus {
+	merged := MergeRouteStatus(gatewayv1.HTTPRouteStatus{RouteStatus: current.RouteStatus}, gatewayv1.HTTPRouteStatus{RouteStatus: desired.RouteStatus}, controller, now)
 	return gatewayv1.GRPCRouteStatus{RouteStatus: merged.RouteStatus}
 }

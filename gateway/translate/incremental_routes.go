@@ -7,7 +7,6 @@ import (
 	"time"
 	"unsafe"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -62,7 +61,6 @@ type routeOrderMemo struct {
 	// Result is handed out) when that Build's gen is statusesGen.
 	statuses    map[types.NamespacedName]gatewayv1.HTTPRouteStatus
 	statusesGen uint64
-	statusesNow metav1.Time // their time: at another, every status is new
 }
 
 // compareEntries is routeOrder's order: oldest first, then by
@@ -182,7 +180,7 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 		return false
 	}
 	// The last Result's statuses serve as they are until one changes, then as a copy.
-	statuses, shared := m.statuses, m.statuses != nil && m.statusesGen == prevGen && m.statusesNow == b.now
+	statuses, shared := m.statuses, m.statuses != nil && m.statusesGen == prevGen
 	cloned := shared
 	if !cloned {
 		statuses = make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, len(b.s.HTTPRoutes))
@@ -220,6 +218,6 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 	}
 	b.current = nil
 	b.result.HTTPRoutes = statuses
-	m.statuses, m.statusesGen, m.statusesNow = statuses, m.gen, b.now
+	m.statuses, m.statusesGen = statuses, m.gen
 	return true
 }

@@ -21,8 +21,8 @@ import (
 // translation. Routes of one kind conflict only with routes of the other
 // kind (HTTPRoute against GRPCRoute on one hostname), so the stage is kept
 // only while no route of the other kind exists. Replaying a kept stage
-// serves the route on the same listeners and returns its status stamped
-// with this snapshot's time. A stage belongs to a stage epoch: a change
+// serves the route on the same listeners and returns its kept status (route
+// statuses carry no time: routeCondition). A stage belongs to a stage epoch: a change
 // of the parents' world starts a new one, making every kept stage stale.
 
 // stageMemo is one route's stage as last computed.
@@ -31,7 +31,6 @@ type stageMemo struct {
 	uid             types.UID
 	resourceVersion string
 	t               *routeTranslation
-	now             metav1.Time
 	status          gatewayv1.RouteStatus
 	ok              bool
 	served          []servedOn // in the order served
@@ -47,7 +46,6 @@ type servedOn struct {
 type stageRun struct {
 	listeners map[string]*listenerState // by name; nil when names repeat
 	recording *[]servedOn
-	restamped map[statusIdentity]gatewayv1.RouteStatus // kept statuses restamped this Build
 }
 
 // stageWorld fingerprints what a route's stage reads other than the route;
@@ -176,9 +174,6 @@ func (b *builder) replayRoute(m *metav1.ObjectMeta, kind gatewayv1.Kind, transla
 		}
 		last.served(s.route, b.current)
 	}
-	if e.now != b.now {
-		e.status, e.now = b.restampedOnce(e.status, b.now), b.now
-	}
 	b.memo.inc.stats.Replayed++
 	return e.status, e.ok, true
 }
@@ -201,26 +196,8 @@ func (b *builder) recordRoute(r *routeObject) (keep func(st *gatewayv1.RouteStat
 		}
 		*st = b.memo.inc.sharedStatus(*st)
 		entry.stage = &stageMemo{epoch: b.memo.inc.stageEpoch, uid: r.UID, resourceVersion: r.ResourceVersion, t: t,
-			now: b.now, status: *st, ok: ok, served: served}
+			status: *st, ok: ok, served: served}
 	}
-}
-
-// restamped is st with every condition's LastTransitionTime now, in new
-// slices: Results share statuses (nothing downstream modifies them: the
-// merges build new slices), so a kept status is never written in place.
-func restamped(st gatewayv1.RouteStatus, now metav1.Time) gatewayv1.RouteStatus {
-	parents := slices.Clone(st.Parents)
-	for i := range parents {
-		conds := slices.Clone(parents[i].Conditions)
-		for j := range conds {
-			conds[j].LastTransitionTime = now
-		}
-		parents[i].Conditions = conds
-	}
-	if parents == nil && st.Parents != nil {
-		parents = []gatewayv1.RouteParentStatus{}
-	}
-	return gatewayv1.RouteStatus{Parents: parents}
 }
 
 // noteServed records a listener the route under way is served on.

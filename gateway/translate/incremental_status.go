@@ -4,16 +4,13 @@ import (
 	"strconv"
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // Kept route statuses are shared: most routes on a Gateway have equal
 // statuses (the same parentRef, conditions and message), so Incremental
-// keeps one copy of each, and when the time moves on restamps each copy
-// once per Build instead of once per route. Sharing is safe because no
-// status in a Result is written in place (restamped, MergeRouteStatus and
-// the status writer build new slices).
+// keeps one copy of each. Sharing is safe because no status in a Result is
+// written in place (MergeRouteStatus and the status writer build new slices).
 
 // maxSharedStatuses bounds the table of shared statuses (their keys are
 // long); past it the table starts afresh, kept statuses keep their copies.
@@ -72,19 +69,4 @@ func statusKey(parents []gatewayv1.RouteParentStatus) string {
 		}
 	}
 	return k.String()
-}
-
-// restampedOnce is restamped(st, now), computed once per Build for each shared status.
-func (b *builder) restampedOnce(st gatewayv1.RouteStatus, now metav1.Time) gatewayv1.RouteStatus {
-	run := b.memo.stage
-	if run.restamped == nil {
-		run.restamped = map[statusIdentity]gatewayv1.RouteStatus{}
-	}
-	id := identityOf(st)
-	if out, ok := run.restamped[id]; ok {
-		return out
-	}
-	out := restamped(st, now)
-	run.restamped[id] = out
-	return out
 }

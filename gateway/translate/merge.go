@@ -28,6 +28,12 @@ func ownedCondition(typ string) bool {
 // generation than the desired one is kept as is. Conditions of types Build
 // owns but no longer sets are removed; other types are kept in place.
 func MergeConditions(current, desired []metav1.Condition) []metav1.Condition {
+	return mergeConditions(current, desired, metav1.Time{})
+}
+
+// mergeConditions is MergeConditions, stamping with now each desired
+// condition it takes (new, or of another status) that carries no time.
+func mergeConditions(current, desired []metav1.Condition, now metav1.Time) []metav1.Condition {
 	out := make([]metav1.Condition, 0, len(current)+len(desired))
 	for _, c := range current {
 		if !ownedCondition(c.Type) || slices.ContainsFunc(desired, func(d metav1.Condition) bool { return d.Type == c.Type }) {
@@ -35,6 +41,9 @@ func MergeConditions(current, desired []metav1.Condition) []metav1.Condition {
 		}
 	}
 	for _, d := range desired {
+		if d.LastTransitionTime.IsZero() {
+			d.LastTransitionTime = now
+		}
 		i := slices.IndexFunc(out, func(c metav1.Condition) bool { return c.Type == d.Type })
 		switch {
 		case i < 0:
@@ -99,26 +108,29 @@ func mergeListeners[L any](current, desired []L, parts func(*L) (gatewayv1.Secti
 // MergeRouteStatus merges our desired parent entries into a route's current
 // status: entries of other controllers stay untouched and in place, ours are
 // replaced (keeping transition times per parentRef) and ours that Build no
-// longer produces are dropped.
-func MergeRouteStatus(current, desired gatewayv1.HTTPRouteStatus, controller gatewayv1.GatewayController) gatewayv1.HTTPRouteStatus {
-	parents := mergeOurs(current.Parents, desired.Parents, controller, func(p *gatewayv1.RouteParentStatus) (gatewayv1.GatewayController, *gatewayv1.ParentReference, *[]metav1.Condition) {
+// longer produces are dropped. Build's route conditions carry no time (see
+// Result.HTTPRoutes): a condition new or changed in this merge is stamped now.
+func MergeRouteStatus(current, desired gatewayv1.HTTPRouteStatus, controller gatewayv1.GatewayController, now metav1.Time) gatewayv1.HTTPRouteStatus {
+	parents := mergeOurs(current.Parents, desired.Parents, controller, now, func(p *gatewayv1.RouteParentStatus) (gatewayv1.GatewayController, *gatewayv1.ParentReference, *[]metav1.Condition) {
 		return p.ControllerName, &p.ParentRef, &p.Conditions
 	})
 	return gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: parents}}
 }
 
 // MergePolicyStatus merges our desired ancestor entries into a policy's
-// current status the way MergeRouteStatus merges parents.
+// current status the way MergeRouteStatus merges parents (Build stamps a
+// policy's conditions with its time itself).
 func MergePolicyStatus(current, desired gatewayv1.PolicyStatus, controller gatewayv1.GatewayController) gatewayv1.PolicyStatus {
-	ancestors := mergeOurs(current.Ancestors, desired.Ancestors, controller, func(a *gatewayv1.PolicyAncestorStatus) (gatewayv1.GatewayController, *gatewayv1.ParentReference, *[]metav1.Condition) {
+	ancestors := mergeOurs(current.Ancestors, desired.Ancestors, controller, metav1.Time{}, func(a *gatewayv1.PolicyAncestorStatus) (gatewayv1.GatewayController, *gatewayv1.ParentReference, *[]metav1.Condition) {
 		return a.ControllerName, &a.AncestorRef, &a.Conditions
 	})
 	return gatewayv1.PolicyStatus{Ancestors: ancestors}
 }
 
 // mergeOurs keeps other controllers' entries in place and appends ours from
-// desired, each merged with our current entry for the same reference.
-func mergeOurs[E any](current, desired []E, controller gatewayv1.GatewayController,
+// desired, each merged with our current entry for the same reference; a
+// condition taken without a time is stamped now.
+func mergeOurs[E any](current, desired []E, controller gatewayv1.GatewayController, now metav1.Time,
 	parts func(*E) (gatewayv1.GatewayController, *gatewayv1.ParentReference, *[]metav1.Condition)) []E {
 	out := make([]E, 0, len(current)+len(desired))
 	for i := range current {
@@ -132,9 +144,12 @@ func mergeOurs[E any](current, desired []E, controller gatewayv1.GatewayControll
 			owner, cref, _ := parts(&c)
 			return owner == controller && sameParent(*cref, *ref)
 		})
-		if i >= 0 {
+		switch {
+		case i >= 0:
 			_, _, old := parts(&current[i])
-			*conds = MergeConditions(*old, *conds)
+			*conds = mergeConditions(*old, *conds, now)
+		case len(*conds) > 0:
+			*conds = mergeConditions(nil, *conds, now) // a copy: desired is a Result's, read-only
 		}
 		out = append(out, d)
 	}

@@ -110,21 +110,35 @@ func TestMergeRouteStatus(t *testing.T) {
 		ControllerName: ControllerName,
 		Conditions:     []metav1.Condition{cond("Accepted", "True", "Accepted", 1, earlier)},
 	}
+	// Build's route conditions carry no time: the merge keeps the old time
+	// of a condition whose status holds, and stamps now on one that is new
+	// (the fresh parent) or changed status (ResolvedRefs).
 	oursNew := gatewayv1.RouteParentStatus{
 		ParentRef:      gatewayv1.ParentReference{Name: "shared", SectionName: &section},
 		ControllerName: ControllerName,
-		Conditions:     []metav1.Condition{cond("Accepted", "True", "Accepted", 2, later)},
+		Conditions: []metav1.Condition{cond("Accepted", "True", "Accepted", 2, metav1.Time{}),
+			cond("ResolvedRefs", "False", "BackendNotFound", 2, metav1.Time{})},
+	}
+	oursOld.Conditions = append(oursOld.Conditions, cond("ResolvedRefs", "True", "ResolvedRefs", 1, earlier))
+	fresh := gatewayv1.RouteParentStatus{
+		ParentRef:      gatewayv1.ParentReference{Name: "fresh"},
+		ControllerName: ControllerName,
+		Conditions:     []metav1.Condition{cond("Accepted", "True", "Accepted", 2, metav1.Time{})},
 	}
 	current := gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{oursOld, theirs, stale}}}
-	desired := gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{oursNew}}}
+	desired := gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{oursNew, fresh}}}
 
-	got := MergeRouteStatus(current, desired, ControllerName)
+	got := MergeRouteStatus(current, desired, ControllerName, later)
 
-	wantOurs := oursNew
-	wantOurs.Conditions = []metav1.Condition{cond("Accepted", "True", "Accepted", 2, earlier)}
-	want := gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{theirs, wantOurs}}}
+	wantOurs, wantFresh := oursNew, fresh
+	wantOurs.Conditions = []metav1.Condition{cond("Accepted", "True", "Accepted", 2, earlier), cond("ResolvedRefs", "False", "BackendNotFound", 2, later)}
+	wantFresh.Conditions = []metav1.Condition{cond("Accepted", "True", "Accepted", 2, later)}
+	want := gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{theirs, wantOurs, wantFresh}}}
 	if !equality.Semantic.DeepEqual(got, want) {
 		t.Errorf("MergeRouteStatus: %s", diff.Diff(want, got))
+	}
+	if !desired.Parents[1].Conditions[0].LastTransitionTime.IsZero() {
+		t.Error("MergeRouteStatus stamped the desired status it was given; a Result is read-only")
 	}
 }
 
@@ -132,7 +146,7 @@ func TestMergeRouteStatusDropsAllOursWhenNoneDesired(t *testing.T) {
 	theirs := gatewayv1.RouteParentStatus{ParentRef: gatewayv1.ParentReference{Name: "other"}, ControllerName: "example.net/other"}
 	ours := gatewayv1.RouteParentStatus{ParentRef: gatewayv1.ParentReference{Name: "shared"}, ControllerName: ControllerName}
 	current := gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{ours, theirs}}}
-	got := MergeRouteStatus(current, gatewayv1.HTTPRouteStatus{}, ControllerName)
+	got := MergeRouteStatus(current, gatewayv1.HTTPRouteStatus{}, ControllerName, later)
 	if len(got.Parents) != 1 || got.Parents[0].ControllerName != "example.net/other" {
 		t.Errorf("MergeRouteStatus kept %+v, want only the other controller's entry", got.Parents)
 	}

@@ -255,13 +255,13 @@ func attachedMessage(p parent, attachments []attachment) string {
 func (b *builder) routeConditions(r *routeObject, p parent, attachments []attachment, accepted, resolved problem, t *routeTranslation) []metav1.Condition {
 	gen := r.Generation
 	conds := []metav1.Condition{
-		b.condition(string(gatewayv1.RouteConditionAccepted), accepted.ok(), orReason(accepted, gatewayv1.RouteReasonAccepted),
+		b.routeCondition(string(gatewayv1.RouteConditionAccepted), accepted.ok(), orReason(accepted, gatewayv1.RouteReasonAccepted),
 			orMessage(accepted, attachedMessage(p, attachments)), gen),
-		b.condition(string(gatewayv1.RouteConditionResolvedRefs), resolved.ok(), orReason(resolved, gatewayv1.RouteReasonResolvedRefs),
+		b.routeCondition(string(gatewayv1.RouteConditionResolvedRefs), resolved.ok(), orReason(resolved, gatewayv1.RouteReasonResolvedRefs),
 			orMessage(resolved, "All references resolved."), gen),
 	}
 	if msg := t.partiallyInvalid(); msg != "" && accepted.ok() {
-		conds = append(conds, b.condition(string(gatewayv1.RouteConditionPartiallyInvalid), true, string(gatewayv1.RouteReasonUnsupportedValue), msg, gen))
+		conds = append(conds, b.routeCondition(string(gatewayv1.RouteConditionPartiallyInvalid), true, string(gatewayv1.RouteReasonUnsupportedValue), msg, gen))
 	}
 	return conds
 }

@@ -116,8 +116,10 @@ type Result struct {
 	Gateways       map[types.NamespacedName]gatewayv1.GatewayStatus
 	// HTTPRoutes holds only our controller's parent entries, one per
 	// parentRef to a Gateway of ours; a route whose old status has entries of
-	// ours but no such parentRef any more maps to an empty list. Apply with
-	// MergeRouteStatus.
+	// ours but no such parentRef any more maps to an empty list. Route
+	// conditions carry no LastTransitionTime (so an unchanged route's status
+	// is the same in every Result); apply with MergeRouteStatus, which stamps
+	// the conditions it writes anew.
 	HTTPRoutes map[types.NamespacedName]gatewayv1.HTTPRouteStatus
 	// GRPCRoutes likewise; apply with MergeGRPCRouteStatus.
 	GRPCRoutes map[types.NamespacedName]gatewayv1.GRPCRouteStatus

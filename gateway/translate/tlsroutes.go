@@ -58,9 +58,9 @@ func (b *builder) tlsRoute(r *gatewayv1.TLSRoute) {
 			ParentRef:      *ref.DeepCopy(),
 			ControllerName: b.controller,
 			Conditions: []metav1.Condition{
-				b.condition(string(gatewayv1.RouteConditionAccepted), accepted.ok(), orReason(accepted, gatewayv1.RouteReasonAccepted),
+				b.routeCondition(string(gatewayv1.RouteConditionAccepted), accepted.ok(), orReason(accepted, gatewayv1.RouteReasonAccepted),
 					orMessage(accepted, attachedMessage(p, attachments)), gen),
-				b.condition(string(gatewayv1.RouteConditionResolvedRefs), resolved.ok(), orReason(resolved, gatewayv1.RouteReasonResolvedRefs),
+				b.routeCondition(string(gatewayv1.RouteConditionResolvedRefs), resolved.ok(), orReason(resolved, gatewayv1.RouteReasonResolvedRefs),
 					orMessage(resolved, "All references resolved."), gen),
 			},
 		})
