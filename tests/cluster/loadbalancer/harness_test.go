@@ -86,6 +86,16 @@ func TestLoadBalancerOnTheLocalCluster(t *testing.T) {
 		if err != nil {
 			t.Fatalf("four requests to %s reached %v; want both Pods twice", addr, seen)
 		}
+		// Both Pods answer now, so the forwarder has both endpoints: the
+		// batch that first saw both may have begun while it knew one.
+		seen = map[string]int{}
+		for range 4 {
+			pod, err := echoPod("http://" + addr + "/")
+			if err != nil {
+				t.Fatalf("request to %s once both Pods answered: %v", addr, err)
+			}
+			seen[pod]++
+		}
 		for pod, n := range seen {
 			if n != 2 {
 				t.Errorf("pod %s got %d of 4 requests; want 2 (round robin)", pod, n)
