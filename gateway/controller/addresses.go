@@ -161,21 +161,26 @@ func (p AddressPool) requested(gw *gatewayv1.Gateway) (netip.Addr, bool, string)
 
 // remembered is the pool address the last Assign gave gw, if any.
 func (p AddressPool) remembered(gw *gatewayv1.Gateway, last map[types.UID]string) (netip.Addr, bool) {
-	s, ok := last[gw.UID]
-	if !ok || gw.UID == "" {
-		return netip.Addr{}, false
+	if s, ok := last[gw.UID]; ok && gw.UID != "" {
+		return p.address(s)
 	}
-	a, err := netip.ParseAddr(s)
-	return a, err == nil && p.Prefix.IsValid() && p.Prefix.Contains(a)
+	return netip.Addr{}, false
 }
 
+// previous is the pool address gw's status reports, if any.
 func (p AddressPool) previous(gw *gatewayv1.Gateway) (netip.Addr, bool) {
 	for _, s := range gw.Status.Addresses {
-		if a, err := netip.ParseAddr(s.Value); err == nil && p.Prefix.IsValid() && p.Prefix.Contains(a) {
+		if a, ok := p.address(s.Value); ok {
 			return a, true
 		}
 	}
 	return netip.Addr{}, false
+}
+
+// address is s as an address of the pool; false when it is not one.
+func (p AddressPool) address(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	return a, err == nil && p.Prefix.IsValid() && p.Prefix.Contains(a)
 }
 
 // next is the lowest pool address that is not taken, skipping the network

@@ -2,7 +2,6 @@ package audit_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,14 +35,11 @@ func apiServer(t *testing.T) *envtest.Environment {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := cluster.ModuleDir(root, "sigs.k8s.io/gateway-api")
+	crds, err := cluster.CRDPaths(root, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: bin, ErrorIfCRDPathMissing: true,
-		CRDDirectoryPaths: []string{filepath.Join(gw, "config", "crd", "standard"), filepath.Join(root, "manifests", "crds")},
-	}
+	env := &envtest.Environment{BinaryAssetsDirectory: bin, ErrorIfCRDPathMissing: true, CRDDirectoryPaths: crds}
 	if _, err := env.Start(); err != nil {
 		t.Fatal(err)
 	}

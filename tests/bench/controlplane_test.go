@@ -219,10 +219,13 @@ func (e *env) reconcileTime(b *testing.B) Histogram {
 	return h
 }
 
-func (e *env) tenantgateMetrics(b *testing.B) []byte {
-	resp, err := http.Get(e.s.MetricsURL)
+func (e *env) tenantgateMetrics(b *testing.B) []byte { return scrapeMetrics(b, e.s.MetricsURL) }
+
+// scrapeMetrics is the Prometheus text a process serves at url.
+func scrapeMetrics(b *testing.B, url string) []byte {
+	resp, err := http.Get(url)
 	if err != nil {
-		b.Fatalf("scraping tenantgate's metrics: %v", err)
+		b.Fatalf("scraping %s: %v", url, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)

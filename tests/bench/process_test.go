@@ -85,17 +85,23 @@ func (e *env) cpuSeconds(b *testing.B) float64 {
 	return (utime + stime) / 100 // clock ticks (USER_HZ is 100 on Linux)
 }
 
-// heapAfterGC is tenantgate's heap in use right after a collection, which
-// asking for its heap profile with gc=1 forces; the profile is kept in
-// -bench.profiles.
+// heapAfterGC is tenantgate's heap in use right after a collection.
 func (e *env) heapAfterGC(b *testing.B) float64 {
-	profile := e.pprof(b, "heap?gc=1")
+	return heapAfterGC(b, "heap", e.s.Options.PprofAddr, func() []byte { return e.tenantgateMetrics(b) })
+}
+
+// heapAfterGC is a process's heap in use right after a collection, which
+// asking for its heap profile (at pprofAddr) with gc=1 forces; metrics
+// scrapes the process after that. The profile is kept in
+// -bench.profiles/NAME.pprof.
+func heapAfterGC(b *testing.B, name, pprofAddr string, metrics func() []byte) float64 {
+	profile := pprofAt(b, pprofAddr, "heap?gc=1")
 	if *profileDir != "" {
-		if err := os.WriteFile(filepath.Join(*profileDir, "heap.pprof"), profile, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(*profileDir, name+".pprof"), profile, 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}
-	v, err := ParseGauge(bytes.NewReader(e.tenantgateMetrics(b)), "go_memstats_heap_inuse_bytes", nil)
+	v, err := ParseGauge(bytes.NewReader(metrics()), "go_memstats_heap_inuse_bytes", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

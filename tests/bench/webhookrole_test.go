@@ -39,14 +39,6 @@ func (e *env) webhookRole(b *testing.B, binary string) {
 	for unit, v := range residentMiB(b, p.Pid()) {
 		b.ReportMetric(v, unit)
 	}
-	pprofAt(b, pprof, "heap?gc=1") // a collection first, so the heap is what is live
-	families, err := p.Metrics()
-	if err != nil {
-		b.Fatal(err)
-	}
-	heap := families["go_memstats_heap_inuse_bytes"]
-	if heap == nil || len(heap.GetMetric()) != 1 {
-		b.Fatal("the webhook role reports no go_memstats_heap_inuse_bytes")
-	}
-	b.ReportMetric(heap.GetMetric()[0].GetGauge().GetValue()/(1<<20), "MiB-heap-inuse-after-gc")
+	metrics := func() []byte { return scrapeMetrics(b, "http://"+p.MetricsAddr+"/metrics") }
+	b.ReportMetric(heapAfterGC(b, "webhook-role-heap", pprof, metrics), "MiB-heap-inuse-after-gc")
 }

@@ -164,7 +164,13 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 }
 
 func (c *Cluster) crdPaths(experimental bool) ([]string, error) {
-	gw, err := ModuleDir(c.root, "sigs.k8s.io/gateway-api")
+	return CRDPaths(c.root, experimental)
+}
+
+// CRDPaths are the folders of the CRDs a cluster gets: the Gateway API's
+// standard (or experimental) channel and the Tenant CRD.
+func CRDPaths(root string, experimental bool) ([]string, error) {
+	gw, err := ModuleDir(root, "sigs.k8s.io/gateway-api")
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +180,7 @@ func (c *Cluster) crdPaths(experimental bool) ([]string, error) {
 	}
 	return []string{
 		filepath.Join(gw, "config", "crd", channel),
-		filepath.Join(c.root, "manifests", "crds"),
+		filepath.Join(root, "manifests", "crds"),
 	}, nil
 }
 
