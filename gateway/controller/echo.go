@@ -19,10 +19,10 @@ import (
 // to its own entries) does not rebuild everything again.
 type desiredRoutes struct {
 	mu     sync.Mutex
-	status map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	status translate.RouteStatuses
 }
 
-func (d *desiredRoutes) set(status map[types.NamespacedName]gatewayv1.HTTPRouteStatus) {
+func (d *desiredRoutes) set(status translate.RouteStatuses) {
 	d.mu.Lock()
 	d.status = status
 	d.mu.Unlock()
@@ -32,7 +32,7 @@ func (d *desiredRoutes) set(status map[types.NamespacedName]gatewayv1.HTTPRouteS
 // wanted for our controller.
 func (d *desiredRoutes) satisfied(r *gatewayv1.HTTPRoute, ours gatewayv1.GatewayController) bool {
 	d.mu.Lock()
-	want, ok := d.status[types.NamespacedName{Namespace: r.Namespace, Name: r.Name}]
+	want, ok := d.status.Get(types.NamespacedName{Namespace: r.Namespace, Name: r.Name})
 	d.mu.Unlock()
 	// Any time will do: a condition the merge would stamp differs from r's anyway.
 	return ok && equality.Semantic.DeepEqual(translate.MergeRouteStatus(r.Status, want, ours, metav1.Time{}), r.Status)

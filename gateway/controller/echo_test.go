@@ -20,9 +20,9 @@ func TestRouteStatusEcho(t *testing.T) {
 		Conditions:     []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted", ObservedGeneration: 1}},
 	}
 	r := &Reconciler{}
-	r.desired.set(map[types.NamespacedName]gatewayv1.HTTPRouteStatus{
+	r.desired.set(translate.NewRouteStatuses(map[types.NamespacedName]gatewayv1.HTTPRouteStatus{
 		{Namespace: "a", Name: "r"}: {RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{accepted}}},
-	})
+	}))
 	old := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "r", Generation: 1}}
 	written := old.DeepCopy()
 	written.Status.Parents = []gatewayv1.RouteParentStatus{accepted}

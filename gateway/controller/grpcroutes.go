@@ -8,7 +8,7 @@ import (
 
 // grpcRouteUpdates are the GRPCRoutes whose status of ours would change.
 func grpcRouteUpdates(s *translate.Snapshot, res translate.Result, ours gatewayv1.GatewayController) []statusUpdate {
-	return changed(s.GRPCRoutes, res.GRPCRoutes,
+	return changed(s.GRPCRoutes, lookup(res.GRPCRoutes),
 		func(o *gatewayv1.GRPCRoute) *gatewayv1.GRPCRouteStatus { return &o.Status },
 		func(current, desired gatewayv1.GRPCRouteStatus) gatewayv1.GRPCRouteStatus {
 			return translate.MergeGRPCRouteStatus(current, desired, ours, s.Now)

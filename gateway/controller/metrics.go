@@ -14,6 +14,8 @@ type metrics struct {
 	buildPanics     prometheus.Counter
 	notProgrammed   *prometheus.GaugeVec
 	referenced      prometheus.Gauge
+	// buildRoutes counts the routes of each build by what it reused of them.
+	buildRoutes *prometheus.CounterVec
 }
 
 // newMetrics creates the collectors and registers them with reg (nil keeps
@@ -45,6 +47,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "tenantgate_gateway_referenced_objects",
 			Help: "Secrets and ConfigMaps held in full because a Gateway, ListenerSet or BackendTLSPolicy references them.",
 		}),
+		buildRoutes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tenantgate_gateway_build_routes_total",
+			Help: "Routes of each build by what it reused: replayed (attachment and status kept), reused (translation kept, replayed ones included), translated (translated afresh).",
+		}, []string{"work"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -66,6 +72,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.referenced, err = register(reg, m.referenced); err != nil {
+		return nil, err
+	}
+	if m.buildRoutes, err = register(reg, m.buildRoutes); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -160,7 +160,7 @@ func notProgrammedCounts(res translate.Result, controller gatewayv1.GatewayContr
 			out["ListenerSet"]++
 		}
 	}
-	for _, st := range res.HTTPRoutes {
+	for _, st := range res.HTTPRoutes.All() {
 		if routeBlocked(&st.RouteStatus, controller) {
 			out["HTTPRoute"]++
 		}

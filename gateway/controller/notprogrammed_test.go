@@ -47,7 +47,7 @@ func TestNotProgrammedFactsAreNewOnlyOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			key := types.NamespacedName{Namespace: "infra", Name: "gw"}
-			updates := changed([]*gatewayv1.Gateway{&tc.current}, map[types.NamespacedName]gatewayv1.GatewayStatus{key: tc.desired.Status},
+			updates := changed([]*gatewayv1.Gateway{&tc.current}, lookup(map[types.NamespacedName]gatewayv1.GatewayStatus{key: tc.desired.Status}),
 				func(o *gatewayv1.Gateway) *gatewayv1.GatewayStatus { return &o.Status },
 				func(_, desired gatewayv1.GatewayStatus) gatewayv1.GatewayStatus { return desired }, gatewayFacts, nil)
 			if (len(updates) == 1) != tc.wantWrite {
@@ -77,11 +77,11 @@ func TestNotProgrammedCounts(t *testing.T) {
 			{Namespace: "infra", Name: "ok"}:  gatewayWithListener(1).Status,
 			{Namespace: "infra", Name: "bad"}: gatewayWithListener(1, cond("Programmed", metav1.ConditionFalse, "Invalid", "x", 1)).Status,
 		},
-		HTTPRoutes: map[types.NamespacedName]gatewayv1.HTTPRouteStatus{
+		HTTPRoutes: translate.NewRouteStatuses(map[types.NamespacedName]gatewayv1.HTTPRouteStatus{
 			{Namespace: "a", Name: "refused"}: {RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{parent(ours, metav1.ConditionFalse)}}},
 			{Namespace: "a", Name: "fine"}:    {RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{parent(ours, metav1.ConditionTrue)}}},
 			{Namespace: "a", Name: "theirs"}:  {RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{parent("example.com/other", metav1.ConditionFalse)}}},
-		},
+		}),
 	}
 	got := notProgrammedCounts(res, ours)
 	if got["Gateway"] != 1 || got["HTTPRoute"] != 1 || got["GatewayClass"] != 0 {

@@ -96,8 +96,9 @@ type Reconciler struct {
 	// the last snapshot: Assign keeps it while the cache lags the status
 	// write that reports it.
 	assignedAddresses map[types.UID]string
-	// build is an Incremental's Build; tests replace it.
-	build func(*translate.Snapshot) translate.Result
+	// build is an Incremental's Build, buildStats its Stats; tests replace build.
+	build      func(*translate.Snapshot) translate.Result
+	buildStats func() translate.IncrementalStats
 	// compiler shares every unchanged route with the previous table.
 	compiler   *routetable.Compiler
 	compiled   bool // a table was compiled, so endpoint changes can go to it
@@ -177,7 +178,8 @@ func (r *Reconciler) init() error {
 	}
 	r.metrics = m
 	if r.build == nil {
-		r.build = (&translate.Incremental{}).Build
+		inc := &translate.Incremental{}
+		r.build, r.buildStats = inc.Build, inc.Stats
 	}
 	r.compiler = &routetable.Compiler{}
 	r.referenced = newReferencedStore(r.Reader, r.APIReader)
@@ -317,9 +319,21 @@ func (r *Reconciler) compile(s *translate.Snapshot) (res translate.Result, table
 	}()
 	r.metrics.rebuilds.Inc()
 	res = r.build(s)
+	r.countBuildRoutes()
 	table, faults = r.compiler.Compile(r.servedConfig(s, res.Config))
 	r.compiled = true
 	return res, table, faults, nil
+}
+
+// countBuildRoutes adds the last build's routes to the metric by what it reused.
+func (r *Reconciler) countBuildRoutes() {
+	if r.buildStats == nil {
+		return
+	}
+	st := r.buildStats()
+	r.metrics.buildRoutes.WithLabelValues("replayed").Add(float64(st.Replayed))
+	r.metrics.buildRoutes.WithLabelValues("reused").Add(float64(st.Reused))
+	r.metrics.buildRoutes.WithLabelValues("translated").Add(float64(st.Translated))
 }
 
 // snapshotSize counts a snapshot's objects by kind, for the log of a bug.

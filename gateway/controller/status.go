@@ -26,23 +26,23 @@ const statusWriters = 16
 func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res translate.Result) error {
 	ours := r.controllerName()
 	var updates []statusUpdate
-	updates = append(updates, changed(pointers(s.GatewayClasses), res.GatewayClasses,
+	updates = append(updates, changed(pointers(s.GatewayClasses), lookup(res.GatewayClasses),
 		func(o *gatewayv1.GatewayClass) *gatewayv1.GatewayClassStatus { return &o.Status }, translate.MergeGatewayClassStatus, gatewayClassFacts, nil)...)
-	updates = append(updates, changed(pointers(s.Gateways), res.Gateways,
+	updates = append(updates, changed(pointers(s.Gateways), lookup(res.Gateways),
 		func(o *gatewayv1.Gateway) *gatewayv1.GatewayStatus { return &o.Status }, translate.MergeGatewayStatus, gatewayFacts, nil)...)
 	if r.routeStatuses == nil {
 		r.routeStatuses = newStatusMemo(func(a, b gatewayv1.HTTPRouteStatus) bool { return sameRouteStatus(a.RouteStatus, b.RouteStatus) })
 	}
-	updates = append(updates, changed(s.HTTPRoutes, res.HTTPRoutes,
+	updates = append(updates, changed(s.HTTPRoutes, res.HTTPRoutes.Get,
 		func(o *gatewayv1.HTTPRoute) *gatewayv1.HTTPRouteStatus { return &o.Status },
 		func(current, desired gatewayv1.HTTPRouteStatus) gatewayv1.HTTPRouteStatus {
 			return translate.MergeRouteStatus(current, desired, ours, s.Now)
 		}, routeFacts(ours), r.routeStatuses)...)
 	updates = append(updates, grpcRouteUpdates(s, res, ours)...)
 	updates = append(updates, tlsRouteUpdates(s, res, ours)...)
-	updates = append(updates, changed(pointers(s.ListenerSets), res.ListenerSets,
+	updates = append(updates, changed(pointers(s.ListenerSets), lookup(res.ListenerSets),
 		func(o *gatewayv1.ListenerSet) *gatewayv1.ListenerSetStatus { return &o.Status }, translate.MergeListenerSetStatus, listenerSetFacts, nil)...)
-	updates = append(updates, changed(pointers(s.BackendTLSPolicies), res.BackendTLSPolicies,
+	updates = append(updates, changed(pointers(s.BackendTLSPolicies), lookup(res.BackendTLSPolicies),
 		func(o *gatewayv1.BackendTLSPolicy) *gatewayv1.PolicyStatus { return &o.Status },
 		func(current, desired gatewayv1.PolicyStatus) gatewayv1.PolicyStatus {
 			return translate.MergePolicyStatus(current, desired, ours)
@@ -58,18 +58,18 @@ type statusUpdate struct {
 }
 
 // changed returns copies, with the merged status, of the items whose status
-// would change; the snapshot itself is left as it was. memo, when not nil,
+// (desired gives it by key) would change; the snapshot itself is left as it was. memo, when not nil,
 // skips the items found unchanged before (statusmemo.go).
 func changed[T any, P interface {
 	*T
 	client.Object
-}, S any](items []P, desired map[types.NamespacedName]S, status func(P) *S, merge func(current, desired S) S, facts func(*S) []fact, memo *statusMemo[S]) []statusUpdate {
+}, S any](items []P, desired func(types.NamespacedName) (S, bool), status func(P) *S, merge func(current, desired S) S, facts func(*S) []fact, memo *statusMemo[S]) []statusUpdate {
 	var out []statusUpdate
 	memo.begin()
 	defer memo.end()
 	for _, obj := range items {
 		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
-		want, ok := desired[key]
+		want, ok := desired(key)
 		if !ok || memo.satisfied(key, obj.GetResourceVersion(), want) {
 			continue
 		}
@@ -87,6 +87,14 @@ func changed[T any, P interface {
 		out = append(out, statusUpdate{obj: cp, facts: newFacts(facts(status(obj)), facts(&next))})
 	}
 	return out
+}
+
+// lookup finds desired statuses in a map.
+func lookup[S any](m map[types.NamespacedName]S) func(types.NamespacedName) (S, bool) {
+	return func(key types.NamespacedName) (S, bool) {
+		st, ok := m[key]
+		return st, ok
+	}
 }
 
 // pointers views a snapshot's slice of objects as changed takes them.

@@ -29,7 +29,7 @@ func TestStatusMemoSkipsOnlyUnchangedRoutes(t *testing.T) {
 	merges := 0
 	run := func(items []gatewayv1.HTTPRoute, want gatewayv1.HTTPRouteStatus) int {
 		merges = 0
-		updates := changed(pointers(items), map[types.NamespacedName]gatewayv1.HTTPRouteStatus{key: want},
+		updates := changed(pointers(items), lookup(map[types.NamespacedName]gatewayv1.HTTPRouteStatus{key: want}),
 			func(o *gatewayv1.HTTPRoute) *gatewayv1.HTTPRouteStatus { return &o.Status },
 			func(current, desired gatewayv1.HTTPRouteStatus) gatewayv1.HTTPRouteStatus {
 				merges++

@@ -10,7 +10,7 @@ import (
 // way HTTPRoutes are: only our controller's parent entries are touched.
 func tlsRouteUpdates(s *translate.Snapshot, res translate.Result, ours gatewayv1.GatewayController) []statusUpdate {
 	facts := routeFacts(ours)
-	return changed(pointers(s.TLSRoutes), res.TLSRoutes,
+	return changed(pointers(s.TLSRoutes), lookup(res.TLSRoutes),
 		func(o *gatewayv1.TLSRoute) *gatewayv1.TLSRouteStatus { return &o.Status },
 		func(current, desired gatewayv1.TLSRouteStatus) gatewayv1.TLSRouteStatus {
 			merged := translate.MergeRouteStatus(gatewayv1.HTTPRouteStatus{RouteStatus: current.RouteStatus}, gatewayv1.HTTPRouteStatus{RouteStatus: desired.RouteStatus}, ours, s.Now)

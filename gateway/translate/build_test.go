@@ -106,9 +106,9 @@ func TestControllerNameSelectsClasses(t *testing.T) {
 			s.ControllerName = tt.controller
 			r := Build(s)
 			_, owned := r.GatewayClasses[types.NamespacedName{Name: "tenantgate"}]
-			if owned != tt.want || (len(r.Config.Listeners) > 0) != tt.want || (len(r.HTTPRoutes) > 0) != tt.want {
+			if owned != tt.want || (len(r.Config.Listeners) > 0) != tt.want || (r.HTTPRoutes.Len() > 0) != tt.want {
 				t.Errorf("controller %q: owns class %v, %d listeners, %d routes; want ownership %v",
-					tt.controller, owned, len(r.Config.Listeners), len(r.HTTPRoutes), tt.want)
+					tt.controller, owned, len(r.Config.Listeners), r.HTTPRoutes.Len(), tt.want)
 			}
 		})
 	}

@@ -264,7 +264,7 @@ func goldenOf(r Result) golden {
 	for k, v := range r.Gateways {
 		g.Gateways[k.String()] = v
 	}
-	for k, v := range r.HTTPRoutes {
+	for k, v := range r.HTTPRoutes.All() {
 		g.HTTPRoutes[k.String()] = v
 	}
 	for k, v := range r.GRPCRoutes {
@@ -351,7 +351,7 @@ func checkConditions(t *testing.T, r Result) {
 			check(where+" merged", p.Conditions)
 		}
 	}
-	for k, s := range r.HTTPRoutes {
+	for k, s := range r.HTTPRoutes.All() {
 		route(k.String(), s.RouteStatus)
 	}
 	for k, s := range r.GRPCRoutes {

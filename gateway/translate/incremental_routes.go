@@ -2,7 +2,6 @@ package translate
 
 import (
 	"cmp"
-	"maps"
 	"slices"
 	"time"
 	"unsafe"
@@ -57,9 +56,9 @@ type routeOrderMemo struct {
 	byObject map[unsafe.Pointer]*routeEntry
 	order    []*routeEntry
 	gen      uint64
-	// statuses is the last Result's HTTPRoute statuses (read-only: the
-	// Result is handed out) when that Build's gen is statusesGen.
-	statuses    map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	// statuses is the last Result's HTTPRoute statuses when that Build's
+	// gen is statusesGen.
+	statuses    RouteStatuses
 	statusesGen uint64
 }
 
@@ -110,13 +109,13 @@ func (m *routeOrderMemo) orderRoutes(s *Snapshot) (order, gone []*routeEntry, ok
 	}
 	for _, r := range s.HTTPRoutes {
 		if !see(routeKey{kind: kindHTTPRoute, namespace: r.Namespace, name: r.Name}, r.CreationTimestamp.Time, r, nil) {
-			m.byKey, m.byObject, m.order, m.statuses = nil, nil, nil, nil
+			m.byKey, m.byObject, m.order, m.statuses = nil, nil, nil, RouteStatuses{}
 			return nil, nil, false
 		}
 	}
 	for _, r := range s.GRPCRoutes {
 		if !see(routeKey{kind: kindGRPCRoute, namespace: r.Namespace, name: r.Name}, r.CreationTimestamp.Time, nil, r) {
-			m.byKey, m.byObject, m.order, m.statuses = nil, nil, nil, nil
+			m.byKey, m.byObject, m.order, m.statuses = nil, nil, nil, RouteStatuses{}
 			return nil, nil, false
 		}
 	}
@@ -167,8 +166,7 @@ func objectPointer(http *gatewayv1.HTTPRoute, grpc *gatewayv1.GRPCRoute) unsafe.
 
 // entryRoutes runs the route stage over the remembered route order; false
 // when there is none for this snapshot. The HTTPRoute statuses are the
-// last Result's, copied once one changed, and only those that changed are
-// written (Results are read-only, so two may share their statuses).
+// last Result's with those that changed laid over them (RouteStatuses).
 func (b *builder) entryRoutes(claims kindClaims) bool {
 	if b.memo == nil {
 		return false
@@ -179,22 +177,16 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 	if !ok {
 		return false
 	}
-	// The last Result's statuses serve as they are until one changes, then as a copy.
-	statuses, shared := m.statuses, m.statuses != nil && m.statusesGen == prevGen
-	cloned := shared
-	if !cloned {
-		statuses = make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, len(b.s.HTTPRoutes))
+	// The last Result's statuses, with only the changed routes written over them.
+	kept := m.statusesGen == prevGen && m.statusesGen != 0
+	edit := m.statuses.edit()
+	if !kept {
+		edit = newRouteStatusEdit(len(b.s.HTTPRoutes))
 	}
-	writable := func() map[types.NamespacedName]gatewayv1.HTTPRouteStatus {
-		if shared {
-			statuses, shared = maps.Clone(statuses), false
-		}
-		return statuses
-	}
-	if cloned {
+	if kept {
 		for _, e := range gone {
 			if e.http != nil && e.pubGen == prevGen {
-				delete(writable(), types.NamespacedName{Namespace: e.key.namespace, Name: e.key.name})
+				edit.delete(types.NamespacedName{Namespace: e.key.namespace, Name: e.key.name})
 			}
 		}
 	}
@@ -205,19 +197,19 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 			continue
 		}
 		st, ok := b.httpRouteStatus(e.http, claims)
-		was := cloned && e.pubGen == prevGen
+		was := kept && e.pubGen == prevGen
 		switch id := identityOf(st); {
 		case ok && was && id == e.published:
-			e.pubGen = m.gen // the copy holds it
+			e.pubGen = m.gen // the last Result's holds it
 		case ok:
-			writable()[keyOf(&e.http.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
+			edit.set(keyOf(&e.http.ObjectMeta), gatewayv1.HTTPRouteStatus{RouteStatus: st})
 			e.published, e.pubGen = id, m.gen
 		case was:
-			delete(writable(), keyOf(&e.http.ObjectMeta))
+			edit.delete(keyOf(&e.http.ObjectMeta))
 		}
 	}
 	b.current = nil
-	b.result.HTTPRoutes = statuses
-	m.statuses, m.statusesGen = statuses, m.gen
+	b.result.HTTPRoutes = edit.done()
+	m.statuses, m.statusesGen = b.result.HTTPRoutes, m.gen
 	return true
 }

@@ -183,21 +183,21 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 		Config:             routetable.Config{},
 		GatewayClasses:     r.GatewayClasses,
 		Gateways:           maps.Clone(r.Gateways),
-		HTTPRoutes:         maps.Clone(r.HTTPRoutes),
 		GRPCRoutes:         maps.Clone(r.GRPCRoutes),
 		BackendTLSPolicies: maps.Clone(r.BackendTLSPolicies),
 		ListenerSets:       maps.Clone(r.ListenerSets),
 	}
+	httpRoutes := r.HTTPRoutes.Map()
 	gone := map[types.NamespacedName]bool{} // Gateways set aside
 	switch sub.kind {
 	case "HTTPRoute":
-		delete(out.HTTPRoutes, sub.key)
+		delete(httpRoutes, sub.key)
 		out.GRPCRoutes = nil
 		out.BackendTLSPolicies = nil
 		zeroAttached(&out)
 	case "GRPCRoute":
 		delete(out.GRPCRoutes, sub.key)
-		out.HTTPRoutes = nil
+		httpRoutes = nil
 		out.BackendTLSPolicies = nil
 		zeroAttached(&out)
 	case "Gateway":
@@ -215,7 +215,7 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 		for _, r := range s.HTTPRoutes {
 			for _, ref := range r.Spec.ParentRefs {
 				if namesAny(gone, string(ref.Name)) {
-					delete(out.HTTPRoutes, keyOf(&r.ObjectMeta))
+					delete(httpRoutes, keyOf(&r.ObjectMeta))
 				}
 			}
 		}
@@ -232,7 +232,7 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 				for _, r := range s.HTTPRoutes {
 					for _, ref := range r.Spec.ParentRefs {
 						if string(ref.Name) == ls.Name {
-							delete(out.HTTPRoutes, keyOf(&r.ObjectMeta))
+							delete(httpRoutes, keyOf(&r.ObjectMeta))
 						}
 					}
 				}
@@ -278,6 +278,7 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 		}
 		out.Config.Listeners = append(out.Config.Listeners, l)
 	}
+	out.HTTPRoutes = NewRouteStatuses(httpRoutes)
 	return out
 }
 
@@ -327,6 +328,13 @@ func zeroAttached(r *Result) {
 }
 
 // diffResults shows the first lines where two results differ, as YAML.
+// sameResults is reflect.DeepEqual of the Results with their HTTPRoute
+// statuses as plain maps: Incremental lays changes over shared ones.
+func sameResults(a, b Result) bool {
+	a.HTTPRoutes, b.HTTPRoutes = NewRouteStatuses(a.HTTPRoutes.Map()), NewRouteStatuses(b.HTTPRoutes.Map())
+	return reflect.DeepEqual(a, b)
+}
+
 func diffResults(a, b Result) string {
 	ya, _ := yaml.Marshal(goldenOf(a))
 	yb, _ := yaml.Marshal(goldenOf(b))

@@ -50,22 +50,18 @@ func (b *builder) routes() {
 	if b.entryRoutes(claims) {
 		return
 	}
-	b.result.HTTPRoutes = make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, len(b.s.HTTPRoutes))
+	statuses := make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, len(b.s.HTTPRoutes))
 	for _, o := range b.routeOrder() {
 		switch o := o.(type) {
 		case *gatewayv1.HTTPRoute:
-			b.httpRoute(o, claims)
+			if st, ok := b.httpRouteStatus(o, claims); ok {
+				statuses[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
+			}
 		case *gatewayv1.GRPCRoute:
 			b.grpcRoute(o, claims)
 		}
 	}
-}
-
-// httpRoute attaches one HTTPRoute and records its status.
-func (b *builder) httpRoute(o *gatewayv1.HTTPRoute, claims kindClaims) {
-	if st, ok := b.httpRouteStatus(o, claims); ok {
-		b.result.HTTPRoutes[keyOf(&o.ObjectMeta)] = gatewayv1.HTTPRouteStatus{RouteStatus: st}
-	}
+	b.result.HTTPRoutes = NewRouteStatuses(statuses)
 }
 
 // httpRouteStatus attaches one HTTPRoute; ok is false when it has no status of ours to write.

@@ -120,7 +120,7 @@ type Result struct {
 	// conditions carry no LastTransitionTime (so an unchanged route's status
 	// is the same in every Result); apply with MergeRouteStatus, which stamps
 	// the conditions it writes anew.
-	HTTPRoutes map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	HTTPRoutes RouteStatuses
 	// GRPCRoutes likewise; apply with MergeGRPCRouteStatus.
 	GRPCRoutes map[types.NamespacedName]gatewayv1.GRPCRouteStatus
 	// TLSRoutes is HTTPRoutes for TLSRoutes; apply with MergeRouteStatus

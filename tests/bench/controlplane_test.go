@@ -197,16 +197,10 @@ func (e *env) waitServing(set string, n int, deadline time.Time) (time.Time, int
 type reconcileCounts struct{ total, errors float64 }
 
 func (e *env) reconciles(b *testing.B) reconcileCounts {
-	raw := e.tenantgateMetrics(b)
-	total, err := ParseCounter(bytes.NewReader(raw), "controller_runtime_reconcile_total", map[string]string{"controller": "gateway"})
-	if err != nil {
-		b.Fatal(err)
+	return reconcileCounts{
+		total:  e.counter(b, "controller_runtime_reconcile_total", map[string]string{"controller": "gateway"}),
+		errors: e.counter(b, "controller_runtime_reconcile_total", map[string]string{"controller": "gateway", "result": "error"}),
 	}
-	errors, err := ParseCounter(bytes.NewReader(raw), "controller_runtime_reconcile_total", map[string]string{"controller": "gateway", "result": "error"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return reconcileCounts{total, errors}
 }
 
 // reconcileTime is controller-runtime's histogram of the gateway
@@ -217,6 +211,20 @@ func (e *env) reconcileTime(b *testing.B) Histogram {
 		b.Fatal(err)
 	}
 	return h
+}
+
+// buildRoutes is how many routes tenantgate's builds did the work named so far.
+func (e *env) buildRoutes(b *testing.B, work string) float64 {
+	return e.counter(b, "tenantgate_gateway_build_routes_total", map[string]string{"work": work})
+}
+
+// counter is the sum of tenantgate's counters of family with the labels.
+func (e *env) counter(b *testing.B, family string, labels map[string]string) float64 {
+	v, err := ParseCounter(bytes.NewReader(e.tenantgateMetrics(b)), family, labels)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
 }
 
 func (e *env) tenantgateMetrics(b *testing.B) []byte { return scrapeMetrics(b, e.s.MetricsURL) }
@@ -258,6 +266,7 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	floorMissed := 0
 	watcher := e.watchFloor(b, set)
 	reconcileBefore, cpuBefore := e.reconcileTime(b), e.cpuSeconds(b)
+	replayedBefore, translatedBefore, buildsBefore := e.buildRoutes(b, "replayed"), e.buildRoutes(b, "translated"), e.counter(b, "tenantgate_gateway_rebuilds_total", nil)
 	phaseEnd := time.Now().Add(budget)
 	for k := 0; k < count && time.Now().Before(phaseEnd); k++ {
 		i := k * 997 % n // spread over namespaces and the table
@@ -283,6 +292,12 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	}
 	cpu := e.cpuSeconds(b) - cpuBefore
 	reconcile := e.reconcileTime(b).Since(reconcileBefore)
+	// Every build walks all n routes; those not replayed had their attachment computed again.
+	replayed, translated := e.buildRoutes(b, "replayed")-replayedBefore, e.buildRoutes(b, "translated")-translatedBefore
+	builds := e.counter(b, "tenantgate_gateway_rebuilds_total", nil) - buildsBefore
+	b.ReportMetric(ratio(builds*float64(n)-replayed, float64(len(wire))), "routes-attached-per-change")
+	b.ReportMetric(builds, "builds")
+	b.ReportMetric(ratio(translated, float64(len(wire))), "routes-translated-per-change")
 	slices.Sort(wire)
 	slices.Sort(api)
 	slices.Sort(floor)

@@ -108,18 +108,23 @@ func heapAfterGC(b *testing.B, name, pprofAddr string, metrics func() []byte) fl
 	return v / (1 << 20)
 }
 
-// profileCPU records tenantgate's CPU for the first d of a phase into
-// -bench.profiles/NAME.cpu.pprof; the returned func waits for it. Nothing
-// when no folder is given.
+// profileCPU records tenantgate's CPU and allocations for the first d of
+// a phase into -bench.profiles/NAME.cpu.pprof and NAME.allocs.pprof (the
+// allocations of those seconds alone: what drives the collector); the
+// returned func waits for them. Nothing when no folder is given.
 func (e *env) profileCPU(b *testing.B, name string, d time.Duration) func() {
 	if *profileDir == "" {
 		return func() {}
 	}
-	done := make(chan []byte, 1)
-	go func() { done <- e.pprof(b, fmt.Sprintf("profile?seconds=%d", int(d.Seconds()))) }()
+	seconds := int(d.Seconds())
+	cpu, allocs := make(chan []byte, 1), make(chan []byte, 1)
+	go func() { cpu <- e.pprof(b, fmt.Sprintf("profile?seconds=%d", seconds)) }()
+	go func() { allocs <- e.pprof(b, fmt.Sprintf("allocs?seconds=%d", seconds)) }()
 	return func() {
-		if err := os.WriteFile(filepath.Join(*profileDir, name+".cpu.pprof"), <-done, 0o644); err != nil {
-			b.Error(err)
+		for file, profile := range map[string][]byte{name + ".cpu.pprof": <-cpu, name + ".allocs.pprof": <-allocs} {
+			if err := os.WriteFile(filepath.Join(*profileDir, file), profile, 0o644); err != nil {
+				b.Error(err)
+			}
 		}
 	}
 }

@@ -1,0 +1,78 @@
+package translate
+
+import (
+	"maps"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// TestRouteStatusesFollowAMap edits RouteStatuses at random, as Builds do,
+// beside a plain map: after every edit they must hold the same statuses,
+// and every earlier version must still hold what it held (Results are
+// shared, never written).
+func TestRouteStatusesFollowAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	status := func(v int) gatewayv1.HTTPRouteStatus {
+		return gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{{ControllerName: gatewayv1.GatewayController("v" + strconv.Itoa(v))}}}}
+	}
+	key := func(i int) types.NamespacedName {
+		return types.NamespacedName{Namespace: "ns", Name: "r" + strconv.Itoa(i)}
+	}
+	want := map[types.NamespacedName]gatewayv1.HTTPRouteStatus{}
+	fill := newRouteStatusEdit(0)
+	for i := range 400 {
+		want[key(i)] = status(i)
+		fill.set(key(i), status(i))
+	}
+	got := fill.done()
+	type version struct {
+		r    RouteStatuses
+		want map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	}
+	var versions []version
+	folds := 0
+	for step := range 300 {
+		e := got.edit()
+		for range rng.IntN(4) + 1 {
+			k := key(rng.IntN(500)) // some absent, some in the base, some in the layer
+			if rng.IntN(3) == 0 {
+				delete(want, k)
+				e.delete(k)
+			} else {
+				v := rng.IntN(1000)
+				want[k] = status(v)
+				e.set(k, status(v))
+			}
+		}
+		next := e.done()
+		if next.layer == nil && got.layer != nil {
+			folds++
+		}
+		got = next
+		if !maps.EqualFunc(got.Map(), want, sameStatus) || got.Len() != len(want) {
+			t.Fatalf("step %d: %d statuses differ from the map's %d", step, got.Len(), len(want))
+		}
+		for k, st := range want {
+			if g, ok := got.Get(k); !ok || !sameStatus(g, st) {
+				t.Fatalf("step %d: Get(%s) = %v, %v; want %v", step, k, g, ok, st)
+			}
+		}
+		versions = append(versions, version{got, maps.Clone(want)})
+	}
+	for i, v := range versions {
+		if !maps.EqualFunc(v.r.Map(), v.want, sameStatus) || v.r.Len() != len(v.want) {
+			t.Fatalf("version %d changed after later edits", i)
+		}
+	}
+	if folds == 0 {
+		t.Fatal("the layer was never folded into a new base: the test does not reach that path")
+	}
+}
+
+func sameStatus(a, b gatewayv1.HTTPRouteStatus) bool {
+	return len(a.Parents) == len(b.Parents) && (len(a.Parents) == 0 || a.Parents[0].ControllerName == b.Parents[0].ControllerName)
+}
