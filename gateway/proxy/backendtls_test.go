@@ -58,7 +58,7 @@ func TestProxyBackendTLS(t *testing.T) {
 		{"/san-hostname", backend("san-hostname", routetable.BackendTLS{ServerName: "sni-only.example.com", SubjectAltNames: san(routetable.SANHostname, "b.pods.example.com")}), true, "sni-only.example.com"},
 		{"/san-other-ca", backend("san-other-ca", routetable.BackendTLS{ServerName: "backend.example.com", CAPEM: other.pem, SubjectAltNames: san(routetable.SANHostname, "backend.example.com")}), false, ""},
 	}
-	var table []routetable.Route
+	var table []*routetable.Route
 	for _, r := range routes {
 		table = append(table, simpleRoute(strings.Trim(r.path, "/"), r.path, routetable.Rule{Backends: []routetable.Backend{r.backend}}))
 	}

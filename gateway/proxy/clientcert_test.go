@@ -89,7 +89,7 @@ func TestClientCertificateValidation(t *testing.T) {
 	listener := func(hostname string, v *routetable.ClientValidation) routetable.Listener {
 		return routetable.Listener{Name: "infra/gw/" + hostname, Address: addr, Port: port, Protocol: routetable.ProtocolHTTPS, Hostname: hostname,
 			Certificates: []routetable.Certificate{serverCert}, ClientValidation: v,
-			Routes: []routetable.Route{simpleRoute("apples", "/", routetable.Rule{Backends: []routetable.Backend{backend.ref(t, 1)}})}}
+			Routes: []*routetable.Route{simpleRoute("apples", "/", routetable.Rule{Backends: []routetable.Backend{backend.ref(t, 1)}})}}
 	}
 	s := NewServer(Options{})
 	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })

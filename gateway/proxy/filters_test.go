@@ -46,7 +46,7 @@ func TestReplacePrefix(t *testing.T) {
 // its match.
 func compiledMatch(t *testing.T, protocol routetable.Protocol, port int32, prefix string) *routetable.CompiledMatch {
 	t.Helper()
-	l := routetable.Listener{Name: "ns/gw/l", Address: "127.0.0.1", Port: port, Protocol: protocol, Routes: []routetable.Route{{
+	l := routetable.Listener{Name: "ns/gw/l", Address: "127.0.0.1", Port: port, Protocol: protocol, Routes: []*routetable.Route{{
 		Namespace: "ns", Name: "r", Rules: []routetable.Rule{{Matches: []routetable.Match{{Path: routetable.PathMatch{Type: routetable.PathPrefix, Value: prefix}}}}},
 	}}}
 	if protocol == routetable.ProtocolHTTPS {

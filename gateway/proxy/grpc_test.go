@@ -55,11 +55,11 @@ func grpcBackend(t *testing.T, name string, opts ...grpc.ServerOption) routetabl
 }
 
 // grpcTestRoute is GRPCRoute apples/NAME with the given rules.
-func grpcTestRoute(name string, rules ...routetable.Rule) routetable.Route {
+func grpcTestRoute(name string, rules ...routetable.Rule) *routetable.Route {
 	for i := range rules {
 		rules[i].Index = i
 	}
-	return routetable.Route{Namespace: "apples", Name: name, GRPC: true, Rules: rules}
+	return &routetable.Route{Namespace: "apples", Name: name, GRPC: true, Rules: rules}
 }
 
 func grpcMethod(service, method string) []routetable.Match {
@@ -135,7 +135,7 @@ func TestGRPCThroughHTTPSListenerWithALPN(t *testing.T) {
 	applyConfig(t, s, routetable.Config{Listeners: []routetable.Listener{{
 		Name: "infra/gw/https", Address: addr, Port: port, Protocol: routetable.ProtocolHTTPS, Hostname: "grpc.example.com",
 		Certificates: []routetable.Certificate{cert},
-		Routes:       []routetable.Route{grpcTestRoute("tls", routetable.Rule{Matches: grpcMethod("", ""), Backends: []routetable.Backend{backend}})},
+		Routes:       []*routetable.Route{grpcTestRoute("tls", routetable.Rule{Matches: grpcMethod("", ""), Backends: []routetable.Backend{backend}})},
 	}}})
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(cert.CertPEM)

@@ -130,7 +130,7 @@ func (g *gateway) url(path string) string {
 
 // startGateway serves routes on one HTTP listener (hostname "") of a fresh
 // socket and shuts the server down when the test ends.
-func startGateway(t testing.TB, opts Options, routes ...routetable.Route) *gateway {
+func startGateway(t testing.TB, opts Options, routes ...*routetable.Route) *gateway {
 	t.Helper()
 	addr, port := loopback(t)
 	g := &gateway{server: NewServer(opts), addr: addr, port: port, client: &http.Client{
@@ -147,7 +147,7 @@ func startGateway(t testing.TB, opts Options, routes ...routetable.Route) *gatew
 	return g
 }
 
-func (g *gateway) apply(t testing.TB, routes ...routetable.Route) {
+func (g *gateway) apply(t testing.TB, routes ...*routetable.Route) {
 	t.Helper()
 	applyConfig(t, g.server, routetable.Config{Listeners: []routetable.Listener{httpListener("infra/gw/http", g.addr, g.port, "", routes...)}})
 }
@@ -163,16 +163,16 @@ func applyConfig(t testing.TB, s *Server, cfg routetable.Config) {
 	}
 }
 
-func httpListener(name, addr string, port int32, hostname string, routes ...routetable.Route) routetable.Listener {
+func httpListener(name, addr string, port int32, hostname string, routes ...*routetable.Route) routetable.Listener {
 	return routetable.Listener{Name: name, Address: addr, Port: port, Protocol: routetable.ProtocolHTTP, Hostname: hostname, Routes: routes}
 }
 
 // simpleRoute is route apples/NAME with one rule: PathPrefix path to backends.
-func simpleRoute(name, path string, rule routetable.Rule) routetable.Route {
+func simpleRoute(name, path string, rule routetable.Rule) *routetable.Route {
 	if len(rule.Matches) == 0 {
 		rule.Matches = []routetable.Match{{Path: routetable.PathMatch{Type: routetable.PathPrefix, Value: path}}}
 	}
-	return routetable.Route{Namespace: "apples", Name: name, Rules: []routetable.Rule{rule}}
+	return &routetable.Route{Namespace: "apples", Name: name, Rules: []routetable.Rule{rule}}
 }
 
 // get sends one GET request and returns the response with its body read.

@@ -89,7 +89,7 @@ func TestMetricsCardinalityIsBounded(t *testing.T) {
 	registry := prometheus.NewRegistry()
 	b := startBackend(t, "apples")
 	rule := routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}}
-	routes := []routetable.Route{simpleRoute("r1", "/r1", rule), simpleRoute("r2", "/r2", rule), simpleRoute("r3", "/r3", rule)}
+	routes := []*routetable.Route{simpleRoute("r1", "/r1", rule), simpleRoute("r2", "/r2", rule), simpleRoute("r3", "/r3", rule)}
 	g := startGateway(t, Options{Registerer: registry, MetricsRoutes: 2}, routes...)
 	for _, path := range []string{"/r1", "/r2", "/r3", "/r3"} {
 		get(t, g.client, g.url(path), "example.com")
@@ -164,7 +164,7 @@ func TestMetricsStayBoundedUnder10000Routes(t *testing.T) {
 	b := startBackend(t, "apples")
 	rule := routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}}
 	const n = 10_000
-	routes := make([]routetable.Route, n)
+	routes := make([]*routetable.Route, n)
 	for i := range routes {
 		routes[i] = simpleRoute(fmt.Sprintf("r%d", i), fmt.Sprintf("/r%d/", i), rule)
 		if i%2 == 1 {

@@ -111,7 +111,7 @@ func serveProxyProcess(spec string) int {
 	}
 	table, faults := routetable.Compile(routetable.Config{Listeners: []routetable.Listener{{
 		Name: "infra/gw/tls", Address: host, Port: int32(p), Protocol: routetable.ProtocolTLS, Hostname: "*.example.com",
-		Routes: []routetable.Route{tlsRouteTo("bench", []string{"bench.example.com"}, routetable.Backend{
+		Routes: []*routetable.Route{tlsRouteTo("bench", []string{"bench.example.com"}, routetable.Backend{
 			Name: "apples/echo:443", Weight: 1, Endpoints: []routetable.Endpoint{{Address: bhost, Port: int32(bp)}}})},
 	}}})
 	s := NewServer(Options{})

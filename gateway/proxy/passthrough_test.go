@@ -80,8 +80,8 @@ func passthroughGateway(t testing.TB, listeners ...routetable.Listener) (*Server
 	return s, net.JoinHostPort(addr, itoa(port))
 }
 
-func tlsRouteTo(name string, hostnames []string, backends ...routetable.Backend) routetable.Route {
-	return routetable.Route{Namespace: "apples", Name: name, Hostnames: hostnames, Rules: []routetable.Rule{{Backends: backends}}}
+func tlsRouteTo(name string, hostnames []string, backends ...routetable.Backend) *routetable.Route {
+	return &routetable.Route{Namespace: "apples", Name: name, Hostnames: hostnames, Rules: []routetable.Rule{{Backends: backends}}}
 }
 
 // dialTLS completes a handshake through the gateway, trusting only the
@@ -116,9 +116,9 @@ func TestPassthroughRoutesBySNI(t *testing.T) {
 	bananas := startTLSEchoBackend(t, "bananas", "*.bananas.example.com")
 	_, addr := passthroughGateway(t,
 		routetable.Listener{Name: "infra/gw/apples", Hostname: "apples.example.com",
-			Routes: []routetable.Route{tlsRouteTo("apples", nil, apples.ref(t, 1))}},
+			Routes: []*routetable.Route{tlsRouteTo("apples", nil, apples.ref(t, 1))}},
 		routetable.Listener{Name: "infra/gw/wild", Hostname: "*.example.com",
-			Routes: []routetable.Route{tlsRouteTo("bananas", []string{"*.bananas.example.com"}, bananas.ref(t, 1))}},
+			Routes: []*routetable.Route{tlsRouteTo("bananas", []string{"*.bananas.example.com"}, bananas.ref(t, 1))}},
 	)
 	for sni, want := range map[string]string{
 		"apples.example.com":     "hello from apples (apples.example.com)",
@@ -140,7 +140,7 @@ func TestPassthroughRoutesBySNI(t *testing.T) {
 func TestPassthroughRefuses(t *testing.T) {
 	apples := startTLSEchoBackend(t, "apples", "*.example.com")
 	unresolved := routetable.Backend{Name: "apples/missing:443", Weight: 1, Unresolved: "BackendNotFound"}
-	_, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls", Hostname: "*.example.com", Routes: []routetable.Route{
+	_, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls", Hostname: "*.example.com", Routes: []*routetable.Route{
 		tlsRouteTo("ok", []string{"ok.example.com"}, apples.ref(t, 1)),
 		tlsRouteTo("broken", []string{"broken.example.com"}, unresolved),
 	}})
@@ -170,7 +170,7 @@ func TestPassthroughRefuses(t *testing.T) {
 func TestPassthroughHalfClose(t *testing.T) {
 	apples := startTLSEchoBackend(t, "apples", "apples.example.com")
 	_, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls",
-		Routes: []routetable.Route{tlsRouteTo("apples", nil, apples.ref(t, 1))}})
+		Routes: []*routetable.Route{tlsRouteTo("apples", nil, apples.ref(t, 1))}})
 	c, err := dialTLS(t, addr, "apples.example.com", apples)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestPassthroughSwap(t *testing.T) {
 	apples := startTLSEchoBackend(t, "apples", "a.example.com")
 	bananas := startTLSEchoBackend(t, "bananas", "a.example.com")
 	s, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls",
-		Routes: []routetable.Route{tlsRouteTo("r", nil, apples.ref(t, 1))}})
+		Routes: []*routetable.Route{tlsRouteTo("r", nil, apples.ref(t, 1))}})
 	c, err := dialTLS(t, addr, "a.example.com", apples)
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +207,7 @@ func TestPassthroughSwap(t *testing.T) {
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	p := routetable.Listener{Name: "infra/gw/tls", Address: host, Port: parsePort(t, port), Protocol: routetable.ProtocolTLS,
-		Routes: []routetable.Route{tlsRouteTo("r", nil, bananas.ref(t, 1))}}
+		Routes: []*routetable.Route{tlsRouteTo("r", nil, bananas.ref(t, 1))}}
 	applyConfig(t, s, routetable.Config{Listeners: []routetable.Listener{p}})
 	c2, err := dialTLS(t, addr, "a.example.com", bananas)
 	if err != nil {
@@ -267,9 +267,9 @@ func TestTerminateAndPassthroughShareASocket(t *testing.T) {
 	plain := startPlainEchoBackend(t, "plain-echo")
 	_, addr := passthroughGateway(t,
 		routetable.Listener{Name: "infra/gw/term", Hostname: "term.example.com", Certificates: []routetable.Certificate{gatewayCert},
-			Routes: []routetable.Route{tlsRouteTo("term", nil, plain)}},
+			Routes: []*routetable.Route{tlsRouteTo("term", nil, plain)}},
 		routetable.Listener{Name: "infra/gw/pass", Hostname: "pass.example.com",
-			Routes: []routetable.Route{tlsRouteTo("pass", nil, passthrough.ref(t, 1))}},
+			Routes: []*routetable.Route{tlsRouteTo("pass", nil, passthrough.ref(t, 1))}},
 	)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(gatewayCert.CertPEM)
@@ -308,7 +308,7 @@ func TestTerminateAndPassthroughShareASocket(t *testing.T) {
 func TestPassthroughRevocationCutsOpenStreams(t *testing.T) {
 	apples := startTLSEchoBackend(t, "apples", "a.example.com")
 	bananas := startTLSEchoBackend(t, "bananas", "b.example.com")
-	s, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls", Routes: []routetable.Route{
+	s, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls", Routes: []*routetable.Route{
 		tlsRouteTo("a", []string{"a.example.com"}, apples.ref(t, 1)),
 		tlsRouteTo("b", []string{"b.example.com"}, bananas.ref(t, 1)),
 	}})
@@ -326,7 +326,7 @@ func TestPassthroughRevocationCutsOpenStreams(t *testing.T) {
 	revoked := apples.ref(t, 1)
 	revoked.Unresolved, revoked.Endpoints = "RefNotPermitted", nil
 	applyConfig(t, s, routetable.Config{Listeners: []routetable.Listener{{Name: "infra/gw/tls", Address: host, Port: parsePort(t, port), Protocol: routetable.ProtocolTLS,
-		Routes: []routetable.Route{
+		Routes: []*routetable.Route{
 			tlsRouteTo("a", []string{"a.example.com"}, revoked),
 			tlsRouteTo("b", []string{"b.example.com"}, bananas.ref(t, 5)),
 		}}}})
@@ -346,7 +346,7 @@ func TestPassthroughWeights(t *testing.T) {
 	apples := startTLSEchoBackend(t, "apples", "w.example.com")
 	bananas := startTLSEchoBackend(t, "bananas", "w.example.com")
 	unresolved := routetable.Backend{Name: "apples/missing:443", Weight: 1, Unresolved: "BackendNotFound"}
-	_, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls", Routes: []routetable.Route{
+	_, addr := passthroughGateway(t, routetable.Listener{Name: "infra/gw/tls", Routes: []*routetable.Route{
 		tlsRouteTo("split", []string{"w.example.com"}, apples.ref(t, 2), bananas.ref(t, 1), unresolved),
 	}})
 	counts := map[string]int{}

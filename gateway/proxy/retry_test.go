@@ -79,7 +79,7 @@ func deadEndpoint(t *testing.T) routetable.Endpoint {
 
 func TestProxyRetry(t *testing.T) {
 	flaky := startFlakyBackend(t)
-	retry := func(path string, policy routetable.Retry, timeouts routetable.Timeouts, backend routetable.Backend) routetable.Route {
+	retry := func(path string, policy routetable.Retry, timeouts routetable.Timeouts, backend routetable.Backend) *routetable.Route {
 		return simpleRoute(strings.Trim(path, "/"), path, routetable.Rule{Retry: &policy, Timeouts: timeouts, Backends: []routetable.Backend{backend}})
 	}
 	withDeadFirst := flaky.ref(t, 1)

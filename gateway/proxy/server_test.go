@@ -35,7 +35,7 @@ func reused(t *testing.T, c *http.Client, url string) bool {
 
 func TestApplyOpensAndClosesOnlyChangedSockets(t *testing.T) {
 	b := startBackend(t, "b")
-	routes := []routetable.Route{simpleRoute("r", "/", routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}})}
+	routes := []*routetable.Route{simpleRoute("r", "/", routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}})}
 	addrA, portA := loopback(t)
 	addrB, portB := loopback(t)
 	addrC, portC := loopback(t)
@@ -63,7 +63,7 @@ func TestApplyOpensAndClosesOnlyChangedSockets(t *testing.T) {
 
 func TestApplyReportsBindErrorsByListener(t *testing.T) {
 	b := startBackend(t, "b")
-	routes := []routetable.Route{simpleRoute("r", "/", routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}})}
+	routes := []*routetable.Route{simpleRoute("r", "/", routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}})}
 	busyAddr, busyPort := loopback(t)
 	squatter, err := net.Listen("tcp", net.JoinHostPort(busyAddr, itoa(busyPort)))
 	if err != nil {

@@ -23,7 +23,7 @@ func tlsGateway(t *testing.T, protocols func(*http.Protocols)) (*http.Client, *S
 	listener := func(name, hostname string, cert routetable.Certificate, b *testBackend) routetable.Listener {
 		return routetable.Listener{Name: name, Address: addr, Port: port, Protocol: routetable.ProtocolHTTPS, Hostname: hostname,
 			Certificates: []routetable.Certificate{cert},
-			Routes:       []routetable.Route{simpleRoute(b.name, "/", routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}})}}
+			Routes:       []*routetable.Route{simpleRoute(b.name, "/", routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}})}}
 	}
 	s := NewServer(Options{})
 	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })

@@ -10,7 +10,7 @@ import (
 // route, or every route on one hostname with its own path prefix.
 func benchmarkTable(b testing.TB, oneHost bool) (*Socket, []*http.Request) {
 	const routes = 10_000
-	var rs []Route
+	var rs []*Route
 	var reqs []*http.Request
 	for i := range routes {
 		host := fmt.Sprintf("svc-%d.apples.example.com", i)

@@ -12,7 +12,7 @@ import (
 // route-change benchmark.
 func compilerBenchConfig() Config {
 	const routes = 20_000
-	rs := make([]Route, 0, routes)
+	rs := make([]*Route, 0, routes)
 	for i := range routes {
 		ns := fmt.Sprintf("team-%03d", i/200)
 		api := rule(prefix(fmt.Sprintf("/api/%d", i%200)).header("X-Version", "v2"))
@@ -38,7 +38,9 @@ func BenchmarkCompilerOneChange(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		routes := cfg.Listeners[0].Routes
-		r := &routes[i*997%len(routes)]
+		k := i * 997 % len(routes)
+		r := new(*routes[k]) // as the translator hands over a changed route: a new one
+		routes[k] = r
 		r.Rules = slices.Clone(r.Rules)
 		r.Rules[1].Filters = []Filter{{Type: FilterRequestHeaderModifier, RequestHeader: &HeaderModifier{Set: []Header{{Name: "X-Tenant", Value: "v" + strconv.Itoa(i)}}}}}
 		i++

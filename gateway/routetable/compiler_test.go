@@ -30,7 +30,7 @@ func TestCompilerEqualsCompile(t *testing.T) {
 		}
 		return r
 	}
-	newRoute := func(name string) Route {
+	newRoute := func(name string) *Route {
 		var hs []string
 		for range rng.IntN(3) {
 			hs = append(hs, hosts[rng.IntN(len(hosts))])
@@ -52,7 +52,7 @@ func TestCompilerEqualsCompile(t *testing.T) {
 		var c Compiler
 		cfg := Config{}
 		for l := range 3 {
-			var rs []Route
+			var rs []*Route
 			for i := range 5 + rng.IntN(10) {
 				rs = append(rs, newRoute(fmt.Sprintf("ns%d/r%d", i%3, i)))
 			}
@@ -76,10 +76,16 @@ func TestCompilerEqualsCompile(t *testing.T) {
 }
 
 // editConfig returns cfg with one random change; cfg itself is not modified.
-func editConfig(rng *rand.Rand, cfg Config, newRoute func(string) Route, hosts []string) Config {
+func editConfig(rng *rand.Rand, cfg Config, newRoute func(string) *Route, hosts []string) Config {
 	cfg.Listeners = slices.Clone(cfg.Listeners)
 	l := &cfg.Listeners[rng.IntN(len(cfg.Listeners))]
 	l.Routes = slices.Clone(l.Routes)
+	// Routes are shared with the Config before: a changed one is a copy.
+	edit := func(i int) *Route {
+		cp := *l.Routes[i]
+		l.Routes[i] = &cp
+		return &cp
+	}
 	switch n := len(l.Routes); rng.IntN(12) {
 	case 0, 1:
 		l.Routes = slices.Insert(l.Routes, rng.IntN(n+1), newRoute(fmt.Sprintf("ns%d/new%d", rng.IntN(3), rng.IntN(1000))))
@@ -91,16 +97,17 @@ func editConfig(rng *rand.Rand, cfg Config, newRoute func(string) Route, hosts [
 	case 3, 4:
 		if n > 0 {
 			i := rng.IntN(n)
-			fresh := newRoute(l.Routes[i].Namespace + "/" + l.Routes[i].Name)
-			l.Routes[i].Rules = fresh.Rules
+			r := edit(i)
+			fresh := newRoute(r.Namespace + "/" + r.Name)
+			r.Rules = fresh.Rules
 			if l.Protocol == ProtocolTLS {
-				l.Routes[i].Rules = fresh.Rules[:1] // a TLSRoute has one rule
+				r.Rules = fresh.Rules[:1] // a TLSRoute has one rule
 			}
 		}
 	case 5:
 		if n > 0 {
 			i := rng.IntN(n)
-			l.Routes[i].Hostnames = []string{hosts[rng.IntN(len(hosts))]}
+			edit(i).Hostnames = []string{hosts[rng.IntN(len(hosts))]}
 		}
 	case 6:
 		if n > 1 {
@@ -113,7 +120,8 @@ func editConfig(rng *rand.Rand, cfg Config, newRoute func(string) Route, hosts [
 		l.Protocol = []Protocol{ProtocolHTTP, ProtocolTLS, "UDP"}[rng.IntN(3)]
 		if l.Protocol == ProtocolTLS {
 			for i := range l.Routes {
-				l.Routes[i].Rules = l.Routes[i].Rules[:1:1]
+				r := edit(i)
+				r.Rules = r.Rules[:1:1]
 			}
 		}
 	case 9:
@@ -121,7 +129,8 @@ func editConfig(rng *rand.Rand, cfg Config, newRoute func(string) Route, hosts [
 			l.Routes = append(l.Routes, l.Routes[rng.IntN(n)]) // named twice
 		} else if n > 0 {
 			i := rng.IntN(n)
-			l.Routes[i].Created = l.Routes[i].Created.Add(-60e9)
+			r := edit(i)
+			r.Created = r.Created.Add(-60e9)
 		}
 	case 10:
 		if rng.IntN(2) == 0 {
@@ -132,7 +141,8 @@ func editConfig(rng *rand.Rand, cfg Config, newRoute func(string) Route, hosts [
 	case 11:
 		if n > 0 {
 			i := rng.IntN(n)
-			l.Routes[i].GRPC = !l.Routes[i].GRPC
+			r := edit(i)
+			r.GRPC = !r.GRPC
 		}
 	}
 	return cfg

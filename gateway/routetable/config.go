@@ -45,8 +45,10 @@ type Listener struct {
 	// (the Gateway's spec.tls.backend).
 	BackendClientCertificate *Certificate `json:"backendClientCertificate,omitempty"`
 	// Routes attached to this listener and accepted: HTTPRoutes, or on a
-	// TLS listener TLSRoutes (one rule with backends, no matches).
-	Routes []Route `json:"routes,omitempty"`
+	// TLS listener TLSRoutes (one rule with backends, no matches). A Route
+	// handed over is never written again: Configs share unchanged ones, and
+	// a Compiler takes a Route it has seen, by address, as unchanged.
+	Routes []*Route `json:"routes,omitempty"`
 }
 
 // Certificate is a TLS certificate chain and key in PEM, from a Secret.

@@ -7,7 +7,7 @@ import (
 )
 
 // endpointRoute is a route of ns/name on host sending "/" to src's endpoints.
-func endpointRoute(name, host string, src EndpointSource, eps ...Endpoint) Route {
+func endpointRoute(name, host string, src EndpointSource, eps ...Endpoint) *Route {
 	r := route("team/"+name, 0, []string{host}, rule(prefix("/")))
 	r.Rules[0].Backends = []Backend{{Name: src.Namespace + "/" + src.Service + ":80", Weight: 1, Source: src, Endpoints: eps}}
 	return r

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func grpcRoute(namespacedName string, minutes int, hostnames []string, rules ...Rule) Route {
+func grpcRoute(namespacedName string, minutes int, hostnames []string, rules ...Rule) *Route {
 	r := route(namespacedName, minutes, hostnames, rules...)
 	r.GRPC = true
 	return r
@@ -32,13 +32,13 @@ func TestGRPCPrecedence(t *testing.T) {
 	var all []string
 	cases := []struct {
 		name   string
-		routes []Route
+		routes []*Route
 		req    *http.Request
 		want   string
 	}{
 		{
 			name: "longer service beats method and headers",
-			routes: []Route{
+			routes: []*Route{
 				route("a/http", 0, []string{"other"}, rule(exact("/foo.Svc/Get"))), // another host: never merged
 				grpcRoute("a/loser", 0, all, rule(grpcExact("", "Get").header("x", "1").header("y", "2"))),
 				grpcRoute("b/winner", 1, all, rule(grpcExact("foo.Svc", ""))),
@@ -48,7 +48,7 @@ func TestGRPCPrecedence(t *testing.T) {
 		},
 		{
 			name: "an exact service beats a regular expression, even a longer one",
-			routes: []Route{
+			routes: []*Route{
 				grpcRoute("a/loser", 0, all, rule(grpcRegex(`foo\.Sv[a-z]`, "Get").header("x", "1"))),
 				grpcRoute("b/winner", 1, all, rule(grpcExact("foo.Svc", ""))),
 			},
@@ -57,7 +57,7 @@ func TestGRPCPrecedence(t *testing.T) {
 		},
 		{
 			name: "the longer service expression wins",
-			routes: []Route{
+			routes: []*Route{
 				grpcRoute("a/loser", 0, all, rule(grpcRegex(`foo\..*`, "Get"))),
 				grpcRoute("b/winner", 1, all, rule(grpcRegex(`foo\.Sv[a-z]`, ""))),
 			},
@@ -66,7 +66,7 @@ func TestGRPCPrecedence(t *testing.T) {
 		},
 		{
 			name: "then the longer method",
-			routes: []Route{
+			routes: []*Route{
 				grpcRoute("a/loser", 0, all, rule(grpcRegex("foo.Svc", ".*").header("x", "1"))),
 				grpcRoute("b/winner", 1, all, rule(grpcExact("foo.Svc", "Get"))),
 			},
@@ -75,7 +75,7 @@ func TestGRPCPrecedence(t *testing.T) {
 		},
 		{
 			name: "then more headers",
-			routes: []Route{
+			routes: []*Route{
 				grpcRoute("a/loser", 0, all, rule(grpcExact("foo.Svc", "Get"))),
 				grpcRoute("b/winner", 1, all, rule(grpcExact("foo.Svc", "Get").header("x", "1"))),
 			},
@@ -84,7 +84,7 @@ func TestGRPCPrecedence(t *testing.T) {
 		},
 		{
 			name: "then the oldest route",
-			routes: []Route{
+			routes: []*Route{
 				grpcRoute("a/loser", 1, all, rule(grpcExact("foo.Svc", "Get"))),
 				grpcRoute("b/winner", 0, all, rule(grpcExact("foo.Svc", "Get"))),
 			},
@@ -93,7 +93,7 @@ func TestGRPCPrecedence(t *testing.T) {
 		},
 		{
 			name: "then namespace/name",
-			routes: []Route{
+			routes: []*Route{
 				grpcRoute("b/loser", 0, all, rule(grpcExact("foo.Svc", "Get"))),
 				grpcRoute("a/winner", 0, all, rule(grpcExact("foo.Svc", "Get"))),
 			},
@@ -102,7 +102,7 @@ func TestGRPCPrecedence(t *testing.T) {
 		},
 		{
 			name: "then the first rule",
-			routes: []Route{
+			routes: []*Route{
 				grpcRoute("a/winner", 0, all, rule(grpcExact("foo.Svc", "")), rule(grpcExact("foo.Svc", ""))),
 			},
 			req:  grpcRequest("h", "/foo.Svc/Get"),
@@ -110,7 +110,7 @@ func TestGRPCPrecedence(t *testing.T) {
 		},
 		{
 			name: "an exact method beats a regular expression one",
-			routes: []Route{
+			routes: []*Route{
 				grpcRoute("a/loser", 0, all, rule(grpcRegex("", "Get|List").header("x", "1"))),
 				grpcRoute("b/winner", 1, all, rule(grpcExact("", "Get"))),
 			},
@@ -119,7 +119,7 @@ func TestGRPCPrecedence(t *testing.T) {
 		},
 		{
 			name: "any service, even an expression, beats none",
-			routes: []Route{
+			routes: []*Route{
 				grpcRoute("a/loser", 0, all, rule(grpcExact("", "Get"))),
 				grpcRoute("b/winner", 1, all, rule(grpcRegex("a[.]B", ""))),
 			},
@@ -128,7 +128,7 @@ func TestGRPCPrecedence(t *testing.T) {
 		},
 		{
 			name: "the more specific hostname comes before any gRPC precedence",
-			routes: []Route{
+			routes: []*Route{
 				grpcRoute("a/loser", 0, []string{"*.example.com"}, rule(grpcExact("foo.Svc", "Get").header("x", "1"))),
 				grpcRoute("b/winner", 1, []string{"api.example.com"}, rule()),
 			},
@@ -186,7 +186,7 @@ func TestGRPCRuleWithoutMatchesTakesEveryMethod(t *testing.T) {
 
 func TestGRPCMatchFaults(t *testing.T) {
 	cases := map[string]struct {
-		route Route
+		route *Route
 		want  string
 	}{
 		"bad service regex": {grpcRoute("ns/r", 0, nil, rule(grpcRegex("(", ""))),

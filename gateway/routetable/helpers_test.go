@@ -12,17 +12,17 @@ import (
 // epoch is the creation time test routes count from.
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func listener(name, hostname string, routes ...Route) Listener {
+func listener(name, hostname string, routes ...*Route) Listener {
 	return Listener{Name: name, Address: "127.0.0.1", Port: 80, Protocol: ProtocolHTTP, Hostname: hostname, Routes: routes}
 }
 
 // route builds "namespace/name", created minutes after epoch.
-func route(namespacedName string, minutes int, hostnames []string, rules ...Rule) Route {
+func route(namespacedName string, minutes int, hostnames []string, rules ...Rule) *Route {
 	ns, name, _ := strings.Cut(namespacedName, "/")
 	for i := range rules {
 		rules[i].Index = i
 	}
-	return Route{Namespace: ns, Name: name, Created: epoch.Add(time.Duration(minutes) * time.Minute), Hostnames: hostnames, Rules: rules}
+	return &Route{Namespace: ns, Name: name, Created: epoch.Add(time.Duration(minutes) * time.Minute), Hostnames: hostnames, Rules: rules}
 }
 
 func rule(matches ...Match) Rule { return Rule{Matches: matches} }

@@ -12,13 +12,13 @@ func TestPrecedence(t *testing.T) {
 	var all []string
 	cases := []struct {
 		name   string
-		routes []Route
+		routes []*Route
 		req    *http.Request
 		want   string
 	}{
 		{
 			name: "exact path beats prefix",
-			routes: []Route{
+			routes: []*Route{
 				route("a/loser", 0, all, rule(prefix("/foo").method("GET").header("x", "1"))),
 				route("b/winner", 1, all, rule(exact("/foo"))),
 			},
@@ -27,7 +27,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "exact path beats regular expression",
-			routes: []Route{
+			routes: []*Route{
 				route("a/loser", 0, all, rule(regex("/fo+"))),
 				route("b/winner", 1, all, rule(exact("/foo"))),
 			},
@@ -36,7 +36,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "regular expression beats prefix",
-			routes: []Route{
+			routes: []*Route{
 				route("a/loser", 0, all, rule(prefix("/foo"))),
 				route("b/winner", 1, all, rule(regex("/f.*"))),
 			},
@@ -45,7 +45,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "longest prefix wins",
-			routes: []Route{
+			routes: []*Route{
 				route("a/loser", 0, all, rule(prefix("/foo").method("GET"))),
 				route("b/winner", 1, all, rule(prefix("/foo/bar"))),
 			},
@@ -54,7 +54,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "trailing slash adds no prefix length",
-			routes: []Route{
+			routes: []*Route{
 				route("a/loser", 0, all, rule(prefix("/foo/"))),
 				route("b/winner", 1, all, rule(prefix("/foo").method("GET"))),
 			},
@@ -63,7 +63,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "method match beats more headers",
-			routes: []Route{
+			routes: []*Route{
 				route("a/loser", 0, all, rule(prefix("/").header("x", "1").header("y", "2"))),
 				route("b/winner", 1, all, rule(prefix("/").method("POST"))),
 			},
@@ -72,7 +72,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "more header matches beat more query matches",
-			routes: []Route{
+			routes: []*Route{
 				route("a/loser", 0, all, rule(prefix("/").header("x", "1").query("p", "1").query("q", "2"))),
 				route("b/winner", 1, all, rule(prefix("/").header("x", "1").header("y", "2"))),
 			},
@@ -81,7 +81,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "repeated header name counts once",
-			routes: []Route{
+			routes: []*Route{
 				route("a/winner", 0, all, rule(prefix("/").header("x", "1"))),
 				route("b/loser", 1, all, rule(prefix("/").header("x", "1").header("X", "2"))),
 			},
@@ -90,7 +90,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "more query matches win",
-			routes: []Route{
+			routes: []*Route{
 				route("a/loser", 0, all, rule(prefix("/"))),
 				route("b/winner", 1, all, rule(prefix("/").query("p", "1"))),
 			},
@@ -99,7 +99,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "oldest route wins a tie",
-			routes: []Route{
+			routes: []*Route{
 				route("a/loser", 5, all, rule(prefix("/"))),
 				route("b/winner", 1, all, rule(prefix("/"))),
 			},
@@ -108,7 +108,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "namespace/name alphabetical wins a tie of age",
-			routes: []Route{
+			routes: []*Route{
 				route("b/loser", 0, all, rule(prefix("/"))),
 				route("a/winner", 0, all, rule(prefix("/"))),
 			},
@@ -117,7 +117,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "namespace/name compares as one string",
-			routes: []Route{
+			routes: []*Route{
 				route("team/x", 0, all, rule(prefix("/"))),
 				route("team-a/x", 0, all, rule(prefix("/"))), // '-' sorts before '/'
 			},
@@ -126,7 +126,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "first rule wins within a route",
-			routes: []Route{
+			routes: []*Route{
 				route("a/r", 0, all, rule(prefix("/x")), rule(prefix("/x"))),
 			},
 			req:  request("GET", "h", "/x"),
@@ -134,7 +134,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "a later rule with a better match wins within a route",
-			routes: []Route{
+			routes: []*Route{
 				route("a/r", 0, all, rule(prefix("/")), rule(prefix("/x"))),
 			},
 			req:  request("GET", "h", "/x"),
@@ -142,7 +142,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "first match wins within a rule",
-			routes: []Route{
+			routes: []*Route{
 				route("a/r", 0, all, rule(prefix("/x"), prefix("/x/"))),
 			},
 			req:  request("GET", "h", "/x/y"),
@@ -150,7 +150,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "nothing matches",
-			routes: []Route{
+			routes: []*Route{
 				route("a/r", 0, all, rule(exact("/x"))),
 			},
 			req:  request("GET", "h", "/y"),
@@ -172,14 +172,14 @@ func TestPrecedence(t *testing.T) {
 func TestHostnamePrecedence(t *testing.T) {
 	cases := []struct {
 		name   string
-		routes []Route
+		routes []*Route
 		host   string
 		path   string
 		want   string
 	}{
 		{
 			name: "exact hostname beats wildcard",
-			routes: []Route{
+			routes: []*Route{
 				route("a/wildcard", 0, []string{"*.example.com"}, rule(exact("/x"))),
 				route("b/exact", 1, []string{"foo.example.com"}, rule(prefix("/"))),
 			},
@@ -188,7 +188,7 @@ func TestHostnamePrecedence(t *testing.T) {
 		},
 		{
 			name: "longer wildcard beats shorter",
-			routes: []Route{
+			routes: []*Route{
 				route("a/short", 0, []string{"*.example.com"}, rule(exact("/x"))),
 				route("b/long", 1, []string{"*.foo.example.com"}, rule(prefix("/"))),
 			},
@@ -197,7 +197,7 @@ func TestHostnamePrecedence(t *testing.T) {
 		},
 		{
 			name: "wildcard beats a route without hostnames",
-			routes: []Route{
+			routes: []*Route{
 				route("a/any", 0, nil, rule(exact("/x"))),
 				route("b/wildcard", 1, []string{"*.example.com"}, rule(prefix("/"))),
 			},
@@ -206,7 +206,7 @@ func TestHostnamePrecedence(t *testing.T) {
 		},
 		{
 			name: "falls through to a less specific hostname when no rule matches",
-			routes: []Route{
+			routes: []*Route{
 				route("a/exact", 0, []string{"foo.example.com"}, rule(prefix("/api"))),
 				route("b/wildcard", 1, []string{"*.example.com"}, rule(prefix("/web"))),
 				route("c/any", 2, nil, rule(prefix("/"))),
@@ -216,7 +216,7 @@ func TestHostnamePrecedence(t *testing.T) {
 		},
 		{
 			name: "falls through to routes without hostnames",
-			routes: []Route{
+			routes: []*Route{
 				route("a/exact", 0, []string{"foo.example.com"}, rule(prefix("/api"))),
 				route("c/any", 2, nil, rule(prefix("/"))),
 			},
@@ -225,7 +225,7 @@ func TestHostnamePrecedence(t *testing.T) {
 		},
 		{
 			name: "wildcard does not match its bare domain",
-			routes: []Route{
+			routes: []*Route{
 				route("a/wildcard", 0, []string{"*.example.com"}, rule(prefix("/"))),
 			},
 			host: "example.com", path: "/",
@@ -233,7 +233,7 @@ func TestHostnamePrecedence(t *testing.T) {
 		},
 		{
 			name: "wildcard matches several labels",
-			routes: []Route{
+			routes: []*Route{
 				route("a/wildcard", 0, []string{"*.example.com"}, rule(prefix("/"))),
 			},
 			host: "a.b.c.example.com", path: "/",
@@ -241,7 +241,7 @@ func TestHostnamePrecedence(t *testing.T) {
 		},
 		{
 			name: "host port, case and trailing dot are ignored",
-			routes: []Route{
+			routes: []*Route{
 				route("a/exact", 0, []string{"Foo.Example.com."}, rule(prefix("/"))),
 			},
 			host: "FOO.example.COM.:8080", path: "/",
@@ -249,7 +249,7 @@ func TestHostnamePrecedence(t *testing.T) {
 		},
 		{
 			name: "a route on two hostnames serves both",
-			routes: []Route{
+			routes: []*Route{
 				route("a/two", 0, []string{"a.example.com", "b.example.com"}, rule(prefix("/"))),
 			},
 			host: "b.example.com", path: "/",

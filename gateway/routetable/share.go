@@ -148,7 +148,7 @@ type listenerMemo struct {
 // routeEntry is one route of a listener and its compilation.
 type routeEntry struct {
 	key RouteKey
-	in  Route  // keeps the rules alive, so their address is not reused by others
+	in  *Route // keeps the rules alive, so their address is not reused by others
 	gen uint64 // the last Compile that placed it, when not in place
 	pos int    // index in the listener's entries
 	// compiled says matches, faults and tlsKeys are the compilation of in.
@@ -171,6 +171,7 @@ type hostGroup struct {
 // translator hands an unchanged route's rules and hostnames over as the
 // same slices.
 type routeSig struct {
+	route           *Route // the very Route: a Config's Routes are never written
 	namespace, name string
 	rules           *Rule
 	hostnames       *string
@@ -182,7 +183,7 @@ type routeSig struct {
 
 func signature(r *Route, gen uint64) routeSig {
 	return routeSig{
-		namespace: r.Namespace, name: r.Name,
+		route: r, namespace: r.Namespace, name: r.Name,
 		rules: unsafe.SliceData(r.Rules), nRules: len(r.Rules),
 		hostnames: unsafe.SliceData(r.Hostnames), nHosts: len(r.Hostnames),
 		created: r.Created, grpc: r.GRPC, claimed: gen,
@@ -212,18 +213,24 @@ func (s *routeSig) same(r *Route) bool {
 // usual case, and routes appended at the end) the slices are updated in
 // place and an unchanged route costs a comparison of its signature. False
 // when a route appears twice.
-func (lm *listenerMemo) align(routes []Route, gen uint64, counts *shardEdit[RouteKey, int32]) bool {
+func (lm *listenerMemo) align(routes []*Route, gen uint64, counts *shardEdit[RouteKey, int32]) bool {
 	old, oldSigs := lm.entries, lm.sigs
 	n := len(old)
 	ents, sigs := old, oldSigs
 	copied := false
 	j, kept := 0, 0
 	for i := range routes {
-		r := &routes[i]
+		r := routes[i]
 		if !copied && j == i {
+			if j < n && oldSigs[j].route == r {
+				oldSigs[j].claimed = gen // the same Route at its old place
+				j++
+				kept++
+				continue
+			}
 			if j < n && oldSigs[j].named(r) {
 				s := &oldSigs[j]
-				s.claimed = gen
+				s.claimed, s.route = gen, r
 				if !s.same(r) {
 					lm.update(old[j], r)
 					*s = signature(r, gen)
@@ -307,7 +314,7 @@ func (lm *listenerMemo) add(r *Route, gen uint64, counts *shardEdit[RouteKey, in
 	if lm.byKey[key] != nil {
 		return nil
 	}
-	e := &routeEntry{key: key, in: *r, gen: gen}
+	e := &routeEntry{key: key, in: r, gen: gen}
 	lm.byKey[key] = e
 	countRoute(counts, key, 1)
 	lm.changed = append(lm.changed, e)
@@ -320,7 +327,7 @@ func (lm *listenerMemo) update(e *routeEntry, r *Route) {
 	if sameRoute && slices.Equal(e.in.Hostnames, r.Hostnames) {
 		return
 	}
-	e.in = *r
+	e.in = r
 	e.compiled = e.compiled && sameRoute
 	lm.changed = append(lm.changed, e)
 }
@@ -452,7 +459,7 @@ func (lm *listenerMemo) apply() int {
 }
 
 func (lm *listenerMemo) compileEntry(e *routeEntry, scratch map[string]bool) {
-	e.matches, e.faults = compileRoute(&e.in, lm.in.Name, scope{clientCert: lm.clientCert, endpoints: lm.endpoints})
+	e.matches, e.faults = compileRoute(e.in, lm.in.Name, scope{clientCert: lm.clientCert, endpoints: lm.endpoints})
 	clear(scratch)
 	addTLSKeys(e.matches, scratch)
 	e.tlsKeys = e.tlsKeys[:0]
@@ -464,7 +471,7 @@ func (lm *listenerMemo) compileEntry(e *routeEntry, scratch map[string]bool) {
 
 // join adds a compiled entry to the groups of its hostnames.
 func (lm *listenerMemo) join(e *routeEntry) {
-	e.hosts = routeHostnames(&e.in, lm.base.Hostname)
+	e.hosts = routeHostnames(e.in, lm.base.Hostname)
 	for _, h := range e.hosts {
 		g := lm.groups[h]
 		if g == nil {

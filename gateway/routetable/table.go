@@ -313,7 +313,7 @@ func compileListener(in *Listener, tlsKeys map[string]bool, endpoints *endpointR
 	var faults Faults
 	byHostname := make(map[string][]*CompiledMatch, len(in.Routes))
 	for i := range in.Routes {
-		route := &in.Routes[i]
+		route := in.Routes[i]
 		matches, routeFaults := compileRoute(route, in.Name, scope{clientCert: clientCert, endpoints: endpoints})
 		faults = append(faults, routeFaults...)
 		addTLSKeys(matches, tlsKeys)

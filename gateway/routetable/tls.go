@@ -32,10 +32,7 @@ func compileTLSListener(in *Listener, endpoints *endpointRegistry) (*CompiledLis
 		}
 		l.Certificates = append(l.Certificates, cert)
 	}
-	routes := make([]*Route, len(in.Routes))
-	for i := range in.Routes {
-		routes[i] = &in.Routes[i]
-	}
+	routes := slices.Clone(in.Routes)
 	slices.SortStableFunc(routes, func(a, b *Route) int {
 		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})

@@ -6,11 +6,11 @@ import (
 )
 
 // tlsRoute is a TLSRoute "namespace/name" with one backend named after it.
-func tlsRoute(namespacedName string, minutes int, hostnames ...string) Route {
+func tlsRoute(namespacedName string, minutes int, hostnames ...string) *Route {
 	return route(namespacedName, minutes, hostnames, Rule{Backends: []Backend{{Name: namespacedName, Weight: 1}}})
 }
 
-func tlsListener(name, hostname string, routes ...Route) Listener {
+func tlsListener(name, hostname string, routes ...*Route) Listener {
 	return Listener{Name: name, Address: "127.0.0.1", Port: 443, Protocol: ProtocolTLS, Hostname: hostname, Routes: routes}
 }
 

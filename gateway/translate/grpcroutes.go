@@ -281,11 +281,9 @@ func (b *builder) translateGRPCFilters(r *routeObject, parent fieldPath, specs [
 // sortedRoutes are a listener's routes by namespace/name, HTTPRoutes before
 // GRPCRoutes of the same name: the Config does not depend on the order
 // routes were attached in.
-func sortedRoutes(routes []routetable.Route) []routetable.Route {
+func sortedRoutes(routes []*routetable.Route) []*routetable.Route {
 	// Keys are unique on a listener (a route is served there once), so an unstable sort is deterministic.
-	slices.SortFunc(routes, func(x, y routetable.Route) int {
-		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name), cmp.Compare(boolInt(x.GRPC), boolInt(y.GRPC)))
-	})
+	slices.SortFunc(routes, compareServed)
 	return routes
 }
 

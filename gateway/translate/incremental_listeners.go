@@ -48,7 +48,7 @@ func (b *builder) trackListeners() {
 		t := &listenerTrack{memos: inc.listenerMemos, prev: prev[l.name]}
 		if t.prev != nil && len(t.prev.entries) > 0 {
 			t.placed = true
-			l.routes = make([]routetable.Route, len(t.prev.entries))
+			l.routes = make([]*routetable.Route, len(t.prev.entries))
 		}
 		l.track = t
 	}
@@ -56,7 +56,7 @@ func (b *builder) trackListeners() {
 
 // place puts the route served at its sorted place when it is the one
 // served there last Build; false when the caller appends it.
-func (l *listenerState) place(route routetable.Route, e *routeEntry) bool {
+func (l *listenerState) place(route *routetable.Route, e *routeEntry) bool {
 	t := l.track
 	if t.placed {
 		if e != nil && t.same < len(t.prev.entries) && t.prev.entries[t.same] == e {
@@ -76,7 +76,7 @@ func (l *listenerState) place(route routetable.Route, e *routeEntry) bool {
 // unplace turns the placed routes back into the order served.
 func (l *listenerState) unplace() {
 	t := l.track
-	routes := make([]routetable.Route, t.same, max(len(t.prev.entries), t.same+1))
+	routes := make([]*routetable.Route, t.same, max(len(t.prev.entries), t.same+1))
 	for i := range t.same {
 		routes[i] = l.routes[t.prev.perm[i]]
 	}
@@ -86,7 +86,7 @@ func (l *listenerState) unplace() {
 
 // sortedRoutes is sortedRoutes(l.routes), with no sort when every route
 // went to its place, and remembers the order for the next Build.
-func (l *listenerState) sortedRoutes() []routetable.Route {
+func (l *listenerState) sortedRoutes() []*routetable.Route {
 	t := l.track
 	if t == nil {
 		return sortedRoutes(l.routes)
@@ -108,8 +108,8 @@ func (l *listenerState) sortedRoutes() []routetable.Route {
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(x, y int32) int { return compareServed(&l.routes[x], &l.routes[y]) })
-	out := make([]routetable.Route, len(order))
+	slices.SortFunc(order, func(x, y int32) int { return compareServed(l.routes[x], l.routes[y]) })
+	out := make([]*routetable.Route, len(order))
 	perm := make([]int32, len(order))
 	for j, i := range order {
 		out[j] = l.routes[i]

@@ -39,7 +39,7 @@ type stageMemo struct {
 // servedOn is one listener a route was served on, by name, with the route as served there.
 type servedOn struct {
 	listener string
-	route    routetable.Route
+	route    *routetable.Route
 }
 
 // stageRun is the stage memory's view for one Build.
@@ -201,7 +201,7 @@ func (b *builder) recordRoute(r *routeObject) (keep func(st *gatewayv1.RouteStat
 }
 
 // noteServed records a listener the route under way is served on.
-func (b *builder) noteServed(l *listenerState, route routetable.Route) {
+func (b *builder) noteServed(l *listenerState, route *routetable.Route) {
 	if b.memo != nil && b.memo.stage != nil && b.memo.stage.recording != nil {
 		*b.memo.stage.recording = append(*b.memo.stage.recording, servedOn{listener: l.name, route: route})
 	}

@@ -67,7 +67,7 @@ type listenerState struct {
 
 	attached        int32
 	attachedMessage string // route Accepted message for this listener alone
-	routes          []routetable.Route
+	routes          []*routetable.Route
 	routesHint      int            // how many routes it served last Build (Incremental)
 	track           *listenerTrack // the routes served against the last Build's (Incremental)
 }

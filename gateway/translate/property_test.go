@@ -269,7 +269,7 @@ func setAside(s *Snapshot, sub subject, r Result) Result {
 		}
 		if sub.kind == "HTTPRoute" || sub.kind == "GRPCRoute" {
 			// Routes of the other kind may lose a hostname conflict to the subject.
-			l.Routes = slices.DeleteFunc(slices.Clone(l.Routes), func(rt routetable.Route) bool {
+			l.Routes = slices.DeleteFunc(slices.Clone(l.Routes), func(rt *routetable.Route) bool {
 				return rt.GRPC != (sub.kind == "GRPCRoute") || rt.Namespace == sub.key.Namespace && rt.Name == sub.key.Name
 			})
 			if len(l.Routes) == 0 {

@@ -131,14 +131,14 @@ func (b *builder) route(r *routeObject, translate func() *routeTranslation, clai
 
 // served counts an accepted route on the listener and, when it is in the
 // Config, adds the route to it; e is the route's memory (Incremental).
-func (l *listenerState) served(route routetable.Route, e *routeEntry) {
+func (l *listenerState) served(route *routetable.Route, e *routeEntry) {
 	l.attached++
 	if l.inConfig {
 		if l.track != nil && l.place(route, e) {
 			return
 		}
 		if l.routes == nil && l.routesHint > 0 {
-			l.routes = make([]routetable.Route, 0, l.routesHint) // grown once, not doubled
+			l.routes = make([]*routetable.Route, 0, l.routesHint) // grown once, not doubled
 		}
 		l.routes = append(l.routes, route)
 	}
@@ -216,7 +216,7 @@ func (b *builder) serve(r *routeObject, a attachment, t *routeTranslation, serve
 	if slices.Contains(served, l) {
 		return served
 	}
-	route := routetable.Route{
+	route := &routetable.Route{
 		Namespace: r.Namespace,
 		Name:      r.Name,
 		Created:   r.CreationTimestamp.UTC(),

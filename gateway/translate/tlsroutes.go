@@ -121,7 +121,7 @@ func (b *builder) serveTLS(r *gatewayv1.TLSRoute, a attachment, rule routetable.
 	l := a.listener
 	l.attached++
 	if l.inConfig {
-		l.routes = append(l.routes, routetable.Route{
+		l.routes = append(l.routes, &routetable.Route{
 			Namespace: r.Namespace,
 			Name:      r.Name,
 			Created:   r.CreationTimestamp.UTC(),

@@ -82,8 +82,8 @@ func config(httpPort, httpsPort int, backend, certFile, keyFile string) (routeta
 		}},
 	}
 	return routetable.Config{Listeners: []routetable.Listener{
-		{Name: "bench/bench/http", Address: "127.0.0.1", Port: int32(httpPort), Protocol: routetable.ProtocolHTTP, Routes: []routetable.Route{route}},
-		{Name: "bench/bench/https", Address: "127.0.0.1", Port: int32(httpsPort), Protocol: routetable.ProtocolHTTPS, Routes: []routetable.Route{route},
+		{Name: "bench/bench/http", Address: "127.0.0.1", Port: int32(httpPort), Protocol: routetable.ProtocolHTTP, Routes: []*routetable.Route{&route}},
+		{Name: "bench/bench/https", Address: "127.0.0.1", Port: int32(httpsPort), Protocol: routetable.ProtocolHTTPS, Routes: []*routetable.Route{&route},
 			Certificates: []routetable.Certificate{{Secret: "bench/cert", CertPEM: certPEM, KeyPEM: keyPEM}}},
 	}}, nil
 }

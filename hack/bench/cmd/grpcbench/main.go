@@ -87,7 +87,7 @@ func gateway(args []string) error {
 		}},
 	}
 	table, faults := routetable.Compile(routetable.Config{Listeners: []routetable.Listener{
-		{Name: "bench/bench/grpc", Address: listenHost, Port: listenPort, Protocol: routetable.ProtocolHTTP, Routes: []routetable.Route{route}},
+		{Name: "bench/bench/grpc", Address: listenHost, Port: listenPort, Protocol: routetable.ProtocolHTTP, Routes: []*routetable.Route{&route}},
 	}})
 	if err := faults.Err(); err != nil {
 		return fmt.Errorf("compiling the benchmark route table: %w", err)
