@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/gateway/translate"
@@ -142,8 +143,8 @@ func eventNote(facts []fact) string {
 }
 
 // notProgrammedCounts counts, by kind, the objects of a build with at least
-// one fact.
-func notProgrammedCounts(res translate.Result, controller gatewayv1.GatewayController) map[string]int {
+// one fact; routes follows the HTTPRoutes from build to build.
+func notProgrammedCounts(res translate.Result, controller gatewayv1.GatewayController, routes *blockedRoutes) map[string]int {
 	out := map[string]int{"GatewayClass": 0, "Gateway": 0, "ListenerSet": 0, "HTTPRoute": 0, "BackendTLSPolicy": 0}
 	for _, st := range res.GatewayClasses {
 		if len(gatewayClassFacts(&st)) > 0 {
@@ -160,11 +161,7 @@ func notProgrammedCounts(res translate.Result, controller gatewayv1.GatewayContr
 			out["ListenerSet"]++
 		}
 	}
-	for _, st := range res.HTTPRoutes.All() {
-		if routeBlocked(&st.RouteStatus, controller) {
-			out["HTTPRoute"]++
-		}
-	}
+	out["HTTPRoute"] = routes.count(res.HTTPRoutes, controller)
 	countGRPCRoutesNotProgrammed(out, res, controller)
 	out["TLSRoute"] = tlsRoutesNotProgrammed(res, controller)
 	pfacts := policyFacts(controller)
@@ -174,4 +171,34 @@ func notProgrammedCounts(res translate.Result, controller gatewayv1.GatewayContr
 		}
 	}
 	return out
+}
+
+// blockedRoutes counts the HTTPRoutes whose status states a fact, looking
+// at the routes each build changed rather than all of them.
+type blockedRoutes struct {
+	last translate.RouteStatuses
+	n    int
+}
+
+func (c *blockedRoutes) count(st translate.RouteStatuses, controller gatewayv1.GatewayController) int {
+	blocked := func(r translate.RouteStatuses, k types.NamespacedName) int {
+		if s, ok := r.Get(k); ok && routeBlocked(&s.RouteStatus, controller) {
+			return 1
+		}
+		return 0
+	}
+	if keys, ok := st.ChangedSince(c.last); ok {
+		for _, k := range keys {
+			c.n += blocked(st, k) - blocked(c.last, k)
+		}
+	} else {
+		c.n = 0
+		for _, s := range st.All() {
+			if routeBlocked(&s.RouteStatus, controller) {
+				c.n++
+			}
+		}
+	}
+	c.last = st
+	return c.n
 }

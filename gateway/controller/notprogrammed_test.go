@@ -83,7 +83,7 @@ func TestNotProgrammedCounts(t *testing.T) {
 			{Namespace: "a", Name: "theirs"}:  {RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{parent("example.com/other", metav1.ConditionFalse)}}},
 		}),
 	}
-	got := notProgrammedCounts(res, ours)
+	got := notProgrammedCounts(res, ours, &blockedRoutes{})
 	if got["Gateway"] != 1 || got["HTTPRoute"] != 1 || got["GatewayClass"] != 0 {
 		t.Errorf("counts %v; want 1 Gateway and 1 HTTPRoute (another controller's entry does not count)", got)
 	}

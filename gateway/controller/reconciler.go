@@ -106,6 +106,8 @@ type Reconciler struct {
 	metrics    *metrics
 	referenced *referencedStore
 	statuses   *statusQueue
+	// blocked counts the HTTPRoutes not programmed, build after build.
+	blocked blockedRoutes
 	// routeStatuses is the status writer's memory of HTTPRoutes found unchanged.
 	routeStatuses *statusMemo[gatewayv1.HTTPRouteStatus]
 	pods          client.Reader // the data-plane namespace's Pods, when watched
@@ -256,7 +258,7 @@ func (r *Reconciler) rebuild(ctx context.Context) (*statusJob, error) {
 	if err != nil {
 		return nil, err
 	}
-	for kind, n := range notProgrammedCounts(res, r.controllerName()) {
+	for kind, n := range notProgrammedCounts(res, r.controllerName(), &r.blocked) {
 		r.metrics.notProgrammed.WithLabelValues(kind).Set(float64(n))
 	}
 	if fetchErr != nil {

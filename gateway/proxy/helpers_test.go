@@ -122,6 +122,8 @@ type gateway struct {
 	addr   string
 	port   int32
 	client *http.Client
+	// compiler compiles each table after the last, as the controller's does.
+	compiler routetable.Compiler
 }
 
 func (g *gateway) url(path string) string {
@@ -149,7 +151,13 @@ func startGateway(t testing.TB, opts Options, routes ...*routetable.Route) *gate
 
 func (g *gateway) apply(t testing.TB, routes ...*routetable.Route) {
 	t.Helper()
-	applyConfig(t, g.server, routetable.Config{Listeners: []routetable.Listener{httpListener("infra/gw/http", g.addr, g.port, "", routes...)}})
+	table, faults := g.compiler.Compile(routetable.Config{Listeners: []routetable.Listener{httpListener("infra/gw/http", g.addr, g.port, "", routes...)}})
+	if err := faults.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if errs := g.server.Apply(table); errs != nil {
+		t.Fatalf("Apply: %v", errs)
+	}
 }
 
 func applyConfig(t testing.TB, s *Server, cfg routetable.Config) {

@@ -217,8 +217,8 @@ func (s *Server) Apply(t *routetable.Table) map[string]error {
 		}
 		return errs
 	}
-	s.table.Store(t)
-	s.forgetRoutes(t)
+	prev := s.table.Swap(t)
+	s.forgetRoutes(prev, t)
 	s.forward.retainTLS(t)
 	want := map[socketID]*routetable.Socket{}
 	for _, sock := range t.Sockets() {

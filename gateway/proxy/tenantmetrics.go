@@ -27,7 +27,15 @@ type routeSeries struct {
 	max   int // < 0: no route label at all
 	mu    sync.Mutex
 	named map[routetable.RouteKey]bool
+	// sinceSweep counts the tables retained by their gone routes alone
+	// since every named route was last looked at.
+	sinceSweep int
 }
+
+// sweepEvery bounds how many tables go by before retain looks at every
+// named route again: a request still on an older table may name a route
+// after its table was retained, and only a sweep forgets that one.
+const sweepEvery = 256
 
 func newRouteSeries(max int) *routeSeries {
 	return &routeSeries{max: max, named: map[routetable.RouteKey]bool{}}
@@ -50,16 +58,28 @@ func (rs *routeSeries) label(k routetable.RouteKey) string {
 	return overflowRoute
 }
 
-// retain forgets the named routes t no longer carries and returns them.
-func (rs *routeSeries) retain(t *routetable.Table) []routetable.RouteKey {
+// retain forgets the named routes t no longer carries and returns them;
+// when t knows the routes gone since prev, only those are looked at.
+func (rs *routeSeries) retain(prev, t *routetable.Table) []routetable.RouteKey {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	var gone []routetable.RouteKey
-	for k := range rs.named {
-		if !t.HasRoute(k) {
+	forget := func(k routetable.RouteKey) {
+		if rs.named[k] && !t.HasRoute(k) {
 			delete(rs.named, k)
 			gone = append(gone, k)
 		}
+	}
+	if candidates, ok := t.RoutesGoneSince(prev); ok && rs.sinceSweep < sweepEvery {
+		rs.sinceSweep++
+		for _, k := range candidates {
+			forget(k)
+		}
+		return gone
+	}
+	rs.sinceSweep = 0
+	for k := range rs.named {
+		forget(k)
 	}
 	return gone
 }
@@ -142,10 +162,10 @@ type seriesCache struct{ rules sync.Map }
 
 // forgetRoutes starts a new series cache for t (its rules are new, and a
 // namespace may have changed tenant) and deletes the series of the named
-// routes t no longer carries.
-func (s *Server) forgetRoutes(t *routetable.Table) {
+// routes t no longer carries; prev is the table t replaces.
+func (s *Server) forgetRoutes(prev, t *routetable.Table) {
 	s.series.Store(&seriesCache{})
-	for _, k := range s.routes.retain(t) {
+	for _, k := range s.routes.retain(prev, t) {
 		match := prometheus.Labels{"namespace": k.Namespace, "route": k.Name}
 		for _, v := range []*prometheus.MetricVec{s.metrics.requests.MetricVec, s.metrics.duration.MetricVec,
 			s.metrics.requestBytes.MetricVec, s.metrics.responseBytes.MetricVec, s.metrics.upstreamErrors.MetricVec} {

@@ -59,11 +59,17 @@ func TestCompilerEqualsCompile(t *testing.T) {
 			cfg.Listeners = append(cfg.Listeners, listener(fmt.Sprintf("gw/l%d", l), hosts[rng.IntN(len(hosts))], rs...))
 			cfg.Listeners[l].Port = int32(80 + l%2)
 		}
+		var prev *Table
+		var prevCfg Config
 		for step := range steps {
 			if step > 0 {
 				cfg = editConfig(rng, cfg, newRoute, hosts)
 			}
 			got, gotFaults := c.Compile(cfg)
+			if d := goneSince(prev, got, prevCfg); d != "" {
+				t.Fatalf("sequence %d step %d: %s", seq, step, d)
+			}
+			prev, prevCfg = got, cfg
 			want, wantFaults := Compile(cfg)
 			if g, w := fmt.Sprint(gotFaults), fmt.Sprint(wantFaults); g != w {
 				t.Fatalf("sequence %d step %d: faults %s, want %s", seq, step, g, w)
@@ -73,6 +79,27 @@ func TestCompilerEqualsCompile(t *testing.T) {
 			}
 		}
 	}
+}
+
+// goneSince checks that every route prev carried and t does not is among
+// t.RoutesGoneSince(prev), when t says it knows them.
+func goneSince(prev, t *Table, prevCfg Config) string {
+	gone, ok := t.RoutesGoneSince(prev)
+	if !ok {
+		return ""
+	}
+	listed := map[RouteKey]bool{}
+	for _, k := range gone {
+		listed[k] = true
+	}
+	for _, l := range prevCfg.Listeners {
+		for _, r := range l.Routes {
+			if k := (RouteKey{r.Namespace, r.Name}); prev.HasRoute(k) && !t.HasRoute(k) && !listed[k] {
+				return fmt.Sprintf("route %v is gone but not in RoutesGoneSince %v", k, gone)
+			}
+		}
+	}
+	return ""
 }
 
 // editConfig returns cfg with one random change; cfg itself is not modified.

@@ -27,11 +27,15 @@ type Compiler struct {
 	// routes counts the Config's listeners carrying each route.
 	routes shardedMap[RouteKey, int32]
 	reused int
+	// last is the id of the last Table compiled; gone the routes whose
+	// count fell to zero in this Compile.
+	last uint64
+	gone []RouteKey
 }
 
 // Compile is Compile(cfg), sharing everything unchanged with the previous Table.
 func (c *Compiler) Compile(cfg Config) (*Table, Faults) {
-	c.reused = 0
+	c.reused, c.gone = 0, nil
 	finished := false
 	defer func() {
 		if !finished {
@@ -47,6 +51,7 @@ func (c *Compiler) Compile(cfg Config) (*Table, Faults) {
 	}
 	b := newTableBuild()
 	b.t.routes = c.routes
+	b.t.after, b.t.gone, c.last = c.last, c.gone, b.t.id
 	var faults Faults
 	for i := range cfg.Listeners {
 		in := &cfg.Listeners[i]
@@ -91,7 +96,7 @@ func (c *Compiler) align(cfg Config) bool {
 			lm = &listenerMemo{byKey: map[RouteKey]*routeEntry{}, endpoints: &c.endpoints}
 			c.listeners[in.Name] = lm
 		}
-		if lm.gen == c.gen || !lm.align(in.Routes, c.gen, routes) {
+		if lm.gen == c.gen || !lm.align(in.Routes, c.gen, routes, c.uncount) {
 			return false
 		}
 		lm.gen = c.gen
@@ -99,7 +104,7 @@ func (c *Compiler) align(cfg Config) bool {
 	for name, lm := range c.listeners {
 		if lm.gen != c.gen {
 			for _, e := range lm.entries {
-				countRoute(routes, e.key, -1)
+				c.uncount(routes, e.key)
 			}
 			delete(c.listeners, name)
 		}
@@ -108,13 +113,21 @@ func (c *Compiler) align(cfg Config) bool {
 	return true
 }
 
-func countRoute(routes *shardEdit[RouteKey, int32], k RouteKey, delta int32) {
+func countRoute(routes *shardEdit[RouteKey, int32], k RouteKey, delta int32) (gone bool) {
 	n, _ := routes.get(k)
 	if n += delta; n == 0 {
 		routes.delete(k)
-		return
+		return true
 	}
 	routes.set(k, n)
+	return false
+}
+
+// uncount takes a listener's route off the counts, noting it when no listener carries it.
+func (c *Compiler) uncount(routes *shardEdit[RouteKey, int32], k RouteKey) {
+	if countRoute(routes, k, -1) {
+		c.gone = append(c.gone, k)
+	}
 }
 
 // listenerMemo is what a Compiler keeps of one listener.
@@ -213,7 +226,7 @@ func (s *routeSig) same(r *Route) bool {
 // usual case, and routes appended at the end) the slices are updated in
 // place and an unchanged route costs a comparison of its signature. False
 // when a route appears twice.
-func (lm *listenerMemo) align(routes []*Route, gen uint64, counts *shardEdit[RouteKey, int32]) bool {
+func (lm *listenerMemo) align(routes []*Route, gen uint64, counts *shardEdit[RouteKey, int32], uncount func(*shardEdit[RouteKey, int32], RouteKey)) bool {
 	old, oldSigs := lm.entries, lm.sigs
 	n := len(old)
 	ents, sigs := old, oldSigs
@@ -289,7 +302,7 @@ func (lm *listenerMemo) align(routes []*Route, gen uint64, counts *shardEdit[Rou
 			if oldSigs[k].claimed != gen {
 				e := old[k]
 				delete(lm.byKey, e.key)
-				countRoute(counts, e.key, -1)
+				uncount(counts, e.key)
 				lm.removed = append(lm.removed, e)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/tenantgate/tenantgate/gateway/hostname"
 )
@@ -26,6 +27,25 @@ type Table struct {
 	// routes are the routes of every listener with the number of
 	// listeners carrying each, for per-route metrics.
 	routes shardedMap[RouteKey, int32]
+	// id numbers the table; after is the id of the table its Compiler
+	// compiled just before it (0: none), and gone the routes that one
+	// carried and this one may not.
+	id, after uint64
+	gone      []RouteKey
+}
+
+// tableIDs numbers tables.
+var tableIDs atomic.Uint64
+
+// RoutesGoneSince is the routes prev carried that t may no longer carry
+// (HasRoute tells), when one Compiler compiled t right after prev; ok is
+// false otherwise. Forgetting what a route left behind then costs what
+// changed, not every route.
+func (t *Table) RoutesGoneSince(prev *Table) (gone []RouteKey, ok bool) {
+	if t == nil || prev == nil || t.after == 0 || t.after != prev.id {
+		return nil, false
+	}
+	return t.gone, true
 }
 
 // RouteKey names a route of the table.
@@ -225,7 +245,7 @@ type tableBuild struct {
 
 func newTableBuild() *tableBuild {
 	return &tableBuild{
-		t:     &Table{sockets: map[SocketKey]*Socket{}, tlsKeys: map[string]bool{}},
+		t:     &Table{sockets: map[SocketKey]*Socket{}, tlsKeys: map[string]bool{}, id: tableIDs.Add(1)},
 		names: map[string]bool{},
 		hosts: map[*Socket]*hostEdit[CompiledListener]{},
 	}

@@ -4,6 +4,7 @@ import (
 	"iter"
 	"maps"
 	"math"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -16,10 +17,14 @@ import (
 // than about √n routes, folded into a new base (each fold is paid for by
 // the √n Builds before it). Read-only, like the rest of a Result.
 type RouteStatuses struct {
-	base  map[types.NamespacedName]gatewayv1.HTTPRouteStatus
-	layer map[types.NamespacedName]layeredStatus // over base
-	n     int
+	base   map[types.NamespacedName]gatewayv1.HTTPRouteStatus
+	baseID uint64                                 // numbers the base; 0 for none
+	layer  map[types.NamespacedName]layeredStatus // over base
+	n      int
 }
+
+// baseIDs numbers the bases of RouteStatuses.
+var baseIDs atomic.Uint64
 
 // layeredStatus is a route's status over the base, or its removal.
 type layeredStatus struct {
@@ -29,7 +34,27 @@ type layeredStatus struct {
 
 // NewRouteStatuses holds the statuses of m, which it keeps: m must not be written afterwards.
 func NewRouteStatuses(m map[types.NamespacedName]gatewayv1.HTTPRouteStatus) RouteStatuses {
-	return RouteStatuses{base: m, n: len(m)}
+	return RouteStatuses{base: m, baseID: baseIDs.Add(1), n: len(m)}
+}
+
+// ChangedSince is the routes whose status may differ between old and r
+// (a superset), when r was edited from old without a new base in between;
+// ok is false otherwise. Following a count over Results then costs what
+// changed.
+func (r RouteStatuses) ChangedSince(old RouteStatuses) (keys []types.NamespacedName, ok bool) {
+	if r.baseID == 0 || r.baseID != old.baseID {
+		return nil, false
+	}
+	keys = make([]types.NamespacedName, 0, len(r.layer))
+	for k := range r.layer {
+		keys = append(keys, k)
+	}
+	for k := range old.layer {
+		if _, both := r.layer[k]; !both {
+			keys = append(keys, k)
+		}
+	}
+	return keys, true
 }
 
 // Get is the route's status; ok is false when the Result has none for it.
@@ -81,7 +106,7 @@ func (r RouteStatuses) edit() *routeStatusEdit { return &routeStatusEdit{r: r} }
 
 // newRouteStatusEdit fills new statuses, for about size routes.
 func newRouteStatusEdit(size int) *routeStatusEdit {
-	return &routeStatusEdit{r: RouteStatuses{base: make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, size)}, fresh: true}
+	return &routeStatusEdit{r: RouteStatuses{base: make(map[types.NamespacedName]gatewayv1.HTTPRouteStatus, size), baseID: baseIDs.Add(1)}, fresh: true}
 }
 
 func (e *routeStatusEdit) writable() map[types.NamespacedName]layeredStatus {

@@ -34,7 +34,7 @@ func TestRouteStatusesFollowAMap(t *testing.T) {
 		want map[types.NamespacedName]gatewayv1.HTTPRouteStatus
 	}
 	var versions []version
-	folds := 0
+	folds, tracked := 0, 0
 	for step := range 300 {
 		e := got.edit()
 		for range rng.IntN(4) + 1 {
@@ -52,6 +52,27 @@ func TestRouteStatusesFollowAMap(t *testing.T) {
 		if next.layer == nil && got.layer != nil {
 			folds++
 		}
+		if keys, ok := next.ChangedSince(got); ok {
+			tracked++
+			listed := map[types.NamespacedName]bool{}
+			for _, k := range keys {
+				listed[k] = true
+			}
+			before, after := got.Map(), next.Map()
+			check := func(k types.NamespacedName) {
+				b, had := before[k]
+				a, has := after[k]
+				if (had != has || !sameStatus(a, b)) && !listed[k] {
+					t.Fatalf("step %d: %s changed but ChangedSince does not list it", step, k)
+				}
+			}
+			for k := range before {
+				check(k)
+			}
+			for k := range after {
+				check(k)
+			}
+		}
 		got = next
 		if !maps.EqualFunc(got.Map(), want, sameStatus) || got.Len() != len(want) {
 			t.Fatalf("step %d: %d statuses differ from the map's %d", step, got.Len(), len(want))
@@ -67,6 +88,9 @@ func TestRouteStatusesFollowAMap(t *testing.T) {
 		if !maps.EqualFunc(v.r.Map(), v.want, sameStatus) || v.r.Len() != len(v.want) {
 			t.Fatalf("version %d changed after later edits", i)
 		}
+	}
+	if tracked == 0 {
+		t.Fatal("ChangedSince never knew the changes: the test does not reach that path")
 	}
 	if folds == 0 {
 		t.Fatal("the layer was never folded into a new base: the test does not reach that path")
