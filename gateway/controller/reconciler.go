@@ -336,6 +336,7 @@ func (r *Reconciler) countBuildRoutes() {
 	r.metrics.buildRoutes.WithLabelValues("replayed").Add(float64(st.Replayed))
 	r.metrics.buildRoutes.WithLabelValues("reused").Add(float64(st.Reused))
 	r.metrics.buildRoutes.WithLabelValues("translated").Add(float64(st.Translated))
+	r.metrics.buildRoutes.WithLabelValues("skipped").Add(float64(st.Skipped))
 }
 
 // snapshotSize counts a snapshot's objects by kind, for the log of a bug.

@@ -66,6 +66,8 @@ type builder struct {
 
 	result Result
 	memo   *memoRun // nil: translate every route
+	// skipping: the route stage walks the changed routes alone (incremental_skip.go).
+	skipping bool
 	// current is the route under way's memory; nil when it has none.
 	current *routeEntry
 }
@@ -129,12 +131,19 @@ func newBuilder(s *Snapshot) *builder {
 // Gateway statuses, now that routes have been counted.
 func (b *builder) finish() Result {
 	var listeners []routetable.Listener
+	if b.memo != nil {
+		b.memo.inc.skip.listeners = make(map[string]listenerRoutes, len(b.listenerOf))
+	}
 	for _, g := range b.ordered {
 		b.result.Gateways[g.key] = b.gatewayStatus(g)
 		for _, l := range g.allListeners() {
+			var routes []*routetable.Route
 			if l.inConfig {
-				listeners = append(listeners, l.config())
+				cfg := l.config()
+				listeners = append(listeners, cfg)
+				routes = cfg.Routes
 			}
+			b.rememberListeners(l, routes)
 		}
 	}
 	slices.SortFunc(listeners, func(x, y routetable.Listener) int {

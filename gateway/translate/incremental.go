@@ -57,7 +57,9 @@ type Incremental struct {
 	listenerEpoch uint64 // the stage epoch they belong to
 	// listenerRoutes is how many routes each listener served last Build.
 	listenerRoutes map[string]int
-	stats          IncrementalStats
+	// skip is what a Build that walks only the changed routes starts from (incremental_skip.go).
+	skip  skipMemo
+	stats IncrementalStats
 }
 
 // IndexedPolicy is a TenantPolicy that identifies its indexes: two with
@@ -83,6 +85,9 @@ type IncrementalStats struct {
 	Translated, Reused int
 	// Replayed counts routes whose whole stage (attachment, status) was reused.
 	Replayed int
+	// Skipped counts routes the Build did not look at: unchanged, as the
+	// snapshot's RouteChanges said (incremental_skip.go).
+	Skipped int
 }
 
 type routeKey struct {
@@ -109,6 +114,8 @@ type memoRun struct {
 	stage     *stageRun                       // nil: every route stage is computed
 	endpoints map[types.NamespacedName]uint64 // EndpointSlice fingerprint by Service
 	reading   *[]serviceFingerprint           // Services read by the translation under way
+	// changesSince is the RouteChanges.Seq of the last Build's snapshot (0: none).
+	changesSince uint64
 	// sameEndpoints: no EndpointSlice changed since the last Build, so a
 	// translation fresh then is fresh now.
 	sameEndpoints bool
@@ -126,16 +133,22 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 	}
 	inc.world = world
 	inc.builds++
+	since := inc.skip.seq
+	inc.skip.seq = 0 // until this Build finishes
 	var run *memoRun
 	if ok {
 		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world),
-			sameEndpoints: inc.endpoints != nil && maps.Equal(endpoints, inc.endpoints)}
+			sameEndpoints: inc.endpoints != nil && maps.Equal(endpoints, inc.endpoints), changesSince: since}
 		inc.endpoints = endpoints
 	} else {
 		inc.endpoints = nil
+		inc.skip.ready = false
 	}
 	res := build(s, run)
 	inc.countListenerRoutes(res)
+	if s.HTTPRouteChanges != nil {
+		inc.skip.seq = s.HTTPRouteChanges.Seq
+	}
 	return res
 }
 

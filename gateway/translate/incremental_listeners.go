@@ -87,6 +87,9 @@ func (l *listenerState) unplace() {
 // sortedRoutes is sortedRoutes(l.routes), with no sort when every route
 // went to its place, and remembers the order for the next Build.
 func (l *listenerState) sortedRoutes() []*routetable.Route {
+	if l.patch != nil {
+		return l.patch.patched()
+	}
 	t := l.track
 	if t == nil {
 		return sortedRoutes(l.routes)

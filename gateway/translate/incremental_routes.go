@@ -29,10 +29,11 @@ type routeEntry struct {
 	refusal     *refusalMemo
 	stage       *stageMemo
 
-	// published is the status in the last Result (an HTTPRoute's), as
-	// the identity of its slices, while pubGen is that Build's gen.
+	// published is the route's status in the memo's statuses (an
+	// HTTPRoute's), as the identity of its slices, while pubEpoch is the
+	// memo's statusesEpoch.
 	published statusIdentity
-	pubGen    uint64
+	pubEpoch  uint64
 }
 
 // statusIdentity tells a status apart from any other without reading it:
@@ -60,6 +61,9 @@ type routeOrderMemo struct {
 	// gen is statusesGen.
 	statuses    RouteStatuses
 	statusesGen uint64
+	// statusesEpoch counts the times statuses started afresh: an entry's
+	// published status is in statuses while its pubEpoch is this.
+	statusesEpoch uint64
 }
 
 // compareEntries is routeOrder's order: oldest first, then by
@@ -171,24 +175,21 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 	if b.memo == nil {
 		return false
 	}
+	if b.skipping {
+		b.skipRoutes(claims)
+		return true
+	}
 	m := &b.memo.inc.order
 	prevGen := m.gen
 	order, gone, ok := m.orderRoutes(b.s)
 	if !ok {
+		b.memo.inc.skip.ready = false
 		return false
 	}
 	// The last Result's statuses, with only the changed routes written over them.
-	kept := m.statusesGen == prevGen && m.statusesGen != 0
-	edit := m.statuses.edit()
-	if !kept {
-		edit = newRouteStatusEdit(len(b.s.HTTPRoutes))
-	}
-	if kept {
-		for _, e := range gone {
-			if e.http != nil && e.pubGen == prevGen {
-				edit.delete(types.NamespacedName{Namespace: e.key.namespace, Name: e.key.name})
-			}
-		}
+	edit := m.editStatuses(prevGen, len(b.s.HTTPRoutes))
+	for _, e := range gone {
+		m.unpublish(edit, e)
 	}
 	for _, e := range order {
 		b.current = e
@@ -197,19 +198,47 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 			continue
 		}
 		st, ok := b.httpRouteStatus(e.http, claims)
-		was := kept && e.pubGen == prevGen
-		switch id := identityOf(st); {
-		case ok && was && id == e.published:
-			e.pubGen = m.gen // the last Result's holds it
-		case ok:
-			edit.set(keyOf(&e.http.ObjectMeta), gatewayv1.HTTPRouteStatus{RouteStatus: st})
-			e.published, e.pubGen = id, m.gen
-		case was:
-			edit.delete(keyOf(&e.http.ObjectMeta))
-		}
+		m.publish(edit, e, st, ok)
 	}
 	b.current = nil
+	m.doneStatuses(b, edit)
+	b.memo.inc.skip.ready, b.memo.inc.skip.epoch = b.stagesReady(order), b.memo.inc.stageEpoch
+	return true
+}
+
+// editStatuses starts this Build's statuses: the last Build's, when it
+// made them (its gen is prevGen), else afresh.
+func (m *routeOrderMemo) editStatuses(prevGen uint64, size int) *routeStatusEdit {
+	if m.statusesGen == prevGen && m.statusesGen != 0 {
+		return m.statuses.edit()
+	}
+	m.statusesEpoch++ // no entry's status is in the new ones yet
+	return newRouteStatusEdit(size)
+}
+
+// publish writes an HTTPRoute's status, when it has one, unless the statuses hold it already.
+func (m *routeOrderMemo) publish(edit *routeStatusEdit, e *routeEntry, st gatewayv1.RouteStatus, ok bool) {
+	was := e.pubEpoch == m.statusesEpoch
+	switch id := identityOf(st); {
+	case ok && was && id == e.published:
+	case ok:
+		edit.set(keyOf(&e.http.ObjectMeta), gatewayv1.HTTPRouteStatus{RouteStatus: st})
+		e.published, e.pubEpoch = id, m.statusesEpoch
+	case was:
+		edit.delete(keyOf(&e.http.ObjectMeta))
+		e.pubEpoch = 0
+	}
+}
+
+// unpublish takes a route no longer in the snapshot out of the statuses.
+func (m *routeOrderMemo) unpublish(edit *routeStatusEdit, e *routeEntry) {
+	if e.http != nil && e.pubEpoch == m.statusesEpoch {
+		edit.delete(types.NamespacedName{Namespace: e.key.namespace, Name: e.key.name})
+		e.pubEpoch = 0
+	}
+}
+
+func (m *routeOrderMemo) doneStatuses(b *builder, edit *routeStatusEdit) {
 	b.result.HTTPRoutes = edit.done()
 	m.statuses, m.statusesGen = b.result.HTTPRoutes, m.gen
-	return true
 }

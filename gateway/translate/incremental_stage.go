@@ -120,7 +120,9 @@ func (b *builder) startStage() {
 		st.listeners[l.name] = l
 		l.routesHint = run.inc.listenerRoutes[l.name]
 	}
-	b.trackListeners()
+	if b.skipping = b.skippable(); !b.skipping {
+		b.trackListeners()
+	}
 }
 
 // countListenerRoutes remembers how many routes each listener serves.

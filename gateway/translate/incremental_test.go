@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -34,7 +35,7 @@ var incrementalRuns = flag.Int("incremental.runs", 1, "how many random seeds Tes
 func TestIncrementalEqualsBuild(t *testing.T) {
 	const sequences, steps = 6, 25
 	paths, _ := goldenSeeds()
-	compared, reused, replayed := 0, 0, 0
+	compared, reused, replayed, skipped := 0, 0, 0, 0
 	for run := range *incrementalRuns {
 		rng := rand.New(rand.NewPCG(15, uint64(15+run)))
 		for i, seed := range seedSnapshots(t) {
@@ -45,11 +46,16 @@ func TestIncrementalEqualsBuild(t *testing.T) {
 				var done []string
 				var lastGot, lastWant Result
 				for step := range steps {
+					prev := s
 					if step > 0 {
 						s = cloneSnapshot(s) // the previous snapshot stays as the cache served it
 						done = append(done, randomChange(rng, s))
 					}
 					stampVersions(s)
+					s.HTTPRouteChanges = nil
+					if rng.IntN(4) > 0 {
+						withRouteChanges(prev, s, uint64(step+1)) // as the controller's route log says
+					}
 					got, want := inc.Build(s), Build(s)
 					if !sameResults(got, want) {
 						t.Fatalf("%s sequence %d after %s: incremental Build differs from a full Build:\n%s", name, seq, strings.Join(done, ", "), diffResults(got, want))
@@ -70,6 +76,9 @@ func TestIncrementalEqualsBuild(t *testing.T) {
 					compared++
 					reused += inc.Stats().Reused
 					replayed += inc.Stats().Replayed
+					if inc.Stats().Skipped > 0 {
+						skipped++
+					}
 				}
 			}
 		}
@@ -77,7 +86,34 @@ func TestIncrementalEqualsBuild(t *testing.T) {
 	if reused == 0 || replayed == 0 {
 		t.Fatalf("%d route translations reused, %d route stages replayed: the test compares nothing incremental", reused, replayed)
 	}
-	t.Logf("%d steps compared (incremental equals full Build and Compile); %d route translations reused, %d route stages replayed", compared, reused, replayed)
+	if skipped == 0 {
+		t.Fatal("no Build walked only the changed routes: the test does not reach that path")
+	}
+	t.Logf("%d steps compared (incremental equals full Build and Compile); %d route translations reused, %d route stages replayed; %d Builds walked only the changed routes", compared, reused, replayed, skipped)
+}
+
+// withRouteChanges gives s the routes of prev that did not change (the
+// same key, UID and resourceVersion) as prev's very objects, and says in
+// s.HTTPRouteChanges which did, as the controller's route log does.
+func withRouteChanges(prev, s *Snapshot, seq uint64) {
+	old := make(map[types.NamespacedName]*gatewayv1.HTTPRoute, len(prev.HTTPRoutes))
+	for _, r := range prev.HTTPRoutes {
+		old[keyOf(&r.ObjectMeta)] = r
+	}
+	ch := &RouteChanges{Since: seq - 1, Seq: seq}
+	for i, r := range s.HTTPRoutes {
+		k := keyOf(&r.ObjectMeta)
+		if o := old[k]; o != nil && o != r && o.UID == r.UID && o.ResourceVersion == r.ResourceVersion {
+			s.HTTPRoutes[i] = o
+		} else if o != r {
+			ch.HTTPRoutes = append(ch.HTTPRoutes, r)
+		}
+		delete(old, k)
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(old), func(a, b types.NamespacedName) int { return strings.Compare(a.String(), b.String()) }) {
+		ch.Gone = append(ch.Gone, k)
+	}
+	s.HTTPRouteChanges = ch
 }
 
 // randomChange applies one random change to s and says what it was.

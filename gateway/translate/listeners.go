@@ -70,6 +70,7 @@ type listenerState struct {
 	routes          []*routetable.Route
 	routesHint      int            // how many routes it served last Build (Incremental)
 	track           *listenerTrack // the routes served against the last Build's (Incremental)
+	patch           *listenerPatch // a skipping Build's edit of the last Build's routes
 }
 
 func (l *listenerState) hostname() string { return string(deref(l.spec.Hostname, "")) }

@@ -134,6 +134,10 @@ func (b *builder) route(r *routeObject, translate func() *routeTranslation, clai
 func (l *listenerState) served(route *routetable.Route, e *routeEntry) {
 	l.attached++
 	if l.inConfig {
+		if l.patch != nil {
+			l.patch.added = append(l.patch.added, route)
+			return
+		}
 		if l.track != nil && l.place(route, e) {
 			return
 		}

@@ -53,6 +53,10 @@ type Snapshot struct {
 	// parent entries. Pointers, as the routes are the bulk of a snapshot:
 	// the controller hands over its cache's own objects (Build never writes).
 	HTTPRoutes []*gatewayv1.HTTPRoute
+	// HTTPRouteChanges, when not nil, says how HTTPRoutes differs from an
+	// earlier snapshot's: Incremental then looks at those routes alone (see
+	// RouteChanges). Build ignores it.
+	HTTPRouteChanges *RouteChanges
 	// GRPCRoutes likewise, with their current status.
 	GRPCRoutes []*gatewayv1.GRPCRoute
 	// TLSRoutes with their current status, likewise.
@@ -105,6 +109,19 @@ type Snapshot struct {
 	// Policy refuses the routes, listeners and grants that break tenant
 	// rules; nil allows everything.
 	Policy TenantPolicy
+}
+
+// RouteChanges is how a snapshot's HTTPRoutes differ from those of the
+// snapshot numbered Since: the routes added or changed (as this snapshot
+// holds them) and the keys of those deleted. Every other route is the very
+// object it was. Seq numbers this snapshot. The controller, which sees
+// every event, knows this; an Incremental whose last Build was of snapshot
+// Since trusts it and walks only these routes (a wrong list gives a wrong
+// Result).
+type RouteChanges struct {
+	Since, Seq uint64
+	HTTPRoutes []*gatewayv1.HTTPRoute
+	Gone       []types.NamespacedName
 }
 
 // Result is what Build returns: the data plane's Config and the desired status

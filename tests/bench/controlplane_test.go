@@ -266,7 +266,8 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	floorMissed := 0
 	watcher := e.watchFloor(b, set)
 	// Scrapes cost tenantgate CPU (thousands of series): all before the CPU reading.
-	replayedBefore, translatedBefore, buildsBefore := e.buildRoutes(b, "replayed"), e.buildRoutes(b, "translated"), e.counter(b, "tenantgate_gateway_rebuilds_total", nil)
+	replayedBefore, translatedBefore, skippedBefore := e.buildRoutes(b, "replayed"), e.buildRoutes(b, "translated"), e.buildRoutes(b, "skipped")
+	buildsBefore := e.counter(b, "tenantgate_gateway_rebuilds_total", nil)
 	reconcileBefore, cpuBefore := e.reconcileTime(b), e.cpuSeconds(b)
 	phaseEnd := time.Now().Add(budget)
 	for k := 0; k < count && time.Now().Before(phaseEnd); k++ {
@@ -293,10 +294,12 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	}
 	cpu := e.cpuSeconds(b) - cpuBefore
 	reconcile := e.reconcileTime(b).Since(reconcileBefore)
-	// Every build walks all n routes; those not replayed had their attachment computed again.
+	// Every build has all n routes; those neither skipped nor replayed had their attachment computed again.
 	replayed, translated := e.buildRoutes(b, "replayed")-replayedBefore, e.buildRoutes(b, "translated")-translatedBefore
+	skipped := e.buildRoutes(b, "skipped") - skippedBefore
 	builds := e.counter(b, "tenantgate_gateway_rebuilds_total", nil) - buildsBefore
-	b.ReportMetric(ratio(builds*float64(n)-replayed, float64(len(wire))), "routes-attached-per-change")
+	b.ReportMetric(ratio(builds*float64(n)-replayed-skipped, float64(len(wire))), "routes-attached-per-change")
+	b.ReportMetric(ratio(builds*float64(n)-skipped, float64(len(wire))), "routes-walked-per-change")
 	b.ReportMetric(builds, "builds")
 	b.ReportMetric(ratio(translated, float64(len(wire))), "routes-translated-per-change")
 	slices.Sort(wire)
