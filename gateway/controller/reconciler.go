@@ -106,6 +106,8 @@ type Reconciler struct {
 	metrics    *metrics
 	referenced *referencedStore
 	statuses   *statusQueue
+	// routes logs the HTTPRoute events for the snapshot (nil: the snapshot lists the cache).
+	routes *routeLog
 	// blocked counts the HTTPRoutes not programmed, build after build.
 	blocked blockedRoutes
 	// routeStatuses is the status writer's memory of HTTPRoutes found unchanged.
@@ -140,7 +142,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	for _, obj := range watched() {
 		switch obj.(type) {
 		case *gatewayv1.HTTPRoute:
-			b = b.Watches(obj, all, builder.WithPredicates(r.routeStatusEcho()))
+			r.routes = newRouteLog()
+			b = b.Watches(obj, r.routes.events(r.routeStatusEcho().Update))
 			continue
 		case *discoveryv1.EndpointSlice:
 			b = b.Watches(obj, endpointSliceEvents())

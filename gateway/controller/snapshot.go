@@ -37,11 +37,20 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 			return nil, err
 		}
 	}
-	// Routes are the bulk: pointers to the cache's objects, not copies.
-	var routes gatewayv1.HTTPRouteList
-	httpRoutes, err := CachedObjects[gatewayv1.HTTPRoute](ctx, r.Reader, &routes, func() []gatewayv1.HTTPRoute { return routes.Items })
-	if err != nil {
-		return nil, err
+	// Routes are the bulk: pointers to the cache's objects, not copies,
+	// with what changed since the last snapshot when the events are logged.
+	var (
+		httpRoutes []*gatewayv1.HTTPRoute
+		changes    *translate.RouteChanges
+		err        error
+	)
+	if r.routes != nil {
+		httpRoutes, changes = r.routes.take()
+	} else {
+		var routes gatewayv1.HTTPRouteList
+		if httpRoutes, err = CachedObjects[gatewayv1.HTTPRoute](ctx, r.Reader, &routes, func() []gatewayv1.HTTPRoute { return routes.Items }); err != nil {
+			return nil, err
+		}
 	}
 	var grpc gatewayv1.GRPCRouteList
 	grpcRoutes, err := CachedObjects[gatewayv1.GRPCRoute](ctx, r.Reader, &grpc, func() []gatewayv1.GRPCRoute { return grpc.Items })
@@ -55,6 +64,7 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		Gateways:           gateways.Items,
 		ListenerSets:       sets.Items,
 		HTTPRoutes:         httpRoutes,
+		HTTPRouteChanges:   changes,
 		GRPCRoutes:         grpcRoutes,
 		TLSRoutes:          tlsRoutes.Items,
 		ReferenceGrants:    grants.Items,
