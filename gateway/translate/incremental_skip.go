@@ -183,12 +183,14 @@ func (m *routeOrderMemo) insert(e *routeEntry) {
 }
 
 // patched is the listener's sorted routes: the last Build's, less those
-// removed, with those added put in their places (binary searches and one
-// copy: a few changes among thousands of routes).
+// removed, with those added put in their places. Binary searches find the
+// places and each kept route is copied once: a few changes among
+// thousands of routes cost one copy of the list.
 func (p *listenerPatch) patched() []*routetable.Route {
 	if len(p.removed) == 0 && len(p.added) == 0 {
 		return p.base
 	}
+	n := len(p.base)
 	gone := make([]int, 0, len(p.removed))
 	for _, r := range p.removed {
 		if i, found := slices.BinarySearchFunc(p.base, r, compareServed); found {
@@ -197,17 +199,25 @@ func (p *listenerPatch) patched() []*routetable.Route {
 	}
 	slices.Sort(gone)
 	gone = slices.Compact(gone)
-	out := make([]*routetable.Route, 0, len(p.base)-len(gone)+len(p.added))
-	from := 0
-	for _, i := range gone {
-		out = append(out, p.base[from:i]...)
-		from = i + 1
+	slices.SortFunc(p.added, compareServed)
+	at := make([]int, len(p.added)) // where each added route goes among the last Build's
+	for i, r := range p.added {
+		at[i], _ = slices.BinarySearchFunc(p.base, r, compareServed)
+	}
+	out := make([]*routetable.Route, 0, n-len(gone)+len(p.added))
+	from, g, a := 0, 0, 0
+	for g < len(gone) || a < len(p.added) {
+		if a < len(p.added) && (g == len(gone) || at[a] <= gone[g]) {
+			out = append(append(out, p.base[from:at[a]]...), p.added[a])
+			from = at[a]
+			a++
+			continue
+		}
+		out = append(out, p.base[from:gone[g]]...)
+		from = gone[g] + 1
+		g++
 	}
 	out = append(out, p.base[from:]...)
-	for _, r := range p.added {
-		i, _ := slices.BinarySearchFunc(out, r, compareServed)
-		out = slices.Insert(out, i, r)
-	}
 	if len(out) == 0 {
 		return nil
 	}
