@@ -58,8 +58,13 @@
 // Incremental is Build for a controller that translates snapshot after
 // snapshot: it reuses each route's translation, verdict and stage while
 // their inputs are unchanged (by resourceVersion), keeps the route order
-// and each listener's sorted routes across snapshots, and equals Build on
-// the same snapshot (TestIncrementalEqualsBuild).
+// and each listener's sorted routes across snapshots, lays the changed
+// HTTPRoute statuses over the last Result's (RouteStatuses), and equals
+// Build on the same snapshot (TestIncrementalEqualsBuild). A snapshot that
+// says which HTTPRoutes changed since the last (Snapshot.HTTPRouteChanges,
+// from the controller's log of route events) is translated by looking at
+// those routes alone while nothing else changed (incremental_skip.go): a
+// change to one route among 20,000 then costs what that route touches.
 //
 // This package must not touch the API server, the proxy or the route table's
 // compiled form; it owns only the translation and its golden tests in

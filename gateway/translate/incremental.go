@@ -30,8 +30,10 @@ import (
 // and allocates little beyond the Config's route lists. A Result may share
 // memory with the last one: neither is ever written. Build and
 // Incremental.Build of the same snapshot give equal Results (a randomized
-// test checks it). A snapshot with an object lacking a resourceVersion
-// (fixtures) is translated in full. Not safe for concurrent use: one
+// test checks it). A snapshot that says which HTTPRoutes changed
+// (Snapshot.HTTPRouteChanges) skips the others altogether while the last
+// Build's route stages hold (incremental_skip.go). A snapshot with an
+// object lacking a resourceVersion (fixtures) is translated in full. Not safe for concurrent use: one
 // controller owns one.
 type Incremental struct {
 	// A route's kept translation counts while its epoch is worldEpoch:
