@@ -187,10 +187,12 @@ func TestGatewaysOnTheirOwnPorts(t *testing.T) {
 		if q := dep.Spec.Template.Spec.Containers[0].Resources.Limits.Memory(); q.String() != "128Mi" {
 			t.Errorf("memory limit %s; want the class's 128Mi", q)
 		}
-		var pdb policyv1.PodDisruptionBudget
-		if err := w.client.Get(ctx, client.ObjectKeyFromObject(dep), &pdb); err != nil || pdb.Spec.MinAvailable.IntValue() != 1 {
-			t.Errorf("PodDisruptionBudget %s: %v, minAvailable %v; want 1", dep.Name, err, pdb.Spec.MinAvailable)
-		}
+		// The controller writes the PodDisruptionBudget right after the Deployment.
+		stack.Eventually(t, 30*time.Second, "PodDisruptionBudget "+dep.Name+" with minAvailable 1", func(ctx context.Context) (bool, string) {
+			var pdb policyv1.PodDisruptionBudget
+			err := w.client.Get(ctx, client.ObjectKeyFromObject(dep), &pdb)
+			return err == nil && pdb.Spec.MinAvailable.IntValue() == 1, fmt.Sprintf("%v, minAvailable %v", err, pdb.Spec.MinAvailable)
+		})
 		stack.Eventually(t, 30*time.Second, "the shared data plane stops listening on "+portAddr(bananas), func(context.Context) (bool, string) {
 			got, err := shared.Listening()
 			return err == nil && !listensEverywhere(got, bananas), fmt.Sprint(got, err)
