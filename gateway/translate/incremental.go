@@ -52,6 +52,10 @@ type Incremental struct {
 	// fingerprints (nil when it kept nothing).
 	builds    uint64
 	endpoints map[types.NamespacedName]uint64
+	// spareEndpoints is the map of the Build before the last, filled anew
+	// by the next: a map of every Service per Build was a third of a
+	// change's garbage.
+	spareEndpoints map[types.NamespacedName]uint64
 	// statuses are the kept route statuses, one of each (incremental_status.go).
 	statuses map[string][]gatewayv1.RouteParentStatus
 	// listenerMemos are the listeners' routes of the last Build (incremental_listeners.go).
@@ -129,7 +133,12 @@ func (inc *Incremental) Stats() IncrementalStats { return inc.stats }
 // Build is Build(s), reusing what the previous snapshots' translations share with it.
 func (inc *Incremental) Build(s *Snapshot) Result {
 	inc.stats = IncrementalStats{}
-	world, endpoints, ok := fingerprints(s)
+	endpoints := inc.spareEndpoints
+	if endpoints == nil {
+		endpoints = map[types.NamespacedName]uint64{}
+	}
+	clear(endpoints)
+	world, ok := fingerprints(s, endpoints)
 	if !ok || world != inc.world || inc.worldEpoch == 0 {
 		inc.worldEpoch++ // every kept translation is stale
 	}
@@ -141,9 +150,9 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 	if ok {
 		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world),
 			sameEndpoints: inc.endpoints != nil && maps.Equal(endpoints, inc.endpoints), changesSince: since}
-		inc.endpoints = endpoints
+		inc.endpoints, inc.spareEndpoints = endpoints, inc.endpoints
 	} else {
-		inc.endpoints = nil
+		inc.endpoints, inc.spareEndpoints = nil, endpoints
 		inc.skip.ready = false
 	}
 	res := build(s, run)
@@ -256,9 +265,9 @@ func (run *memoRun) fresh(deps []serviceFingerprint) bool {
 
 // fingerprints sums, order-independently, the identity and resourceVersion of
 // every object a route's translation may read other than EndpointSlices
-// (world), and of the EndpointSlices per Service. ok is false when some
-// object has no resourceVersion.
-func fingerprints(s *Snapshot) (world uint64, endpoints map[types.NamespacedName]uint64, ok bool) {
+// (world), and of the EndpointSlices per Service into endpoints. ok is
+// false when some object has no resourceVersion.
+func fingerprints(s *Snapshot, endpoints map[types.NamespacedName]uint64) (world uint64, ok bool) {
 	ok = true
 	add := func(kind string, m *metav1.ObjectMeta, extra ...string) uint64 {
 		if m.ResourceVersion == "" {
@@ -289,13 +298,12 @@ func fingerprints(s *Snapshot) (world uint64, endpoints map[types.NamespacedName
 	if s.Policy != nil {
 		world++ // with or without a policy, grants filter differently
 	}
-	endpoints = map[types.NamespacedName]uint64{}
 	for i := range s.EndpointSlices {
 		es := &s.EndpointSlices[i]
 		svc := types.NamespacedName{Namespace: es.Namespace, Name: es.Labels[discoveryv1.LabelServiceName]}
 		endpoints[svc] += add("EndpointSlice", &es.ObjectMeta, svc.Name)
 	}
-	return world, endpoints, ok
+	return world, ok
 }
 
 func objectHash(parts ...string) uint64 {

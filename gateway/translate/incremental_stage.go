@@ -59,14 +59,29 @@ func stageWorld(s *Snapshot) (uint64, bool) {
 		}
 		world += objectHash(kind, m.Namespace, m.Name, string(m.UID), m.ResourceVersion)
 	}
+	// The status of a GatewayClass, Gateway or ListenerSet is Build's
+	// output, never its input: these count by generation (the API server
+	// bumps it on every spec change) and metadata, so the status tenantgate
+	// writes after a route is added (attachedRoutes) keeps every stage.
+	bySpec := func(kind string, m *metav1.ObjectMeta) {
+		if m.Generation == 0 {
+			add(kind, m)
+			return
+		}
+		if m.ResourceVersion == "" {
+			ok = false
+		}
+		world += objectHash(kind, m.Namespace, m.Name, string(m.UID), strconv.FormatInt(m.Generation, 10),
+			m.CreationTimestamp.UTC().String(), fmt.Sprint(m.DeletionTimestamp), fmt.Sprint(m.Labels), fmt.Sprint(m.Annotations))
+	}
 	for i := range s.GatewayClasses {
-		add("GatewayClass", &s.GatewayClasses[i].ObjectMeta)
+		bySpec("GatewayClass", &s.GatewayClasses[i].ObjectMeta)
 	}
 	for i := range s.Gateways {
-		add("Gateway", &s.Gateways[i].ObjectMeta)
+		bySpec("Gateway", &s.Gateways[i].ObjectMeta)
 	}
 	for i := range s.ListenerSets {
-		add("ListenerSet", &s.ListenerSets[i].ObjectMeta)
+		bySpec("ListenerSet", &s.ListenerSets[i].ObjectMeta)
 	}
 	for i := range s.Namespaces {
 		add("Namespace", &s.Namespaces[i].ObjectMeta)

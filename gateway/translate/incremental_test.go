@@ -121,7 +121,15 @@ func withRouteChanges(prev, s *Snapshot, seq uint64) {
 // copies, so it sorts among the others; routes are listed in a new order
 // at times, as an informer cache lists them.
 func randomChange(rng *rand.Rand, s *Snapshot) string {
-	switch rng.IntN(11) {
+	switch rng.IntN(12) {
+	case 11:
+		// tenantgate's own status write: a new resourceVersion, the same generation.
+		if len(s.Gateways) == 0 {
+			return "no Gateway to write the status of"
+		}
+		g := &s.Gateways[rng.IntN(len(s.Gateways))]
+		g.Status.Conditions = append(g.Status.Conditions, metav1.Condition{Type: "Written", Status: metav1.ConditionTrue, Reason: "Step", Message: strconv.Itoa(rng.IntN(1000))})
+		return "status written on Gateway " + g.Namespace + "/" + g.Name
 	case 10:
 		// The cache lists objects in no particular order.
 		rng.Shuffle(len(s.HTTPRoutes), func(i, j int) { s.HTTPRoutes[i], s.HTTPRoutes[j] = s.HTTPRoutes[j], s.HTTPRoutes[i] })
@@ -246,7 +254,9 @@ func (p randomPolicy) GrantViolations(g *gatewayv1.ReferenceGrant) []string {
 }
 
 // stampVersions gives every object a UID and a resourceVersion that
-// changes exactly when its content does, as the API server would.
+// changes exactly when its content does, and GatewayClasses, Gateways and
+// ListenerSets a generation that changes exactly when their spec does, as
+// the API server would.
 func stampVersions(s *Snapshot) {
 	stamp := func(m *metav1.ObjectMeta, obj any) {
 		if m.UID == "" {
@@ -255,6 +265,19 @@ func stampVersions(s *Snapshot) {
 		m.ResourceVersion = ""
 		raw, _ := json.Marshal(obj)
 		m.ResourceVersion = strconv.FormatUint(objectHash(string(raw)), 36)
+	}
+	generation := func(m *metav1.ObjectMeta, spec any) {
+		raw, _ := json.Marshal(spec)
+		m.Generation = int64(objectHash(string(raw))>>2) + 1
+	}
+	for i := range s.GatewayClasses {
+		generation(&s.GatewayClasses[i].ObjectMeta, s.GatewayClasses[i].Spec)
+	}
+	for i := range s.Gateways {
+		generation(&s.Gateways[i].ObjectMeta, s.Gateways[i].Spec)
+	}
+	for i := range s.ListenerSets {
+		generation(&s.ListenerSets[i].ObjectMeta, s.ListenerSets[i].Spec)
 	}
 	for i := range s.HTTPRoutes {
 		stamp(&s.HTTPRoutes[i].ObjectMeta, s.HTTPRoutes[i])
