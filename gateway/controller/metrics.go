@@ -49,7 +49,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		buildRoutes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tenantgate_gateway_build_routes_total",
-			Help: "Routes of each build by what it reused: skipped (not looked at: unchanged since the last build), replayed (attachment and status kept), reused (translation kept, replayed ones included), translated (translated afresh).",
+			Help: "Routes of each build by what it did: walked (looked at), skipped (not looked at: unchanged since the last build), replayed (attachment and status kept), reused (translation kept, replayed ones included), translated (translated afresh).",
 		}, []string{"work"}),
 	}
 	if reg == nil {

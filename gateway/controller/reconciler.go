@@ -340,6 +340,7 @@ func (r *Reconciler) countBuildRoutes() {
 	r.metrics.buildRoutes.WithLabelValues("reused").Add(float64(st.Reused))
 	r.metrics.buildRoutes.WithLabelValues("translated").Add(float64(st.Translated))
 	r.metrics.buildRoutes.WithLabelValues("skipped").Add(float64(st.Skipped))
+	r.metrics.buildRoutes.WithLabelValues("walked").Add(float64(st.Walked))
 }
 
 // snapshotSize counts a snapshot's objects by kind, for the log of a bug.

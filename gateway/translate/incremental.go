@@ -92,8 +92,8 @@ type IncrementalStats struct {
 	// Replayed counts routes whose whole stage (attachment, status) was reused.
 	Replayed int
 	// Skipped counts routes the Build did not look at: unchanged, as the
-	// snapshot's RouteChanges said (incremental_skip.go).
-	Skipped int
+	// snapshot's RouteChanges said (incremental_skip.go); Walked those it did.
+	Skipped, Walked int
 }
 
 type routeKey struct {
@@ -156,6 +156,9 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 		inc.skip.ready = false
 	}
 	res := build(s, run)
+	if inc.stats.Walked == 0 && inc.stats.Skipped == 0 {
+		inc.stats.Walked = len(s.HTTPRoutes) + len(s.GRPCRoutes) // translated without the route memory
+	}
 	inc.countListenerRoutes(res)
 	if s.HTTPRouteChanges != nil {
 		inc.skip.seq = s.HTTPRouteChanges.Seq

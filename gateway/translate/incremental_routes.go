@@ -191,6 +191,7 @@ func (b *builder) entryRoutes(claims kindClaims) bool {
 	for _, e := range gone {
 		m.unpublish(edit, e)
 	}
+	b.memo.inc.stats.Walked = len(order)
 	for _, e := range order {
 		b.current = e
 		if e.grpc != nil {

@@ -141,7 +141,7 @@ func (b *builder) skipRoutes(claims kindClaims) {
 	b.current = nil
 	m.doneStatuses(b, edit)
 	b.memo.inc.skip.ready = b.memo.inc.skip.ready && ready
-	b.memo.inc.stats.Skipped = len(m.order) - len(changed)
+	b.memo.inc.stats.Skipped, b.memo.inc.stats.Walked = len(m.order)-len(changed), len(changed)
 }
 
 // unserve takes what a route was served on off the listeners.

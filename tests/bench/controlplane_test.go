@@ -54,6 +54,7 @@ func BenchmarkControlPlane(b *testing.B) {
 		defer e.profileCPU(b, "change", 5*time.Second)()
 		e.changes(b, "b", large, changes, 90*time.Second)
 	})
+	b.Run(fmt.Sprintf("add=%d", changes/2), func(b *testing.B) { e.adds(b, "c", changes/2, 90*time.Second) })
 	b.Run(fmt.Sprintf("endpoints=%d", changes), func(b *testing.B) { e.endpointChanges(b, changes, 90*time.Second) })
 	b.Run("memory", func(b *testing.B) {
 		for unit, v := range e.residentMiB(b) {
@@ -266,7 +267,7 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	floorMissed := 0
 	watcher := e.watchFloor(b, set)
 	// Scrapes cost tenantgate CPU (thousands of series): all before the CPU reading.
-	replayedBefore, translatedBefore, skippedBefore := e.buildRoutes(b, "replayed"), e.buildRoutes(b, "translated"), e.buildRoutes(b, "skipped")
+	replayedBefore, translatedBefore, skippedBefore, walkedBefore := e.buildRoutes(b, "replayed"), e.buildRoutes(b, "translated"), e.buildRoutes(b, "skipped"), e.buildRoutes(b, "walked")
 	buildsBefore := e.counter(b, "tenantgate_gateway_rebuilds_total", nil)
 	reconcileBefore, cpuBefore := e.reconcileTime(b), e.cpuSeconds(b)
 	phaseEnd := time.Now().Add(budget)
@@ -299,7 +300,7 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	skipped := e.buildRoutes(b, "skipped") - skippedBefore
 	builds := e.counter(b, "tenantgate_gateway_rebuilds_total", nil) - buildsBefore
 	b.ReportMetric(ratio(builds*float64(n)-replayed-skipped, float64(len(wire))), "routes-attached-per-change")
-	b.ReportMetric(ratio(builds*float64(n)-skipped, float64(len(wire))), "routes-walked-per-change")
+	b.ReportMetric(ratio(e.buildRoutes(b, "walked")-walkedBefore, float64(len(wire))), "routes-walked-per-change")
 	b.ReportMetric(builds, "builds")
 	b.ReportMetric(ratio(translated, float64(len(wire))), "routes-translated-per-change")
 	slices.Sort(wire)
@@ -318,6 +319,43 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	b.ReportMetric(ms(results.Percentile(wire, 0.99)), "ms-wire-p99")
 	b.ReportMetric(ms(results.Percentile(wire, 1)), "ms-wire-max")
 	b.ReportMetric(ms(results.Percentile(api, 0.5)), "ms-apply-p50")
+}
+
+// adds creates count routes of a new set one after another among the
+// routes there are, and reports how long until each answered on the wire
+// and how many routes tenantgate's builds walked for it: a new route makes
+// the Gateway's attachedRoutes change, and that status write must not
+// make the next build walk every route.
+func (e *env) adds(b *testing.B, set string, count int, budget time.Duration) {
+	ctx := context.Background()
+	var wire []time.Duration
+	walkedBefore, buildsBefore := e.buildRoutes(b, "walked"), e.counter(b, "tenantgate_gateway_rebuilds_total", nil)
+	cpuBefore := e.cpuSeconds(b)
+	phaseEnd := time.Now().Add(budget)
+	for i := 0; i < count && time.Now().Before(phaseEnd); i++ {
+		start := time.Now()
+		if err := e.create(ctx, benchRoute(set, i, "")); err != nil {
+			b.Fatalf("creating route %d of set %s: %v", i, set, err)
+		}
+		for {
+			if code, _ := e.get(routeHost(set, i)); code == http.StatusOK || time.Since(start) > 30*time.Second {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		wire = append(wire, time.Since(start))
+	}
+	time.Sleep(time.Second) // the last status writes and the builds they cause
+	cpu := e.cpuSeconds(b) - cpuBefore
+	walked := e.buildRoutes(b, "walked") - walkedBefore
+	builds := e.counter(b, "tenantgate_gateway_rebuilds_total", nil) - buildsBefore
+	slices.Sort(wire)
+	b.ReportMetric(ms(results.Percentile(wire, 0.5)), "ms-wire-p50")
+	b.ReportMetric(ms(results.Percentile(wire, 0.99)), "ms-wire-p99")
+	b.ReportMetric(ratio(cpu*1000, float64(len(wire))), "ms-cpu-per-add")
+	b.ReportMetric(ratio(walked, float64(len(wire))), "routes-walked-per-add")
+	b.ReportMetric(builds, "builds")
+	b.ReportMetric(float64(len(wire)), "adds")
 }
 
 func ms(d time.Duration) float64 { return results.Milliseconds(d) }
