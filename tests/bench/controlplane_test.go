@@ -198,35 +198,45 @@ func (e *env) waitServing(set string, n int, deadline time.Time) (time.Time, int
 type reconcileCounts struct{ total, errors float64 }
 
 func (e *env) reconciles(b *testing.B) reconcileCounts {
+	s := e.scrape(b)
 	return reconcileCounts{
-		total:  e.counter(b, "controller_runtime_reconcile_total", map[string]string{"controller": "gateway"}),
-		errors: e.counter(b, "controller_runtime_reconcile_total", map[string]string{"controller": "gateway", "result": "error"}),
+		total:  s.counter(b, "controller_runtime_reconcile_total", map[string]string{"controller": "gateway"}),
+		errors: s.counter(b, "controller_runtime_reconcile_total", map[string]string{"controller": "gateway", "result": "error"}),
 	}
 }
 
+// metricsScrape is one read of tenantgate's metrics.
+type metricsScrape []byte
+
+func (e *env) scrape(b *testing.B) metricsScrape { return metricsScrape(e.tenantgateMetrics(b)) }
+
 // reconcileTime is controller-runtime's histogram of the gateway
-// controller's reconcile durations so far.
-func (e *env) reconcileTime(b *testing.B) Histogram {
-	h, err := ParseHistogram(bytes.NewReader(e.tenantgateMetrics(b)), "controller_runtime_reconcile_time_seconds", map[string]string{"controller": "gateway"})
+// controller's reconcile durations.
+func (s metricsScrape) reconcileTime(b *testing.B) Histogram {
+	h, err := ParseHistogram(bytes.NewReader(s), "controller_runtime_reconcile_time_seconds", map[string]string{"controller": "gateway"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	return h
 }
 
-// buildRoutes is how many routes tenantgate's builds did the work named so far.
-func (e *env) buildRoutes(b *testing.B, work string) float64 {
-	return e.counter(b, "tenantgate_gateway_build_routes_total", map[string]string{"work": work})
+// buildRoutes is how many routes tenantgate's builds did the work named.
+func (s metricsScrape) buildRoutes(b *testing.B, work string) float64 {
+	return s.counter(b, "tenantgate_gateway_build_routes_total", map[string]string{"work": work})
 }
 
-// counter is the sum of tenantgate's counters of family with the labels.
-func (e *env) counter(b *testing.B, family string, labels map[string]string) float64 {
-	v, err := ParseCounter(bytes.NewReader(e.tenantgateMetrics(b)), family, labels)
+// counter is the sum of the counters of family with the labels.
+func (s metricsScrape) counter(b *testing.B, family string, labels map[string]string) float64 {
+	v, err := ParseCounter(bytes.NewReader(s), family, labels)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return v
 }
+
+// collect makes tenantgate collect its garbage now (a heap profile with
+// gc=1), so what came before is not charged to what the caller measures next.
+func (e *env) collect(b *testing.B) { _ = e.pprof(b, "heap?gc=1") }
 
 func (e *env) tenantgateMetrics(b *testing.B) []byte { return scrapeMetrics(b, e.s.MetricsURL) }
 
@@ -260,16 +270,21 @@ func (e *env) get(host string) (int, string) {
 // changes patches count routes of the set one after another, each to set a
 // new response header, and reports how long until the proxy sent it. A
 // change not on the wire within 30 s counts as 30 s; the phase stops after
-// budget and reports how many changes it made.
+// budget and reports how many changes it made. Its CPU per change is
+// tenantgate's CPU from a collection just before the first change (so the
+// garbage of earlier phases and of the bench's scrape is not charged to
+// it) to the last change on the wire, everything the process did included:
+// admission, builds, status writes, the probes it proxied.
 func (e *env) changes(b *testing.B, set string, n, count int, budget time.Duration) {
 	ctx := context.Background()
 	var wire, api, floor []time.Duration
 	floorMissed := 0
 	watcher := e.watchFloor(b, set)
-	// Scrapes cost tenantgate CPU (thousands of series): all before the CPU reading.
-	replayedBefore, translatedBefore, skippedBefore, walkedBefore := e.buildRoutes(b, "replayed"), e.buildRoutes(b, "translated"), e.buildRoutes(b, "skipped"), e.buildRoutes(b, "walked")
-	buildsBefore := e.counter(b, "tenantgate_gateway_rebuilds_total", nil)
-	reconcileBefore, cpuBefore := e.reconcileTime(b), e.cpuSeconds(b)
+	// A scrape costs tenantgate CPU and garbage (thousands of series): one,
+	// then a collection, before the CPU reading.
+	before := e.scrape(b)
+	e.collect(b)
+	cpuBefore := e.cpuSeconds(b)
 	phaseEnd := time.Now().Add(budget)
 	for k := 0; k < count && time.Now().Before(phaseEnd); k++ {
 		i := k * 997 % n // spread over namespaces and the table
@@ -294,13 +309,14 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 		}
 	}
 	cpu := e.cpuSeconds(b) - cpuBefore
-	reconcile := e.reconcileTime(b).Since(reconcileBefore)
+	after := e.scrape(b)
+	reconcile := after.reconcileTime(b).Since(before.reconcileTime(b))
 	// Every build has all n routes; those neither skipped nor replayed had their attachment computed again.
-	replayed, translated := e.buildRoutes(b, "replayed")-replayedBefore, e.buildRoutes(b, "translated")-translatedBefore
-	skipped := e.buildRoutes(b, "skipped") - skippedBefore
-	builds := e.counter(b, "tenantgate_gateway_rebuilds_total", nil) - buildsBefore
+	since := func(work string) float64 { return after.buildRoutes(b, work) - before.buildRoutes(b, work) }
+	replayed, translated, skipped := since("replayed"), since("translated"), since("skipped")
+	builds := after.counter(b, "tenantgate_gateway_rebuilds_total", nil) - before.counter(b, "tenantgate_gateway_rebuilds_total", nil)
 	b.ReportMetric(ratio(builds*float64(n)-replayed-skipped, float64(len(wire))), "routes-attached-per-change")
-	b.ReportMetric(ratio(e.buildRoutes(b, "walked")-walkedBefore, float64(len(wire))), "routes-walked-per-change")
+	b.ReportMetric(ratio(since("walked"), float64(len(wire))), "routes-walked-per-change")
 	b.ReportMetric(builds, "builds")
 	b.ReportMetric(ratio(translated, float64(len(wire))), "routes-translated-per-change")
 	slices.Sort(wire)
@@ -329,7 +345,8 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 func (e *env) adds(b *testing.B, set string, count int, budget time.Duration) {
 	ctx := context.Background()
 	var wire []time.Duration
-	walkedBefore, buildsBefore := e.buildRoutes(b, "walked"), e.counter(b, "tenantgate_gateway_rebuilds_total", nil)
+	before := e.scrape(b)
+	e.collect(b)
 	cpuBefore := e.cpuSeconds(b)
 	phaseEnd := time.Now().Add(budget)
 	for i := 0; i < count && time.Now().Before(phaseEnd); i++ {
@@ -347,8 +364,9 @@ func (e *env) adds(b *testing.B, set string, count int, budget time.Duration) {
 	}
 	time.Sleep(time.Second) // the last status writes and the builds they cause
 	cpu := e.cpuSeconds(b) - cpuBefore
-	walked := e.buildRoutes(b, "walked") - walkedBefore
-	builds := e.counter(b, "tenantgate_gateway_rebuilds_total", nil) - buildsBefore
+	after := e.scrape(b)
+	walked := after.buildRoutes(b, "walked") - before.buildRoutes(b, "walked")
+	builds := after.counter(b, "tenantgate_gateway_rebuilds_total", nil) - before.counter(b, "tenantgate_gateway_rebuilds_total", nil)
 	slices.Sort(wire)
 	b.ReportMetric(ms(results.Percentile(wire, 0.5)), "ms-wire-p50")
 	b.ReportMetric(ms(results.Percentile(wire, 0.99)), "ms-wire-p99")
