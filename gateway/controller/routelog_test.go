@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -79,15 +80,7 @@ func TestRouteLogTellsWhatChanged(t *testing.T) {
 }
 
 func sameKeys(a, b []types.NamespacedName) bool {
-	less := func(x, y types.NamespacedName) int {
-		if x.String() < y.String() {
-			return -1
-		}
-		if x.String() > y.String() {
-			return 1
-		}
-		return 0
-	}
+	less := func(x, y types.NamespacedName) int { return strings.Compare(x.String(), y.String()) }
 	a, b = slices.Clone(a), slices.Clone(b)
 	slices.SortFunc(a, less)
 	slices.SortFunc(b, less)

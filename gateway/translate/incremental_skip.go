@@ -56,19 +56,24 @@ func (b *builder) skippable() bool {
 		!inc.skip.ready || inc.skip.epoch != inc.stageEpoch || m.byKey == nil || m.statusesGen != m.gen || m.statusesGen == 0 {
 		return false
 	}
+	// Each route named once, and every changed one with a version (not a fixture).
 	seen := make(map[types.NamespacedName]bool, len(ch.HTTPRoutes)+len(ch.Gone))
-	for _, r := range ch.HTTPRoutes {
-		if k := keyOf(&r.ObjectMeta); seen[k] || r.ResourceVersion == "" {
-			return false // named twice, or a fixture without versions
-		} else {
-			seen[k] = true
-		}
-	}
-	for _, k := range ch.Gone {
+	once := func(k types.NamespacedName) bool {
 		if seen[k] {
 			return false
 		}
 		seen[k] = true
+		return true
+	}
+	for _, r := range ch.HTTPRoutes {
+		if !once(keyOf(&r.ObjectMeta)) || r.ResourceVersion == "" {
+			return false
+		}
+	}
+	for _, k := range ch.Gone {
+		if !once(k) {
+			return false
+		}
 	}
 	if len(inc.skip.listeners) != len(run.stage.listeners) {
 		return false
