@@ -110,8 +110,8 @@ type Reconciler struct {
 	routes *routeLog
 	// blocked counts the HTTPRoutes not programmed, build after build.
 	blocked blockedRoutes
-	// routeStatuses is the status writer's memory of HTTPRoutes found unchanged.
-	routeStatuses *statusMemo[gatewayv1.HTTPRouteStatus]
+	// routeStatuses is the status writer's pass over the HTTPRoutes.
+	routeStatuses *routeStatusPass
 	pods          client.Reader // the data-plane namespace's Pods, when watched
 	portKey       []byte        // signs the target ports in Services (targetports.go)
 	mu            sync.Mutex
@@ -270,7 +270,7 @@ func (r *Reconciler) rebuild(ctx context.Context) (*statusJob, error) {
 		return nil, fetchErr
 	}
 	r.desired.set(res.HTTPRoutes)
-	return &statusJob{snapshot: s, result: res}, nil
+	return &statusJob{snapshot: s, result: res, routeChanges: s.HTTPRouteChanges}, nil
 }
 
 // program builds and applies the table; when the data plane's bind results

@@ -23,21 +23,16 @@ const statusWriters = 16
 // writeStatus updates every owned object whose desired status differs from
 // the cached one; unchanged objects cost no API call. A conflict means the
 // cache is behind: the update event requeues the reconcile.
-func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res translate.Result) error {
+func (r *Reconciler) writeStatus(ctx context.Context, j *statusJob, res translate.Result) error {
+	s := j.snapshot
 	ours := r.controllerName()
 	var updates []statusUpdate
 	updates = append(updates, changed(pointers(s.GatewayClasses), lookup(res.GatewayClasses),
 		func(o *gatewayv1.GatewayClass) *gatewayv1.GatewayClassStatus { return &o.Status }, translate.MergeGatewayClassStatus, gatewayClassFacts, nil)...)
 	updates = append(updates, changed(pointers(s.Gateways), lookup(res.Gateways),
 		func(o *gatewayv1.Gateway) *gatewayv1.GatewayStatus { return &o.Status }, translate.MergeGatewayStatus, gatewayFacts, nil)...)
-	if r.routeStatuses == nil {
-		r.routeStatuses = newStatusMemo(func(a, b gatewayv1.HTTPRouteStatus) bool { return sameRouteStatus(a.RouteStatus, b.RouteStatus) })
-	}
-	updates = append(updates, changed(s.HTTPRoutes, res.HTTPRoutes.Get,
-		func(o *gatewayv1.HTTPRoute) *gatewayv1.HTTPRouteStatus { return &o.Status },
-		func(current, desired gatewayv1.HTTPRouteStatus) gatewayv1.HTTPRouteStatus {
-			return translate.MergeRouteStatus(current, desired, ours, s.Now)
-		}, routeFacts(ours), r.routeStatuses)...)
+	routes := r.routeStatusPass()
+	updates = append(updates, routes.updates(s, j.routeChanges, res, ours)...)
 	updates = append(updates, grpcRouteUpdates(s, res, ours)...)
 	updates = append(updates, tlsRouteUpdates(s, res, ours)...)
 	updates = append(updates, changed(pointers(s.ListenerSets), lookup(res.ListenerSets),
@@ -47,7 +42,19 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res
 		func(current, desired gatewayv1.PolicyStatus) gatewayv1.PolicyStatus {
 			return translate.MergePolicyStatus(current, desired, ours)
 		}, policyFacts(ours), nil)...)
-	return r.updateAll(ctx, updates)
+	err := r.updateAll(ctx, updates)
+	if err != nil {
+		routes.failed()
+	}
+	return err
+}
+
+// routeStatusPass is the status writer's, made on first use.
+func (r *Reconciler) routeStatusPass() *routeStatusPass {
+	if r.routeStatuses == nil {
+		r.routeStatuses = newRouteStatusPass()
+	}
+	return r.routeStatuses
 }
 
 // statusUpdate is one object to write, with the not-programmed facts its new
@@ -55,18 +62,20 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *translate.Snapshot, res
 type statusUpdate struct {
 	obj   client.Object
 	facts []fact
+	// written tells the memo, once obj's update succeeded (obj then holds
+	// the new resourceVersion); nil without a memo.
+	written func()
 }
 
 // changed returns copies, with the merged status, of the items whose status
 // (desired gives it by key) would change; the snapshot itself is left as it was. memo, when not nil,
-// skips the items found unchanged before (statusmemo.go).
+// skips the items found unchanged before (statusmemo.go); a caller passing
+// every item brackets the call with memo.begin and memo.end.
 func changed[T any, P interface {
 	*T
 	client.Object
 }, S any](items []P, desired func(types.NamespacedName) (S, bool), status func(P) *S, merge func(current, desired S) S, facts func(*S) []fact, memo *statusMemo[S]) []statusUpdate {
 	var out []statusUpdate
-	memo.begin()
-	defer memo.end()
 	for _, obj := range items {
 		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
 		want, ok := desired(key)
@@ -84,7 +93,12 @@ func changed[T any, P interface {
 		item := *obj
 		*status(P(&item)) = next
 		cp := P(&item).DeepCopyObject().(P)
-		out = append(out, statusUpdate{obj: cp, facts: newFacts(facts(status(obj)), facts(&next))})
+		u := statusUpdate{obj: cp, facts: newFacts(facts(status(obj)), facts(&next))}
+		if memo != nil {
+			over := obj.GetResourceVersion()
+			u.written = func() { memo.written(key, over, cp.GetResourceVersion(), want) }
+		}
+		out = append(out, u)
 	}
 	return out
 }
@@ -109,10 +123,11 @@ func pointers[T any](items []T) []*T {
 // updateAll writes the statuses with a bounded number of requests in flight.
 func (r *Reconciler) updateAll(ctx context.Context, updates []statusUpdate) error {
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, statusWriters)
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		errs    []error
+		written []func()
+		sem     = make(chan struct{}, statusWriters)
 	)
 	for _, u := range updates {
 		if ctx.Err() != nil {
@@ -133,10 +148,18 @@ func (r *Reconciler) updateAll(ctx context.Context, updates []statusUpdate) erro
 				mu.Unlock()
 				return
 			}
+			if u.written != nil {
+				mu.Lock()
+				written = append(written, u.written)
+				mu.Unlock()
+			}
 			r.recordNotProgrammed(u)
 		}()
 	}
 	wg.Wait()
+	for _, w := range written {
+		w() // the memo is the writer goroutine's alone
+	}
 	return errors.Join(errs...)
 }
 

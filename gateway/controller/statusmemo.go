@@ -11,7 +11,10 @@ import (
 // status was found to already hold the desired status, and that desired
 // status. While neither moves, the status writer skips the object without
 // merging and comparing: under churn of one route among thousands, only
-// the changed route costs more than a map lookup. Only the status writer's
+// the changed route costs more than a map lookup. It also remembers what
+// the writer itself wrote, so a build whose snapshot predates that write's
+// echo does not write the same status again onto a stale resourceVersion
+// (a conflict, and a retry of the whole job). Only the status writer's
 // goroutine uses it.
 type statusMemo[S any] struct {
 	// same compares two desired statuses, ignoring the transition times
@@ -23,8 +26,12 @@ type statusMemo[S any] struct {
 
 type memoEntry[S any] struct {
 	resourceVersion string
-	want            S
-	pass            uint64
+	// writtenOver is the resourceVersion our own write of want replaced:
+	// a snapshot taken before that write's echo reached the cache still
+	// holds it, and writing again would only conflict.
+	writtenOver string
+	want        S
+	pass        uint64
 }
 
 func newStatusMemo[S any](same func(a, b S) bool) *statusMemo[S] {
@@ -49,13 +56,21 @@ func (m *statusMemo[S]) satisfied(key types.NamespacedName, resourceVersion stri
 		return false
 	}
 	e.pass = m.pass
-	return e.resourceVersion == resourceVersion && m.same(e.want, want)
+	return (e.resourceVersion == resourceVersion || e.writtenOver != "" && e.writtenOver == resourceVersion) && m.same(e.want, want)
 }
 
 // record notes that the object, at resourceVersion, holds want.
 func (m *statusMemo[S]) record(key types.NamespacedName, resourceVersion string, want S) {
 	if m != nil {
 		m.entries[key] = &memoEntry[S]{resourceVersion: resourceVersion, want: want, pass: m.pass}
+	}
+}
+
+// written notes that our write of want over resourceVersion over succeeded
+// and left the object at resourceVersion now.
+func (m *statusMemo[S]) written(key types.NamespacedName, over, now string, want S) {
+	if m != nil {
+		m.entries[key] = &memoEntry[S]{resourceVersion: now, writtenOver: over, want: want, pass: m.pass}
 	}
 }
 

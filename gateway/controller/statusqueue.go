@@ -13,6 +13,9 @@ import (
 type statusJob struct {
 	snapshot *translate.Snapshot
 	result   translate.Result
+	// routeChanges is what changed among the HTTPRoutes since the job
+	// before it was submitted (of every job it replaced, too); nil when unknown.
+	routeChanges *translate.RouteChanges
 }
 
 // statusQueue hands the latest build to the status writer. Only the newest
@@ -27,6 +30,9 @@ func newStatusQueue() *statusQueue { return &statusQueue{wake: make(chan struct{
 
 func (q *statusQueue) submit(j *statusJob) {
 	q.mu.Lock()
+	if q.job != nil {
+		j.routeChanges = mergeRouteChanges(q.job.routeChanges, j.routeChanges)
+	}
 	q.job = j
 	q.mu.Unlock()
 	select {
@@ -88,13 +94,14 @@ func (w statusWriter) Start(ctx context.Context) error {
 // writeWhileLeading writes the latest job until ctx ends (leadership lost
 // or shutdown); a job cut short is kept unless a newer one replaced it.
 func (w statusWriter) writeWhileLeading(ctx context.Context) {
+	w.r.routeStatusPass().failed() // another leader may have written meanwhile
 	for {
 		j := w.r.statuses.take(ctx)
 		if j == nil {
 			return
 		}
 		failures, err := w.r.syncServices(ctx, j.snapshot, j.result)
-		err = errors.Join(err, w.r.writeStatus(ctx, j.snapshot, withInfrastructureFailures(j.result, failures)))
+		err = errors.Join(err, w.r.writeStatus(ctx, j, withInfrastructureFailures(j.result, failures)))
 		if ctx.Err() != nil {
 			w.r.statuses.retry(j)
 			return

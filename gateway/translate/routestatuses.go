@@ -94,6 +94,23 @@ func (r RouteStatuses) Map() map[types.NamespacedName]gatewayv1.HTTPRouteStatus 
 	return out
 }
 
+// Edited is r with the statuses of set and without the routes of gone,
+// made as a Build makes its own from the last Result's (ChangedSince
+// follows it). r is left as it was.
+func (r RouteStatuses) Edited(set map[types.NamespacedName]gatewayv1.HTTPRouteStatus, gone []types.NamespacedName) RouteStatuses {
+	e := r.edit()
+	if r.baseID == 0 {
+		e = newRouteStatusEdit(len(set))
+	}
+	for k, st := range set {
+		e.set(k, st)
+	}
+	for _, k := range gone {
+		e.delete(k)
+	}
+	return e.done()
+}
+
 // routeStatusEdit makes new RouteStatuses from old ones without writing
 // them, or fills new ones.
 type routeStatusEdit struct {

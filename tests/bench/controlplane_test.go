@@ -318,6 +318,9 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	b.ReportMetric(ratio(builds*float64(n)-replayed-skipped, float64(len(wire))), "routes-attached-per-change")
 	b.ReportMetric(ratio(since("walked"), float64(len(wire))), "routes-walked-per-change")
 	b.ReportMetric(builds, "builds")
+	// tenantgate's own writes (status, mostly), conflicts included.
+	puts := map[string]string{"method": "PUT"}
+	b.ReportMetric(ratio(after.counter(b, "rest_client_requests_total", puts)-before.counter(b, "rest_client_requests_total", puts), float64(len(wire))), "api-writes-per-change")
 	b.ReportMetric(ratio(translated, float64(len(wire))), "routes-translated-per-change")
 	slices.Sort(wire)
 	slices.Sort(api)

@@ -1,0 +1,121 @@
+package controller
+
+import (
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/translate"
+)
+
+// routeStatusPass finds the HTTPRoutes whose status to write, job after
+// job. After a pass whose writes all succeeded, the next looks only at the
+// routes whose object changed since (the route log's changes, carried
+// across coalesced jobs by the queue) or whose desired status changed
+// (RouteStatuses.ChangedSince): every other route is the object it was,
+// with the status it was found or written to hold. Anything else (a failed
+// write, a job without told changes, a folded statuses base, a new
+// leadership) makes the next pass look at every route. Only the status
+// writer's goroutine uses it.
+type routeStatusPass struct {
+	memo *statusMemo[gatewayv1.HTTPRouteStatus]
+	// objs is every route as the last pass's snapshot held it.
+	objs map[types.NamespacedName]*gatewayv1.HTTPRoute
+	// last is the desired statuses and seq the route log's number of the
+	// last pass; synced says its writes all succeeded.
+	last   translate.RouteStatuses
+	seq    uint64
+	synced bool
+	// full and told count the passes over every route and over the changes.
+	full, told uint64
+}
+
+func newRouteStatusPass() *routeStatusPass {
+	return &routeStatusPass{memo: newStatusMemo(func(a, b gatewayv1.HTTPRouteStatus) bool { return sameRouteStatus(a.RouteStatus, b.RouteStatus) })}
+}
+
+// updates are the routes of s whose status of ours would change to res's;
+// ch is what changed among s's routes since the job of the last pass (nil
+// when unknown).
+func (p *routeStatusPass) updates(s *translate.Snapshot, ch *translate.RouteChanges, res translate.Result, ours gatewayv1.GatewayController) []statusUpdate {
+	status := func(o *gatewayv1.HTTPRoute) *gatewayv1.HTTPRouteStatus { return &o.Status }
+	merge := func(current, desired gatewayv1.HTTPRouteStatus) gatewayv1.HTTPRouteStatus {
+		return translate.MergeRouteStatus(current, desired, ours, s.Now)
+	}
+	desiredChanged, ok := res.HTTPRoutes.ChangedSince(p.last)
+	told := p.synced && ok && ch != nil && ch.Since == p.seq
+	p.last, p.synced = res.HTTPRoutes, true
+	if ch != nil {
+		p.seq = ch.Seq
+	} else {
+		p.synced = false // the next pass cannot be told what changed since this one
+	}
+	if !told {
+		p.full++
+		p.objs = make(map[types.NamespacedName]*gatewayv1.HTTPRoute, len(s.HTTPRoutes))
+		for _, o := range s.HTTPRoutes {
+			p.objs[types.NamespacedName{Namespace: o.Namespace, Name: o.Name}] = o
+		}
+		p.memo.begin()
+		defer p.memo.end()
+		return changed(s.HTTPRoutes, res.HTTPRoutes.Get, status, merge, routeFacts(ours), p.memo)
+	}
+	p.told++
+	look := make(map[types.NamespacedName]bool, len(ch.HTTPRoutes)+len(desiredChanged))
+	for _, k := range ch.Gone {
+		delete(p.objs, k)
+		delete(p.memo.entries, k)
+	}
+	for _, o := range ch.HTTPRoutes {
+		k := types.NamespacedName{Namespace: o.Namespace, Name: o.Name}
+		p.objs[k] = o
+		look[k] = true
+	}
+	for _, k := range desiredChanged {
+		look[k] = true
+	}
+	items := make([]*gatewayv1.HTTPRoute, 0, len(look))
+	for k := range look {
+		if o, ok := p.objs[k]; ok {
+			items = append(items, o)
+		}
+	}
+	return changed(items, res.HTTPRoutes.Get, status, merge, routeFacts(ours), p.memo)
+}
+
+// failed makes the next pass look at every route: a write of this one may
+// not have happened.
+func (p *routeStatusPass) failed() { p.synced = false }
+
+// toldChangesMax bounds the changes the queue carries across replaced
+// jobs: past it (thousands of routes applied while the writer was busy) a
+// pass over every route costs about the same, and merging again on every
+// submit would not.
+const toldChangesMax = 2048
+
+// mergeRouteChanges is what changed from older.Since to newer.Seq, when
+// newer follows older (a job replaced before the writer took it); nil when
+// either is unknown or they are too many to carry.
+func mergeRouteChanges(older, newer *translate.RouteChanges) *translate.RouteChanges {
+	if older == nil || newer == nil || newer.Since != older.Seq ||
+		len(older.HTTPRoutes)+len(older.Gone)+len(newer.HTTPRoutes)+len(newer.Gone) > toldChangesMax {
+		return nil
+	}
+	latest := map[types.NamespacedName]*gatewayv1.HTTPRoute{} // nil: deleted
+	for _, ch := range []*translate.RouteChanges{older, newer} {
+		for _, k := range ch.Gone {
+			latest[k] = nil
+		}
+		for _, o := range ch.HTTPRoutes {
+			latest[types.NamespacedName{Namespace: o.Namespace, Name: o.Name}] = o
+		}
+	}
+	out := &translate.RouteChanges{Since: older.Since, Seq: newer.Seq}
+	for k, o := range latest {
+		if o == nil {
+			out.Gone = append(out.Gone, k)
+		} else {
+			out.HTTPRoutes = append(out.HTTPRoutes, o)
+		}
+	}
+	return out
+}
