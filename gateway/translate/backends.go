@@ -86,6 +86,7 @@ func (b *builder) servicePort(kind gatewayv1.Kind, ns string, ref gatewayv1.Back
 			"%s refers to Service %s in another namespace, and no ReferenceGrant there allows %ss from %s; create one in %s.",
 			where, key, kind, ns, key.Namespace)
 	}
+	b.readsEndpoints(key) // the Service's fingerprint holds it and its EndpointSlices: a change re-translates its readers only
 	svc := b.services[key]
 	if svc == nil {
 		return key, nil, out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to Service %s, which does not exist; create it or fix the backendRef.", where, key)

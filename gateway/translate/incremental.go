@@ -13,13 +13,15 @@ import (
 
 // Incremental is Build with a memory: it translates snapshots one after
 // another and reuses, per route, what did not change since the previous
-// Build. A route's translation (its rules) reads the route, the Services,
-// ReferenceGrants (with the tenant policy's verdicts on them),
-// BackendTLSPolicies, Secrets and ConfigMaps, and the EndpointSlices of
-// the Services it sends to; the first group is fingerprinted by
-// resourceVersion as a whole (a change there retranslates every route, as
-// it is rare), the EndpointSlices per Service (an endpoint change
-// retranslates only the routes sending to that Service). The policy's
+// Build. A route's translation (its rules) reads the route,
+// BackendTLSPolicies, Secrets and ConfigMaps, the Services it sends to
+// with their EndpointSlices, and the ReferenceGrants (with the tenant
+// policy's verdicts on them) of the namespaces it sends to; the first
+// group is fingerprinted by resourceVersion as a whole (a change there
+// retranslates every route, as it is rare), each Service with its
+// EndpointSlices apart and each namespace's grants apart (a team editing
+// its Service or its grants, or an endpoint change, retranslates only the
+// routes that read them). The policy's
 // verdict on a route is kept while the route and the policy's indexes are
 // unchanged, and the whole route stage (attachment, acceptance, status)
 // while the parents' world is too (incremental_stage.go). All of it lives
@@ -48,10 +50,15 @@ type Incremental struct {
 	stageEpoch   uint64
 	stageWorld   uint64
 	stageIndexes any
-	// builds counts Builds; endpoints are the last one's EndpointSlice
-	// fingerprints (nil when it kept nothing).
+	// builds counts Builds; endpoints are the last one's Service and
+	// EndpointSlice fingerprints (nil when it kept nothing).
 	builds    uint64
 	endpoints map[types.NamespacedName]uint64
+	// stageGrantNS are the namespaces whose grants the last Build read
+	// outside route translations (nil when unknown), grants the sum of all
+	// grants then.
+	stageGrantNS map[string]bool
+	grants       uint64
 	// spareEndpoints is the map of the Build before the last, filled anew
 	// by the next: a map of every Service per Build was a third of a
 	// change's garbage.
@@ -107,7 +114,7 @@ type routeMemo struct {
 	uid             types.UID
 	resourceVersion string
 	t               *routeTranslation
-	// endpoints are the EndpointSlice fingerprints of the Services read: a
+	// endpoints are the fingerprints (Service and EndpointSlices) of the Services read: a
 	// slice, as a route reads one or a few (a map each was 11 MB at 20,000 routes).
 	endpoints []serviceFingerprint
 	epoch     uint64 // Incremental.worldEpoch when translated
@@ -118,11 +125,14 @@ type routeMemo struct {
 type memoRun struct {
 	inc       *Incremental
 	stage     *stageRun                       // nil: every route stage is computed
-	endpoints map[types.NamespacedName]uint64 // EndpointSlice fingerprint by Service
+	endpoints map[types.NamespacedName]uint64 // Service and EndpointSlices fingerprint, by Service
 	reading   *[]serviceFingerprint           // Services read by the translation under way
 	// changesSince is the RouteChanges.Seq of the last Build's snapshot (0: none).
 	changesSince uint64
-	// sameEndpoints: no EndpointSlice changed since the last Build, so a
+	// stageGrants are the namespaces whose ReferenceGrants this Build read
+	// outside route translations (listeners' certificate and CA refs).
+	stageGrants map[string]bool
+	// sameEndpoints: no Service or EndpointSlice changed since the last Build, so a
 	// translation fresh then is fresh now.
 	sameEndpoints bool
 }
@@ -138,7 +148,7 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 		endpoints = map[types.NamespacedName]uint64{}
 	}
 	clear(endpoints)
-	world, ok := fingerprints(s, endpoints)
+	world, grants, ok := fingerprints(s, endpoints)
 	if !ok || world != inc.world || inc.worldEpoch == 0 {
 		inc.worldEpoch++ // every kept translation is stale
 	}
@@ -148,7 +158,7 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 	inc.skip.seq = 0 // until this Build finishes
 	var run *memoRun
 	if ok {
-		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world),
+		run = &memoRun{inc: inc, endpoints: endpoints, stage: inc.stageRun(s, world, inc.stageGrantsChanged(endpoints, grants)), stageGrants: map[string]bool{},
 			sameEndpoints: inc.endpoints != nil && maps.Equal(endpoints, inc.endpoints), changesSince: since}
 		inc.endpoints, inc.spareEndpoints = endpoints, inc.endpoints
 	} else {
@@ -156,6 +166,10 @@ func (inc *Incremental) Build(s *Snapshot) Result {
 		inc.skip.ready = false
 	}
 	res := build(s, run)
+	inc.stageGrantNS = nil
+	if run != nil {
+		inc.stageGrantNS = run.stageGrants
+	}
 	if inc.stats.Walked == 0 && inc.stats.Skipped == 0 {
 		inc.stats.Walked = len(s.HTTPRoutes) + len(s.GRPCRoutes) // translated without the route memory
 	}
@@ -184,7 +198,7 @@ func (b *builder) routeRefusal(r *routeObject) problem {
 
 // stageRun readies the stage memory for s, forgetting it when what the
 // stages read besides routes changed; nil when stages cannot be kept.
-func (inc *Incremental) stageRun(s *Snapshot, world uint64) *stageRun {
+func (inc *Incremental) stageRun(s *Snapshot, world uint64, grantsChanged bool) *stageRun {
 	stage, ok := stageWorld(s)
 	var indexes any
 	if s.Policy != nil {
@@ -196,7 +210,7 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64) *stageRun {
 		}
 	}
 	stage += world
-	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes {
+	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes || grantsChanged {
 		inc.stageEpoch++ // every kept stage is stale
 		inc.statuses = nil
 	}
@@ -237,7 +251,8 @@ func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translat
 	return t
 }
 
-// readsEndpoints notes that the translation under way reads a Service's endpoints.
+// readsEndpoints notes that the translation under way reads a Service (and
+// its endpoints), or with grantsKey a namespace's ReferenceGrants.
 func (b *builder) readsEndpoints(svc types.NamespacedName) {
 	if b.memo == nil || b.memo.reading == nil {
 		return
@@ -250,8 +265,8 @@ func (b *builder) readsEndpoints(svc types.NamespacedName) {
 	*b.memo.reading = append(*b.memo.reading, serviceFingerprint{service: svc})
 }
 
-// serviceFingerprint is a Service read by a translation, with the
-// fingerprint of its EndpointSlices then.
+// serviceFingerprint is a Service read by a translation (or a namespace's
+// grants: grantsKey), with its fingerprint then.
 type serviceFingerprint struct {
 	service     types.NamespacedName
 	fingerprint uint64
@@ -267,10 +282,12 @@ func (run *memoRun) fresh(deps []serviceFingerprint) bool {
 }
 
 // fingerprints sums, order-independently, the identity and resourceVersion of
-// every object a route's translation may read other than EndpointSlices
-// (world), and of the EndpointSlices per Service into endpoints. ok is
-// false when some object has no resourceVersion.
-func fingerprints(s *Snapshot, endpoints map[types.NamespacedName]uint64) (world uint64, ok bool) {
+// every object a route's translation may read other than Services,
+// EndpointSlices and ReferenceGrants (world); of each Service with its
+// EndpointSlices, and of each namespace's grants (grantsKey), into
+// endpoints; and of all grants (grants). ok is false when some object has
+// no resourceVersion.
+func fingerprints(s *Snapshot, endpoints map[types.NamespacedName]uint64) (world, grants uint64, ok bool) {
 	ok = true
 	add := func(kind string, m *metav1.ObjectMeta, extra ...string) uint64 {
 		if m.ResourceVersion == "" {
@@ -279,7 +296,9 @@ func fingerprints(s *Snapshot, endpoints map[types.NamespacedName]uint64) (world
 		return objectHash(kind, m.Namespace, m.Name, string(m.UID), m.ResourceVersion, strings.Join(extra, "\n"))
 	}
 	for i := range s.Services {
-		world += add("Service", &s.Services[i].ObjectMeta)
+		// Per Service, like its EndpointSlices: one team editing its
+		// Service re-translates the routes that read it, not every route.
+		endpoints[keyOf(&s.Services[i].ObjectMeta)] += add("Service", &s.Services[i].ObjectMeta)
 	}
 	for i := range s.ReferenceGrants {
 		g := &s.ReferenceGrants[i]
@@ -287,7 +306,9 @@ func fingerprints(s *Snapshot, endpoints map[types.NamespacedName]uint64) (world
 		if s.Policy != nil {
 			verdict = s.Policy.GrantViolations(g) // the policy decides whether a grant opens anything
 		}
-		world += add("ReferenceGrant", &g.ObjectMeta, verdict...)
+		h := add("ReferenceGrant", &g.ObjectMeta, verdict...)
+		endpoints[grantsKey(g.Namespace)] += h // route translations read the grants of the namespaces they send to
+		grants += h                            // listeners read grants too: their stages count all
 	}
 	for i := range s.BackendTLSPolicies {
 		world += add("BackendTLSPolicy", &s.BackendTLSPolicies[i].ObjectMeta)
@@ -306,8 +327,47 @@ func fingerprints(s *Snapshot, endpoints map[types.NamespacedName]uint64) (world
 		svc := types.NamespacedName{Namespace: es.Namespace, Name: es.Labels[discoveryv1.LabelServiceName]}
 		endpoints[svc] += add("EndpointSlice", &es.ObjectMeta, svc.Name)
 	}
-	return world, ok
+	return world, grants, ok
 }
+
+// stageGrantsChanged reports whether the grants the stages read changed
+// since the last Build: those of the namespaces the last Build's listeners
+// read (a function of the Gateways' and ListenerSets' specs, which the
+// stage world holds), all grants when that is unknown. One team's grant
+// then keeps every route stage. fingerprints are this Build's, all the sum
+// of every grant.
+func (inc *Incremental) stageGrantsChanged(fingerprints map[types.NamespacedName]uint64, all uint64) bool {
+	last := inc.grants
+	inc.grants = all
+	if inc.stageGrantNS == nil || inc.endpoints == nil {
+		return all != last
+	}
+	for ns := range inc.stageGrantNS {
+		if fingerprints[grantsKey(ns)] != inc.endpoints[grantsKey(ns)] {
+			return true
+		}
+	}
+	return false
+}
+
+// readsGrants notes that the Build reads the grants of r's target
+// namespace: for the route translation under way, or for the stages.
+func (b *builder) readsGrants(r reference) {
+	if b.memo == nil || r.fromNamespace == r.toNamespace {
+		return
+	}
+	if b.memo.reading != nil {
+		b.readsEndpoints(grantsKey(r.toNamespace))
+		return
+	}
+	if b.memo.stageGrants != nil {
+		b.memo.stageGrants[r.toNamespace] = true
+	}
+}
+
+// grantsKey stands for the ReferenceGrants of namespace ns among the
+// fingerprints by Service: no Service has an empty name.
+func grantsKey(ns string) types.NamespacedName { return types.NamespacedName{Namespace: ns} }
 
 func objectHash(parts ...string) uint64 {
 	h := fnv.New64a()

@@ -16,8 +16,9 @@ import (
 // The route stage (parents, attachment, acceptance, status) is kept per
 // route too, while everything it reads besides the route is unchanged: the
 // parents' world (GatewayClasses, Gateways, ListenerSets, Namespaces,
-// Secrets, ConfigMaps, addresses and bind results, reserved ports, the
-// policy's indexes; stageWorld) and the route's own verdict and
+// Secrets, ConfigMaps, the ReferenceGrants the listeners read, addresses
+// and bind results, reserved ports, the policy's indexes; stageWorld and
+// Incremental.stageGrantsChanged) and the route's own verdict and
 // translation. Routes of one kind conflict only with routes of the other
 // kind (HTTPRoute against GRPCRoute on one hostname), so the stage is kept
 // only while no route of the other kind exists. Replaying a kept stage

@@ -13,6 +13,7 @@ type reference struct {
 // reference. Build indexes the grants afresh each time, so deleting or
 // narrowing one revokes at once.
 func (b *builder) referenceAllowed(r reference) bool {
+	b.readsGrants(r)
 	ok, _ := b.grants.Allows(r.model())
 	return ok
 }
@@ -20,6 +21,7 @@ func (b *builder) referenceAllowed(r reference) bool {
 // referenceIgnored says why a grant that would allow a refused reference
 // opens nothing (tenant policy); "" when no grant would.
 func (b *builder) referenceIgnored(r reference) string {
+	b.readsGrants(r)
 	_, ignored := b.grants.Allows(r.model())
 	return ignored
 }
