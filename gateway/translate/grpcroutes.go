@@ -117,6 +117,9 @@ func orEvery(host string) string {
 
 // claim records the names an accepted route serves.
 func (c kindClaims) claim(r *routeObject, attachments []attachment) {
+	if c == nil {
+		return // one kind only: no route will ask
+	}
 	for _, a := range attachments {
 		if c[a.listener] == nil {
 			c[a.listener] = map[gatewayv1.Kind][]hostClaim{}

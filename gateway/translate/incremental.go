@@ -64,7 +64,8 @@ type Incremental struct {
 	// change's garbage.
 	spareEndpoints map[types.NamespacedName]uint64
 	// statuses are the kept route statuses, one of each (incremental_status.go).
-	statuses map[string][]gatewayv1.RouteParentStatus
+	statuses    map[uint64][][]gatewayv1.RouteParentStatus
+	sharedCount int
 	// listenerMemos are the listeners' routes of the last Build (incremental_listeners.go).
 	listenerMemos map[string]*listenerMemo
 	listenerEpoch uint64 // the stage epoch they belong to
@@ -211,8 +212,10 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64, grantsChanged bool) 
 	}
 	stage += world
 	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes || grantsChanged {
-		inc.stageEpoch++ // every kept stage is stale
-		inc.statuses = nil
+		// Every kept stage is stale. The shared statuses stay: a stage
+		// computed again to the same status publishes the same copy, so
+		// the Result's statuses are not rewritten route by route.
+		inc.stageEpoch++
 	}
 	inc.stageWorld, inc.stageIndexes = stage, indexes
 	if !ok {

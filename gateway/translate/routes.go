@@ -46,7 +46,10 @@ func httpRouteObject(r *gatewayv1.HTTPRoute) *routeObject {
 // Routes go oldest first, so where an HTTPRoute and a GRPCRoute claim the
 // same hostname on a listener the older one is already served.
 func (b *builder) routes() {
-	claims := kindClaims{}
+	var claims kindClaims // only one kind: nothing can conflict, nothing to claim
+	if len(b.s.HTTPRoutes) > 0 && len(b.s.GRPCRoutes) > 0 {
+		claims = kindClaims{}
+	}
 	if b.entryRoutes(claims) {
 		return
 	}
