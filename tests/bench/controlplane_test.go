@@ -321,6 +321,9 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	// tenantgate's own writes (status, mostly), conflicts included.
 	puts := map[string]string{"method": "PUT"}
 	b.ReportMetric(ratio(after.counter(b, "rest_client_requests_total", puts)-before.counter(b, "rest_client_requests_total", puts), float64(len(wire))), "api-writes-per-change")
+	// What tenantgate allocated per change: the collector's CPU follows it.
+	allocated := after.counter(b, "go_memstats_alloc_bytes_total", nil) - before.counter(b, "go_memstats_alloc_bytes_total", nil)
+	b.ReportMetric(ratio(allocated/(1<<20), float64(len(wire))), "MiB-allocated-per-change")
 	b.ReportMetric(ratio(translated, float64(len(wire))), "routes-translated-per-change")
 	slices.Sort(wire)
 	slices.Sort(api)
