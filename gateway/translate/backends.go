@@ -86,7 +86,7 @@ func (b *builder) servicePort(kind gatewayv1.Kind, ns string, ref gatewayv1.Back
 			"%s refers to Service %s in another namespace, and no ReferenceGrant there allows %ss from %s; create one in %s.",
 			where, key, kind, ns, key.Namespace)
 	}
-	b.readsEndpoints(key) // the Service's fingerprint holds it and its EndpointSlices: a change re-translates its readers only
+	b.readsInput(key) // the Service's fingerprint holds it and its EndpointSlices: a change re-translates its readers only
 	svc := b.services[key]
 	if svc == nil {
 		return key, nil, out, newProblem(gatewayv1.RouteReasonBackendNotFound, "%s refers to Service %s, which does not exist; create it or fix the backendRef.", where, key)
@@ -133,7 +133,7 @@ func appProtocol(p *string) (app routetable.AppProtocol, needsTLS, ok bool) {
 // endpointsOf returns a Service port's endpoints from its EndpointSlices,
 // once per Build.
 func (b *builder) endpointsOf(sp servicePort) endpointSet {
-	b.readsEndpoints(sp.service)
+	b.readsInput(sp.service)
 	if eps, ok := b.endpoints[sp]; ok {
 		return eps
 	}

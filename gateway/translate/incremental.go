@@ -254,9 +254,9 @@ func (b *builder) translated(kind gatewayv1.Kind, m *metav1.ObjectMeta, translat
 	return t
 }
 
-// readsEndpoints notes that the translation under way reads a Service (and
+// readsInput notes that the translation under way reads a Service (and
 // its endpoints), or with grantsKey a namespace's ReferenceGrants.
-func (b *builder) readsEndpoints(svc types.NamespacedName) {
+func (b *builder) readsInput(svc types.NamespacedName) {
 	if b.memo == nil || b.memo.reading == nil {
 		return
 	}
@@ -360,7 +360,7 @@ func (b *builder) readsGrants(r reference) {
 		return
 	}
 	if b.memo.reading != nil {
-		b.readsEndpoints(grantsKey(r.toNamespace))
+		b.readsInput(grantsKey(r.toNamespace))
 		return
 	}
 	if b.memo.stageGrants != nil {

@@ -45,25 +45,33 @@ func largeBenchSnapshot(namespaces int) *Snapshot {
 // RouteChanges the controller's route log would.
 func benchRouteChange(b *testing.B, namespaces int, told bool) {
 	s := largeBenchSnapshot(namespaces)
+	benchEdits(b, s, func(i int) {
+		r := s.HTTPRoutes[i*997%len(s.HTTPRoutes)]
+		r.Spec.Rules[1].Filters[0].RequestHeaderModifier.Set[0].Value = "v" + strconv.Itoa(i)
+		r.ResourceVersion = "changed-" + strconv.Itoa(i)
+		r.Generation++ // as the API server counts a spec change: the route's status changes too
+		if told {
+			s.HTTPRouteChanges = &RouteChanges{Since: uint64(i + 1), Seq: uint64(i + 2), HTTPRoutes: []*gatewayv1.HTTPRoute{r}}
+		}
+	}, func(i int, st IncrementalStats) {
+		if st.Translated != 1 || st.Replayed+st.Skipped != len(s.HTTPRoutes)-1 || told != (st.Skipped > 0) && i > 0 {
+			b.Fatalf("translated %d routes, replayed %d and skipped %d for one change among %d (told %v); want 1 and the others", st.Translated, st.Replayed, st.Skipped, len(s.HTTPRoutes), told)
+		}
+	})
+}
+
+// benchEdits builds and compiles s once, then per op makes edit i, builds
+// and compiles again, and hands check the Build's stats.
+func benchEdits(b *testing.B, s *Snapshot, edit func(i int), check func(i int, st IncrementalStats)) {
 	stampVersions(s)
 	inc, compiler := &Incremental{}, &routetable.Compiler{}
 	compiler.Compile(inc.Build(s).Config)
 	b.ReportAllocs()
 	defer reportCPU(b)()
-	i := 0
-	for b.Loop() {
-		r := s.HTTPRoutes[i*997%len(s.HTTPRoutes)]
-		r.Spec.Rules[1].Filters[0].RequestHeaderModifier.Set[0].Value = "v" + strconv.Itoa(i)
-		r.ResourceVersion = "changed-" + strconv.Itoa(i)
-		r.Generation++ // as the API server counts a spec change: the route's status changes too
-		i++
-		if told {
-			s.HTTPRouteChanges = &RouteChanges{Since: uint64(i), Seq: uint64(i + 1), HTTPRoutes: []*gatewayv1.HTTPRoute{r}}
-		}
+	for i := 0; b.Loop(); i++ {
+		edit(i)
 		res := inc.Build(s)
-		if st := inc.Stats(); st.Translated != 1 || st.Replayed+st.Skipped != len(s.HTTPRoutes)-1 || told != (st.Skipped > 0) && i > 1 {
-			b.Fatalf("translated %d routes, replayed %d and skipped %d for one change among %d (told %v); want 1 and the others", st.Translated, st.Replayed, st.Skipped, len(s.HTTPRoutes), told)
-		}
+		check(i, inc.Stats())
 		if _, faults := compiler.Compile(res.Config); len(faults) > 0 {
 			b.Fatal(faults.Err())
 		}
@@ -75,27 +83,17 @@ func benchRouteChange(b *testing.B, namespaces int, told bool) {
 // to that Service are translated again.
 func BenchmarkIncrementalServiceChange(b *testing.B) {
 	s := largeBenchSnapshot(4 * benchNamespaces)
-	stampVersions(s)
-	inc, compiler := &Incremental{}, &routetable.Compiler{}
-	compiler.Compile(inc.Build(s).Config)
-	b.ReportAllocs()
-	defer reportCPU(b)()
-	i, translated := 0, 0
-	for b.Loop() {
+	translated := 0
+	benchEdits(b, s, func(i int) {
 		svc := &s.Services[i*997%len(s.Services)]
 		svc.Labels = map[string]string{"deploy": strconv.Itoa(i)}
 		svc.ResourceVersion = "changed-" + strconv.Itoa(i)
-		i++
-		res := inc.Build(s)
-		st := inc.Stats()
+	}, func(_ int, st IncrementalStats) {
 		if st.Translated == 0 || st.Translated > len(s.HTTPRoutes)/100 || st.Replayed+st.Translated != len(s.HTTPRoutes) {
 			b.Fatalf("translated %d routes and replayed %d stages of %d for one Service edited; want the few reading it, every other stage replayed", st.Translated, st.Replayed, len(s.HTTPRoutes))
 		}
 		translated += st.Translated
-		if _, faults := compiler.Compile(res.Config); len(faults) > 0 {
-			b.Fatal(faults.Err())
-		}
-	}
+	})
 	b.ReportMetric(float64(translated)/float64(b.N), "translated/op")
 }
 
@@ -111,25 +109,15 @@ func BenchmarkIncrementalGrantChange(b *testing.B) {
 			To:   []gatewayv1.ReferenceGrantTo{{Kind: "Service"}},
 		},
 	}}
-	stampVersions(s)
-	inc, compiler := &Incremental{}, &routetable.Compiler{}
-	compiler.Compile(inc.Build(s).Config)
-	b.ReportAllocs()
-	defer reportCPU(b)()
-	i := 0
-	for b.Loop() {
+	benchEdits(b, s, func(i int) {
 		g := &s.ReferenceGrants[0]
 		g.Labels = map[string]string{"deploy": strconv.Itoa(i)}
 		g.ResourceVersion = "changed-" + strconv.Itoa(i)
-		i++
-		res := inc.Build(s)
-		if st := inc.Stats(); st.Translated != 0 || st.Replayed != len(s.HTTPRoutes) {
+	}, func(_ int, st IncrementalStats) {
+		if st.Translated != 0 || st.Replayed != len(s.HTTPRoutes) {
 			b.Fatalf("translated %d routes and replayed %d stages of %d for a grant nothing reads; want none and all (%+v)", st.Translated, st.Replayed, len(s.HTTPRoutes), st)
 		}
-		if _, faults := compiler.Compile(res.Config); len(faults) > 0 {
-			b.Fatal(faults.Err())
-		}
-	}
+	})
 }
 
 // BenchmarkIncrementalBuildOnly is the Build part of BenchmarkIncrementalRouteChange.
