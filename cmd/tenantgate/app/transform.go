@@ -10,9 +10,11 @@ import (
 // cacheTransform trims what nothing here reads before an object enters the
 // cache: managedFields, and the copy of the whole object kubectl apply
 // keeps in an annotation. Each is often larger than the rest of a route,
-// and the cache holds every route of the cluster.
+// and the cache holds every route of the cluster. What is left shares its
+// repeated values with the rest of the cache (intern.go).
 func cacheTransform() toolscache.TransformFunc {
 	strip := cache.TransformStripManagedFields()
+	shared := &interner{}
 	return func(in any) (any, error) {
 		out, err := strip(in)
 		if err != nil {
@@ -29,6 +31,6 @@ func cacheTransform() toolscache.TransformFunc {
 				obj.SetAnnotations(trimmed)
 			}
 		}
-		return out, nil
+		return shared.object(out), nil
 	}
 }
