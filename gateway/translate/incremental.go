@@ -1,7 +1,7 @@
 package translate
 
 import (
-	"hash/fnv"
+	"hash/maphash"
 	"maps"
 	"strings"
 
@@ -372,11 +372,18 @@ func (b *builder) readsGrants(r reference) {
 // fingerprints by Service: no Service has an empty name.
 func grantsKey(ns string) types.NamespacedName { return types.NamespacedName{Namespace: ns} }
 
+// objectSeed keys the fingerprints of this process: they are compared
+// only with those of earlier Builds.
+var objectSeed = maphash.MakeSeed()
+
+// objectHash hashes the parts, each followed by a zero byte. Builds hash
+// every Service and EndpointSlice of the cluster, so it is maphash's.
 func objectHash(parts ...string) uint64 {
-	h := fnv.New64a()
+	var h maphash.Hash
+	h.SetSeed(objectSeed)
 	for _, p := range parts {
-		_, _ = h.Write([]byte(p))
-		_, _ = h.Write([]byte{0})
+		h.WriteString(p)
+		h.WriteByte(0)
 	}
 	return h.Sum64()
 }
