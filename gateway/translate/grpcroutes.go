@@ -23,7 +23,7 @@ const ReasonHostnameConflict gatewayv1.RouteConditionReason = "HostnameConflict"
 
 func grpcRouteObject(r *gatewayv1.GRPCRoute) *routeObject {
 	return &routeObject{ObjectMeta: &r.ObjectMeta, kind: kindGRPCRoute, parentRefs: r.Spec.ParentRefs, hostnames: r.Spec.Hostnames, status: &r.Status.RouteStatus,
-		violations: func(p TenantPolicy) []string { return p.GRPCRouteViolations(r) }}
+		violations: func(p TenantPolicy) []string { return p.GRPCRouteViolations(r) }, obj: r}
 }
 
 // grpcRoute attaches one GRPCRoute and records its status.

@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/tenancy"
 )
 
 // Incremental is Build with a memory: it translates snapshots one after
@@ -50,6 +52,8 @@ type Incremental struct {
 	stageEpoch   uint64
 	stageWorld   uint64
 	stageIndexes any
+	// listenerVerdicts is the last Build's stageRun.listenerVerdicts.
+	listenerVerdicts uint64
 	// builds counts Builds; endpoints are the last one's Service and
 	// EndpointSlice fingerprints (nil when it kept nothing).
 	builds    uint64
@@ -83,6 +87,15 @@ type Incremental struct {
 type IndexedPolicy interface {
 	TenantPolicy
 	Indexes() any
+}
+
+// ScopedPolicy is an IndexedPolicy that says which route verdicts a change
+// of its indexes may reach: a Tenant edit then has the routes it can touch
+// judged again, and every other route keeps its verdict and stage.
+// *tenancy.Policy implements it.
+type ScopedPolicy interface {
+	IndexedPolicy
+	VerdictChangesSince(prevIndexes any) *tenancy.VerdictChanges
 }
 
 // refusalMemo is the tenant policy's verdict on one route.
@@ -189,7 +202,8 @@ func (b *builder) routeRefusal(r *routeObject) problem {
 		return b.refusal(r)
 	}
 	indexes := p.Indexes()
-	if e := b.current.refusal; e != nil && e.uid == r.UID && e.resourceVersion == r.ResourceVersion && e.indexes == indexes {
+	if e := b.current.refusal; e != nil && e.uid == r.UID && e.resourceVersion == r.ResourceVersion && b.sameVerdict(e.indexes, r.obj) {
+		e.indexes = indexes
 		return e.refused
 	}
 	refused := b.refusal(r)
@@ -211,7 +225,13 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64, grantsChanged bool) 
 		}
 	}
 	stage += world
-	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes || grantsChanged {
+	run := &stageRun{indexes: indexes, prevIndexes: inc.stageIndexes}
+	if p, scoped := s.Policy.(ScopedPolicy); scoped && indexes != inc.stageIndexes && inc.stageIndexes != nil {
+		if changes := p.VerdictChangesSince(inc.stageIndexes); !changes.All() {
+			run.changes = changes // the stages of the routes it cannot reach stay
+		}
+	}
+	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes && run.changes == nil || grantsChanged {
 		// Every kept stage is stale. The shared statuses stay: a stage
 		// computed again to the same status publishes the same copy, so
 		// the Result's statuses are not rewritten route by route.
@@ -221,7 +241,22 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64, grantsChanged bool) 
 	if !ok {
 		return nil
 	}
-	return &stageRun{}
+	return run
+}
+
+// sameVerdict reports whether a verdict given under the policy indexes of
+// then holds for the route now: the same indexes, or the last Build's when
+// this Build's policy change cannot reach the route.
+func (b *builder) sameVerdict(then, route any) bool {
+	st := b.memo.stage
+	if st == nil {
+		p, _ := b.s.Policy.(IndexedPolicy)
+		return p != nil && then == p.Indexes()
+	}
+	if then == st.indexes {
+		return true
+	}
+	return st.changes != nil && then == st.prevIndexes && !st.changes.Route(route)
 }
 
 // translated returns the route's translation, from memory when its inputs

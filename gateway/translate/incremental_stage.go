@@ -11,6 +11,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/tenantgate/tenantgate/gateway/routetable"
+	"github.com/tenantgate/tenantgate/tenancy"
 )
 
 // The route stage (parents, attachment, acceptance, status) is kept per
@@ -29,6 +30,7 @@ import (
 // stageMemo is one route's stage as last computed.
 type stageMemo struct {
 	epoch           uint64 // Incremental.stageEpoch when computed
+	indexes         any    // the policy's indexes the verdict in it was given under
 	uid             types.UID
 	resourceVersion string
 	t               *routeTranslation
@@ -47,6 +49,15 @@ type servedOn struct {
 type stageRun struct {
 	listeners map[string]*listenerState // by name; nil when names repeat
 	recording *[]servedOn
+	// indexes are the policy's this Build, prevIndexes the last Build's;
+	// changes, when they differ, says which verdicts the change may reach
+	// (nil: the stage epoch is new).
+	indexes, prevIndexes any
+	changes              *tenancy.VerdictChanges
+	// listenerVerdicts fingerprints the policy's verdicts on every
+	// Gateway and ListenerSet this Build: a change of one makes every
+	// stage stale, since every route attaches through listeners.
+	listenerVerdicts uint64
 }
 
 // stageWorld fingerprints what a route's stage reads other than the route;
@@ -120,13 +131,41 @@ func stageWorld(s *Snapshot) (uint64, bool) {
 	return world, ok
 }
 
+// noteListenerVerdicts adds the policy's verdicts on a Gateway's or
+// ListenerSet's listeners to this Build's fingerprint of them.
+func (b *builder) noteListenerVerdicts(gw *gatewayv1.Gateway, ls *gatewayv1.ListenerSet, v tenancy.ListenerViolations) {
+	if b.memo == nil || b.memo.stage == nil {
+		return
+	}
+	var kind string
+	var m *metav1.ObjectMeta
+	if ls != nil {
+		kind, m = "ListenerSet", &ls.ObjectMeta
+	} else {
+		kind, m = "Gateway", &gw.ObjectMeta
+	}
+	parts := append([]string{kind, m.Namespace, m.Name}, v.Object...)
+	for _, name := range slices.Sorted(maps.Keys(v.Listeners)) {
+		parts = append(append(parts, "listener", string(name)), v.Listeners[name]...)
+	}
+	b.memo.stage.listenerVerdicts += objectHash(parts...)
+}
+
 // startStage readies the stage memory after the stages before routes ran.
+// A policy change that judges some listener differently makes every
+// stage stale here, before any route replays one.
 func (b *builder) startStage() {
 	run := b.memo
 	if run == nil || run.stage == nil {
 		return
 	}
 	st := run.stage
+	inc := run.inc
+	if st.changes != nil && st.listenerVerdicts != inc.listenerVerdicts {
+		inc.stageEpoch++
+		st.changes = nil
+	}
+	inc.listenerVerdicts = st.listenerVerdicts
 	st.listeners = make(map[string]*listenerState, len(b.listenerOf))
 	for _, l := range b.listenerOf {
 		if st.listeners[l.name] != nil {
@@ -167,15 +206,15 @@ func (b *builder) stageKept(m *metav1.ObjectMeta, kind gatewayv1.Kind) bool {
 }
 
 // replayRoute serves the route as its kept stage says and returns its
-// status; hit is false when the stage must be computed. The kept verdict
-// needs no check: the stage is kept only under the policy indexes it was
-// computed with, and the route is unchanged.
-func (b *builder) replayRoute(m *metav1.ObjectMeta, kind gatewayv1.Kind, translate func() *routeTranslation) (st gatewayv1.RouteStatus, ok, hit bool) {
+// status; hit is false when the stage must be computed. The route is
+// unchanged and the kept verdict holds: the policy's indexes are those it
+// was given under, or the policy's change cannot reach the route.
+func (b *builder) replayRoute(m *metav1.ObjectMeta, kind gatewayv1.Kind, obj any, translate func() *routeTranslation) (st gatewayv1.RouteStatus, ok, hit bool) {
 	if !b.stageKept(m, kind) {
 		return st, false, false
 	}
 	e := b.current.stage
-	if e == nil || e.epoch != b.memo.inc.stageEpoch || e.uid != m.UID || e.resourceVersion != m.ResourceVersion {
+	if e == nil || e.epoch != b.memo.inc.stageEpoch || e.uid != m.UID || e.resourceVersion != m.ResourceVersion || !b.sameVerdict(e.indexes, obj) {
 		return st, false, false
 	}
 	if e.ok && len(e.status.Parents) > 0 && translate() != e.t {
@@ -192,6 +231,7 @@ func (b *builder) replayRoute(m *metav1.ObjectMeta, kind gatewayv1.Kind, transla
 		}
 		last.served(s.route, b.current)
 	}
+	e.indexes = b.memo.stage.indexes
 	b.memo.inc.stats.Replayed++
 	return e.status, e.ok, true
 }
@@ -213,7 +253,7 @@ func (b *builder) recordRoute(r *routeObject) (keep func(st *gatewayv1.RouteStat
 			return // policies gain ancestors: computed every time
 		}
 		*st = b.memo.inc.sharedStatus(*st)
-		entry.stage = &stageMemo{epoch: b.memo.inc.stageEpoch, uid: r.UID, resourceVersion: r.ResourceVersion, t: t,
+		entry.stage = &stageMemo{epoch: b.memo.inc.stageEpoch, indexes: b.memo.stage.indexes, uid: r.UID, resourceVersion: r.ResourceVersion, t: t,
 			status: *st, ok: ok, served: served}
 	}
 }

@@ -443,6 +443,7 @@ func (b *builder) listenerRefusals(gw *gatewayv1.Gateway, ls *gatewayv1.Listener
 	default:
 		v = b.s.Policy.GatewayViolations(gw)
 	}
+	b.noteListenerVerdicts(gw, ls, v)
 	return func(name gatewayv1.SectionName) problem {
 		return tenantProblem(append(slices.Clip(v.Object), v.Listeners[name]...))
 	}

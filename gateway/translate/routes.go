@@ -34,11 +34,12 @@ type routeObject struct {
 	status     *gatewayv1.RouteStatus
 	// violations asks the tenant policy about the route itself.
 	violations func(TenantPolicy) []string
+	obj        any // the route: *gatewayv1.HTTPRoute or *gatewayv1.GRPCRoute
 }
 
 func httpRouteObject(r *gatewayv1.HTTPRoute) *routeObject {
 	return &routeObject{ObjectMeta: &r.ObjectMeta, kind: kindHTTPRoute, parentRefs: r.Spec.ParentRefs, hostnames: r.Spec.Hostnames, status: &r.Status.RouteStatus,
-		violations: func(p TenantPolicy) []string { return p.RouteViolations(r) }}
+		violations: func(p TenantPolicy) []string { return p.RouteViolations(r) }, obj: r}
 }
 
 // routes attaches every HTTPRoute and GRPCRoute to the listeners of our
@@ -72,7 +73,7 @@ func (b *builder) httpRouteStatus(o *gatewayv1.HTTPRoute, claims kindClaims) (ga
 	translate := func() *routeTranslation {
 		return b.translated(kindHTTPRoute, &o.ObjectMeta, func() *routeTranslation { return b.translateRoute(o) })
 	}
-	if st, ok, hit := b.replayRoute(&o.ObjectMeta, kindHTTPRoute, translate); hit {
+	if st, ok, hit := b.replayRoute(&o.ObjectMeta, kindHTTPRoute, o, translate); hit {
 		return st, ok
 	}
 	return b.route(httpRouteObject(o), translate, claims)
@@ -80,7 +81,7 @@ func (b *builder) httpRouteStatus(o *gatewayv1.HTTPRoute, claims kindClaims) (ga
 
 // route attaches one route; ok is false when it has no status of ours to write.
 func (b *builder) route(r *routeObject, translate func() *routeTranslation, claims kindClaims) (st gatewayv1.RouteStatus, ok bool) {
-	if st, ok, hit := b.replayRoute(r.ObjectMeta, r.kind, translate); hit {
+	if st, ok, hit := b.replayRoute(r.ObjectMeta, r.kind, r.obj, translate); hit {
 		return st, ok
 	}
 	var (
