@@ -43,7 +43,6 @@ type builder struct {
 	controller gatewayv1.GatewayController
 	now        metav1.Time
 
-	namespaces map[string]*corev1.Namespace
 	services   map[types.NamespacedName]*corev1.Service
 	slices     map[types.NamespacedName][]*discoveryv1.EndpointSlice // by Service
 	secrets    map[types.NamespacedName]*corev1.Secret
@@ -77,7 +76,6 @@ func newBuilder(s *Snapshot) *builder {
 		s:              s,
 		controller:     cmp.Or(s.ControllerName, ControllerName),
 		now:            s.Now,
-		namespaces:     make(map[string]*corev1.Namespace, len(s.Namespaces)),
 		services:       make(map[types.NamespacedName]*corev1.Service, len(s.Services)),
 		slices:         make(map[types.NamespacedName][]*discoveryv1.EndpointSlice, len(s.EndpointSlices)),
 		secrets:        make(map[types.NamespacedName]*corev1.Secret, len(s.Secrets)),
@@ -99,9 +97,6 @@ func newBuilder(s *Snapshot) *builder {
 			ListenerSets:       make(map[types.NamespacedName]gatewayv1.ListenerSetStatus),
 			// HTTPRoutes is made by the route stage (routes.go).
 		},
-	}
-	for i := range s.Namespaces {
-		b.namespaces[s.Namespaces[i].Name] = &s.Namespaces[i]
 	}
 	for i := range s.Services {
 		b.services[keyOf(&s.Services[i].ObjectMeta)] = &s.Services[i]

@@ -52,6 +52,10 @@ type Incremental struct {
 	stageEpoch   uint64
 	stageWorld   uint64
 	stageIndexes any
+	// namespaces fingerprints the last Build's namespaces by name, and
+	// namespacesSum all of them (namespaceChanges).
+	namespaces    map[string]uint64
+	namespacesSum uint64
 	// listenerVerdicts is the last Build's stageRun.listenerVerdicts.
 	listenerVerdicts uint64
 	// builds counts Builds; endpoints are the last one's Service and
@@ -225,13 +229,15 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64, grantsChanged bool) 
 		}
 	}
 	stage += world
-	run := &stageRun{indexes: indexes, prevIndexes: inc.stageIndexes}
+	namespaces, nsListeners, nsOK := inc.namespaceChanges(s)
+	ok = ok && nsOK
+	run := &stageRun{indexes: indexes, prevIndexes: inc.stageIndexes, namespaces: namespaces}
 	if p, scoped := s.Policy.(ScopedPolicy); scoped && indexes != inc.stageIndexes && inc.stageIndexes != nil {
 		if changes := p.VerdictChangesSince(inc.stageIndexes); !changes.All() {
 			run.changes = changes // the stages of the routes it cannot reach stay
 		}
 	}
-	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes && run.changes == nil || grantsChanged {
+	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes && run.changes == nil || grantsChanged || nsListeners {
 		// Every kept stage is stale. The shared statuses stay: a stage
 		// computed again to the same status publishes the same copy, so
 		// the Result's statuses are not rewritten route by route.

@@ -54,14 +54,19 @@ type stageRun struct {
 	// (nil: the stage epoch is new).
 	indexes, prevIndexes any
 	changes              *tenancy.VerdictChanges
+	// namespaces changed since the last Build while no Gateway or
+	// ListenerSet is in one: only the stages of their routes are stale
+	// (a route's namespace labels decide which listeners admit it).
+	namespaces map[string]bool
 	// listenerVerdicts fingerprints the policy's verdicts on every
 	// Gateway and ListenerSet this Build: a change of one makes every
 	// stage stale, since every route attaches through listeners.
 	listenerVerdicts uint64
 }
 
-// stageWorld fingerprints what a route's stage reads other than the route;
-// ok is false when some object has no resourceVersion.
+// stageWorld fingerprints what a route's stage reads other than the route
+// and namespaces (namespaceChanges); ok is false when some object has no
+// resourceVersion.
 func stageWorld(s *Snapshot) (uint64, bool) {
 	ok := true
 	var world uint64
@@ -94,9 +99,6 @@ func stageWorld(s *Snapshot) (uint64, bool) {
 	}
 	for i := range s.ListenerSets {
 		bySpec("ListenerSet", &s.ListenerSets[i].ObjectMeta)
-	}
-	for i := range s.Namespaces {
-		add("Namespace", &s.Namespaces[i].ObjectMeta)
 	}
 	for i := range s.BackendTLSPolicies {
 		add("BackendTLSPolicy", &s.BackendTLSPolicies[i].ObjectMeta)
@@ -214,7 +216,8 @@ func (b *builder) replayRoute(m *metav1.ObjectMeta, kind gatewayv1.Kind, obj any
 		return st, false, false
 	}
 	e := b.current.stage
-	if e == nil || e.epoch != b.memo.inc.stageEpoch || e.uid != m.UID || e.resourceVersion != m.ResourceVersion || !b.sameVerdict(e.indexes, obj) {
+	if e == nil || e.epoch != b.memo.inc.stageEpoch || e.uid != m.UID || e.resourceVersion != m.ResourceVersion ||
+		b.memo.stage.namespaces[m.Namespace] || !b.sameVerdict(e.indexes, obj) {
 		return st, false, false
 	}
 	if e.ok && len(e.status.Parents) > 0 && translate() != e.t {
@@ -263,4 +266,56 @@ func (b *builder) noteServed(l *listenerState, route *routetable.Route) {
 	if b.memo != nil && b.memo.stage != nil && b.memo.stage.recording != nil {
 		*b.memo.stage.recording = append(*b.memo.stage.recording, servedOn{listener: l.name, route: route})
 	}
+}
+
+// namespaceChanges compares the snapshot's namespaces with the last
+// Build's: changed names the namespaces added, removed or changed, and
+// listeners is true when a Gateway or ListenerSet is in one of them (its
+// listeners may admit other routes: every stage is stale). ok is false
+// when some namespace has no resourceVersion. The per-namespace
+// fingerprints are computed only when the sum of all differs, so an
+// unchanged cluster costs one pass and no garbage.
+func (inc *Incremental) namespaceChanges(s *Snapshot) (changed map[string]bool, listeners, ok bool) {
+	ok = true
+	var sum uint64
+	print := func(m *metav1.ObjectMeta) uint64 {
+		if m.ResourceVersion == "" {
+			ok = false
+		}
+		return objectHash("Namespace", m.Name, string(m.UID), m.ResourceVersion)
+	}
+	for i := range s.Namespaces {
+		sum += print(&s.Namespaces[i].ObjectMeta)
+	}
+	if inc.namespaces != nil && sum == inc.namespacesSum {
+		return nil, false, ok
+	}
+	prints := make(map[string]uint64, len(s.Namespaces))
+	for i := range s.Namespaces {
+		prints[s.Namespaces[i].Name] += print(&s.Namespaces[i].ObjectMeta)
+	}
+	if inc.namespaces != nil {
+		changed = map[string]bool{}
+		for name, p := range prints {
+			if inc.namespaces[name] != p {
+				changed[name] = true
+			}
+		}
+		for name := range inc.namespaces {
+			if _, ok := prints[name]; !ok {
+				changed[name] = true
+			}
+		}
+	}
+	inc.namespaces, inc.namespacesSum = prints, sum
+	if changed == nil {
+		return nil, true, ok // no last Build to compare with
+	}
+	for i := range s.Gateways {
+		listeners = listeners || changed[s.Gateways[i].Namespace]
+	}
+	for i := range s.ListenerSets {
+		listeners = listeners || changed[s.ListenerSets[i].Namespace]
+	}
+	return changed, listeners, ok
 }
