@@ -7,27 +7,32 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/model"
 )
 
 // VerdictChanges says which route verdicts may differ between an earlier
-// policy and this one, so that a Tenant edit makes the gateway ask again
-// about the routes it can touch, not about every route of the cluster.
+// policy and this one, so that a Tenant, Namespace, Gateway or ListenerSet
+// edit makes the gateway ask again about the routes it can touch, not
+// about every route of the cluster.
 //
 // A route's verdict reads the tenant of its namespace (that tenant's spec
 // and member namespaces), the owners of the namespaces of its parents and
 // backends, the namespace labels, the hostnames every tenant owns (through
-// the hostname index), the Gateways and ListenerSets, the ReferenceGrants
-// and the policy's verdicts on them, and the platform namespaces. A change
-// to any of the last four may reach any route: all. Otherwise a route may
-// be judged differently only when one of its namespaces (own, parents',
-// backends') changed owner or labels or belongs, before or after, to a
-// tenant that changed, or when one of its hostnames overlaps a hostname
-// such a tenant owned before or owns now. Everything else is the same
-// input, so the same verdict.
+// the hostname index), the Gateways and ListenerSets it names (or the
+// default Gateways), the ReferenceGrants and the policy's verdicts on
+// them, and the platform namespaces. A change to either of the last two
+// may reach any route: all. Otherwise a route may be judged differently
+// only when it names a changed parent (model.ParentChanges), when one of
+// its namespaces (own, parents', backends') changed owner or labels or
+// belongs, before or after, to a tenant that changed, or when one of its
+// hostnames overlaps a hostname such a tenant owned before or owns now.
+// Everything else is the same input, so the same verdict.
 type VerdictChanges struct {
 	all        bool
 	namespaces map[string]bool
 	hosts      []hostPattern
+	parents    *model.ParentChanges
 }
 
 // All reports whether every verdict may differ.
@@ -46,10 +51,11 @@ func (p *Policy) VerdictChangesSince(prev any) *VerdictChanges {
 		return c
 	}
 	if !maps.Equal(old.members.platform, cur.members.platform) ||
-		!sameObjects(old.in.Gateways, cur.in.Gateways) || !sameObjects(old.in.ListenerSets, cur.in.ListenerSets) ||
 		!sameObjects(old.in.ReferenceGrants, cur.in.ReferenceGrants) || !sameGrantVerdicts(old, cur) {
 		return &VerdictChanges{all: true}
 	}
+	c.parents = model.CompareParents(old.in.Gateways, cur.in.Gateways, old.in.ListenerSets, cur.in.ListenerSets,
+		sameObject[*gatewayv1.Gateway], sameObject[*gatewayv1.ListenerSet])
 	namespaces := keysOf(keysOf(keysOf(keysOf(map[string]bool{}, old.members.owner), cur.members.owner), old.members.labels), cur.members.labels)
 	for ns := range namespaces {
 		if old.TenantOf(ns) != cur.TenantOf(ns) || !maps.Equal(old.members.labels[ns], cur.members.labels[ns]) {
@@ -87,6 +93,9 @@ func (c *VerdictChanges) Route(route any) bool {
 	}
 	v := routeViewOf(route)
 	if v == nil {
+		return true
+	}
+	if c.parents.Touches(v.namespace, v.common) {
 		return true
 	}
 	if len(c.namespaces) == 0 && len(c.hosts) == 0 {
@@ -135,9 +144,8 @@ func sameTenant(a, b *tenantInfo) bool {
 		maps.Equal(a.obj.Labels, b.obj.Labels) && maps.Equal(a.obj.Annotations, b.obj.Annotations)
 }
 
-// sameObjects compares two lists of Gateways, ListenerSets or
-// ReferenceGrants as the policy reads them: by key, UID, labels,
-// annotations, deletion and spec, in any order.
+// sameObjects compares two lists of ReferenceGrants (or other objects) as
+// the policy reads them, in any order: by key and sameObject.
 func sameObjects[T any, P interface {
 	*T
 	metav1.Object
@@ -153,14 +161,19 @@ func sameObjects[T any, P interface {
 	}
 	for i := range b {
 		o := P(&b[i])
-		prev := byKey[key{o.GetNamespace(), o.GetName()}]
-		if prev == nil || prev.GetUID() != o.GetUID() || (prev.GetDeletionTimestamp() == nil) != (o.GetDeletionTimestamp() == nil) ||
-			!maps.Equal(prev.GetLabels(), o.GetLabels()) || !maps.Equal(prev.GetAnnotations(), o.GetAnnotations()) ||
-			!equality.Semantic.DeepEqual(specOf(prev), specOf(o)) {
+		if prev := byKey[key{o.GetNamespace(), o.GetName()}]; prev == nil || !sameObject(prev, o) {
 			return false
 		}
 	}
 	return true
+}
+
+// sameObject compares what the policy reads of a Gateway, ListenerSet or
+// ReferenceGrant: UID, labels, annotations, deletion and spec.
+func sameObject[P metav1.Object](a, b P) bool {
+	return a.GetUID() == b.GetUID() && (a.GetDeletionTimestamp() == nil) == (b.GetDeletionTimestamp() == nil) &&
+		maps.Equal(a.GetLabels(), b.GetLabels()) && maps.Equal(a.GetAnnotations(), b.GetAnnotations()) &&
+		equality.Semantic.DeepEqual(specOf(a), specOf(b))
 }
 
 // specOf is the spec of a Gateway, ListenerSet or ReferenceGrant.

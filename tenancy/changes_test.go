@@ -11,7 +11,7 @@ import (
 
 // A change of the policy reaches the routes whose namespaces, parents,
 // backends or hostnames it touches, and no others; a change of what every
-// route reads (Gateways, grants, platform namespaces) reaches all.
+// route reads (grants, platform namespaces) reaches all.
 func TestVerdictChangesReachOnlyTouchedRoutes(t *testing.T) {
 	route := func(ns string, hostnames []gatewayv1.Hostname, backendNS string) *gatewayv1.HTTPRoute {
 		r := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "r"}}
@@ -42,6 +42,8 @@ func TestVerdictChangesReachOnlyTouchedRoutes(t *testing.T) {
 		return nil
 	}
 	before := NewPolicy(base)
+	edgeRoute := route("apples", hosts("shop.example.com"), "")
+	edgeRoute.Spec.ParentRefs[0].Name = "edge"
 	cherriesGainsShop := edit(func(in *Inputs) {
 		c := tenant(in, "cherries")
 		c.Spec.Hostnames = append(c.Spec.Hostnames, v1alpha1.OwnedHostname{Hostname: "shop.example.com", PathPrefixes: []v1alpha1.PathPrefix{"/cherries"}})
@@ -64,7 +66,8 @@ func TestVerdictChangesReachOnlyTouchedRoutes(t *testing.T) {
 		{"a route in a relabelled namespace", relabelled, route("apples-dev", hosts("x.apples.example.com"), ""), true},
 		{"a route of the tenant that lost the namespace", relabelled, route("apples", hosts("apples.example.com"), ""), true},
 		{"a route of an unrelated tenant", relabelled, route("bananas", hosts("bananas.example.com"), ""), false},
-		{"any route after a Gateway edit", gatewayEdited, route("bananas", hosts("bananas.example.com"), ""), true},
+		{"a route on the edited Gateway", gatewayEdited, route("bananas", hosts("bananas.example.com"), ""), true},
+		{"a route on another Gateway", gatewayEdited, edgeRoute, false},
 	} {
 		changes := c.after.VerdictChangesSince(before.Indexes())
 		if got := changes.Route(c.route); got != c.may {

@@ -56,6 +56,10 @@ type Incremental struct {
 	// namespacesSum all of them (namespaceChanges).
 	namespaces    map[string]uint64
 	namespacesSum uint64
+	// parents fingerprints the last Build's Gateways and ListenerSets, and
+	// parentsSum all of them (parentChanges).
+	parents    map[parentKey]parentPrint
+	parentsSum uint64
 	// listenerVerdicts is the last Build's stageRun.listenerVerdicts.
 	listenerVerdicts uint64
 	// builds counts Builds; endpoints are the last one's Service and
@@ -230,14 +234,18 @@ func (inc *Incremental) stageRun(s *Snapshot, world uint64, grantsChanged bool) 
 	}
 	stage += world
 	namespaces, nsListeners, nsOK := inc.namespaceChanges(s)
-	ok = ok && nsOK
+	parents, allParents, parentsOK := inc.parentChanges(s)
+	ok = ok && nsOK && parentsOK
 	run := &stageRun{indexes: indexes, prevIndexes: inc.stageIndexes, namespaces: namespaces}
+	if !parents.None() {
+		run.parents = parents
+	}
 	if p, scoped := s.Policy.(ScopedPolicy); scoped && indexes != inc.stageIndexes && inc.stageIndexes != nil {
 		if changes := p.VerdictChangesSince(inc.stageIndexes); !changes.All() {
 			run.changes = changes // the stages of the routes it cannot reach stay
 		}
 	}
-	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes && run.changes == nil || grantsChanged || nsListeners {
+	if !ok || stage != inc.stageWorld || indexes != inc.stageIndexes && run.changes == nil || grantsChanged || nsListeners || allParents {
 		// Every kept stage is stale. The shared statuses stay: a stage
 		// computed again to the same status publishes the same copy, so
 		// the Result's statuses are not rewritten route by route.

@@ -46,6 +46,9 @@ func (b *builder) trackListeners() {
 			continue
 		}
 		t := &listenerTrack{memos: inc.listenerMemos, prev: prev[l.name]}
+		if changedParent(b.memo.stage.parents, l) {
+			t.prev = nil // its Gateway or ListenerSet changed: the listener may be another
+		}
 		if t.prev != nil && len(t.prev.entries) > 0 {
 			t.placed = true
 			l.routes = make([]*routetable.Route, len(t.prev.entries))

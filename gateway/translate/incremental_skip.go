@@ -52,7 +52,7 @@ func (b *builder) skippable() bool {
 	m := &inc.order
 	ch := b.s.HTTPRouteChanges
 	if ch == nil || run.changesSince == 0 || ch.Since != run.changesSince || !run.sameEndpoints ||
-		run.stage == nil || run.stage.listeners == nil || run.stage.changes != nil || len(run.stage.namespaces) > 0 || len(b.s.GRPCRoutes) > 0 ||
+		run.stage == nil || run.stage.listeners == nil || run.stage.changes != nil || len(run.stage.namespaces) > 0 || run.stage.parents != nil || len(b.s.GRPCRoutes) > 0 ||
 		!inc.skip.ready || inc.skip.epoch != inc.stageEpoch || m.byKey == nil || m.statusesGen != m.gen || m.statusesGen == 0 {
 		return false
 	}

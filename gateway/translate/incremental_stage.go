@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/tenantgate/tenantgate/gateway/model"
 	"github.com/tenantgate/tenantgate/gateway/routetable"
 	"github.com/tenantgate/tenantgate/tenancy"
 )
@@ -58,15 +59,19 @@ type stageRun struct {
 	// ListenerSet is in one: only the stages of their routes are stale
 	// (a route's namespace labels decide which listeners admit it).
 	namespaces map[string]bool
+	// parents are the Gateways and ListenerSets changed since the last
+	// Build (with those sharing an address with them): only the stages of
+	// the routes naming one are stale.
+	parents *model.ParentChanges
 	// listenerVerdicts fingerprints the policy's verdicts on every
 	// Gateway and ListenerSet this Build: a change of one makes every
 	// stage stale, since every route attaches through listeners.
 	listenerVerdicts uint64
 }
 
-// stageWorld fingerprints what a route's stage reads other than the route
-// and namespaces (namespaceChanges); ok is false when some object has no
-// resourceVersion.
+// stageWorld fingerprints what a route's stage reads other than the route,
+// namespaces (namespaceChanges) and its parents (parentChanges); ok is
+// false when some object has no resourceVersion.
 func stageWorld(s *Snapshot) (uint64, bool) {
 	ok := true
 	var world uint64
@@ -76,29 +81,9 @@ func stageWorld(s *Snapshot) (uint64, bool) {
 		}
 		world += objectHash(kind, m.Namespace, m.Name, string(m.UID), m.ResourceVersion)
 	}
-	// The status of a GatewayClass, Gateway or ListenerSet is Build's
-	// output, never its input: these count by generation (the API server
-	// bumps it on every spec change) and metadata, so the status tenantgate
-	// writes after a route is added (attachedRoutes) keeps every stage.
-	bySpec := func(kind string, m *metav1.ObjectMeta) {
-		if m.Generation == 0 {
-			add(kind, m)
-			return
-		}
-		if m.ResourceVersion == "" {
-			ok = false
-		}
-		world += objectHash(kind, m.Namespace, m.Name, string(m.UID), strconv.FormatInt(m.Generation, 10),
-			m.CreationTimestamp.UTC().String(), fmt.Sprint(m.DeletionTimestamp), fmt.Sprint(m.Labels), fmt.Sprint(m.Annotations))
-	}
 	for i := range s.GatewayClasses {
-		bySpec("GatewayClass", &s.GatewayClasses[i].ObjectMeta)
-	}
-	for i := range s.Gateways {
-		bySpec("Gateway", &s.Gateways[i].ObjectMeta)
-	}
-	for i := range s.ListenerSets {
-		bySpec("ListenerSet", &s.ListenerSets[i].ObjectMeta)
+		p, known := specPrint("GatewayClass", &s.GatewayClasses[i].ObjectMeta)
+		world, ok = world+p, ok && known
 	}
 	for i := range s.BackendTLSPolicies {
 		add("BackendTLSPolicy", &s.BackendTLSPolicies[i].ObjectMeta)
@@ -217,7 +202,7 @@ func (b *builder) replayRoute(m *metav1.ObjectMeta, kind gatewayv1.Kind, obj any
 	}
 	e := b.current.stage
 	if e == nil || e.epoch != b.memo.inc.stageEpoch || e.uid != m.UID || e.resourceVersion != m.ResourceVersion ||
-		b.memo.stage.namespaces[m.Namespace] || !b.sameVerdict(e.indexes, obj) {
+		b.memo.stage.namespaces[m.Namespace] || b.memo.stage.parents.Touches(m.Namespace, commonSpec(obj)) || !b.sameVerdict(e.indexes, obj) {
 		return st, false, false
 	}
 	if e.ok && len(e.status.Parents) > 0 && translate() != e.t {

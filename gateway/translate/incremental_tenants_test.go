@@ -111,14 +111,24 @@ func newTenantWorld(rng *rand.Rand) *tenantWorld {
 		Name: "apps", Port: 80, Protocol: gatewayv1.HTTPProtocolType, Hostname: new(gatewayv1.Hostname("*.apps.example.com")),
 		AllowedRoutes: &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: &selector, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"color": "blue"}}}},
 	})
+	// ListenerSets may join the shared Gateway; a second Gateway shares its
+	// address, so their listeners judge each other's hostnames.
+	fromAll := gatewayv1.NamespacesFromAll
+	gw.Spec.AllowedListeners = &gatewayv1.AllowedListeners{Namespaces: &gatewayv1.ListenerNamespaces{From: &fromAll}}
+	second := gw.DeepCopy()
+	second.Name, second.Spec.AllowedListeners = "second", nil
+	second.Spec.Listeners = []gatewayv1.Listener{{Name: "http", Port: 80, Protocol: gatewayv1.HTTPProtocolType, Hostname: randomHostname(rng),
+		AllowedRoutes: gw.Spec.Listeners[0].AllowedRoutes}}
 	// A team's own Gateway: the policy judges its listeners by the
 	// tenant that owns team-0, so a Tenant edit can change them.
 	own := gw.DeepCopy()
 	own.Namespace, own.Name = teamNamespaces[0], "own"
 	own.Spec.Listeners = []gatewayv1.Listener{{Name: "web", Port: 81, Protocol: gatewayv1.HTTPProtocolType, Hostname: new(gatewayv1.Hostname(tenantHostPool[rng.IntN(len(tenantHostPool))])),
 		AllowedRoutes: gw.Spec.Listeners[0].AllowedRoutes}}
-	s.Gateways = append(s.Gateways, *own)
+	s.Gateways = append(s.Gateways, *own, *second)
 	s.Addresses[types.NamespacedName{Namespace: own.Namespace, Name: own.Name}] = "127.10.0.2"
+	s.Addresses[types.NamespacedName{Namespace: second.Namespace, Name: second.Name}] = s.Addresses[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}]
+	s.ListenerSets = []gatewayv1.ListenerSet{randomListenerSet(rng)}
 	s.Namespaces = append(s.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchRouteParentNS}})
 	for i, ns := range append(slices.Clone(teamNamespaces), sharedBackends) {
 		s.Namespaces = append(s.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: randomColor(rng)}})
@@ -143,7 +153,9 @@ func (w *tenantWorld) inputs() tenancy.Inputs {
 // change makes one random change and says what it was and whether the
 // policy's inputs changed.
 func (w *tenantWorld) change(rng *rand.Rand) (string, bool) {
-	switch rng.IntN(8) {
+	switch rng.IntN(9) {
+	case 8:
+		return w.changeParents(rng), true
 	case 0, 1:
 		i := rng.IntN(len(w.tenants))
 		name := w.tenants[i].Name
@@ -238,11 +250,16 @@ func randomTenantRoute(rng *rand.Rand, name string) *gatewayv1.HTTPRoute {
 		}
 		r.Spec.Hostnames = append(r.Spec.Hostnames, gatewayv1.Hostname(h))
 	}
-	switch rng.IntN(4) {
+	switch rng.IntN(6) {
 	case 0:
 		r.Spec.ParentRefs[0].SectionName = new(gatewayv1.SectionName([]string{"http", "apps"}[rng.IntN(2)]))
 	case 1:
 		r.Spec.ParentRefs = append(r.Spec.ParentRefs, gatewayv1.ParentReference{Namespace: new(gatewayv1.Namespace(teamNamespaces[0])), Name: "own"})
+	case 2:
+		r.Spec.ParentRefs[0].Name = "second"
+	case 3:
+		kind := gatewayv1.Kind("ListenerSet")
+		r.Spec.ParentRefs[0] = gatewayv1.ParentReference{Kind: &kind, Namespace: new(gatewayv1.Namespace(teamNamespaces[1])), Name: "extra"}
 	}
 	backendNS := ns
 	if rng.IntN(3) == 0 {
@@ -256,4 +273,67 @@ func randomTenantRoute(rng *rand.Rand, name string) *gatewayv1.HTTPRoute {
 	}
 	r.CreationTimestamp = metav1.NewTime(time.Date(2026, 11, 25, 11, 0, rng.IntN(60), 0, time.UTC))
 	return r
+}
+
+// changeParents edits a Gateway or the ListenerSet (its hostnames, a
+// listener added or removed, ListenerSets allowed or not; the ListenerSet
+// deleted or created).
+func (w *tenantWorld) changeParents(rng *rand.Rand) string {
+	switch rng.IntN(5) {
+	case 4:
+		g := &w.s.Gateways[0] // shared
+		if g.Spec.AllowedListeners != nil {
+			g.Spec.AllowedListeners = nil
+			return "Gateway shared allows no ListenerSet"
+		}
+		all := gatewayv1.NamespacesFromAll
+		g.Spec.AllowedListeners = &gatewayv1.AllowedListeners{Namespaces: &gatewayv1.ListenerNamespaces{From: &all}}
+		return "Gateway shared allows ListenerSets again"
+	case 0:
+		g := &w.s.Gateways[len(w.s.Gateways)-1] // second
+		g.Spec.Listeners[0].Hostname = randomHostname(rng)
+		return "Gateway second's hostname changed"
+	case 1:
+		g := &w.s.Gateways[0] // shared
+		if n := len(g.Spec.Listeners); n > 2 {
+			g.Spec.Listeners = g.Spec.Listeners[:2]
+			return "Gateway shared lost a listener"
+		}
+		g.Spec.Listeners = append(g.Spec.Listeners, gatewayv1.Listener{Name: "more", Port: 80, Protocol: gatewayv1.HTTPProtocolType,
+			Hostname: randomHostname(rng), AllowedRoutes: g.Spec.Listeners[0].AllowedRoutes})
+		return "Gateway shared gained a listener"
+	case 2:
+		if len(w.s.ListenerSets) > 0 {
+			w.s.ListenerSets = nil
+			return "ListenerSet deleted"
+		}
+		w.s.ListenerSets = []gatewayv1.ListenerSet{randomListenerSet(rng)}
+		return "ListenerSet created"
+	default:
+		if len(w.s.ListenerSets) == 0 {
+			return "no ListenerSet to edit"
+		}
+		w.s.ListenerSets[0].Spec.Listeners[0].Hostname = randomHostname(rng)
+		return "ListenerSet hostname changed"
+	}
+}
+
+func randomHostname(rng *rand.Rand) *gatewayv1.Hostname {
+	if rng.IntN(5) == 0 {
+		return nil
+	}
+	return new(gatewayv1.Hostname(tenantHostPool[rng.IntN(len(tenantHostPool))]))
+}
+
+// randomListenerSet adds a listener of team-1's to the shared Gateway.
+func randomListenerSet(rng *rand.Rand) gatewayv1.ListenerSet {
+	all := gatewayv1.NamespacesFromAll
+	return gatewayv1.ListenerSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: teamNamespaces[1], Name: "extra", CreationTimestamp: metav1.NewTime(time.Date(2026, 11, 25, 10, 0, rng.IntN(60), 0, time.UTC))},
+		Spec: gatewayv1.ListenerSetSpec{
+			ParentRef: gatewayv1.ParentGatewayReference{Namespace: new(gatewayv1.Namespace(benchRouteParentNS)), Name: benchRouteParentName},
+			Listeners: []gatewayv1.ListenerEntry{{Name: "ls", Port: 80, Protocol: gatewayv1.HTTPProtocolType, Hostname: randomHostname(rng),
+				AllowedRoutes: &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: &all}}}},
+		},
+	}
 }
