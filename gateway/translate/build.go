@@ -23,7 +23,7 @@ func Build(s *Snapshot) Result {
 
 // build is Build, reusing route translations from memo when it is not nil.
 func build(s *Snapshot, memo *memoRun) Result {
-	b := newBuilder(s)
+	b := newBuilder(s, memo)
 	b.memo = memo
 	b.gatewayClasses()
 	b.gateways()
@@ -71,13 +71,11 @@ type builder struct {
 	current *routeEntry
 }
 
-func newBuilder(s *Snapshot) *builder {
+func newBuilder(s *Snapshot, memo *memoRun) *builder {
 	b := &builder{
 		s:              s,
 		controller:     cmp.Or(s.ControllerName, ControllerName),
 		now:            s.Now,
-		services:       make(map[types.NamespacedName]*corev1.Service, len(s.Services)),
-		slices:         make(map[types.NamespacedName][]*discoveryv1.EndpointSlice, len(s.EndpointSlices)),
 		secrets:        make(map[types.NamespacedName]*corev1.Secret, len(s.Secrets)),
 		configMaps:     make(map[types.NamespacedName]*corev1.ConfigMap, len(s.ConfigMaps)),
 		grants:         model.NewGrants(s.ReferenceGrants, grantFilter(s.Policy)),
@@ -98,21 +96,7 @@ func newBuilder(s *Snapshot) *builder {
 			// HTTPRoutes is made by the route stage (routes.go).
 		},
 	}
-	for i := range s.Services {
-		b.services[keyOf(&s.Services[i].ObjectMeta)] = &s.Services[i]
-	}
-	for i := range s.EndpointSlices {
-		es := &s.EndpointSlices[i]
-		svc, ok := es.Labels[discoveryv1.LabelServiceName]
-		if !ok {
-			continue
-		}
-		key := types.NamespacedName{Namespace: es.Namespace, Name: svc}
-		b.slices[key] = append(b.slices[key], es)
-	}
-	for key := range b.slices {
-		slices.SortFunc(b.slices[key], func(x, y *discoveryv1.EndpointSlice) int { return cmp.Compare(x.Name, y.Name) })
-	}
+	b.services, b.slices = serviceLookups(s, memo)
 	for i := range s.Secrets {
 		b.secrets[keyOf(&s.Secrets[i].ObjectMeta)] = &s.Secrets[i]
 	}
@@ -215,4 +199,36 @@ func grantFilter(p TenantPolicy) model.GrantFilter {
 		return nil
 	}
 	return model.RefuseBy(p.GrantViolations)
+}
+
+// serviceLookups indexes the snapshot's Services and their EndpointSlices
+// by Service. While no Service or EndpointSlice changed since the last
+// Build (the same fingerprints, so the same objects by UID and
+// resourceVersion), the last Build's indexes serve: a cluster's thousands
+// of Services then cost a change nothing.
+func serviceLookups(s *Snapshot, memo *memoRun) (map[types.NamespacedName]*corev1.Service, map[types.NamespacedName][]*discoveryv1.EndpointSlice) {
+	if memo != nil && memo.sameEndpoints && memo.inc.services != nil {
+		return memo.inc.services, memo.inc.slices
+	}
+	services := make(map[types.NamespacedName]*corev1.Service, len(s.Services))
+	bySvc := make(map[types.NamespacedName][]*discoveryv1.EndpointSlice, len(s.EndpointSlices))
+	for i := range s.Services {
+		services[keyOf(&s.Services[i].ObjectMeta)] = &s.Services[i]
+	}
+	for i := range s.EndpointSlices {
+		es := &s.EndpointSlices[i]
+		svc, ok := es.Labels[discoveryv1.LabelServiceName]
+		if !ok {
+			continue
+		}
+		key := types.NamespacedName{Namespace: es.Namespace, Name: svc}
+		bySvc[key] = append(bySvc[key], es)
+	}
+	for key := range bySvc {
+		slices.SortFunc(bySvc[key], func(x, y *discoveryv1.EndpointSlice) int { return cmp.Compare(x.Name, y.Name) })
+	}
+	if memo != nil {
+		memo.inc.services, memo.inc.slices = services, bySvc
+	}
+	return services, bySvc
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -56,6 +57,10 @@ type Incremental struct {
 	// namespacesSum all of them (namespaceChanges).
 	namespaces    map[string]uint64
 	namespacesSum uint64
+	// services and slices index the Services and EndpointSlices of the
+	// last Build that built them (serviceLookups).
+	services map[types.NamespacedName]*corev1.Service
+	slices   map[types.NamespacedName][]*discoveryv1.EndpointSlice
 	// parents fingerprints the last Build's Gateways and ListenerSets, and
 	// parentsSum all of them (parentChanges).
 	parents    map[parentKey]parentPrint
