@@ -278,7 +278,7 @@ func (e *env) get(host string) (int, string) {
 func (e *env) changes(b *testing.B, set string, n, count int, budget time.Duration) {
 	ctx := context.Background()
 	var wire, api, floor []time.Duration
-	floorMissed := 0
+	floorMissed, probes := 0, 0
 	watcher := e.watchFloor(b, set)
 	// A scrape costs tenantgate CPU and garbage (thousands of series): one,
 	// then a collection, before the CPU reading.
@@ -296,6 +296,7 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 		}
 		api = append(api, time.Since(start))
 		for {
+			probes++
 			if _, got := e.get(routeHost(set, i)); got == value || time.Since(start) > 30*time.Second {
 				break
 			}
@@ -333,6 +334,12 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	b.ReportMetric(float64(floorMissed), "floor-missed")
 	b.ReportMetric(ratio(ms(results.Percentile(wire, 0.99)), ms(results.Percentile(floor, 0.99))), "x-wire-p99-over-floor-p99")
 	b.ReportMetric(ratio(cpu*1000, float64(len(wire))), "ms-cpu-per-change")
+	// The probes are the bench's, proxied by tenantgate: their CPU, measured
+	// apart with no change under way, is not the control plane's.
+	perProbe := e.probeCPU(b, set, n, 2000)
+	b.ReportMetric(ratio(float64(probes), float64(len(wire))), "probes-per-change")
+	b.ReportMetric(perProbe*1000, "ms-cpu-per-probe")
+	b.ReportMetric(ratio(cpu*1000-float64(probes)*perProbe*1000, float64(len(wire))), "ms-cpu-per-change-less-probes")
 	b.ReportMetric(reconcile.Quantile(0.5)*1000, "ms-reconcile-p50")
 	b.ReportMetric(reconcile.Quantile(0.99)*1000, "ms-reconcile-p99")
 	b.ReportMetric(reconcile.Count, "reconciles")
@@ -341,6 +348,20 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	b.ReportMetric(ms(results.Percentile(wire, 0.99)), "ms-wire-p99")
 	b.ReportMetric(ms(results.Percentile(wire, 1)), "ms-wire-max")
 	b.ReportMetric(ms(results.Percentile(api, 0.5)), "ms-apply-p50")
+}
+
+// probeCPU is tenantgate's CPU seconds per probe of the routes of set,
+// count probes one after another after a second's quiet (the last
+// change's status writes), with no change under way.
+func (e *env) probeCPU(b *testing.B, set string, n, count int) float64 {
+	time.Sleep(time.Second)
+	before := e.cpuSeconds(b)
+	for k := range count {
+		if code, _ := e.get(routeHost(set, k*997%n)); code != http.StatusOK {
+			b.Fatalf("probing route %d of set %s: status %d", k*997%n, set, code)
+		}
+	}
+	return ratio(e.cpuSeconds(b)-before, float64(count))
 }
 
 // adds creates count routes of a new set one after another among the
