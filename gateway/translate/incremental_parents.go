@@ -86,16 +86,7 @@ func (inc *Incremental) parentChanges(s *Snapshot) (changes *model.ParentChanges
 			changes.Gateways[k.NamespacedName] = true
 		}
 	}
-	for k, p := range cur {
-		if o, seen := old[k]; !seen || o != p {
-			mark(k)
-		}
-	}
-	for k := range old {
-		if _, seen := cur[k]; !seen {
-			mark(k)
-		}
-	}
+	changedKeys(old, cur, mark)
 	// Gateways on one address judge each other's listeners (listeners.go conflicts).
 	if len(changes.Gateways) > 0 && s.TargetPorts == nil {
 		shared := map[string]bool{}
@@ -139,4 +130,19 @@ func changedParent(c *model.ParentChanges, l *listenerState) bool {
 		return false
 	}
 	return c.Gateways[l.gateway.key] || l.set != nil && c.ListenerSets[l.set.key]
+}
+
+// changedKeys calls mark for every key added, removed or given another
+// value from old to cur.
+func changedKeys[K, V comparable](old, cur map[K]V, mark func(K)) {
+	for k, v := range cur {
+		if o, seen := old[k]; !seen || o != v {
+			mark(k)
+		}
+	}
+	for k := range old {
+		if _, seen := cur[k]; !seen {
+			mark(k)
+		}
+	}
 }

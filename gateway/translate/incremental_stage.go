@@ -281,16 +281,7 @@ func (inc *Incremental) namespaceChanges(s *Snapshot) (changed map[string]bool, 
 	}
 	if inc.namespaces != nil {
 		changed = map[string]bool{}
-		for name, p := range prints {
-			if inc.namespaces[name] != p {
-				changed[name] = true
-			}
-		}
-		for name := range inc.namespaces {
-			if _, ok := prints[name]; !ok {
-				changed[name] = true
-			}
-		}
+		changedKeys(inc.namespaces, prints, func(name string) { changed[name] = true })
 	}
 	inc.namespaces, inc.namespacesSum = prints, sum
 	if changed == nil {
