@@ -1,8 +1,8 @@
 package translate
 
 import (
-	"fmt"
-	"strconv"
+	"encoding/binary"
+	"hash/maphash"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -38,8 +38,31 @@ func specPrint(kind string, m *metav1.ObjectMeta) (print uint64, known bool) {
 	if m.Generation == 0 {
 		return objectHash(kind, m.Namespace, m.Name, string(m.UID), m.ResourceVersion), m.ResourceVersion != ""
 	}
-	return objectHash(kind, m.Namespace, m.Name, string(m.UID), strconv.FormatInt(m.Generation, 10),
-		m.CreationTimestamp.UTC().String(), fmt.Sprint(m.DeletionTimestamp), fmt.Sprint(m.Labels), fmt.Sprint(m.Annotations)), m.ResourceVersion != ""
+	var h maphash.Hash
+	h.SetSeed(objectSeed)
+	for _, p := range []string{kind, m.Namespace, m.Name, string(m.UID)} {
+		h.WriteString(p)
+		h.WriteByte(0)
+	}
+	deleted := int64(-1)
+	if m.DeletionTimestamp != nil {
+		deleted = m.DeletionTimestamp.UnixNano()
+	}
+	for _, v := range []uint64{uint64(m.Generation), uint64(m.CreationTimestamp.UnixNano()), uint64(deleted),
+		stringMapPrint(m.Labels), stringMapPrint(m.Annotations)} {
+		h.Write(binary.LittleEndian.AppendUint64(make([]byte, 0, 8), v))
+	}
+	return h.Sum64(), m.ResourceVersion != ""
+}
+
+// stringMapPrint fingerprints labels or annotations in any order of
+// iteration: the sum of each pair's hash, and their count.
+func stringMapPrint(m map[string]string) uint64 {
+	sum := uint64(len(m))
+	for k, v := range m {
+		sum += objectHash(k, v)
+	}
+	return sum
 }
 
 // parentChanges compares the snapshot's Gateways and ListenerSets with the
