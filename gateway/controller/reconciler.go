@@ -108,6 +108,8 @@ type Reconciler struct {
 	statuses   *statusQueue
 	// routes logs the HTTPRoute events for the snapshot (nil: the snapshot lists the cache).
 	routes *routeLog
+	// lists are the last Lists of the other kinds, while none changed.
+	lists *listMemo
 	// blocked counts the HTTPRoutes not programmed, build after build.
 	blocked blockedRoutes
 	// routeStatuses is the status writer's pass over the HTTPRoutes.
@@ -139,6 +141,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return []reconcile.Request{everything}
 	})
 	b := ctrl.NewControllerManagedBy(mgr).Named("gateway").WithOptions(controllerOptions())
+	if r.Reader == client.Reader(mgr.GetCache()) {
+		r.lists = newListMemo() // the events counted are those of the cache read
+	}
 	for _, obj := range watched() {
 		switch obj.(type) {
 		case *gatewayv1.HTTPRoute:
@@ -146,10 +151,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			b = b.Watches(obj, r.routes.events(r.routeStatusEcho().Update))
 			continue
 		case *discoveryv1.EndpointSlice:
-			b = b.Watches(obj, endpointSliceEvents())
+			b = b.Watches(obj, r.lists.counted(obj, endpointSliceEvents()))
 			continue
 		}
-		b = b.Watches(obj, all)
+		b = b.Watches(obj, r.lists.counted(obj, all))
 	}
 	b = b.Watches(&corev1.Secret{}, all, builder.OnlyMetadata, builder.WithPredicates(r.referencedOnly(kindSecret))).
 		Watches(&corev1.ConfigMap{}, all, builder.OnlyMetadata, builder.WithPredicates(r.referencedOnly(kindConfigMap)))

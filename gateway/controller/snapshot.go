@@ -29,11 +29,18 @@ func (r *Reconciler) snapshot(ctx context.Context) (*translate.Snapshot, error) 
 		slices    discoveryv1.EndpointSliceList
 		namespace corev1.NamespaceList
 	)
-	lists := []client.ObjectList{&classes, &gateways, &sets, &tlsRoutes, &grants, &policies, &services, &slices, &namespace}
+	lists := []struct {
+		into client.ObjectList
+		of   client.Object
+	}{
+		{&classes, &gatewayv1.GatewayClass{}}, {&gateways, &gatewayv1.Gateway{}}, {&sets, &gatewayv1.ListenerSet{}},
+		{&tlsRoutes, &gatewayv1.TLSRoute{}}, {&grants, &gatewayv1.ReferenceGrant{}}, {&policies, &gatewayv1.BackendTLSPolicy{}},
+		{&services, &corev1.Service{}}, {&slices, &discoveryv1.EndpointSlice{}}, {&namespace, &corev1.Namespace{}},
+	}
 	for _, l := range lists {
 		// The cache's own objects, not copies: Build never modifies its
 		// snapshot and the status writer copies what it writes.
-		if err := r.Reader.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
+		if err := r.lists.list(ctx, r.Reader, l.into, l.of); err != nil {
 			return nil, err
 		}
 	}
