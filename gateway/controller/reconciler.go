@@ -99,6 +99,10 @@ type Reconciler struct {
 	// build is an Incremental's Build, buildStats its Stats; tests replace build.
 	build      func(*translate.Snapshot) translate.Result
 	buildStats func() translate.IncrementalStats
+	// recycle hands the Incremental a Config nothing reads any more: the
+	// one before lastConfig, once the next is compiled.
+	recycle    func(routetable.Config)
+	lastConfig routetable.Config
 	// compiler shares every unchanged route with the previous table.
 	compiler   *routetable.Compiler
 	compiled   bool // a table was compiled, so endpoint changes can go to it
@@ -189,7 +193,7 @@ func (r *Reconciler) init() error {
 	r.metrics = m
 	if r.build == nil {
 		inc := &translate.Incremental{}
-		r.build, r.buildStats = inc.Build, inc.Stats
+		r.build, r.buildStats, r.recycle = inc.Build, inc.Stats, inc.Recycle
 	}
 	r.compiler = &routetable.Compiler{}
 	r.referenced = newReferencedStore(r.Reader, r.APIReader)
@@ -332,6 +336,12 @@ func (r *Reconciler) compile(s *translate.Snapshot) (res translate.Result, table
 	r.countBuildRoutes()
 	table, faults = r.compiler.Compile(r.servedConfig(s, res.Config))
 	r.compiled = true
+	if r.recycle != nil {
+		// The last Config was read by its Compile and bind results alone;
+		// the status writer reads statuses, never a Config.
+		r.recycle(r.lastConfig)
+		r.lastConfig = res.Config
+	}
 	return res, table, faults, nil
 }
 

@@ -69,7 +69,8 @@ func benchRouteChange(b *testing.B, namespaces int, told bool) {
 func benchEdits(b *testing.B, s *Snapshot, edit func(i int), check func(i int, st IncrementalStats)) {
 	stampVersions(s)
 	inc, compiler := &Incremental{}, &routetable.Compiler{}
-	compiler.Compile(inc.Build(s).Config)
+	last := inc.Build(s).Config
+	compiler.Compile(last)
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for i := 0; b.Loop(); i++ {
@@ -79,6 +80,8 @@ func benchEdits(b *testing.B, s *Snapshot, edit func(i int), check func(i int, s
 		if _, faults := compiler.Compile(res.Config); len(faults) > 0 {
 			b.Fatal(faults.Err())
 		}
+		inc.Recycle(last) // as the controller does
+		last = res.Config
 	}
 }
 

@@ -28,6 +28,7 @@ type skipMemo struct {
 	ready bool   // every route's stage is kept, and there is no GRPCRoute
 	// listeners are each listener's count and routes after the route stage, by name.
 	listeners map[string]listenerRoutes
+	lists     routeLists
 }
 
 // listenerRoutes is a listener after a Build's route stage.
@@ -42,6 +43,9 @@ type listenerPatch struct {
 	base    []*routetable.Route
 	removed []*routetable.Route // as served last Build
 	added   []*routetable.Route
+	// lists recycles the patched lists of the listener named.
+	lists *routeLists
+	name  string
 }
 
 // skippable reports whether this Build may walk the changed routes alone,
@@ -90,7 +94,7 @@ func (b *builder) skippable() bool {
 		}
 		l.attached = last.attached
 		if l.inConfig {
-			l.patch = &listenerPatch{base: last.routes}
+			l.patch = &listenerPatch{base: last.routes, lists: &inc.skip.lists, name: name}
 		}
 	}
 	inc.listenerEpoch = 0 // the walk's placement memory no longer matches the listeners
@@ -209,7 +213,7 @@ func (p *listenerPatch) patched() []*routetable.Route {
 	for i, r := range p.added {
 		at[i], _ = slices.BinarySearchFunc(p.base, r, compareServed)
 	}
-	out := make([]*routetable.Route, 0, n-len(gone)+len(p.added))
+	out := p.lists.spare(p.name, n-len(gone)+len(p.added))
 	from, g, a := 0, 0, 0
 	for g < len(gone) || a < len(p.added) {
 		if a < len(p.added) && (g == len(gone) || at[a] <= gone[g]) {
@@ -226,6 +230,7 @@ func (p *listenerPatch) patched() []*routetable.Route {
 	if len(out) == 0 {
 		return nil
 	}
+	p.lists.made(p.name, out)
 	return out
 }
 

@@ -35,6 +35,7 @@ func TestIncrementalEqualsBuildUnderTenantEdits(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, uint64(seq)))
 		w := newTenantWorld(rng)
 		inc, compiler := &Incremental{}, &routetable.Compiler{}
+		var last Result
 		var done []string
 		for step := range steps {
 			prev := w.s
@@ -60,6 +61,8 @@ func TestIncrementalEqualsBuildUnderTenantEdits(t *testing.T) {
 			if !sameResults(got, want) {
 				t.Fatalf("sequence %d after %s: incremental Build differs from a full Build:\n%s", seq, strings.Join(done, ", "), diffResults(got, want))
 			}
+			inc.Recycle(last.Config) // as the controller does: the Config before this one is read no more
+			last = got
 			table, faults := compiler.Compile(got.Config)
 			wantTable, wantFaults := routetable.Compile(want.Config)
 			if fmt.Sprint(faults) != fmt.Sprint(wantFaults) {
