@@ -19,8 +19,12 @@ type routeLists struct {
 	free   map[string][]*routetable.Route
 }
 
-// spare is an empty list for the listener with room for n routes.
+// spare is an empty list for the listener with room for n routes; a new
+// one from a nil routeLists.
 func (rl *routeLists) spare(listener string, n int) []*routetable.Route {
+	if rl == nil {
+		return make([]*routetable.Route, 0, n)
+	}
 	if free := rl.free[listener]; cap(free) >= n {
 		delete(rl.free, listener)
 		return free[:0]
@@ -28,8 +32,11 @@ func (rl *routeLists) spare(listener string, n int) []*routetable.Route {
 	return make([]*routetable.Route, 0, n+n/16) // room for the routes a few adds bring
 }
 
-// made notes a list patched for the listener.
+// made notes a list patched for the listener (nothing for a nil routeLists).
 func (rl *routeLists) made(listener string, list []*routetable.Route) {
+	if rl == nil {
+		return
+	}
 	if rl.recent == nil {
 		rl.recent = map[string][2]**routetable.Route{}
 	}
