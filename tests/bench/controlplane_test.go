@@ -51,8 +51,8 @@ func BenchmarkControlPlane(b *testing.B) {
 	}
 	b.Run(fmt.Sprintf("apply=%d", large), func(b *testing.B) { e.applyUntilServing(b, "b", large, 4*time.Minute) })
 	b.Run(fmt.Sprintf("change=%d", changes), func(b *testing.B) {
-		defer e.profileCPU(b, "change", 40*time.Second)()
-		e.changes(b, "b", large, 1000, 90*time.Second)
+		defer e.profileCPU(b, "change", 5*time.Second)()
+		e.changes(b, "b", large, changes, 90*time.Second)
 	})
 	b.Run(fmt.Sprintf("add=%d", changes/2), func(b *testing.B) { e.adds(b, "c", changes/2, 90*time.Second) })
 	b.Run(fmt.Sprintf("endpoints=%d", changes), func(b *testing.B) { e.endpointChanges(b, changes, 90*time.Second) })
