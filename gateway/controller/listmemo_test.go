@@ -63,7 +63,9 @@ func TestListMemoListsAgainAfterAnEventOnly(t *testing.T) {
 	}
 	for i, send := range []func(){
 		func() { events.Create(ctx, event.CreateEvent{Object: &r.services[1]}, nil) },
-		func() { events.Update(ctx, event.UpdateEvent{ObjectOld: &r.services[1], ObjectNew: &r.services[1]}, nil) },
+		func() {
+			events.Update(ctx, event.UpdateEvent{ObjectOld: &r.services[1], ObjectNew: &r.services[1]}, nil)
+		},
 		func() { events.Delete(ctx, event.DeleteEvent{Object: &r.services[1]}, nil) },
 		func() { events.Generic(ctx, event.GenericEvent{Object: &r.services[1]}, nil) },
 	} {

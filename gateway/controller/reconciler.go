@@ -261,11 +261,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 }
 
 // rebuild is one reconcile; its job is nil when it failed.
-func (r *Reconciler) rebuild(ctx context.Context) (*statusJob, error) {
+func (r *Reconciler) rebuild(ctx context.Context) (job *statusJob, err error) {
 	s, fetchErr := r.snapshot(ctx)
 	if s == nil {
 		return nil, fetchErr
 	}
+	done := r.recycleRoutes(s)
+	defer func() {
+		if job == nil {
+			done() // no status job reads the snapshot
+		}
+	}()
 	res, err := r.program(s)
 	if err != nil {
 		return nil, err
@@ -279,7 +285,16 @@ func (r *Reconciler) rebuild(ctx context.Context) (*statusJob, error) {
 		return nil, fetchErr
 	}
 	r.desired.set(res.HTTPRoutes)
-	return &statusJob{snapshot: s, result: res, routeChanges: s.HTTPRouteChanges}, nil
+	return &statusJob{snapshot: s, result: res, routeChanges: s.HTTPRouteChanges, done: done}, nil
+}
+
+// recycleRoutes is what gives the snapshot's route list back to the route
+// log, for a later snapshot, once nothing reads the snapshot.
+func (r *Reconciler) recycleRoutes(s *translate.Snapshot) func() {
+	if r.routes == nil || s.HTTPRouteChanges == nil {
+		return func() {}
+	}
+	return func() { r.routes.recycle(s.HTTPRoutes) }
 }
 
 // program builds and applies the table; when the data plane's bind results

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"slices"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -29,7 +28,15 @@ type routeLog struct {
 	pos   map[types.NamespacedName]int // index in items
 	dirty map[types.NamespacedName]bool
 	seq   uint64 // the last take's RouteChanges.Seq
+	// free are lists of earlier takes that nothing reads any more
+	// (recycle): a take copies 20,000 pointers into one instead of
+	// making a new list, which was a quarter of a route change's garbage.
+	free [][]*gatewayv1.HTTPRoute
 }
+
+// freeLists bounds the lists kept: one being written and one waiting
+// for the status writer, beside the one a reconcile reads.
+const freeLists = 2
 
 func newRouteLog() *routeLog {
 	return &routeLog{pos: map[types.NamespacedName]int{}, dirty: map[types.NamespacedName]bool{}}
@@ -81,7 +88,28 @@ func (l *routeLog) take() ([]*gatewayv1.HTTPRoute, *translate.RouteChanges) {
 		}
 	}
 	clear(l.dirty)
-	return slices.Clone(l.items), ch
+	var list []*gatewayv1.HTTPRoute
+	if n := len(l.free); n > 0 {
+		list, l.free = l.free[n-1], l.free[:n-1]
+	}
+	if cap(list) < len(l.items) { // none, or too small since routes were created
+		list = make([]*gatewayv1.HTTPRoute, 0, len(l.items)+len(l.items)/16) // room for a few creates
+	}
+	return append(list, l.items...), ch
+}
+
+// recycle takes back a list take returned, once nothing reads it: the
+// snapshot it was in is built, and its status written or replaced.
+func (l *routeLog) recycle(list []*gatewayv1.HTTPRoute) {
+	if cap(list) == 0 {
+		return
+	}
+	clear(list) // keeps no deleted route alive
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.free) < freeLists {
+		l.free = append(l.free, list[:0])
+	}
 }
 
 // routeEvents logs every HTTPRoute event and asks for a rebuild when pass

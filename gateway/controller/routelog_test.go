@@ -16,13 +16,15 @@ import (
 // plain map and takes them now and then: each take must hold exactly the
 // map's routes, list as changed exactly the routes put since the last take
 // that are still there (as the log holds them), as gone those removed and
-// not put back, and number itself after the take before.
+// not put back, and number itself after the take before. Each take's list
+// is recycled at the next take, as the status writer does.
 func TestRouteLogTellsWhatChanged(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	log := newRouteLog()
 	want := map[types.NamespacedName]*gatewayv1.HTTPRoute{}
 	touched := map[types.NamespacedName]bool{}
 	var lastSeq uint64
+	var held, heldCopy []*gatewayv1.HTTPRoute
 	for step := range 2000 {
 		k := types.NamespacedName{Namespace: "ns" + strconv.Itoa(rng.IntN(3)), Name: "r" + strconv.Itoa(rng.IntN(40))}
 		switch rng.IntN(5) {
@@ -39,6 +41,13 @@ func TestRouteLogTellsWhatChanged(t *testing.T) {
 			delete(want, k)
 		case 4:
 			items, ch := log.take()
+			// The list taken before, still read (a status job), is as it
+			// was; then it is read no more, and the log may write it.
+			if !slices.Equal(held, heldCopy) {
+				t.Fatalf("step %d: a take wrote the list of an earlier take still read", step)
+			}
+			log.recycle(held)
+			held, heldCopy = items, slices.Clone(items)
 			if ch.Since != lastSeq || ch.Seq != lastSeq+1 {
 				t.Fatalf("step %d: take numbered %d since %d, after a take numbered %d", step, ch.Seq, ch.Since, lastSeq)
 			}

@@ -16,6 +16,17 @@ type statusJob struct {
 	// routeChanges is what changed among the HTTPRoutes since the job
 	// before it was submitted (of every job it replaced, too); nil when unknown.
 	routeChanges *translate.RouteChanges
+	// done is called once nothing reads the job any more: written,
+	// replaced by a newer job or dropped. Nil: nothing to do.
+	done func()
+}
+
+// finish calls the job's done once.
+func (j *statusJob) finish() {
+	if j.done != nil {
+		j.done()
+		j.done = nil
+	}
 }
 
 // statusQueue hands the latest build to the status writer. Only the newest
@@ -30,11 +41,15 @@ func newStatusQueue() *statusQueue { return &statusQueue{wake: make(chan struct{
 
 func (q *statusQueue) submit(j *statusJob) {
 	q.mu.Lock()
-	if q.job != nil {
-		j.routeChanges = mergeRouteChanges(q.job.routeChanges, j.routeChanges)
+	replaced := q.job
+	if replaced != nil {
+		j.routeChanges = mergeRouteChanges(replaced.routeChanges, j.routeChanges)
 	}
 	q.job = j
 	q.mu.Unlock()
+	if replaced != nil {
+		replaced.finish() // never written: the writer takes only the queued job
+	}
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -44,10 +59,14 @@ func (q *statusQueue) submit(j *statusJob) {
 // retry puts j back unless a newer job arrived meanwhile.
 func (q *statusQueue) retry(j *statusJob) {
 	q.mu.Lock()
-	if q.job == nil {
+	kept := q.job == nil
+	if kept {
 		q.job = j
 	}
 	q.mu.Unlock()
+	if !kept {
+		j.finish()
+	}
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -113,7 +132,9 @@ func (w statusWriter) writeWhileLeading(ctx context.Context) {
 			case <-time.After(time.Second):
 			}
 			w.r.statuses.retry(j)
+			continue
 		}
+		j.finish()
 	}
 }
 

@@ -1,0 +1,52 @@
+package controller
+
+import (
+	"context"
+	"testing"
+)
+
+// TestStatusQueueFinishesEveryJobOnce: a job replaced before the writer
+// took it, and one put back after a newer job came, is finished (its
+// snapshot's route list goes back to the route log) exactly once; a job
+// taken or put back into an empty queue is not, since it is still read.
+func TestStatusQueueFinishesEveryJobOnce(t *testing.T) {
+	finished := map[string]int{}
+	job := func(name string) *statusJob {
+		return &statusJob{done: func() { finished[name]++ }}
+	}
+	q := newStatusQueue()
+	ctx := context.Background()
+	j1, j2, j3, j4 := job("j1"), job("j2"), job("j3"), job("j4")
+	q.submit(j1)
+	q.submit(j2)
+	if finished["j1"] != 1 || finished["j2"] != 0 {
+		t.Fatalf("after j2 replaced j1: finished %v; want j1 once", finished)
+	}
+	if got := q.take(ctx); got != j2 {
+		t.Fatal("took another job than the latest")
+	}
+	q.retry(j2) // a failed write, nothing newer: kept
+	if finished["j2"] != 0 {
+		t.Fatalf("a job put back into an empty queue was finished: %v", finished)
+	}
+	q.submit(j3)
+	if finished["j2"] != 1 {
+		t.Fatalf("j2, replaced after it was put back, finished %d times", finished["j2"])
+	}
+	if got := q.take(ctx); got != j3 {
+		t.Fatal("took another job than the latest")
+	}
+	q.submit(j4) // while the writer writes j3
+	if finished["j3"] != 0 {
+		t.Fatal("the job being written was finished when a newer one came")
+	}
+	q.retry(j3)
+	if finished["j3"] != 1 || finished["j4"] != 0 {
+		t.Fatalf("j3 put back behind a newer job: finished %v; want j3 once and j4 not", finished)
+	}
+	j3.finish()
+	j1.finish()
+	if finished["j3"] != 1 || finished["j1"] != 1 {
+		t.Fatalf("finishing a job twice called its done twice: %v", finished)
+	}
+}
