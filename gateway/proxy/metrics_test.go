@@ -222,3 +222,56 @@ func TestCountingARequestAllocatesNothing(t *testing.T) {
 		t.Errorf("5xx and 2xx share a counter")
 	}
 }
+
+// TestSeriesSurviveTableSwapsAndLeaveWithTheirRoute: a route's series are
+// the same across table swaps (resolved once, counted on), and once the
+// route leaves the table they are deleted, so its return counts afresh in
+// series the registry holds, not in ones it dropped.
+func TestSeriesSurviveTableSwapsAndLeaveWithTheirRoute(t *testing.T) {
+	registry := prometheus.NewRegistry()
+	b := startBackend(t, "apples")
+	rule := routetable.Rule{Backends: []routetable.Backend{b.ref(t, 1)}}
+	r1, r2 := simpleRoute("r1", "/r1", rule), simpleRoute("r2", "/r2", rule)
+	g := startGateway(t, Options{Registerer: registry}, r1, r2)
+	count := func() uint64 {
+		t.Helper()
+		families, err := registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sampleCount(families, "tenantgate_proxy_request_duration_seconds", "namespace=apples route=r1 tenant=")
+	}
+	resolved := func() *ruleSeries {
+		t.Helper()
+		g.server.resolved.mu.Lock()
+		defer g.server.resolved.mu.Unlock()
+		for l, rs := range g.server.resolved.byLabel {
+			if l.route == "r1" {
+				return rs
+			}
+		}
+		return nil
+	}
+	get(t, g.client, g.url("/r1"), "example.com")
+	first := resolved()
+	if first == nil {
+		t.Fatal("r1's series were not resolved by its request")
+	}
+	g.apply(t, simpleRoute("r1", "/r1", rule), r2) // r1 recompiled: a new rule, the same labels
+	get(t, g.client, g.url("/r1"), "example.com")
+	if got := count(); got != 2 {
+		t.Fatalf("r1 counted %d across a table swap, want 2", got)
+	}
+	if resolved() != first {
+		t.Error("a table swap resolved the same labels' series again")
+	}
+	g.apply(t, r2) // r1 leaves
+	if got := count(); got != 0 {
+		t.Fatalf("r1 left the table but its series counts %d", got)
+	}
+	g.apply(t, r1, r2) // and comes back
+	get(t, g.client, g.url("/r1"), "example.com")
+	if got := count(); got != 1 {
+		t.Fatalf("r1, back, counted %d in the registry; want 1 (its old series were deleted)", got)
+	}
+}

@@ -131,9 +131,10 @@ type Server struct {
 	table atomic.Pointer[routetable.Table]
 	// series caches each rule's metric series for the current table;
 	// routes bounds the routes with series of their own.
-	series  atomic.Pointer[seriesCache]
-	routes  *routeSeries
-	forward *forwarder
+	series   atomic.Pointer[seriesCache]
+	resolved resolvedSeries
+	routes   *routeSeries
+	forward  *forwarder
 	// fastPools are the fast path's backend connections by endpoint.
 	fastPools *backendPools
 	metrics   *metrics

@@ -121,7 +121,9 @@ func (r *ruleSeries) upstreamError(reason string) prometheus.Counter {
 }
 
 // ruleMetrics are the series of the request's rule (or of its listener
-// when no rule matched), cached per rule until the next Apply.
+// when no rule matched), cached per rule until the next Apply and, across
+// tables, by their labels: a table swap costs each rule one lookup, not
+// the resolution of its series again.
 func (s *Server) ruleMetrics(ex *exchange) *ruleSeries {
 	var rule *routetable.CompiledRule
 	var listener string
@@ -139,22 +141,69 @@ func (s *Server) ruleMetrics(ex *exchange) *ruleSeries {
 	if rs, ok := cache.rules.Load(key); ok {
 		return rs.(*ruleSeries)
 	}
-	labels := []string{"", "", ""}
+	labels := seriesLabels{listener: listener}
 	if rule != nil {
-		tenant := ""
 		if s.opts.TenantOf != nil {
-			tenant = s.opts.TenantOf(rule.Namespace)
+			labels.tenant = s.opts.TenantOf(rule.Namespace)
 		}
-		labels = []string{tenant, rule.Namespace, s.routes.label(routetable.RouteKey{Namespace: rule.Namespace, Name: rule.Name})}
+		labels.namespace, labels.route = rule.Namespace, s.routes.label(routetable.RouteKey{Namespace: rule.Namespace, Name: rule.Name})
 	}
-	rs := &ruleSeries{
-		m: s.metrics, listener: listener, labels: labels,
-		duration:      s.metrics.duration.WithLabelValues(labels...),
-		requestBytes:  s.metrics.requestBytes.WithLabelValues(labels...),
-		responseBytes: s.metrics.responseBytes.WithLabelValues(labels...),
-	}
-	actual, _ := cache.rules.LoadOrStore(key, rs)
+	actual, _ := cache.rules.LoadOrStore(key, s.resolved.get(s.metrics, labels))
 	return actual.(*ruleSeries)
+}
+
+// seriesLabels are the labels of one rule's series.
+type seriesLabels struct{ listener, tenant, namespace, route string }
+
+// resolvedSeries are the series resolved so far, by their labels; those of
+// a route that left the table are forgotten with its series.
+type resolvedSeries struct {
+	mu      sync.Mutex
+	byLabel map[seriesLabels]*ruleSeries
+	byRoute map[routetable.RouteKey][]seriesLabels // by namespace and route label
+}
+
+func (r *resolvedSeries) get(m *metrics, l seriesLabels) *ruleSeries {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rs := r.byLabel[l]; rs != nil {
+		return rs
+	}
+	labels := []string{l.tenant, l.namespace, l.route}
+	rs := &ruleSeries{
+		m: m, listener: l.listener, labels: labels,
+		duration:      m.duration.WithLabelValues(labels...),
+		requestBytes:  m.requestBytes.WithLabelValues(labels...),
+		responseBytes: m.responseBytes.WithLabelValues(labels...),
+	}
+	if r.byLabel == nil {
+		r.byLabel, r.byRoute = map[seriesLabels]*ruleSeries{}, map[routetable.RouteKey][]seriesLabels{}
+	}
+	r.byLabel[l] = rs
+	k := routetable.RouteKey{Namespace: l.namespace, Name: l.route}
+	r.byRoute[k] = append(r.byRoute[k], l)
+	return rs
+}
+
+// forget deletes the series of routes, resolved or not, under the lock a
+// resolution takes, so none is resolved to a series just deleted.
+func (r *resolvedSeries) forget(m *metrics, routes []routetable.RouteKey) {
+	if len(routes) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range routes {
+		for _, l := range r.byRoute[k] {
+			delete(r.byLabel, l)
+		}
+		delete(r.byRoute, k)
+		match := prometheus.Labels{"namespace": k.Namespace, "route": k.Name}
+		for _, v := range []*prometheus.MetricVec{m.requests.MetricVec, m.duration.MetricVec,
+			m.requestBytes.MetricVec, m.responseBytes.MetricVec, m.upstreamErrors.MetricVec} {
+			v.DeletePartialMatch(match)
+		}
+	}
 }
 
 // seriesCache maps the rules of one table to their series.
@@ -165,11 +214,5 @@ type seriesCache struct{ rules sync.Map }
 // routes t no longer carries; prev is the table t replaces.
 func (s *Server) forgetRoutes(prev, t *routetable.Table) {
 	s.series.Store(&seriesCache{})
-	for _, k := range s.routes.retain(prev, t) {
-		match := prometheus.Labels{"namespace": k.Namespace, "route": k.Name}
-		for _, v := range []*prometheus.MetricVec{s.metrics.requests.MetricVec, s.metrics.duration.MetricVec,
-			s.metrics.requestBytes.MetricVec, s.metrics.responseBytes.MetricVec, s.metrics.upstreamErrors.MetricVec} {
-			v.DeletePartialMatch(match)
-		}
-	}
+	s.resolved.forget(s.metrics, s.routes.retain(prev, t))
 }
