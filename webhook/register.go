@@ -4,9 +4,12 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
@@ -51,49 +54,26 @@ func Register(mgr manager.Manager, src tenancy.Source) error {
 	}
 	steps := []func() error{
 		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &gatewayv1.HTTPRoute{}).
-				WithValidator(NewHTTPRouteValidator(src, m)).WithValidatorCustomPath(HTTPRoutePath).Complete()
+			return serve(mgr, &gatewayv1.HTTPRoute{}, NewHTTPRouteValidator(src, m), HTTPRoutePath)
 		},
 		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &gatewayv1.GRPCRoute{}).
-				WithValidator(NewGRPCRouteValidator(src, m)).WithValidatorCustomPath(GRPCRoutePath).Complete()
+			return serve(mgr, &gatewayv1.GRPCRoute{}, NewGRPCRouteValidator(src, m), GRPCRoutePath)
+		},
+		func() error { return serve(mgr, &gatewayv1.TLSRoute{}, NewTLSRouteValidator(src, m), TLSRoutePath) },
+		func() error { return serve(mgr, &gatewayv1.TCPRoute{}, NewTCPRouteValidator(src, m), TCPRoutePath) },
+		func() error { return serve(mgr, &gatewayv1.UDPRoute{}, NewUDPRouteValidator(src, m), UDPRoutePath) },
+		func() error {
+			return serve(mgr, &gatewayv1.ListenerSet{}, NewListenerSetValidator(src, m), ListenerSetPath)
+		},
+		func() error { return serve(mgr, &gatewayv1.Gateway{}, NewGatewayValidator(src, m), GatewayPath) },
+		func() error { return serve(mgr, &corev1.Namespace{}, NewNamespaceValidator(src, m), NamespacePath) },
+		func() error {
+			return serve(mgr, &gatewayv1.ReferenceGrant{}, NewReferenceGrantValidator(src, m), ReferenceGrantPath)
 		},
 		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &gatewayv1.TLSRoute{}).
-				WithValidator(NewTLSRouteValidator(src, m)).WithValidatorCustomPath(TLSRoutePath).Complete()
+			return serve(mgr, &gatewayv1beta1.ReferenceGrant{}, NewReferenceGrantV1beta1Validator(src, m), ReferenceGrantV1beta1Path)
 		},
-		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &gatewayv1.TCPRoute{}).
-				WithValidator(NewTCPRouteValidator(src, m)).WithValidatorCustomPath(TCPRoutePath).Complete()
-		},
-		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &gatewayv1.UDPRoute{}).
-				WithValidator(NewUDPRouteValidator(src, m)).WithValidatorCustomPath(UDPRoutePath).Complete()
-		},
-		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &gatewayv1.ListenerSet{}).
-				WithValidator(NewListenerSetValidator(src, m)).WithValidatorCustomPath(ListenerSetPath).Complete()
-		},
-		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &gatewayv1.Gateway{}).
-				WithValidator(NewGatewayValidator(src, m)).WithValidatorCustomPath(GatewayPath).Complete()
-		},
-		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &corev1.Namespace{}).
-				WithValidator(NewNamespaceValidator(src, m)).WithValidatorCustomPath(NamespacePath).Complete()
-		},
-		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &gatewayv1.ReferenceGrant{}).
-				WithValidator(NewReferenceGrantValidator(src, m)).WithValidatorCustomPath(ReferenceGrantPath).Complete()
-		},
-		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &gatewayv1beta1.ReferenceGrant{}).
-				WithValidator(NewReferenceGrantV1beta1Validator(src, m)).WithValidatorCustomPath(ReferenceGrantV1beta1Path).Complete()
-		},
-		func() error {
-			return ctrl.NewWebhookManagedBy(mgr, &v1alpha1.Tenant{}).
-				WithValidator(NewTenantValidator(src, m)).WithValidatorCustomPath(TenantPath).Complete()
-		},
+		func() error { return serve(mgr, &v1alpha1.Tenant{}, NewTenantValidator(src, m), TenantPath) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -101,4 +81,14 @@ func Register(mgr manager.Manager, src tenancy.Source) error {
 		}
 	}
 	return nil
+}
+
+// serve serves v at path for obj's kind, with requestLogger.
+func serve[T runtime.Object](mgr manager.Manager, obj T, v admission.Validator[T], path string) error {
+	gvk, err := apiutil.GVKForObject(obj, mgr.GetScheme())
+	if err != nil {
+		return err
+	}
+	return ctrl.NewWebhookManagedBy(mgr, obj).WithValidator(v).WithValidatorCustomPath(path).
+		WithLogConstructor(requestLogger(gvk)).Complete()
 }
