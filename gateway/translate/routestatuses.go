@@ -21,6 +21,12 @@ type RouteStatuses struct {
 	baseID uint64                                 // numbers the base; 0 for none
 	layer  map[types.NamespacedName]layeredStatus // over base
 	n      int
+	// parentID is the base this base was folded from (0: none) and folded
+	// the routes of the layer folded into it, so ChangedSince still knows
+	// what changed since a Result on the parent base: a fold no longer
+	// makes the status writer look at every route.
+	parentID uint64
+	folded   []types.NamespacedName
 }
 
 // baseIDs numbers the bases of RouteStatuses.
@@ -38,14 +44,17 @@ func NewRouteStatuses(m map[types.NamespacedName]gatewayv1.HTTPRouteStatus) Rout
 }
 
 // ChangedSince is the routes whose status may differ between old and r
-// (a superset), when r was edited from old without a new base in between;
-// ok is false otherwise. Following a count over Results then costs what
-// changed.
+// (a superset), when r was edited from old with at most one fold in
+// between; ok is false otherwise. Following a count over Results then
+// costs what changed.
 func (r RouteStatuses) ChangedSince(old RouteStatuses) (keys []types.NamespacedName, ok bool) {
-	if r.baseID == 0 || r.baseID != old.baseID {
+	if r.baseID == 0 || r.baseID != old.baseID && (r.parentID == 0 || r.parentID != old.baseID) {
 		return nil, false
 	}
 	keys = make([]types.NamespacedName, 0, len(r.layer))
+	if r.baseID != old.baseID {
+		keys = append(keys, r.folded...) // what old's base became, less what r's layer says
+	}
 	for k := range r.layer {
 		keys = append(keys, k)
 	}
@@ -171,5 +180,11 @@ func (e *routeStatusEdit) done() RouteStatuses {
 	if len(e.r.layer) <= max(16, int(math.Sqrt(float64(e.r.n)))) {
 		return e.r
 	}
-	return NewRouteStatuses(e.r.Map())
+	out := NewRouteStatuses(e.r.Map())
+	out.parentID = e.r.baseID
+	out.folded = make([]types.NamespacedName, 0, len(e.r.layer))
+	for k := range e.r.layer {
+		out.folded = append(out.folded, k)
+	}
+	return out
 }
