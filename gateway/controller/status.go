@@ -43,8 +43,8 @@ func (r *Reconciler) writeStatus(ctx context.Context, j *statusJob, res translat
 			return translate.MergePolicyStatus(current, desired, ours)
 		}, policyFacts(ours), nil)...)
 	err := r.updateAll(ctx, updates)
-	if err != nil {
-		routes.failed()
+	if err != nil && ctx.Err() != nil {
+		routes.failed() // cut short: some routes were not tried
 	}
 	return err
 }
@@ -63,8 +63,9 @@ type statusUpdate struct {
 	obj   client.Object
 	facts []fact
 	// written tells the memo, once obj's update succeeded (obj then holds
-	// the new resourceVersion); nil without a memo.
-	written func()
+	// the new resourceVersion); nil without a memo. failed, when not nil,
+	// notes a failed update for the next pass.
+	written, failed func()
 }
 
 // changed returns copies, with the merged status, of the items whose status
@@ -127,6 +128,7 @@ func (r *Reconciler) updateAll(ctx context.Context, updates []statusUpdate) erro
 		mu      sync.Mutex
 		errs    []error
 		written []func()
+		failed  []func()
 		sem     = make(chan struct{}, statusWriters)
 	)
 	for _, u := range updates {
@@ -145,6 +147,9 @@ func (r *Reconciler) updateAll(ctx context.Context, updates []statusUpdate) erro
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
+				if u.failed != nil {
+					failed = append(failed, u.failed)
+				}
 				mu.Unlock()
 				return
 			}
@@ -157,8 +162,8 @@ func (r *Reconciler) updateAll(ctx context.Context, updates []statusUpdate) erro
 		}()
 	}
 	wg.Wait()
-	for _, w := range written {
-		w() // the memo is the writer goroutine's alone
+	for _, w := range append(written, failed...) {
+		w() // the memo and the pass are the writer goroutine's alone
 	}
 	return errors.Join(errs...)
 }

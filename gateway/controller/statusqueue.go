@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	"github.com/tenantgate/tenantgate/gateway/translate"
 )
 
@@ -32,9 +34,15 @@ func (j *statusJob) finish() {
 // statusQueue hands the latest build to the status writer. Only the newest
 // job matters: an older one still waiting is replaced, never written.
 type statusQueue struct {
-	mu   sync.Mutex
-	job  *statusJob
-	wake chan struct{}
+	mu  sync.Mutex
+	job *statusJob
+	// merged carries what changed since the first of the jobs the queued
+	// one replaced, when it replaced any: a replacement then costs its own
+	// changes, not all those carried so far. Nil after a replacement: not
+	// known.
+	merged   *routeChangeSet
+	replaced bool
+	wake     chan struct{}
 }
 
 func newStatusQueue() *statusQueue { return &statusQueue{wake: make(chan struct{}, 1)} }
@@ -43,7 +51,10 @@ func (q *statusQueue) submit(j *statusJob) {
 	q.mu.Lock()
 	replaced := q.job
 	if replaced != nil {
-		j.routeChanges = mergeRouteChanges(replaced.routeChanges, j.routeChanges)
+		if !q.replaced {
+			q.merged, q.replaced = newRouteChangeSet(replaced.routeChanges), true
+		}
+		q.merged = q.merged.add(j.routeChanges)
 	}
 	q.job = j
 	q.mu.Unlock()
@@ -61,7 +72,7 @@ func (q *statusQueue) retry(j *statusJob) {
 	q.mu.Lock()
 	kept := q.job == nil
 	if kept {
-		q.job = j
+		q.job, q.merged, q.replaced = j, nil, false
 	}
 	q.mu.Unlock()
 	if !kept {
@@ -77,7 +88,10 @@ func (q *statusQueue) take(ctx context.Context) *statusJob {
 	for {
 		q.mu.Lock()
 		j := q.job
-		q.job = nil
+		if j != nil && q.replaced {
+			j.routeChanges = q.merged.changes()
+		}
+		q.job, q.merged, q.replaced = nil, nil, false
 		q.mu.Unlock()
 		if j != nil {
 			return j
@@ -129,13 +143,41 @@ func (w statusWriter) writeWhileLeading(ctx context.Context) {
 			w.r.Log.V(1).Info("status write failed; retrying unless a newer build supersedes it", "error", err.Error())
 			select {
 			case <-ctx.Done():
-			case <-time.After(time.Second):
+			case <-time.After(retryAfter(err)):
 			}
 			w.r.statuses.retry(j)
 			continue
 		}
 		j.finish()
 	}
+}
+
+// retryAfter is how long the writer waits before writing a failed job
+// again: a conflict only means the cache has not yet delivered the newer
+// object (whose event brings a newer job), so it waits a moment, not the
+// second any other failure waits.
+func retryAfter(err error) time.Duration {
+	conflicts := true
+	for _, e := range flatten(err) {
+		conflicts = conflicts && apierrors.IsConflict(e)
+	}
+	if conflicts {
+		return 100 * time.Millisecond
+	}
+	return time.Second
+}
+
+// flatten is the errors errors.Join joined, at any depth, or err.
+func flatten(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
 
 // NeedLeaderElection is false: the writer waits for Leadership itself, so

@@ -2,7 +2,12 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // TestStatusQueueFinishesEveryJobOnce: a job replaced before the writer
@@ -48,5 +53,27 @@ func TestStatusQueueFinishesEveryJobOnce(t *testing.T) {
 	j1.finish()
 	if finished["j3"] != 1 || finished["j1"] != 1 {
 		t.Fatalf("finishing a job twice called its done twice: %v", finished)
+	}
+}
+
+// TestRetryAfterAConflictIsShort: a write that failed only on conflicts
+// (the cache behind a newer object) is tried again after a moment; any
+// other failure among them waits the full second.
+func TestRetryAfterAConflictIsShort(t *testing.T) {
+	conflict := apierrors.NewConflict(schema.GroupResource{Group: "gateway.networking.k8s.io", Resource: "httproutes"}, "shop", errors.New("the object has been modified"))
+	other := apierrors.NewInternalError(errors.New("etcd timeout"))
+	for _, c := range []struct {
+		name string
+		err  error
+		want time.Duration
+	}{
+		{"one conflict", conflict, 100 * time.Millisecond},
+		{"conflicts joined as the writer joins them", errors.Join(nil, errors.Join(conflict, conflict)), 100 * time.Millisecond},
+		{"a conflict and another failure", errors.Join(errors.Join(conflict), other), time.Second},
+		{"another failure", other, time.Second},
+	} {
+		if got := retryAfter(c.err); got != c.want {
+			t.Errorf("%s: retry after %v, want %v", c.name, got, c.want)
+		}
 	}
 }
