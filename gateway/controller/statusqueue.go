@@ -37,12 +37,12 @@ type statusQueue struct {
 	mu  sync.Mutex
 	job *statusJob
 	// merged carries what changed since the first of the jobs the queued
-	// one replaced, when it replaced any: a replacement then costs its own
-	// changes, not all those carried so far. Nil after a replacement: not
-	// known.
-	merged   *routeChangeSet
-	replaced bool
-	wake     chan struct{}
+	// one replaced (whose own routeChanges is then nil), so a replacement
+	// costs its own changes, not all those carried so far; nil when no job
+	// was replaced or the changes are not known, as the queued job's nil
+	// routeChanges then says too.
+	merged *routeChangeSet
+	wake   chan struct{}
 }
 
 func newStatusQueue() *statusQueue { return &statusQueue{wake: make(chan struct{}, 1)} }
@@ -51,10 +51,10 @@ func (q *statusQueue) submit(j *statusJob) {
 	q.mu.Lock()
 	replaced := q.job
 	if replaced != nil {
-		if !q.replaced {
-			q.merged, q.replaced = newRouteChangeSet(replaced.routeChanges), true
+		if q.merged == nil {
+			q.merged = newRouteChangeSet(replaced.routeChanges)
 		}
-		q.merged = q.merged.add(j.routeChanges)
+		q.merged, j.routeChanges = q.merged.add(j.routeChanges), nil
 	}
 	q.job = j
 	q.mu.Unlock()
@@ -72,7 +72,7 @@ func (q *statusQueue) retry(j *statusJob) {
 	q.mu.Lock()
 	kept := q.job == nil
 	if kept {
-		q.job, q.merged, q.replaced = j, nil, false
+		q.job, q.merged = j, nil
 	}
 	q.mu.Unlock()
 	if !kept {
@@ -88,10 +88,10 @@ func (q *statusQueue) take(ctx context.Context) *statusJob {
 	for {
 		q.mu.Lock()
 		j := q.job
-		if j != nil && q.replaced {
+		if j != nil && q.merged != nil {
 			j.routeChanges = q.merged.changes()
 		}
-		q.job, q.merged, q.replaced = nil, nil, false
+		q.job, q.merged = nil, nil
 		q.mu.Unlock()
 		if j != nil {
 			return j

@@ -3,11 +3,16 @@ package controller
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/tenantgate/tenantgate/gateway/translate"
 )
 
 // TestStatusQueueFinishesEveryJobOnce: a job replaced before the writer
@@ -74,6 +79,47 @@ func TestRetryAfterAConflictIsShort(t *testing.T) {
 	} {
 		if got := retryAfter(c.err); got != c.want {
 			t.Errorf("%s: retry after %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestStatusQueueCarriesReplacedJobsChanges: the job the writer takes
+// says what changed since the first job it replaced, or nothing (a full
+// pass) once any of them did not know, or did not follow the one before.
+func TestStatusQueueCarriesReplacedJobsChanges(t *testing.T) {
+	route := func(name string) *gatewayv1.HTTPRoute {
+		return &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "apples", Name: name}}
+	}
+	changes := func(since uint64, names ...string) *translate.RouteChanges {
+		ch := &translate.RouteChanges{Since: since, Seq: since + 1}
+		for _, n := range names {
+			ch.HTTPRoutes = append(ch.HTTPRoutes, route(n))
+		}
+		return ch
+	}
+	taken := func(jobs ...*translate.RouteChanges) *translate.RouteChanges {
+		q := newStatusQueue()
+		for _, ch := range jobs {
+			q.submit(&statusJob{routeChanges: ch})
+		}
+		return q.take(t.Context()).routeChanges
+	}
+	got := taken(changes(0, "a"), changes(1, "b"), changes(2, "a", "c"))
+	var names []string
+	for _, r := range got.HTTPRoutes {
+		names = append(names, r.Name)
+	}
+	slices.Sort(names)
+	if got.Since != 0 || got.Seq != 3 || !slices.Equal(names, []string{"a", "b", "c"}) || len(got.Gone) != 0 {
+		t.Errorf("three jobs carried since %d to %d, routes %v; want 0 to 3, [a b c]", got.Since, got.Seq, names)
+	}
+	for name, jobs := range map[string][]*translate.RouteChanges{
+		"an unknown job in the middle": {changes(0, "a"), nil, changes(2, "c")},
+		"an unknown job first":         {nil, changes(1, "b")},
+		"a job not following":          {changes(0, "a"), changes(5, "b")},
+	} {
+		if got := taken(jobs...); got != nil {
+			t.Errorf("%s: taken with changes since %d; want none known", name, got.Since)
 		}
 	}
 }
