@@ -14,8 +14,9 @@ tools: ## Build etcd, kube-apiserver, kube-controller-manager, kubectl and echo-
 build: ## Build bin/tenantgate and bin/tenantgate-local
 	$(GO) build -o bin/ ./cmd/...
 
-test: tools lint ## Unit and integration tests against a real kube-apiserver (needs root)
+test: tools lint ## Unit and integration tests against a real kube-apiserver (needs root), then the gateway's, webhook's and policy's again under the race detector
 	$(GO) test $(GOTEST_FLAGS) ./...
+	$(GO) test -race $(GOTEST_FLAGS) ./gateway/... ./webhook/... ./tenancy/... ./leadership/...
 
 .PHONY: test-faults
 test-faults: tools ## Fault tests, with the long repeated ones (-tags faults; needs root); figures on "figures:" lines
