@@ -25,8 +25,11 @@ import (
 
 // BenchmarkControlPlane builds one cluster and measures, in order: applying
 // 1,000 routes (then deleting them), applying 5,000, 100 single-route
-// changes among those 5,000, the process's memory, and the webhook at a
-// fixed admission rate with 10,000 routes and 1,000 tenants. Each phase is
+// changes among those 5,000 (then 50 new routes, and 100 endpoint changes),
+// the process's memory, the webhook at a fixed admission rate with 10,000
+// routes and 1,000 tenants, a webhook-only process's memory, and last the
+// same 100 changes through a bare controller-runtime controller with
+// tenantgate paused: the CPU floor (changeFloor). Each phase is
 // a sub-benchmark that runs once; its figures are custom metrics. Every
 // wait is bounded, so a slow control plane yields figures with a count of
 // what was still missing instead of a run that never ends.
@@ -71,6 +74,10 @@ func BenchmarkControlPlane(b *testing.B) {
 		}
 	})
 	b.Run("webhook-role", func(b *testing.B) { e.webhookRole(b, binary) })
+	// Last: it pauses tenantgate.
+	b.Run(fmt.Sprintf("change-floor=%d", changes), func(b *testing.B) {
+		e.changeFloor(b, "b", large, changes, 90*time.Second, e.changeCPU)
+	})
 }
 
 var largeScale = flag.Bool("bench.large", false, "20,000 routes over 100 namespaces and 2,000 tenants (no 1,000-route phase) instead of 5,000 over 50 and 1,000")
@@ -88,6 +95,9 @@ type env struct {
 	probe *http.Client
 	// startRSS is the process's RSS once the cluster and the Gateway are up.
 	startRSS float64
+	// changeCPU is tenantgate's CPU milliseconds per route change, less
+	// the probes, from the change phase.
+	changeCPU float64
 }
 
 func newEnv(b *testing.B, s *stack.Stack) *env {
@@ -279,7 +289,7 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	ctx := context.Background()
 	var wire, api, floor []time.Duration
 	floorMissed, probes := 0, 0
-	watcher := e.watchFloor(b, set)
+	watcher := e.watchFloor(b, set, nil)
 	// A scrape costs tenantgate CPU and garbage (thousands of series): one,
 	// then a collection, before the CPU reading.
 	before := e.scrape(b)
@@ -339,7 +349,8 @@ func (e *env) changes(b *testing.B, set string, n, count int, budget time.Durati
 	perProbe := e.probeCPU(b, set, n, 2000)
 	b.ReportMetric(ratio(float64(probes), float64(len(wire))), "probes-per-change")
 	b.ReportMetric(perProbe*1000, "ms-cpu-per-probe")
-	b.ReportMetric(ratio(cpu*1000-float64(probes)*perProbe*1000, float64(len(wire))), "ms-cpu-per-change-less-probes")
+	e.changeCPU = ratio(cpu*1000-float64(probes)*perProbe*1000, float64(len(wire)))
+	b.ReportMetric(e.changeCPU, "ms-cpu-per-change-less-probes")
 	b.ReportMetric(reconcile.Quantile(0.5)*1000, "ms-reconcile-p50")
 	b.ReportMetric(reconcile.Quantile(0.99)*1000, "ms-reconcile-p99")
 	b.ReportMetric(reconcile.Count, "reconciles")

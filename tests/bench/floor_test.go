@@ -29,8 +29,9 @@ type floorWatch struct {
 }
 
 // watchFloor starts the watcher from the current version, so it replays
-// nothing of the routes already there.
-func (e *env) watchFloor(b *testing.B, set string) *floorWatch {
+// nothing of the routes already there. With done, a change value counts as
+// arrived only in a version of its route done holds for.
+func (e *env) watchFloor(b *testing.B, set string, done func(*gatewayv1.HTTPRoute) bool) *floorWatch {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	var now gatewayv1.HTTPRouteList
@@ -48,7 +49,7 @@ func (e *env) watchFloor(b *testing.B, set string) *floorWatch {
 			if !ok {
 				continue
 			}
-			if v := changeOf(r); v != "" {
+			if v := changeOf(r); v != "" && (done == nil || done(r)) {
 				f.mu.Lock()
 				if _, seen := f.arrived[v]; !seen {
 					f.arrived[v] = time.Now()

@@ -65,13 +65,13 @@ func (e *env) create(ctx context.Context, obj client.Object) error {
 
 // patchRules replaces the route's rules with a JSON merge patch: no
 // resourceVersion, so the controller's status writes never conflict with it.
-func (e *env) patchRules(ctx context.Context, route *gatewayv1.HTTPRoute) error {
+func (e *env) patchRules(ctx context.Context, route *gatewayv1.HTTPRoute, opts ...client.PatchOption) error {
 	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"rules": route.Spec.Rules}})
 	if err != nil {
 		return err
 	}
 	target := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: route.Namespace, Name: route.Name}}
-	return e.c.Patch(ctx, target, client.RawPatch(types.MergePatchType, patch))
+	return e.c.Patch(ctx, target, client.RawPatch(types.MergePatchType, patch), opts...)
 }
 
 // deleteSet deletes every route of a set, namespace by namespace.

@@ -69,8 +69,11 @@ func residentMiB(b *testing.B, pid int) map[string]float64 {
 }
 
 // cpuSeconds is the CPU time tenantgate has used so far.
-func (e *env) cpuSeconds(b *testing.B) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.s.Pid()))
+func (e *env) cpuSeconds(b *testing.B) float64 { return cpuSeconds(b, e.s.Pid()) }
+
+// cpuSeconds is the CPU time a process has used so far.
+func cpuSeconds(b *testing.B, pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,7 +83,7 @@ func (e *env) cpuSeconds(b *testing.B) float64 {
 	utime, err1 := strconv.ParseFloat(f[11], 64)
 	stime, err2 := strconv.ParseFloat(f[12], 64)
 	if err1 != nil || err2 != nil {
-		b.Fatalf("reading CPU time from /proc/%d/stat: %v %v", e.s.Pid(), err1, err2)
+		b.Fatalf("reading CPU time from /proc/%d/stat: %v %v", pid, err1, err2)
 	}
 	return (utime + stime) / 100 // clock ticks (USER_HZ is 100 on Linux)
 }
@@ -113,13 +116,18 @@ func heapAfterGC(b *testing.B, name, pprofAddr string, metrics func() []byte) fl
 // allocations of those seconds alone: what drives the collector); the
 // returned func waits for them. Nothing when no folder is given.
 func (e *env) profileCPU(b *testing.B, name string, d time.Duration) func() {
+	return profileCPU(b, e.s.Options.PprofAddr, name, d)
+}
+
+// profileCPU is (*env).profileCPU for the process serving pprof at addr.
+func profileCPU(b *testing.B, addr, name string, d time.Duration) func() {
 	if *profileDir == "" {
 		return func() {}
 	}
 	seconds := int(d.Seconds())
 	cpu, allocs := make(chan []byte, 1), make(chan []byte, 1)
-	go func() { cpu <- e.pprof(b, fmt.Sprintf("profile?seconds=%d", seconds)) }()
-	go func() { allocs <- e.pprof(b, fmt.Sprintf("allocs?seconds=%d", seconds)) }()
+	go func() { cpu <- pprofAt(b, addr, fmt.Sprintf("profile?seconds=%d", seconds)) }()
+	go func() { allocs <- pprofAt(b, addr, fmt.Sprintf("allocs?seconds=%d", seconds)) }()
 	return func() {
 		for file, profile := range map[string][]byte{name + ".cpu.pprof": <-cpu, name + ".allocs.pprof": <-allocs} {
 			if err := os.WriteFile(filepath.Join(*profileDir, file), profile, 0o644); err != nil {
@@ -154,13 +162,13 @@ func (e *env) pprof(b *testing.B, what string) []byte { return pprofAt(b, e.s.Op
 func pprofAt(b *testing.B, addr, what string) []byte {
 	resp, err := http.Get("http://" + addr + "/debug/pprof/" + what)
 	if err != nil {
-		b.Errorf("profiling tenantgate: %v", err)
+		b.Errorf("profiling the process at %s: %v", addr, err)
 		return nil
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		b.Errorf("profiling tenantgate: %s %v: %s", resp.Status, err, raw)
+		b.Errorf("profiling the process at %s: %s %v: %s", addr, resp.Status, err, raw)
 		return nil
 	}
 	return raw

@@ -29,6 +29,7 @@ const (
 	benchApply5000 = "BenchmarkControlPlane/apply=5000"
 	benchApply1000 = "BenchmarkControlPlane/apply=1000"
 	benchChange    = "BenchmarkControlPlane/change=100"
+	benchCPUFloor  = "BenchmarkControlPlane/change-floor=100"
 	benchMemory    = "BenchmarkControlPlane/memory"
 	benchWebhook   = "BenchmarkControlPlane/webhook"
 )
