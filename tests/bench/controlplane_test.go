@@ -76,7 +76,7 @@ func BenchmarkControlPlane(b *testing.B) {
 	b.Run("webhook-role", func(b *testing.B) { e.webhookRole(b, binary) })
 	// Last: it pauses tenantgate.
 	b.Run(fmt.Sprintf("change-floor=%d", changes), func(b *testing.B) {
-		e.changeFloor(b, "b", large, changes, 90*time.Second, e.changeCPU)
+		e.changeFloor(b, "b", large, changes, 90*time.Second)
 	})
 }
 

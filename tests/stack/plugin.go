@@ -20,10 +20,8 @@ func BuildPlugin(t testing.TB) string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", dir, "./cmd/kubectl-tenantgate")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the kubectl plugin: %v\n%s", err, out)
+	if _, err := BuildCommand(t.Context(), root, dir, "./cmd/kubectl-tenantgate"); err != nil {
+		t.Fatalf("building the kubectl plugin: %v", err)
 	}
 	return dir
 }

@@ -16,11 +16,17 @@ import (
 // Build compiles cmd/tenantgate from the repository at root into dir, so a
 // process runs the source under test and not a stale bin/tenantgate.
 func Build(ctx context.Context, root, dir string) (string, error) {
-	bin := filepath.Join(dir, "tenantgate")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/tenantgate")
+	return BuildCommand(ctx, root, dir, "./cmd/tenantgate")
+}
+
+// BuildCommand compiles the command package pkg (relative to root, the
+// repository) into dir and returns the binary's path.
+func BuildCommand(ctx context.Context, root, dir, pkg string) (string, error) {
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/tenantgate: %v\n%s", err, out)
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 	}
 	return bin, nil
 }

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -136,15 +137,11 @@ func observe(ctx context.Context, c client.Client, key client.ObjectKey) error {
 // parentIndex is the floor's entry for ref, or -1.
 func parentIndex(parents []gatewayv1.RouteParentStatus, ref gatewayv1.ParentReference) int {
 	for i, p := range parents {
-		if p.ControllerName == gatewayv1.GatewayController(controllerName) && p.ParentRef.Name == ref.Name && ptrEqual(p.ParentRef.Namespace, ref.Namespace) && ptrEqual(p.ParentRef.SectionName, ref.SectionName) {
+		if p.ControllerName == gatewayv1.GatewayController(controllerName) && p.ParentRef.Name == ref.Name && ptr.Equal(p.ParentRef.Namespace, ref.Namespace) && ptr.Equal(p.ParentRef.SectionName, ref.SectionName) {
 			return i
 		}
 	}
 	return -1
-}
-
-func ptrEqual[T comparable](a, b *T) bool {
-	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // allowAll admits every route, as the floor's webhook.
